@@ -1,0 +1,567 @@
+//! gatewatch's own configuration: which gateways to watch and how to act on them.
+//!
+//! Loaded from a YAML file (default `$XDG_CONFIG_HOME/gatewatch/config.yaml`) or
+//! built from `--gateway KIND=URL[,URL…]` flags. Credentials are never in the
+//! file or in argv: the file names the *environment variable* that holds them.
+//! Every error names the file, the line and the field.
+
+pub mod duration;
+pub mod example;
+
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::yamlpath;
+
+/// The two gateway families gatewatch speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GatewayKind {
+    #[serde(rename = "litellm")]
+    LiteLlm,
+    #[serde(rename = "newapi")]
+    NewApi,
+}
+
+impl GatewayKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LiteLlm => "litellm",
+            Self::NewApi => "newapi",
+        }
+    }
+
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::LiteLlm => "LiteLLM Proxy",
+            Self::NewApi => "New API",
+        }
+    }
+
+    pub fn default_credential_env(self) -> &'static str {
+        match self {
+            Self::LiteLlm => "LITELLM_MASTER_KEY",
+            Self::NewApi => "NEW_API_ACCESS_TOKEN",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "litellm" => Some(Self::LiteLlm),
+            "newapi" | "new-api" | "oneapi" | "one-api" => Some(Self::NewApi),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for GatewayKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One gateway as configured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GatewaySpec {
+    pub name: String,
+    pub kind: GatewayKind,
+    /// The address clients use (often a load balancer).
+    pub url: String,
+    /// Per-replica addresses; empty means the gateway is the single `url`.
+    pub replicas: Vec<String>,
+    /// A command that prints one replica URL per line.
+    pub discover_command: Option<String>,
+    /// Name of the environment variable holding the admin credential.
+    pub credential_env: String,
+    /// New API: the admin user id sent as `New-Api-User`.
+    pub user_id: Option<i64>,
+    /// New API: environment variable holding the user id, when `user_id` is not set.
+    pub user_id_env: Option<String>,
+    /// LiteLLM: the proxy's own config.yaml.
+    pub config_file: Option<PathBuf>,
+    pub restart_command: Option<String>,
+    pub reload_command: Option<String>,
+    /// LiteLLM: a command that validates the config, e.g. `litellm --config F --validate_config`.
+    pub validate_command: Option<String>,
+    pub refresh: Duration,
+    pub timeout: Duration,
+    pub action_timeout: Duration,
+    pub verify_timeout: Duration,
+    /// Nginx config in front of the gateway, for the streaming lint.
+    pub nginx_config: Option<PathBuf>,
+    /// Model names clients are known to send.
+    pub client_models: Vec<String>,
+    /// New API: YAML file mapping channel id → name of an env var holding the intended key.
+    pub channel_keys_file: Option<PathBuf>,
+    /// New API: the nodes' `SYNC_FREQUENCY`.
+    pub sync_frequency: Duration,
+    /// New API: the group the operator's users are in.
+    pub user_group: String,
+    /// New API: whether the nodes run with the memory cache (normal in production).
+    pub memory_cache: bool,
+    /// A pid file of the gateway process, for the process-age check.
+    pub pid_file: Option<PathBuf>,
+    /// Largest response body read from the gateway.
+    pub max_body_bytes: usize,
+    /// Behind Cloudflare's proxy (100 s limit on proxied requests).
+    pub behind_cloudflare: bool,
+}
+
+impl GatewaySpec {
+    pub fn new(name: impl Into<String>, kind: GatewayKind, url: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            kind,
+            url: url.into(),
+            replicas: Vec::new(),
+            discover_command: None,
+            credential_env: kind.default_credential_env().to_owned(),
+            user_id: None,
+            user_id_env: (kind == GatewayKind::NewApi).then(|| "NEW_API_USER_ID".to_owned()),
+            config_file: None,
+            restart_command: None,
+            reload_command: None,
+            validate_command: None,
+            refresh: match kind {
+                GatewayKind::LiteLlm => Duration::from_secs(5),
+                // 180 requests / 180 s per IP is New API's default limit.
+                GatewayKind::NewApi => Duration::from_secs(15),
+            },
+            timeout: Duration::from_secs(3),
+            action_timeout: Duration::from_secs(120),
+            verify_timeout: Duration::from_secs(90),
+            nginx_config: None,
+            client_models: Vec::new(),
+            channel_keys_file: None,
+            sync_frequency: Duration::from_secs(60),
+            user_group: "default".to_owned(),
+            memory_cache: true,
+            pid_file: None,
+            max_body_bytes: 16 * 1024 * 1024,
+            behind_cloudflare: false,
+        }
+    }
+
+    /// The addresses to poll, one per replica.
+    pub fn replica_urls(&self) -> Vec<String> {
+        if self.replicas.is_empty() { vec![self.url.clone()] } else { self.replicas.clone() }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub gateways: Vec<GatewaySpec>,
+    pub read_only: bool,
+    /// Override for the built-in triage tree.
+    pub tree_file: Option<PathBuf>,
+    /// Where the audit log, logs, reports and remembered fingerprints go.
+    pub state_dir: PathBuf,
+    /// Where the file came from, for messages.
+    pub source: Option<PathBuf>,
+}
+
+/// A configuration problem, with enough context to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}: field `{field}`: {message}")]
+    Field { path: PathBuf, line: usize, field: String, message: String },
+    #[error("{path}:{line}: {message}")]
+    Syntax { path: PathBuf, line: usize, message: String },
+    #[error("{0}")]
+    Usage(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    read_only: bool,
+    #[serde(default)]
+    tree_file: Option<PathBuf>,
+    #[serde(default)]
+    state_dir: Option<PathBuf>,
+    #[serde(default)]
+    defaults: RawDefaults,
+    #[serde(default)]
+    client_models: Vec<String>,
+    gateways: Vec<RawGateway>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    refresh: Option<Duration>,
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    timeout: Option<Duration>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGateway {
+    name: String,
+    kind: GatewayKind,
+    url: String,
+    #[serde(default)]
+    replicas: Vec<String>,
+    #[serde(default)]
+    discover_command: Option<String>,
+    #[serde(default)]
+    credential_env: Option<String>,
+    #[serde(default)]
+    user_id: Option<i64>,
+    #[serde(default)]
+    user_id_env: Option<String>,
+    #[serde(default)]
+    config_file: Option<PathBuf>,
+    #[serde(default)]
+    restart_command: Option<String>,
+    #[serde(default)]
+    reload_command: Option<String>,
+    #[serde(default)]
+    validate_command: Option<String>,
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    refresh: Option<Duration>,
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    timeout: Option<Duration>,
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    action_timeout: Option<Duration>,
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    verify_timeout: Option<Duration>,
+    #[serde(default)]
+    nginx_config: Option<PathBuf>,
+    #[serde(default)]
+    client_models: Vec<String>,
+    #[serde(default)]
+    channel_keys_file: Option<PathBuf>,
+    #[serde(default, deserialize_with = "duration::deserialize_opt")]
+    sync_frequency: Option<Duration>,
+    #[serde(default)]
+    user_group: Option<String>,
+    #[serde(default)]
+    memory_cache: Option<bool>,
+    #[serde(default)]
+    pid_file: Option<PathBuf>,
+    #[serde(default)]
+    max_body_mb: Option<u32>,
+    #[serde(default)]
+    behind_cloudflare: bool,
+}
+
+/// Default location of the config file.
+pub fn default_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("gatewatch").join("config.yaml"))
+}
+
+/// Default state directory (`$XDG_STATE_HOME/gatewatch`).
+pub fn default_state_dir() -> PathBuf {
+    dirs::state_dir().or_else(dirs::data_local_dir).unwrap_or_else(std::env::temp_dir).join("gatewatch")
+}
+
+/// Read and validate a config file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    parse(&text, path)
+}
+
+/// Parse config text; `path` is used in messages and to resolve relative paths.
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let raw: RawConfig = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, text, path))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let field_err = |field: String, message: String| ConfigError::Field {
+        path: path.to_owned(),
+        line: yamlpath::line_of(text, &field).unwrap_or(1),
+        field,
+        message,
+    };
+    if raw.gateways.is_empty() {
+        return Err(field_err("gateways".into(), "lists no gateway; add at least one".into()));
+    }
+    let mut gateways: Vec<GatewaySpec> = Vec::with_capacity(raw.gateways.len());
+    for (i, g) in raw.gateways.into_iter().enumerate() {
+        let at = |f: &str| format!("gateways[{i}].{f}");
+        if g.name.trim().is_empty() {
+            return Err(field_err(at("name"), "must not be empty".into()));
+        }
+        if gateways.iter().any(|o| o.name == g.name) {
+            return Err(field_err(at("name"), format!("duplicate gateway name {:?}", g.name)));
+        }
+        validate_url(&g.url).map_err(|m| field_err(at("url"), m))?;
+        for (j, r) in g.replicas.iter().enumerate() {
+            validate_url(r).map_err(|m| field_err(format!("gateways[{i}].replicas[{j}]"), m))?;
+        }
+        if let Some(env) = &g.credential_env {
+            validate_env_name(env).map_err(|m| field_err(at("credential_env"), m))?;
+        }
+        let mut spec = GatewaySpec::new(g.name, g.kind, g.url.trim_end_matches('/'));
+        spec.replicas = g.replicas.iter().map(|r| r.trim_end_matches('/').to_owned()).collect();
+        spec.discover_command = g.discover_command;
+        if let Some(env) = g.credential_env {
+            spec.credential_env = env;
+        }
+        spec.user_id = g.user_id;
+        if g.user_id_env.is_some() {
+            spec.user_id_env = g.user_id_env;
+        }
+        spec.config_file = g.config_file.map(|p| resolve(base, p));
+        spec.restart_command = g.restart_command.filter(|c| !c.trim().is_empty());
+        spec.reload_command = g.reload_command.filter(|c| !c.trim().is_empty());
+        spec.validate_command = g.validate_command.filter(|c| !c.trim().is_empty());
+        if let Some(d) = g.refresh.or(raw.defaults.refresh) {
+            if d < Duration::from_millis(500) {
+                return Err(field_err(at("refresh"), "must be at least 500ms".into()));
+            }
+            spec.refresh = d;
+        }
+        if let Some(d) = g.timeout.or(raw.defaults.timeout) {
+            if d.is_zero() {
+                return Err(field_err(at("timeout"), "must be above zero".into()));
+            }
+            spec.timeout = d;
+        }
+        if let Some(d) = g.action_timeout {
+            spec.action_timeout = d;
+        }
+        if let Some(d) = g.verify_timeout {
+            spec.verify_timeout = d;
+        }
+        spec.nginx_config = g.nginx_config.map(|p| resolve(base, p));
+        spec.client_models = raw.client_models.iter().chain(g.client_models.iter()).cloned().collect();
+        spec.channel_keys_file = g.channel_keys_file.map(|p| resolve(base, p));
+        if let Some(d) = g.sync_frequency {
+            spec.sync_frequency = d;
+        }
+        if let Some(grp) = g.user_group {
+            spec.user_group = grp;
+        }
+        if let Some(m) = g.memory_cache {
+            spec.memory_cache = m;
+        }
+        spec.pid_file = g.pid_file.map(|p| resolve(base, p));
+        if let Some(mb) = g.max_body_mb {
+            if mb == 0 {
+                return Err(field_err(at("max_body_mb"), "must be at least 1".into()));
+            }
+            spec.max_body_bytes = mb as usize * 1024 * 1024;
+        }
+        spec.behind_cloudflare = g.behind_cloudflare;
+        gateways.push(spec);
+    }
+    Ok(Config {
+        gateways,
+        read_only: raw.read_only,
+        tree_file: raw.tree_file.map(|p| resolve(base, p)),
+        state_dir: raw.state_dir.map_or_else(default_state_dir, |p| resolve(base, p)),
+        source: Some(path.to_owned()),
+    })
+}
+
+fn resolve(base: &Path, p: PathBuf) -> PathBuf {
+    let expanded = expand_home(&p);
+    if expanded.is_absolute() { expanded } else { base.join(expanded) }
+}
+
+fn expand_home(p: &Path) -> PathBuf {
+    if let Ok(rest) = p.strip_prefix("~")
+        && let Some(home) = dirs::home_dir()
+    {
+        return home.join(rest);
+    }
+    p.to_owned()
+}
+
+fn yaml_error(e: &serde_yaml::Error, text: &str, path: &Path) -> ConfigError {
+    let line = e.location().map_or(1, |l| l.line());
+    let msg = e.to_string();
+    // serde_yaml prefixes the field path: "gateways[0].kind: unknown variant …"
+    let msg = msg.rsplit_once(" at line ").map_or(msg.as_str(), |(m, _)| m).to_owned();
+    if let Some((field, message)) = msg.split_once(": ")
+        && !field.contains(' ')
+        && !field.is_empty()
+    {
+        let line = if e.location().is_some() { line } else { yamlpath::line_of(text, field).unwrap_or(line) };
+        return ConfigError::Field {
+            path: path.to_owned(),
+            line,
+            field: field.to_owned(),
+            message: message.to_owned(),
+        };
+    }
+    ConfigError::Syntax { path: path.to_owned(), line, message: msg }
+}
+
+fn validate_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("{url:?} must start with http:// or https://"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("must not contain credentials; name an environment variable in credential_env instead".into());
+    }
+    Ok(())
+}
+
+fn validate_env_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{name:?} is not an environment variable name (it should name the variable, not hold the secret)"))
+    }
+}
+
+/// One `--gateway KIND=URL[,URL…]` flag.
+pub fn parse_gateway_flag(flag: &str) -> Result<(GatewayKind, Vec<String>), ConfigError> {
+    let (kind, urls) = flag.split_once('=').ok_or_else(|| {
+        ConfigError::Usage(format!("--gateway {flag:?}: expected KIND=URL, e.g. litellm=http://127.0.0.1:4000"))
+    })?;
+    let kind = GatewayKind::parse(kind)
+        .ok_or_else(|| ConfigError::Usage(format!("--gateway {flag:?}: unknown kind {kind:?} (litellm or newapi)")))?;
+    let urls: Vec<String> =
+        urls.split(',').map(|u| u.trim().trim_end_matches('/').to_owned()).filter(|u| !u.is_empty()).collect();
+    if urls.is_empty() {
+        return Err(ConfigError::Usage(format!("--gateway {flag:?}: no URL")));
+    }
+    for u in &urls {
+        validate_url(u).map_err(|m| ConfigError::Usage(format!("--gateway: {m}")))?;
+    }
+    Ok((kind, urls))
+}
+
+/// Options that may come from the command line instead of a file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub gateways: Vec<String>,
+    pub litellm_config: Option<PathBuf>,
+    pub restart_command: Option<String>,
+    pub reload_command: Option<String>,
+    pub refresh: Option<Duration>,
+    pub timeout: Option<Duration>,
+    pub read_only: bool,
+    pub tree_file: Option<PathBuf>,
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Build the configuration from flags (no file needed for simple cases).
+pub fn from_flags(o: &Overrides) -> Result<Config, ConfigError> {
+    let mut gateways = Vec::new();
+    for flag in &o.gateways {
+        let (kind, urls) = parse_gateway_flag(flag)?;
+        let n = gateways.iter().filter(|g: &&GatewaySpec| g.kind == kind).count();
+        let name = if n == 0 { kind.as_str().to_owned() } else { format!("{kind}-{}", n + 1) };
+        let mut spec = GatewaySpec::new(name, kind, urls[0].clone());
+        if urls.len() > 1 {
+            spec.replicas = urls;
+        }
+        if kind == GatewayKind::LiteLlm {
+            spec.config_file.clone_from(&o.litellm_config);
+        }
+        gateways.push(spec);
+    }
+    let mut cfg = Config { gateways, read_only: false, tree_file: None, state_dir: default_state_dir(), source: None };
+    apply(&mut cfg, o);
+    Ok(cfg)
+}
+
+/// Flags win over the file.
+pub fn apply(cfg: &mut Config, o: &Overrides) {
+    cfg.read_only |= o.read_only;
+    if o.tree_file.is_some() {
+        cfg.tree_file.clone_from(&o.tree_file);
+    }
+    if let Some(d) = &o.state_dir {
+        cfg.state_dir.clone_from(d);
+    }
+    for g in &mut cfg.gateways {
+        if let Some(r) = o.refresh {
+            g.refresh = r;
+        }
+        if let Some(t) = o.timeout {
+            g.timeout = t;
+        }
+        if g.kind == GatewayKind::LiteLlm && o.litellm_config.is_some() && g.config_file.is_none() {
+            g.config_file.clone_from(&o.litellm_config);
+        }
+        if o.restart_command.is_some() {
+            g.restart_command.clone_from(&o.restart_command);
+        }
+        if o.reload_command.is_some() {
+            g.reload_command.clone_from(&o.reload_command);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p() -> &'static Path {
+        Path::new("/etc/gatewatch/config.yaml")
+    }
+
+    #[test]
+    fn parses_full_example() {
+        let cfg = parse(example::EXAMPLE, p()).unwrap();
+        assert_eq!(cfg.gateways.len(), 2);
+        let lite = &cfg.gateways[0];
+        assert_eq!(lite.kind, GatewayKind::LiteLlm);
+        assert_eq!(lite.credential_env, "LITELLM_MASTER_KEY");
+        assert_eq!(lite.replica_urls().len(), 2);
+        assert_eq!(cfg.gateways[1].kind, GatewayKind::NewApi);
+    }
+
+    #[test]
+    fn unknown_kind_names_line_and_field() {
+        let text = "gateways:\n  - name: a\n    kind: litelm\n    url: http://x:4000\n";
+        let err = parse(text, p()).unwrap_err().to_string();
+        assert!(err.contains("config.yaml:3"), "{err}");
+        assert!(err.contains("gateways[0].kind"), "{err}");
+        assert!(err.contains("litelm"), "{err}");
+    }
+
+    #[test]
+    fn bad_url_names_line_and_field() {
+        let text = "gateways:\n  - name: a\n    kind: litellm\n    url: ftp://x\n";
+        let err = parse(text, p()).unwrap_err().to_string();
+        assert!(err.contains("config.yaml:4: field `gateways[0].url`"), "{err}");
+    }
+
+    #[test]
+    fn secret_in_credential_env_is_refused() {
+        let text =
+            "gateways:\n  - name: a\n    kind: litellm\n    url: http://x\n    credential_env: sk-live-abc-123\n";
+        let err = parse(text, p()).unwrap_err().to_string();
+        assert!(err.contains("credential_env"), "{err}");
+    }
+
+    #[test]
+    fn unknown_field_is_an_error() {
+        let text = "gateways:\n  - name: a\n    kind: litellm\n    url: http://x\n    restart: docker restart x\n";
+        let err = parse(text, p()).unwrap_err().to_string();
+        assert!(err.contains("restart"), "{err}");
+        assert!(err.contains(":5"), "{err}");
+    }
+
+    #[test]
+    fn syntax_error_names_line() {
+        let text = "gateways:\n  - name: a\n   kind: [\n";
+        let err = parse(text, p()).unwrap_err().to_string();
+        assert!(err.starts_with("/etc/gatewatch/config.yaml:"), "{err}");
+    }
+
+    #[test]
+    fn gateway_flag_with_replicas() {
+        let (k, urls) = parse_gateway_flag("litellm=http://a:4000,http://b:4000/").unwrap();
+        assert_eq!(k, GatewayKind::LiteLlm);
+        assert_eq!(urls, vec!["http://a:4000", "http://b:4000"]);
+        assert!(parse_gateway_flag("nope=http://a").is_err());
+        assert!(parse_gateway_flag("litellm").is_err());
+    }
+}

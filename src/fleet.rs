@@ -1,0 +1,457 @@
+//! What gatewatch knows about every gateway and each of its replicas: the
+//! latest snapshots, the local view (the gateway's config file, process age),
+//! key drift per replica, probe results and the timeline. Pure state with
+//! `apply` functions; the TUI and `gatewatch check` share it.
+
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime};
+
+use crate::config::{GatewayKind, GatewaySpec};
+use crate::gateway::litellm::config_file::{ProxyConfig, ProxyConfigError};
+use crate::gateway::litellm::drift::{self, DriftRow, MatchMemory};
+use crate::gateway::{
+    AdminResult, AuthState, Deployment, DeploymentStatus, GatewayError, IntendedKey, ProbeEntry, ReplicaSnapshot,
+    RouteReport, StreamReport,
+};
+use crate::timeline::{Timeline, TimelineKind};
+
+/// The gateway process as seen on this host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessInfo {
+    pub pid: u32,
+    pub started: SystemTime,
+    pub how: String,
+}
+
+/// What gatewatch read locally for a gateway.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LocalView {
+    pub proxy_config: Option<Result<ProxyConfig, ProxyConfigError>>,
+    pub intended_keys: Vec<(String, IntendedKey)>,
+    pub intended_keys_error: Option<String>,
+    pub process: Option<ProcessInfo>,
+    pub validate: Option<ValidateOutcome>,
+    /// The Nginx config in front of the gateway (text), for the streaming lint.
+    pub nginx: Option<Result<String, String>>,
+    /// The git work tree that contains the gateway's config file, if any.
+    pub config_git_root: Option<std::path::PathBuf>,
+}
+
+/// The result of the operator's `validate_command`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidateOutcome {
+    pub ok: bool,
+    pub output: String,
+}
+
+/// One poll cycle of one gateway, as the poller sends it.
+#[derive(Debug, Clone)]
+pub struct PollReport {
+    pub gateway: usize,
+    pub at: SystemTime,
+    pub replicas: Vec<(String, Result<ReplicaSnapshot, GatewayError>)>,
+    pub local: LocalView,
+    pub memory: MatchMemory,
+    pub discovery_error: Option<String>,
+}
+
+/// One replica's state.
+#[derive(Debug, Clone)]
+pub struct ReplicaObs {
+    pub url: String,
+    pub last: Option<Result<ReplicaSnapshot, GatewayError>>,
+    pub last_ok: Option<ReplicaSnapshot>,
+    pub last_at: Option<SystemTime>,
+    pub last_ok_at: Option<SystemTime>,
+    /// Up/down of the recent polls (newest last), to spot flapping.
+    pub recent: VecDeque<bool>,
+    pub drift: Option<Vec<DriftRow>>,
+}
+
+impl ReplicaObs {
+    fn new(url: String) -> Self {
+        Self { url, last: None, last_ok: None, last_at: None, last_ok_at: None, recent: VecDeque::new(), drift: None }
+    }
+
+    pub fn is_up(&self) -> bool {
+        matches!(self.last, Some(Ok(_)))
+    }
+
+    pub fn error(&self) -> Option<&GatewayError> {
+        match &self.last {
+            Some(Err(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Changed between up and down at least 3 times in the last 6 polls.
+    pub fn is_flapping(&self) -> bool {
+        let flips = self.recent.iter().zip(self.recent.iter().skip(1)).filter(|(a, b)| a != b).count();
+        flips >= 3
+    }
+
+    pub fn drift_clean(&self) -> Option<bool> {
+        self.drift.as_ref().map(|rows| drift::all_match(rows))
+    }
+}
+
+/// The last `/health` probe (an explicit, paid action).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthProbe {
+    pub at: SystemTime,
+    pub entries: Vec<ProbeEntry>,
+}
+
+/// Roll-up of drift over replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DriftRollup {
+    pub replicas: usize,
+    pub compared: usize,
+    pub clean: usize,
+}
+
+impl DriftRollup {
+    pub fn describe(&self) -> String {
+        if self.compared == 0 {
+            "key drift: not compared yet".into()
+        } else if self.clean == self.compared && self.compared == self.replicas {
+            if self.replicas == 1 {
+                "config and proxy agree".into()
+            } else {
+                format!("all {} replicas hold the file's keys", self.replicas)
+            }
+        } else {
+            format!(
+                "{} of {} replicas hold the file's keys{}",
+                self.clean,
+                self.replicas,
+                if self.compared < self.replicas {
+                    format!(" ({} not compared)", self.replicas - self.compared)
+                } else {
+                    String::new()
+                }
+            )
+        }
+    }
+}
+
+/// Everything known about one gateway.
+#[derive(Debug, Clone)]
+pub struct GatewayObs {
+    pub spec: GatewaySpec,
+    pub replicas: Vec<ReplicaObs>,
+    pub local: LocalView,
+    pub memory: MatchMemory,
+    pub probe: Option<HealthProbe>,
+    pub routes: Vec<(SystemTime, String, RouteReport)>,
+    pub stream: Option<(SystemTime, String, StreamReport)>,
+    pub channel_tests: Vec<(SystemTime, String, bool, String, f64)>,
+    pub polls: u64,
+    pub last_poll_at: Option<SystemTime>,
+    pub discovery_error: Option<String>,
+    /// Client model names typed in by the operator this session.
+    pub typed_models: Vec<String>,
+}
+
+impl GatewayObs {
+    pub fn new(spec: GatewaySpec) -> Self {
+        let replicas = spec.replica_urls().into_iter().map(ReplicaObs::new).collect();
+        Self {
+            spec,
+            replicas,
+            local: LocalView::default(),
+            memory: MatchMemory::default(),
+            probe: None,
+            routes: Vec::new(),
+            stream: None,
+            channel_tests: Vec::new(),
+            polls: 0,
+            last_poll_at: None,
+            discovery_error: None,
+            typed_models: Vec::new(),
+        }
+    }
+
+    pub fn kind(&self) -> GatewayKind {
+        self.spec.kind
+    }
+
+    /// The freshest good snapshot: the first replica that answered this cycle,
+    /// else the last good one of any replica.
+    pub fn primary(&self) -> Option<&ReplicaSnapshot> {
+        self.replicas
+            .iter()
+            .find_map(|r| match &r.last {
+                Some(Ok(s)) => Some(s),
+                _ => None,
+            })
+            .or_else(|| self.replicas.iter().find_map(|r| r.last_ok.as_ref()))
+    }
+
+    pub fn deployments(&self) -> &[Deployment] {
+        self.primary().and_then(|s| s.deployments.ok()).map_or(&[], Vec::as_slice)
+    }
+
+    /// Deployment status with the last health probe applied.
+    pub fn effective_status(&self, d: &Deployment) -> DeploymentStatus {
+        if d.status == DeploymentStatus::Serving
+            && let Some(p) = &self.probe
+            && p.entries.iter().any(|e| e.id == d.id && !e.healthy)
+        {
+            return DeploymentStatus::Unhealthy;
+        }
+        d.status
+    }
+
+    pub fn up_count(&self) -> usize {
+        self.replicas.iter().filter(|r| r.is_up()).count()
+    }
+
+    pub fn is_reachable(&self) -> bool {
+        self.up_count() > 0
+    }
+
+    pub fn ever_polled(&self) -> bool {
+        self.polls > 0
+    }
+
+    pub fn proxy_config(&self) -> Option<&ProxyConfig> {
+        self.local.proxy_config.as_ref().and_then(|r| r.as_ref().ok())
+    }
+
+    pub fn auth(&self) -> Option<&AuthState> {
+        self.primary().map(|s| &s.auth)
+    }
+
+    /// Median latency of the replicas that answered.
+    pub fn latency(&self) -> Option<Duration> {
+        let mut l: Vec<Duration> = self
+            .replicas
+            .iter()
+            .filter_map(|r| match &r.last {
+                Some(Ok(s)) => Some(s.latency),
+                _ => None,
+            })
+            .collect();
+        l.sort();
+        l.get(l.len() / 2).copied()
+    }
+
+    pub fn version(&self) -> Option<&str> {
+        self.primary().and_then(|s| s.version.as_deref())
+    }
+
+    /// Replicas report different versions.
+    pub fn versions_disagree(&self) -> bool {
+        let mut v: Vec<&str> =
+            self.replicas.iter().filter_map(|r| r.last_ok.as_ref().and_then(|s| s.version.as_deref())).collect();
+        v.sort_unstable();
+        v.dedup();
+        v.len() > 1
+    }
+
+    pub fn drift_rollup(&self) -> Option<DriftRollup> {
+        self.proxy_config()?;
+        let compared = self.replicas.iter().filter(|r| r.drift.is_some()).count();
+        let clean = self.replicas.iter().filter(|r| r.drift_clean() == Some(true)).count();
+        Some(DriftRollup { replicas: self.replicas.len(), compared, clean })
+    }
+
+    /// The drift rows of the first replica that has any problem, else the first compared.
+    pub fn drift_rows(&self) -> Option<&[DriftRow]> {
+        self.replicas
+            .iter()
+            .filter_map(|r| r.drift.as_deref())
+            .find(|rows| !drift::all_match(rows))
+            .or_else(|| self.replicas.iter().find_map(|r| r.drift.as_deref()))
+    }
+
+    /// Fold one poll cycle in; returns what deserves a timeline line.
+    pub fn apply_poll(&mut self, report: PollReport, timeline: &mut Timeline, index: usize) {
+        let at = report.at;
+        self.polls += 1;
+        self.last_poll_at = Some(at);
+        self.discovery_error = report.discovery_error;
+        let name = self.spec.name.clone();
+        // Replicas may change with discovery: keep history by URL.
+        let mut next: Vec<ReplicaObs> = Vec::with_capacity(report.replicas.len());
+        for (url, result) in report.replicas {
+            let mut r = self
+                .replicas
+                .iter()
+                .position(|x| x.url == url)
+                .map_or_else(|| ReplicaObs::new(url.clone()), |i| self.replicas[i].clone());
+            let was_up = r.last.as_ref().map(Result::is_ok);
+            let now_up = result.is_ok();
+            match (&was_up, &result) {
+                (Some(true) | None, Err(e)) => {
+                    timeline.push(at, Some(index), TimelineKind::Seen, format!("{name} {url}: down: {e}"));
+                }
+                (Some(false), Ok(_)) => {
+                    timeline.push(at, Some(index), TimelineKind::Seen, format!("{name} {url}: reachable again"));
+                }
+                _ => {}
+            }
+            if let Ok(s) = &result {
+                if let AuthState::Rejected { message, .. } = &s.auth
+                    && !matches!(r.last_ok.as_ref().map(|o| &o.auth), Some(AuthState::Rejected { .. }))
+                {
+                    timeline.push(
+                        at,
+                        Some(index),
+                        TimelineKind::Seen,
+                        format!("{name} {url}: admin auth rejected: {message}"),
+                    );
+                }
+                r.last_ok = Some(s.clone());
+                r.last_ok_at = Some(at);
+            }
+            r.recent.push_back(now_up);
+            while r.recent.len() > 6 {
+                r.recent.pop_front();
+            }
+            r.last = Some(result);
+            r.last_at = Some(at);
+            next.push(r);
+        }
+        self.replicas = next;
+        self.local = report.local;
+        self.memory = report.memory;
+        self.recompute_drift(timeline, at, index);
+    }
+
+    fn recompute_drift(&mut self, timeline: &mut Timeline, at: SystemTime, index: usize) {
+        let name = self.spec.name.clone();
+        let cfg = self.local.proxy_config.as_ref().and_then(|r| r.as_ref().ok()).cloned();
+        for r in &mut self.replicas {
+            let before = r.drift_clean();
+            r.drift = match (&cfg, r.last.as_ref()) {
+                (Some(cfg), Some(Ok(s))) => s.deployments.ok().map(|deps| drift::compare(cfg, deps, &self.memory)),
+                // Unreachable this cycle: keep the last comparison.
+                (Some(_), _) => r.drift.take(),
+                (None, _) => None,
+            };
+            let after = r.drift_clean();
+            if before != after {
+                match after {
+                    Some(false) => {
+                        let what = r
+                            .drift
+                            .as_ref()
+                            .and_then(|rows| rows.iter().find(|x| x.state.is_problem()))
+                            .map(DriftRow::summary)
+                            .unwrap_or_default();
+                        timeline.push(
+                            at,
+                            Some(index),
+                            TimelineKind::Check,
+                            format!("{name} {}: key drift: {what}", r.url),
+                        );
+                    }
+                    Some(true) if before == Some(false) => {
+                        timeline.push(
+                            at,
+                            Some(index),
+                            TimelineKind::Verify,
+                            format!("{name} {}: drift cleared, proxy matches the file", r.url),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Record what an admin operation returned.
+    pub fn apply_admin(&mut self, at: SystemTime, subject: &str, result: &AdminResult) {
+        match result {
+            AdminResult::Probe { entries } => self.probe = Some(HealthProbe { at, entries: entries.clone() }),
+            AdminResult::Route(r) => {
+                self.routes.retain(|(_, m, _)| m != subject);
+                self.routes.push((at, subject.to_owned(), r.clone()));
+            }
+            AdminResult::Stream(s) => self.stream = Some((at, subject.to_owned(), s.clone())),
+            AdminResult::ChannelTest { ok, message, seconds } => {
+                self.channel_tests.retain(|(_, id, ..)| id != subject);
+                self.channel_tests.push((at, subject.to_owned(), *ok, message.clone(), *seconds));
+            }
+            AdminResult::Done { .. } | AdminResult::Balance { .. } => {}
+        }
+    }
+}
+
+/// All gateways.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    pub gateways: Vec<GatewayObs>,
+    pub timeline: Timeline,
+}
+
+impl Fleet {
+    pub fn new(specs: &[GatewaySpec]) -> Self {
+        Self { gateways: specs.iter().cloned().map(GatewayObs::new).collect(), timeline: Timeline::default() }
+    }
+
+    pub fn apply_poll(&mut self, report: PollReport) {
+        let i = report.gateway;
+        if let Some(g) = self.gateways.get_mut(i) {
+            g.apply_poll(report, &mut self.timeline, i);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::Section;
+
+    fn snap(ids: &[(&str, &str)]) -> ReplicaSnapshot {
+        let mut s = ReplicaSnapshot::new(Duration::from_millis(5));
+        s.deployments = Section::Ok(ids.iter().map(|(id, n)| Deployment::new(*id, *n)).collect());
+        s.auth = AuthState::Ok;
+        s
+    }
+
+    #[test]
+    fn flapping_replica_is_detected() {
+        let mut r = ReplicaObs::new("http://a".into());
+        for up in [true, false, true, false, true] {
+            r.recent.push_back(up);
+        }
+        assert!(r.is_flapping());
+        let mut steady = ReplicaObs::new("http://b".into());
+        steady.recent.extend([true, true, false, false]);
+        assert!(!steady.is_flapping());
+    }
+
+    #[test]
+    fn going_down_and_up_lands_on_the_timeline() {
+        let spec = GatewaySpec::new("gw", GatewayKind::LiteLlm, "http://127.0.0.1:1");
+        let mut fleet = Fleet::new(&[spec]);
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let report = |ok: bool, at| PollReport {
+            gateway: 0,
+            at,
+            replicas: vec![(
+                "http://127.0.0.1:1".into(),
+                if ok {
+                    Ok(snap(&[("a", "gpt-4o")]))
+                } else {
+                    Err(GatewayError::Refused { url: "http://127.0.0.1:1".into() })
+                },
+            )],
+            local: LocalView::default(),
+            memory: MatchMemory::default(),
+            discovery_error: None,
+        };
+        fleet.apply_poll(report(true, t0));
+        assert!(fleet.gateways[0].is_reachable());
+        fleet.apply_poll(report(false, t0 + Duration::from_secs(5)));
+        assert!(!fleet.gateways[0].is_reachable());
+        assert_eq!(fleet.gateways[0].deployments().len(), 1, "last good data stays visible");
+        fleet.apply_poll(report(true, t0 + Duration::from_secs(10)));
+        let texts: Vec<_> = fleet.timeline.entries().map(|e| e.text.clone()).collect();
+        assert!(texts.iter().any(|t| t.contains("down: connection refused")), "{texts:?}");
+        assert!(texts.iter().any(|t| t.contains("reachable again")), "{texts:?}");
+    }
+}

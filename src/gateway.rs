@@ -1,0 +1,390 @@
+//! The gateway abstraction: one [`Gateway`] trait that adapters implement, and
+//! the domain types they produce. Nothing here knows about the terminal.
+
+pub mod error;
+pub mod http;
+pub mod litellm;
+pub mod newapi;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use error::GatewayError;
+
+use crate::config::{GatewayKind, GatewaySpec};
+use crate::secret::Fingerprint;
+
+/// One replica address of a gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaTarget {
+    pub index: usize,
+    pub url: String,
+}
+
+/// A part of a snapshot that can fail or be missing on its own, so one broken
+/// endpoint degrades one pane instead of the whole view.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Section<T> {
+    Ok(T),
+    /// The gateway does not offer this (older version, not configured): the reason.
+    Unavailable(String),
+    Failed(GatewayError),
+    #[default]
+    NotLoaded,
+}
+
+impl<T> Section<T> {
+    pub fn ok(&self) -> Option<&T> {
+        match self {
+            Self::Ok(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn error(&self) -> Option<&GatewayError> {
+        match self {
+            Self::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// A 404 becomes "not available on this version"; other errors stay errors.
+    pub fn from_result(r: Result<T, GatewayError>) -> Self {
+        match r {
+            Ok(t) => Self::Ok(t),
+            Err(GatewayError::NotFound { path }) => Self::Unavailable(format!("{path} not available on this version")),
+            Err(e) => Self::Failed(e),
+        }
+    }
+
+    /// One line for the pane when there is no data.
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            Self::Ok(_) => None,
+            Self::Unavailable(why) => Some(why.clone()),
+            Self::Failed(e) => Some(e.to_string()),
+            Self::NotLoaded => Some("not loaded yet".into()),
+        }
+    }
+}
+
+/// Whether a deployment/channel is taking traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentStatus {
+    /// Loaded/enabled and nothing says otherwise.
+    Serving,
+    /// Loaded, and the last health probe or test failed.
+    Unhealthy,
+    /// Switched off by an operator.
+    ManuallyDisabled,
+    /// Switched off by the gateway itself.
+    AutoDisabled,
+    Unknown,
+}
+
+impl DeploymentStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Serving => "serving",
+            Self::Unhealthy => "unhealthy",
+            Self::ManuallyDisabled => "disabled",
+            Self::AutoDisabled => "auto-disabled",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// What gatewatch can know about the key a deployment holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyVisibility {
+    /// LiteLLM: the id is a hash over the params, key included: drift is exact.
+    IdHash,
+    /// The admin API never returns the key (New API with an access token).
+    NotReadable(String),
+}
+
+/// A deployment (LiteLLM) or channel (New API), unified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deployment {
+    /// LiteLLM `model_info.id`; New API channel id.
+    pub id: String,
+    /// LiteLLM alias (`model_name`); New API channel name.
+    pub name: String,
+    /// The model names clients can send that route here.
+    pub models: Vec<String>,
+    pub provider: String,
+    pub upstream_model: Option<String>,
+    pub api_base: Option<String>,
+    pub status: DeploymentStatus,
+    pub status_reason: Option<String>,
+    pub status_since: Option<i64>,
+    pub weight: Option<u64>,
+    pub priority: Option<i64>,
+    pub groups: Vec<String>,
+    pub model_mapping: Vec<(String, String)>,
+    pub balance: Option<f64>,
+    pub balance_updated: Option<i64>,
+    pub used_quota: Option<i64>,
+    pub response_time_ms: Option<u64>,
+    pub test_time: Option<i64>,
+    pub tag: Option<String>,
+    pub input_cost_per_token: Option<f64>,
+    pub output_cost_per_token: Option<f64>,
+    /// LiteLLM: stored in the DB rather than the config file.
+    pub db_model: bool,
+    pub key: KeyVisibility,
+    /// New API channel type id.
+    pub type_id: Option<i64>,
+    /// New API multi-key pools: (enabled keys, total keys).
+    pub multi_key: Option<(usize, usize)>,
+}
+
+impl Deployment {
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        let name = name.into();
+        Self {
+            id: id.into(),
+            models: vec![name.clone()],
+            name,
+            provider: String::new(),
+            upstream_model: None,
+            api_base: None,
+            status: DeploymentStatus::Serving,
+            status_reason: None,
+            status_since: None,
+            weight: None,
+            priority: None,
+            groups: Vec::new(),
+            model_mapping: Vec::new(),
+            balance: None,
+            balance_updated: None,
+            used_quota: None,
+            response_time_ms: None,
+            test_time: None,
+            tag: None,
+            input_cost_per_token: None,
+            output_cost_per_token: None,
+            db_model: false,
+            key: KeyVisibility::IdHash,
+            type_id: None,
+            multi_key: None,
+        }
+    }
+}
+
+/// The router's fallback and retry settings as the running gateway reports them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RouterSettings {
+    pub fallbacks: Vec<(String, Vec<String>)>,
+    pub context_window_fallbacks: Vec<(String, Vec<String>)>,
+    pub content_policy_fallbacks: Vec<(String, Vec<String>)>,
+    pub default_fallbacks: Vec<String>,
+    pub num_retries: Option<u32>,
+    pub allowed_fails: Option<u32>,
+    pub cooldown_time: Option<f64>,
+    pub routing_strategy: Option<String>,
+}
+
+/// The response cache as the gateway reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheState {
+    /// `redis`, `local`, `redis-semantic`, …
+    pub kind: String,
+    pub healthy: bool,
+    pub detail: String,
+}
+
+/// Readiness and its dependencies.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Readiness {
+    pub status: String,
+    pub db: Option<String>,
+    pub cache: Option<String>,
+}
+
+/// Who the admin credential authenticated as, or why it did not.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthState {
+    Ok,
+    Missing { env: String },
+    Rejected { message: String, hint: String },
+    NotChecked,
+}
+
+/// The request budget a rate-limited gateway allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateBudget {
+    pub used: u32,
+    pub limit: u32,
+    pub window: Duration,
+}
+
+/// Everything one poll of one replica saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicaSnapshot {
+    pub version: Option<String>,
+    /// Round trip of the liveness check.
+    pub latency: Duration,
+    pub auth: AuthState,
+    pub readiness: Section<Readiness>,
+    pub deployments: Section<Vec<Deployment>>,
+    pub router: Section<RouterSettings>,
+    pub cache: Section<CacheState>,
+    /// Names the gateway lists for clients (`/v1/models`).
+    pub served_models: Section<Vec<String>>,
+    /// Unix time the gateway process started, when it says.
+    pub started_at: Option<i64>,
+    /// HTTP requests this poll made.
+    pub requests: u32,
+    pub budget: Option<RateBudget>,
+    /// Extra facts worth a line on screen.
+    pub notes: Vec<String>,
+    /// A CDN or proxy seen in front (`cloudflare` from `cf-ray`/`server`).
+    pub front_proxy: Option<String>,
+    /// The admin UI path that answered without credentials, if any.
+    pub admin_ui: Option<String>,
+}
+
+impl ReplicaSnapshot {
+    pub fn new(latency: Duration) -> Self {
+        Self {
+            version: None,
+            latency,
+            auth: AuthState::NotChecked,
+            readiness: Section::NotLoaded,
+            deployments: Section::NotLoaded,
+            router: Section::NotLoaded,
+            cache: Section::NotLoaded,
+            served_models: Section::NotLoaded,
+            started_at: None,
+            requests: 0,
+            budget: None,
+            notes: Vec::new(),
+            front_proxy: None,
+            admin_ui: None,
+        }
+    }
+}
+
+/// Result of a liveness check (for verification loops).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Liveness {
+    pub latency: Duration,
+    pub version: Option<String>,
+    pub started_at: Option<i64>,
+}
+
+/// An operation the adapter performs through the gateway's admin API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminOp {
+    /// LiteLLM: empty the Redis response cache (`POST /cache/flushall`).
+    PurgeResponseCache,
+    /// LiteLLM: `GET /health`, one real request per deployment.
+    ProbeAllDeployments,
+    /// New API: `GET /api/channel/test/:id?model=`.
+    TestChannel { id: String, model: Option<String> },
+    /// New API: `GET /api/channel/test` (asynchronous on the server).
+    TestAllChannels,
+    /// New API: `GET /api/channel/update_balance/:id`.
+    RefreshBalance { id: String },
+    /// New API: `GET /api/channel/update_balance` (disables channels at ≤ 0).
+    UpdateAllBalances,
+    /// New API: `PUT /api/channel/` with a status.
+    SetChannelEnabled { id: String, enabled: bool },
+    /// One tiny chat completion through the gateway (paid), reading routing headers.
+    TinyCompletion { model: String },
+    /// One tiny streamed completion, measuring the stream.
+    StreamProbe { model: String },
+}
+
+/// Per-deployment result of a health probe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeEntry {
+    pub id: String,
+    pub model: String,
+    pub healthy: bool,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    /// LiteLLM masks the upstream Authorization header to `Be****cd`: the last two
+    /// characters of the key the running process holds.
+    pub auth_tail: Option<String>,
+}
+
+/// What a routed request reported about itself (LiteLLM response headers).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RouteReport {
+    pub model_group: Option<String>,
+    pub model_id: Option<String>,
+    pub api_base: Option<String>,
+    pub attempted_fallbacks: Option<u32>,
+    pub attempted_retries: Option<u32>,
+    pub response_cost: Option<f64>,
+    pub status: u16,
+    pub error: Option<String>,
+    pub elapsed: Duration,
+}
+
+/// Measurements of one streamed completion.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StreamReport {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub ttfb: Option<Duration>,
+    pub first_token: Option<Duration>,
+    pub total: Duration,
+    pub max_gap: Duration,
+    pub chunks: u32,
+    pub done_marker: bool,
+    pub last_chunk_complete_json: bool,
+    pub x_accel_buffering: Option<String>,
+    pub error: Option<String>,
+}
+
+/// What an admin operation returned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AdminResult {
+    Done { message: String },
+    Probe { entries: Vec<ProbeEntry> },
+    ChannelTest { ok: bool, message: String, seconds: f64 },
+    Balance { balance: f64 },
+    Route(RouteReport),
+    Stream(StreamReport),
+}
+
+/// One gateway family, spoken over HTTP. Adapters never touch the terminal.
+#[async_trait]
+pub trait Gateway: Send + Sync {
+    fn spec(&self) -> &GatewaySpec;
+
+    fn kind(&self) -> GatewayKind {
+        self.spec().kind
+    }
+
+    /// Everything the views need from one replica. Endpoints fail independently
+    /// into [`Section`]s; only an unreachable or unusable replica is an `Err`.
+    async fn poll(&self, target: &ReplicaTarget) -> Result<ReplicaSnapshot, GatewayError>;
+
+    /// Is this replica up? Cheap, unauthenticated where the gateway allows.
+    async fn liveness(&self, target: &ReplicaTarget) -> Result<Liveness, GatewayError>;
+
+    /// Perform an admin operation on one replica.
+    async fn admin(&self, target: &ReplicaTarget, op: &AdminOp) -> Result<AdminResult, GatewayError>;
+}
+
+/// The fingerprint of what the operator intends a key to be, for display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntendedKey {
+    pub label: String,
+    pub fingerprint: Option<Fingerprint>,
+    pub note: Option<String>,
+}
+
+/// Build the adapter for a configured gateway.
+pub fn connect(spec: &GatewaySpec) -> std::sync::Arc<dyn Gateway> {
+    match spec.kind {
+        GatewayKind::LiteLlm => std::sync::Arc::new(litellm::LiteLlm::new(spec.clone())),
+        GatewayKind::NewApi => std::sync::Arc::new(newapi::NewApi::new(spec.clone())),
+    }
+}

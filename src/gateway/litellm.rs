@@ -1,0 +1,358 @@
+//! LiteLLM Proxy adapter (checked against LiteLLM 1.106.12).
+//!
+//! Endpoints: `/health/liveliness` (no key), `/health/readiness/details`
+//! (falls back to `/health/readiness` on older versions), `/model/info`,
+//! `/get/config/callbacks`, `/cache/ping`, `/v1/models`; actions
+//! `/cache/flushall` (Redis response cache only), `/health` (paid: one
+//! request per deployment), and tiny chat completions for route and stream
+//! probes. There is no `/cache/purge` and no endpoint reloads the config file.
+
+pub mod api;
+pub mod config_file;
+pub mod drift;
+pub mod model_id;
+pub mod pyrepr;
+pub mod pyyaml;
+pub mod stream;
+
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use reqwest::Method;
+use reqwest::header::{AUTHORIZATION, HeaderMap};
+use serde_json::{Value, json};
+
+use super::http::{self, HttpClient, RawResponse};
+use super::{
+    AdminOp, AdminResult, AuthState, CacheState, Deployment, Gateway, GatewayError, KeyVisibility, Liveness,
+    ProbeEntry, Readiness, ReplicaSnapshot, ReplicaTarget, RouteReport, RouterSettings, Section,
+};
+use crate::config::GatewaySpec;
+use crate::secret::Secret;
+
+pub struct LiteLlm {
+    spec: GatewaySpec,
+    key: Option<Secret>,
+    http: HttpClient,
+    slow: HttpClient,
+}
+
+impl LiteLlm {
+    pub fn new(spec: GatewaySpec) -> Self {
+        let key = std::env::var(&spec.credential_env).ok().filter(|k| !k.is_empty()).map(Secret::new);
+        Self::with_key(spec, key)
+    }
+
+    pub fn with_key(spec: GatewaySpec, key: Option<Secret>) -> Self {
+        let http = HttpClient::new(spec.timeout, spec.max_body_bytes);
+        let slow = HttpClient::new(spec.action_timeout, spec.max_body_bytes);
+        Self { spec, key, http, slow }
+    }
+
+    fn auth_headers(&self) -> Result<HeaderMap, GatewayError> {
+        let key = self
+            .key
+            .as_ref()
+            .ok_or_else(|| GatewayError::MissingCredential { env: self.spec.credential_env.clone() })?;
+        let mut h = HeaderMap::new();
+        if let Some(v) = http::bearer(key) {
+            h.insert(AUTHORIZATION, v);
+        }
+        Ok(h)
+    }
+
+    async fn get(&self, base: &str, path: &str, auth: bool) -> Result<RawResponse, GatewayError> {
+        let headers = if auth { self.auth_headers()? } else { HeaderMap::new() };
+        let resp = self.http.send(Method::GET, base, path, headers, None).await?;
+        check(resp, &self.spec.credential_env)
+    }
+
+    async fn model_info(&self, base: &str) -> Result<Vec<Deployment>, GatewayError> {
+        let resp = self.get(base, "/model/info", true).await?;
+        let parsed: api::ModelInfoResponse = resp.json()?;
+        Ok(parsed.data.into_iter().map(to_deployment).collect())
+    }
+
+    async fn readiness(&self, base: &str) -> (Result<Readiness, GatewayError>, Option<String>, u32) {
+        let detailed =
+            if self.key.is_some() { Some(self.get(base, "/health/readiness/details", true).await) } else { None };
+        let (resp, n) = match detailed {
+            Some(Ok(r)) => (Ok(r), 1),
+            Some(Err(GatewayError::NotFound { .. } | GatewayError::Auth { .. })) | None => {
+                (self.get(base, "/health/readiness", false).await, 2)
+            }
+            Some(Err(e)) => (Err(e), 1),
+        };
+        match resp.and_then(|r| r.json::<api::ReadinessResponse>()) {
+            Ok(r) => {
+                let text = |v: Option<&Value>| {
+                    v.filter(|v| !v.is_null()).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                };
+                (
+                    Ok(Readiness { status: r.status, db: text(r.db.as_ref()), cache: text(r.cache.as_ref()) }),
+                    r.litellm_version,
+                    n,
+                )
+            }
+            Err(e) => (Err(e), None, n),
+        }
+    }
+
+    async fn router(&self, base: &str) -> Result<RouterSettings, GatewayError> {
+        let r: api::CallbacksResponse = self.get(base, "/get/config/callbacks", true).await?.json()?;
+        let rs = r.router_settings.unwrap_or_default();
+        let default_fallbacks = match rs.default_fallbacks {
+            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+            _ => Vec::new(),
+        };
+        Ok(RouterSettings {
+            fallbacks: api::chains(rs.fallbacks.as_ref()),
+            context_window_fallbacks: api::chains(rs.context_window_fallbacks.as_ref()),
+            content_policy_fallbacks: api::chains(rs.content_policy_fallbacks.as_ref()),
+            default_fallbacks,
+            num_retries: api::as_u32(rs.num_retries.as_ref()),
+            allowed_fails: api::as_u32(rs.allowed_fails.as_ref()),
+            cooldown_time: api::as_f64(rs.cooldown_time.as_ref()),
+            routing_strategy: rs.routing_strategy,
+        })
+    }
+
+    async fn cache(&self, base: &str) -> Result<CacheState, GatewayError> {
+        let headers = self.auth_headers()?;
+        let resp = self.http.send(Method::GET, base, "/cache/ping", headers, None).await?;
+        // 503 cache_ping_error "Cache not initialized" means no cache is configured.
+        if resp.status.as_u16() == 503 && !resp.is_html() {
+            let msg = http::error_message(&resp);
+            if msg.contains("Cache not initialized") {
+                return Err(GatewayError::Unsupported("no response cache configured".into()));
+            }
+            return Ok(CacheState { kind: "unknown".into(), healthy: false, detail: msg });
+        }
+        let resp = check(resp, &self.spec.credential_env)?;
+        let p: api::CachePingResponse = resp.json()?;
+        Ok(CacheState {
+            kind: p.cache_type.unwrap_or_else(|| "unknown".into()),
+            healthy: p.status == "healthy",
+            detail: p.ping_response.map(|v| format!("ping {v}")).unwrap_or_default(),
+        })
+    }
+
+    async fn served(&self, base: &str) -> Result<Vec<String>, GatewayError> {
+        let r: api::ModelsResponse = self.get(base, "/v1/models", true).await?.json()?;
+        Ok(r.data.into_iter().map(|m| m.id).collect())
+    }
+
+    async fn probe_health(&self, base: &str) -> Result<AdminResult, GatewayError> {
+        let resp = self.slow.send(Method::GET, base, "/health", self.auth_headers()?, None).await?;
+        let resp = check(resp, &self.spec.credential_env)?;
+        let h: api::HealthResponse = resp.json()?;
+        let mut entries = Vec::new();
+        for (healthy, list) in [(true, h.healthy_endpoints), (false, h.unhealthy_endpoints)] {
+            for e in list {
+                let auth_tail = e
+                    .raw_request_typed_dict
+                    .as_ref()
+                    .and_then(|d| d.pointer("/raw_request_headers/Authorization"))
+                    .and_then(Value::as_str)
+                    .and_then(|m| m.rsplit('*').next())
+                    .filter(|t| !t.is_empty() && t.len() <= 2)
+                    .map(str::to_owned);
+                entries.push(ProbeEntry {
+                    id: e.model_id.unwrap_or_default(),
+                    model: e.model.unwrap_or_default(),
+                    healthy,
+                    status: api::as_f64(e.exception_status.as_ref()).and_then(|f| {
+                        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                        let s = f as u16;
+                        (f >= 100.0 && f < 600.0).then_some(s)
+                    }),
+                    error: e.error.as_deref().map(|m| http::first_line(strip_stack(m))),
+                    auth_tail,
+                });
+            }
+        }
+        Ok(AdminResult::Probe { entries })
+    }
+
+    async fn tiny_completion(&self, base: &str, model: &str) -> Result<AdminResult, GatewayError> {
+        let body = json!({
+            "model": model,
+            "messages": [{"role": "user", "content": "Reply with: ok"}],
+            "max_tokens": 1,
+            "temperature": 0
+        });
+        let started = Instant::now();
+        let resp = self.slow.send(Method::POST, base, "/v1/chat/completions", self.auth_headers()?, Some(body)).await?;
+        let h = |n: &str| resp.header(n).map(str::to_owned);
+        let num = |n: &str| resp.header(n).and_then(|v| v.parse::<f64>().ok());
+        let ok = resp.status.is_success();
+        Ok(AdminResult::Route(RouteReport {
+            model_group: h("x-litellm-model-group"),
+            model_id: h("x-litellm-model-id"),
+            api_base: h("x-litellm-model-api-base"),
+            attempted_fallbacks: num("x-litellm-attempted-fallbacks").map(|f| {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let n = f as u32;
+                n
+            }),
+            attempted_retries: num("x-litellm-attempted-retries").map(|f| {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let n = f as u32;
+                n
+            }),
+            response_cost: num("x-litellm-response-cost"),
+            status: resp.status.as_u16(),
+            error: (!ok).then(|| http::error_message(&resp)),
+            elapsed: started.elapsed(),
+        }))
+    }
+}
+
+fn strip_stack(m: &str) -> &str {
+    m.split("\nstack trace:").next().unwrap_or(m)
+}
+
+/// Map non-success answers to errors, recognising LiteLLM's auth failures.
+fn check(resp: RawResponse, env: &str) -> Result<RawResponse, GatewayError> {
+    if resp.status.is_success() {
+        if resp.is_html() {
+            return Err(GatewayError::Html { status: resp.status.as_u16(), title: resp.html_title() });
+        }
+        return Ok(resp);
+    }
+    let status = resp.status.as_u16();
+    if resp.is_html() {
+        return Err(http::status_error(&resp));
+    }
+    let kind = serde_json::from_slice::<api::ErrorEnvelope>(&resp.body).ok().and_then(|e| e.error.kind);
+    let message = http::error_message(&resp);
+    match (status, kind.as_deref()) {
+        (401 | 403, _) | (_, Some("auth_error")) => Err(GatewayError::Auth {
+            status,
+            message,
+            hint: format!("the proxy does not accept the key in {env}: it must equal general_settings.master_key (or a virtual key with admin rights)"),
+        }),
+        (400, Some("no_db_connection")) => Err(GatewayError::Auth {
+            status,
+            message,
+            hint: format!("LiteLLM without a database answers a wrong master key with 400 \"No connected db\": check that {env} holds the proxy's master key"),
+        }),
+        (500, _) if message == "Internal Server Error" => Err(GatewayError::Http {
+            status,
+            message: "plain-text 500 from the auth handler: the proxy's environment lacks the prisma package, so auth failures crash (install litellm[proxy] with prisma)".into(),
+        }),
+        _ => Err(http::status_error(&resp)),
+    }
+}
+
+fn to_deployment(e: api::ModelInfoEntry) -> Deployment {
+    let id = match e.model_info.id {
+        Some(Value::String(s)) => s,
+        Some(v) => v.to_string(),
+        None => String::new(),
+    };
+    let mut d = Deployment::new(id, e.model_name);
+    let model = e.litellm_params.model;
+    d.provider = e
+        .model_info
+        .litellm_provider
+        .or(e.litellm_params.custom_llm_provider)
+        .or_else(|| model.as_deref().and_then(|m| m.split_once('/')).map(|(p, _)| p.to_owned()))
+        .unwrap_or_else(|| "openai".into());
+    // `openai/gpt-4o` (the deployment's model string) also routes here.
+    if let Some(m) = &model
+        && !d.models.contains(m)
+    {
+        d.models.push(m.clone());
+    }
+    d.upstream_model = model;
+    d.api_base = e.litellm_params.api_base;
+    d.db_model = e.model_info.db_model;
+    d.input_cost_per_token = e.model_info.input_cost_per_token;
+    d.output_cost_per_token = e.model_info.output_cost_per_token;
+    d.key = KeyVisibility::IdHash;
+    d
+}
+
+#[async_trait]
+impl Gateway for LiteLlm {
+    fn spec(&self) -> &GatewaySpec {
+        &self.spec
+    }
+
+    async fn liveness(&self, target: &ReplicaTarget) -> Result<Liveness, GatewayError> {
+        let resp = self.http.send(Method::GET, &target.url, "/health/liveliness", HeaderMap::new(), None).await?;
+        let resp = check(resp, &self.spec.credential_env)?;
+        // Must be the JSON string "I'm alive!" (or similar); anything else is not LiteLLM.
+        let body: Value = resp.json()?;
+        if !body.is_string() {
+            return Err(GatewayError::WrongShape {
+                path: "/health/liveliness".into(),
+                detail: "expected a JSON string such as \"I'm alive!\"".into(),
+            });
+        }
+        Ok(Liveness {
+            latency: resp.elapsed,
+            version: resp.header("x-litellm-version").map(str::to_owned),
+            started_at: None,
+        })
+    }
+
+    async fn poll(&self, target: &ReplicaTarget) -> Result<ReplicaSnapshot, GatewayError> {
+        let live = self.liveness(target).await?;
+        let base = target.url.as_str();
+        let mut snap = ReplicaSnapshot::new(live.latency);
+        snap.version = live.version;
+        let ((ready, version, ready_n), deployments, router, cache, served) = tokio::join!(
+            self.readiness(base),
+            self.model_info(base),
+            self.router(base),
+            self.cache(base),
+            self.served(base),
+        );
+        snap.requests = 1 + ready_n + 4;
+        if version.is_some() {
+            snap.version = version;
+        }
+        snap.auth = match (&self.key, &deployments) {
+            (None, _) => AuthState::Missing { env: self.spec.credential_env.clone() },
+            (Some(_), Err(GatewayError::Auth { message, hint, .. })) => {
+                AuthState::Rejected { message: message.clone(), hint: hint.clone() }
+            }
+            (Some(_), Ok(_)) => AuthState::Ok,
+            (Some(_), Err(_)) => AuthState::NotChecked,
+        };
+        snap.readiness = Section::from_result(ready);
+        snap.deployments = Section::from_result(deployments);
+        snap.router = Section::from_result(router);
+        snap.cache = match cache {
+            Err(GatewayError::Unsupported(why)) => Section::Unavailable(why),
+            other => Section::from_result(other),
+        };
+        snap.served_models = Section::from_result(served);
+        Ok(snap)
+    }
+
+    async fn admin(&self, target: &ReplicaTarget, op: &AdminOp) -> Result<AdminResult, GatewayError> {
+        let base = target.url.as_str();
+        match op {
+            AdminOp::PurgeResponseCache => {
+                let resp = self.slow.send(Method::POST, base, "/cache/flushall", self.auth_headers()?, None).await?;
+                if resp.status.as_u16() == 503 && !resp.is_html() {
+                    return Err(GatewayError::Rejected { message: http::error_message(&resp) });
+                }
+                let resp = check(resp, &self.spec.credential_env)?;
+                Ok(AdminResult::Done { message: format!("/cache/flushall: {}", resp.excerpt()) })
+            }
+            AdminOp::ProbeAllDeployments => self.probe_health(base).await,
+            AdminOp::TinyCompletion { model } => self.tiny_completion(base, model).await,
+            AdminOp::StreamProbe { model } => {
+                let headers = self.auth_headers()?;
+                Ok(AdminResult::Stream(
+                    stream::probe(base, model, headers, self.spec.action_timeout.min(Duration::from_secs(120))).await,
+                ))
+            }
+            other => Err(GatewayError::Unsupported(format!("{other:?} is a New API operation"))),
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! The streaming probe: one tiny streamed chat completion, measured
+//! (time to first byte, to first token, the largest gap between chunks,
+//! whether `data: [DONE]` arrived and whether the last chunk is whole JSON).
+//! Works against any OpenAI-compatible endpoint.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+
+use crate::gateway::StreamReport;
+
+/// Incremental SSE parsing state, kept apart from I/O so it can be tested.
+#[derive(Debug, Default)]
+pub struct SseMeter {
+    buf: String,
+    pub events: u32,
+    pub done: bool,
+    pub saw_token: bool,
+    pub last_data: Option<String>,
+}
+
+impl SseMeter {
+    /// Feed bytes; returns true when this feed produced the first token.
+    pub fn feed(&mut self, bytes: &[u8]) -> bool {
+        self.buf.push_str(&String::from_utf8_lossy(bytes));
+        let mut first_token = false;
+        while let Some(pos) = self.buf.find("\n\n") {
+            let event: String = self.buf.drain(..pos + 2).collect();
+            for line in event.lines() {
+                let Some(data) = line.strip_prefix("data:") else { continue };
+                let data = data.trim();
+                self.events += 1;
+                if data == "[DONE]" {
+                    self.done = true;
+                    continue;
+                }
+                if !self.saw_token
+                    && let Ok(v) = serde_json::from_str::<Value>(data)
+                    && v.pointer("/choices/0/delta/content").and_then(Value::as_str).is_some_and(|s| !s.is_empty())
+                {
+                    self.saw_token = true;
+                    first_token = true;
+                }
+                self.last_data = Some(data.to_owned());
+            }
+        }
+        first_token
+    }
+
+    /// Leftover bytes without a closing blank line mean the stream was cut.
+    pub fn has_partial_event(&self) -> bool {
+        !self.buf.trim().is_empty()
+    }
+
+    pub fn last_chunk_complete(&self) -> bool {
+        !self.has_partial_event() && self.last_data.as_deref().is_some_and(|d| serde_json::from_str::<Value>(d).is_ok())
+    }
+}
+
+pub async fn probe(base: &str, model: &str, headers: HeaderMap, limit: Duration) -> StreamReport {
+    let started = Instant::now();
+    let mut report = StreamReport::default();
+    let client = match reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build() {
+        Ok(c) => c,
+        Err(e) => {
+            report.error = Some(e.to_string());
+            return report;
+        }
+    };
+    let body = json!({
+        "model": model,
+        "messages": [{"role": "user", "content": "Count from 1 to 5."}],
+        "max_tokens": 16,
+        "stream": true,
+        "stream_options": {"include_usage": true}
+    });
+    let url = format!("{}/v1/chat/completions", base.trim_end_matches('/'));
+    let run = async {
+        let resp = client.post(&url).headers(headers).json(&body).send().await.map_err(|e| e.to_string())?;
+        report.ttfb = Some(started.elapsed());
+        report.status = resp.status().as_u16();
+        report.content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        report.x_accel_buffering =
+            resp.headers().get("x-accel-buffering").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        if !resp.status().is_success() {
+            let text = resp.text().await.unwrap_or_default();
+            return Err(crate::gateway::http::first_line(&text));
+        }
+        let mut meter = SseMeter::default();
+        let mut last = Instant::now();
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| format!("stream broke after {} events: {e}", meter.events))?;
+            let now = Instant::now();
+            if report.chunks > 0 {
+                report.max_gap = report.max_gap.max(now - last);
+            }
+            last = now;
+            report.chunks += 1;
+            if meter.feed(&chunk) {
+                report.first_token = Some(started.elapsed());
+            }
+        }
+        report.done_marker = meter.done;
+        report.last_chunk_complete_json = meter.last_chunk_complete();
+        Ok(())
+    };
+    match tokio::time::timeout(limit, run).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => report.error = Some(e),
+        Err(_) => report.error = Some(format!("stream did not finish within {}s", limit.as_secs())),
+    }
+    report.total = started.elapsed();
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meters_the_captured_litellm_stream() {
+        let sse = include_str!("../../../tests/fixtures/litellm/stream_chat.sse");
+        let mut m = SseMeter::default();
+        let mut first = 0;
+        for piece in sse.as_bytes().chunks(7) {
+            if m.feed(piece) {
+                first += 1;
+            }
+        }
+        assert_eq!(first, 1);
+        assert!(m.done);
+        assert!(m.last_chunk_complete());
+    }
+
+    #[test]
+    fn cut_stream_is_detected() {
+        let mut m = SseMeter::default();
+        m.feed(b"data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\ndata: {\"choices\":[{\"del");
+        assert!(!m.done);
+        assert!(!m.last_chunk_complete());
+    }
+}

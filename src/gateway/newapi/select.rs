@@ -1,0 +1,170 @@
+//! Which New API channels actually receive traffic, and what share —
+//! reproducing `model.GetRandomSatisfiedChannel` (new-api @ 9f8a4ec0):
+//!
+//! 1. candidates: enabled channels whose groups contain the group and whose
+//!    models contain the model;
+//! 2. only the highest priority among them is used (lower tiers only on
+//!    retries, and retries are off by default);
+//! 3. within the tier, a weighted pick. With the memory cache (the normal
+//!    production setup) weights are used as they are, and an all-zero tier
+//!    is picked uniformly — so a weight-0 channel beside weighted ones gets
+//!    nothing. Without the cache (DB path) every weight gets +10.
+
+use std::collections::BTreeMap;
+
+use crate::gateway::{Deployment, DeploymentStatus};
+
+/// One channel's share of one (group, model) pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelShare {
+    pub channel: usize,
+    pub priority: i64,
+    pub weight: u64,
+    /// Fraction of first attempts, 0.0..=1.0.
+    pub share: f64,
+    /// 0 = the top tier (the one used); higher = only reached on retries.
+    pub tier: usize,
+}
+
+/// The traffic split of one (group, model) pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairShares {
+    pub group: String,
+    pub model: String,
+    pub channels: Vec<ChannelShare>,
+    /// Channels listing this model and group that are disabled.
+    pub disabled: Vec<usize>,
+}
+
+impl PairShares {
+    pub fn top_priority(&self) -> Option<i64> {
+        self.channels.iter().map(|c| c.priority).max()
+    }
+}
+
+fn enabled(d: &Deployment) -> bool {
+    matches!(d.status, DeploymentStatus::Serving | DeploymentStatus::Unhealthy)
+}
+
+/// Split traffic for every (group, model) pair the channels serve.
+pub fn shares(channels: &[Deployment], memory_cache: bool) -> Vec<PairShares> {
+    let mut pairs: BTreeMap<(String, String), (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+    for (i, d) in channels.iter().enumerate() {
+        for g in &d.groups {
+            for m in &d.models {
+                let e = pairs.entry((g.clone(), m.clone())).or_default();
+                if enabled(d) {
+                    e.0.push(i);
+                } else {
+                    e.1.push(i);
+                }
+            }
+        }
+    }
+    pairs
+        .into_iter()
+        .map(|((group, model), (live, disabled))| {
+            let mut prios: Vec<i64> = live.iter().map(|&i| channels[i].priority.unwrap_or(0)).collect();
+            prios.sort_unstable_by(|a, b| b.cmp(a));
+            prios.dedup();
+            let top = prios.first().copied();
+            let tier_members: Vec<usize> =
+                live.iter().copied().filter(|&i| Some(channels[i].priority.unwrap_or(0)) == top).collect();
+            let weights: Vec<u64> = tier_members
+                .iter()
+                .map(|&i| {
+                    let w = channels[i].weight.unwrap_or(0);
+                    if memory_cache { w } else { w + 10 }
+                })
+                .collect();
+            let sum: u64 = weights.iter().sum();
+            let channels_out = live
+                .iter()
+                .map(|&i| {
+                    let p = channels[i].priority.unwrap_or(0);
+                    let tier = prios.iter().position(|&x| x == p).unwrap_or(0);
+                    let share = if tier == 0 {
+                        let k = tier_members.iter().position(|&m| m == i).unwrap_or(0);
+                        #[allow(clippy::cast_precision_loss)]
+                        if sum == 0 { 1.0 / tier_members.len() as f64 } else { weights[k] as f64 / sum as f64 }
+                    } else {
+                        0.0
+                    };
+                    ChannelShare { channel: i, priority: p, weight: channels[i].weight.unwrap_or(0), share, tier }
+                })
+                .collect();
+            PairShares { group, model, channels: channels_out, disabled }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ch(id: &str, prio: i64, weight: u64, status: DeploymentStatus) -> Deployment {
+        let mut d = Deployment::new(id, id);
+        d.models = vec!["gpt-4o".into()];
+        d.groups = vec!["default".into()];
+        d.priority = Some(prio);
+        d.weight = Some(weight);
+        d.status = status;
+        d
+    }
+
+    fn share_of(p: &PairShares, chans: &[Deployment], id: &str) -> f64 {
+        p.channels.iter().find(|c| chans[c.channel].id == id).map_or(-1.0, |c| c.share)
+    }
+
+    #[test]
+    fn weight_zero_beside_weighted_is_starved_with_cache() {
+        let c = vec![ch("a", 0, 0, DeploymentStatus::Serving), ch("b", 0, 10, DeploymentStatus::Serving)];
+        let s = &shares(&c, true)[0];
+        assert!((share_of(s, &c, "a")).abs() < 1e-9);
+        assert!((share_of(s, &c, "b") - 1.0).abs() < 1e-9);
+        // DB path: +10 each -> 10/30 and 20/30.
+        let s = &shares(&c, false)[0];
+        assert!((share_of(s, &c, "a") - 1.0 / 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn all_zero_tier_is_uniform() {
+        let c = vec![
+            ch("a", 0, 0, DeploymentStatus::Serving),
+            ch("b", 0, 0, DeploymentStatus::Serving),
+            ch("c", 0, 0, DeploymentStatus::Serving),
+        ];
+        let s = &shares(&c, true)[0];
+        for id in ["a", "b", "c"] {
+            assert!((share_of(s, &c, id) - 1.0 / 3.0).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn only_highest_priority_is_used_and_disabled_top_hands_over() {
+        let c = vec![
+            ch("top", 10, 50, DeploymentStatus::AutoDisabled),
+            ch("mid1", 5, 30, DeploymentStatus::Serving),
+            ch("mid2", 5, 10, DeploymentStatus::Serving),
+            ch("low", 0, 100, DeploymentStatus::Serving),
+        ];
+        let s = &shares(&c, true)[0];
+        assert_eq!(s.top_priority(), Some(5));
+        assert!((share_of(s, &c, "mid1") - 0.75).abs() < 1e-9);
+        assert!((share_of(s, &c, "mid2") - 0.25).abs() < 1e-9);
+        assert!(share_of(s, &c, "low").abs() < 1e-9);
+        assert_eq!(s.disabled, vec![0]);
+    }
+
+    #[test]
+    fn groups_and_models_split_pairs() {
+        let mut a = ch("a", 0, 1, DeploymentStatus::Serving);
+        a.groups = vec!["default".into(), "vip".into()];
+        a.models = vec!["gpt-4o".into(), "gpt-4o-mini".into()];
+        let b = ch("b", 0, 1, DeploymentStatus::Serving);
+        let all = shares(&[a, b], true);
+        assert_eq!(all.len(), 4);
+        let vip: Vec<_> = all.iter().filter(|p| p.group == "vip").collect();
+        assert!(vip.iter().all(|p| p.channels.len() == 1));
+    }
+}

@@ -1,0 +1,16 @@
+//! gatewatch: an incident TUI for AI API gateways (LiteLLM Proxy, New API).
+//!
+//! Core modules (`config`, `gateway`, `poller`, `fleet`, `triage`, `actions`)
+//! know nothing about the terminal; `app` holds UI state with a pure
+//! `update`; `ui` renders it; `tui` runs the event loop.
+
+pub mod command;
+pub mod config;
+pub mod fleet;
+pub mod gateway;
+pub mod local;
+pub mod poller;
+pub mod secret;
+pub mod timeline;
+pub mod triage;
+pub mod yamlpath;

@@ -1,0 +1,186 @@
+//! What gatewatch reads on its own host: the gateway's config file, the
+//! intended channel keys (as fingerprints), the gateway process's start time,
+//! and the remembered fingerprints of the last matching config.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::config::{GatewayKind, GatewaySpec};
+use crate::fleet::{LocalView, ProcessInfo};
+use crate::gateway::IntendedKey;
+use crate::gateway::litellm::config_file::{self, EnvLookup};
+use crate::gateway::litellm::drift::MatchMemory;
+use crate::secret::Fingerprint;
+
+/// Read everything local for one gateway (blocking file I/O; run off the UI thread).
+pub fn read(spec: &GatewaySpec, env: EnvLookup<'_>) -> LocalView {
+    let mut view = LocalView::default();
+    if spec.kind == GatewayKind::LiteLlm
+        && let Some(path) = &spec.config_file
+    {
+        view.proxy_config = Some(config_file::load(path, env));
+        view.process = find_process(spec, path);
+        view.config_git_root = git_root(path);
+    }
+    if let Some(path) = &spec.nginx_config {
+        view.nginx = Some(
+            std::fs::read_to_string(path)
+                .map(|t| t.chars().take(512 * 1024).collect())
+                .map_err(|e| format!("{}: {e}", path.display())),
+        );
+    }
+    if let Some(path) = &spec.channel_keys_file {
+        match intended_keys(path, env) {
+            Ok(keys) => view.intended_keys = keys,
+            Err(e) => view.intended_keys_error = Some(e),
+        }
+    }
+    view
+}
+
+/// The git work tree containing `path`, found by looking for `.git` upwards.
+pub fn git_root(path: &Path) -> Option<PathBuf> {
+    let abs = std::fs::canonicalize(path).ok()?;
+    abs.ancestors().skip(1).find(|d| d.join(".git").exists()).map(Path::to_path_buf)
+}
+
+/// `channel_keys_file`: a YAML mapping of channel id to where its intended key
+/// lives: `env:NAME`, `file:/path`, or a bare variable name. Only fingerprints
+/// leave this function.
+pub fn intended_keys(path: &Path, env: EnvLookup<'_>) -> Result<Vec<(String, IntendedKey)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let map: serde_yaml::Mapping = serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for (k, v) in map {
+        let id = match k {
+            serde_yaml::Value::Number(n) => n.to_string(),
+            serde_yaml::Value::String(s) => s,
+            _ => continue,
+        };
+        let Some(src) = v.as_str() else {
+            return Err(format!("{}: channel {id}: expected env:NAME or file:PATH", path.display()));
+        };
+        let (label, value) = if let Some(file) = src.strip_prefix("file:") {
+            let p = PathBuf::from(file.trim());
+            (format!("file {}", p.display()), std::fs::read_to_string(&p).ok().map(|s| s.trim().to_owned()))
+        } else {
+            let name = src.strip_prefix("env:").unwrap_or(src).trim();
+            (format!("${name}"), env(name))
+        };
+        let key = IntendedKey {
+            fingerprint: value.as_deref().filter(|v| !v.is_empty()).map(Fingerprint::of),
+            note: value.is_none().then(|| format!("{label} is not set")),
+            label,
+        };
+        out.push((id, key));
+    }
+    Ok(out)
+}
+
+/// The oldest process on this host that runs LiteLLM with this config file
+/// (workers started before the file changed hold the old params).
+pub fn find_process(spec: &GatewaySpec, config: &Path) -> Option<ProcessInfo> {
+    if let Some(pid_file) = &spec.pid_file {
+        let pid: u32 = std::fs::read_to_string(pid_file).ok()?.trim().parse().ok()?;
+        return Some(ProcessInfo {
+            pid,
+            started: process_start(pid)?,
+            how: format!("pid file {}", pid_file.display()),
+        });
+    }
+    let name = config.file_name()?.to_string_lossy().to_string();
+    let mut best: Option<ProcessInfo> = None;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let cmd = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if !(cmd.contains("litellm") && cmd.contains(&name)) || cmd.contains("gatewatch") {
+            continue;
+        }
+        let Some(started) = process_start(pid) else { continue };
+        if best.as_ref().is_none_or(|b| started < b.started) {
+            best = Some(ProcessInfo { pid, started, how: "found in /proc by its command line".into() });
+        }
+    }
+    best
+}
+
+/// Start time of a process from `/proc/PID/stat` (field 22, clock ticks after
+/// boot; Linux uses 100 ticks per second) and the boot time in `/proc/stat`.
+pub fn process_start(pid: u32) -> Option<SystemTime> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_comm = stat.rsplit_once(')')?.1;
+    let ticks: u64 = after_comm.split_whitespace().nth(19)?.parse().ok()?;
+    let btime: u64 = std::fs::read_to_string("/proc/stat")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("btime ").and_then(|v| v.trim().parse().ok()))?;
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(btime) + Duration::from_millis(ticks * 10))
+}
+
+/// Where the last-match fingerprints of a gateway are kept.
+pub fn memory_path(state_dir: &Path, gateway: &str) -> PathBuf {
+    let safe: String =
+        gateway.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    state_dir.join("fingerprints").join(format!("{safe}.json"))
+}
+
+pub fn load_memory(path: &Path) -> MatchMemory {
+    std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+}
+
+/// Save atomically (write then rename). The file holds fingerprints only.
+pub fn save_memory(path: &Path, memory: &MatchMemory) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(memory).map_err(std::io::Error::other)?)?;
+    std::fs::rename(tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intended_keys_are_fingerprinted() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("k");
+        std::fs::write(&secret, "sk-intended-from-file\n").unwrap();
+        let f = dir.path().join("keys.yaml");
+        std::fs::write(&f, format!("7: env:CH7\n\"8\": file:{}\n9: MISSING\n", secret.display())).unwrap();
+        let keys = intended_keys(&f, &|n| (n == "CH7").then(|| "sk-ch7".to_owned())).unwrap();
+        assert_eq!(keys[0].0, "7");
+        assert_eq!(keys[0].1.fingerprint, Some(Fingerprint::of("sk-ch7")));
+        assert_eq!(keys[1].1.fingerprint, Some(Fingerprint::of("sk-intended-from-file")));
+        assert!(keys[2].1.fingerprint.is_none());
+        assert!(keys[2].1.note.as_deref().unwrap().contains("not set"));
+        let dbg = format!("{keys:?}");
+        assert!(!dbg.contains("sk-ch7") && !dbg.contains("sk-intended"));
+    }
+
+    #[test]
+    fn memory_round_trip_has_no_raw_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = memory_path(dir.path(), "prod/lite");
+        let cfg = config_file::parse(
+            "model_list:\n  - model_name: a\n    litellm_params: {model: openai/a, api_key: sk-raw-secret-123}\n",
+            Path::new("c.yaml"),
+            &|_| None,
+        )
+        .unwrap();
+        let mut m = MatchMemory::default();
+        m.remember(&cfg, 1);
+        save_memory(&p, &m).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(!text.contains("sk-raw-secret-123"));
+        assert_eq!(load_memory(&p), m);
+    }
+
+    #[test]
+    fn own_process_start_is_readable() {
+        let t = process_start(std::process::id()).unwrap();
+        assert!(t <= SystemTime::now() + Duration::from_secs(2));
+    }
+}

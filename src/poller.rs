@@ -1,0 +1,155 @@
+//! One tokio task per gateway: every `refresh` (or on demand) it discovers the
+//! replicas, reads the local view, polls every replica concurrently and sends
+//! one [`PollReport`]. A poll in flight absorbs further ticks and refresh
+//! requests, so a stalled gateway never turns into a burst of requests.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+use crate::command;
+use crate::fleet::{LocalView, PollReport};
+use crate::gateway::litellm::config_file;
+use crate::gateway::litellm::drift::{self, MatchMemory};
+use crate::gateway::{Gateway, GatewayError, ReplicaSnapshot, ReplicaTarget};
+use crate::local;
+
+/// Requests to a poller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    RefreshNow,
+}
+
+/// The longest a whole replica poll may take before it is reported as timed out.
+pub fn poll_deadline(gw: &dyn Gateway) -> Duration {
+    let spec = gw.spec();
+    match spec.kind {
+        // Paginated and paced under the server's rate limit.
+        crate::config::GatewayKind::NewApi => spec.timeout * 4 + Duration::from_secs(600),
+        crate::config::GatewayKind::LiteLlm => spec.timeout * 3 + Duration::from_secs(1),
+    }
+}
+
+/// Replica URLs: the discovery command's output, else the configured list.
+pub async fn discover(gw: &dyn Gateway) -> (Vec<String>, Option<String>) {
+    let spec = gw.spec();
+    let Some(cmd) = &spec.discover_command else {
+        return (spec.replica_urls(), None);
+    };
+    let out = command::run(cmd, spec.timeout.max(Duration::from_secs(5))).await;
+    if !out.success() {
+        return (spec.replica_urls(), Some(format!("discover_command {}", out.describe())));
+    }
+    let urls: Vec<String> = out
+        .output
+        .lines()
+        .map(|l| l.trim().trim_end_matches('/').to_owned())
+        .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
+        .collect();
+    if urls.is_empty() {
+        (spec.replica_urls(), Some("discover_command printed no http(s) URL; using the configured replicas".into()))
+    } else {
+        (urls, None)
+    }
+}
+
+/// Poll every replica concurrently, each bounded by the deadline.
+pub async fn poll_replicas(gw: &dyn Gateway, urls: &[String]) -> Vec<(String, Result<ReplicaSnapshot, GatewayError>)> {
+    let deadline = poll_deadline(gw);
+    let futs = urls.iter().enumerate().map(|(index, url)| async move {
+        let target = ReplicaTarget { index, url: url.clone() };
+        let r = match tokio::time::timeout(deadline, gw.poll(&target)).await {
+            Ok(r) => r,
+            Err(_) => Err(GatewayError::Timeout { after: deadline }),
+        };
+        (url.clone(), r)
+    });
+    futures::future::join_all(futs).await
+}
+
+/// Read the local view off the async threads.
+pub async fn read_local(gw: &dyn Gateway) -> LocalView {
+    let spec = gw.spec().clone();
+    tokio::task::spawn_blocking(move || local::read(&spec, &config_file::process_env)).await.unwrap_or_default()
+}
+
+/// Remember the config's fingerprints when a replica runs exactly the file.
+pub fn update_memory(
+    local: &LocalView,
+    results: &[(String, Result<ReplicaSnapshot, GatewayError>)],
+    memory: &mut MatchMemory,
+    now: i64,
+) -> bool {
+    let Some(Ok(cfg)) = &local.proxy_config else { return false };
+    let matched = results.iter().any(|(_, r)| {
+        r.as_ref()
+            .ok()
+            .and_then(|s| s.deployments.ok())
+            .is_some_and(|deps| drift::all_match(&drift::compare(cfg, deps, memory)))
+    });
+    matched && memory.remember(cfg, now)
+}
+
+pub fn unix_now(t: SystemTime) -> i64 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// One full cycle: what both the TUI poller and `gatewatch check` run.
+pub async fn cycle(
+    gw: &dyn Gateway,
+    index: usize,
+    memory: &mut MatchMemory,
+    memory_file: Option<&std::path::Path>,
+) -> PollReport {
+    let (urls, discovery_error) = discover(gw).await;
+    let (local, results) = tokio::join!(read_local(gw), poll_replicas(gw, &urls));
+    let at = SystemTime::now();
+    if update_memory(&local, &results, memory, unix_now(at))
+        && let Some(path) = memory_file
+    {
+        let (path, m) = (path.to_owned(), memory.clone());
+        let _ = tokio::task::spawn_blocking(move || local::save_memory(&path, &m)).await;
+    }
+    PollReport { gateway: index, at, replicas: results, local, memory: memory.clone(), discovery_error }
+}
+
+/// Start the poller of one gateway.
+pub fn spawn(
+    index: usize,
+    gw: Arc<dyn Gateway>,
+    state_dir: PathBuf,
+    tx: mpsc::Sender<PollReport>,
+    cancel: CancellationToken,
+) -> mpsc::Sender<Control> {
+    let (ctl_tx, mut ctl_rx) = mpsc::channel::<Control>(4);
+    tokio::spawn(async move {
+        let memory_file = local::memory_path(&state_dir, &gw.spec().name);
+        let mf = memory_file.clone();
+        let mut memory = tokio::task::spawn_blocking(move || local::load_memory(&mf)).await.unwrap_or_default();
+        let mut interval = tokio::time::interval(gw.spec().refresh);
+        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => break,
+                c = ctl_rx.recv() => if c.is_none() { break },
+                _ = interval.tick() => {}
+            }
+            // Coalesce: requests that queued up during the last poll are satisfied by this one.
+            while ctl_rx.try_recv().is_ok() {}
+            let report = tokio::select! {
+                () = cancel.cancelled() => break,
+                r = cycle(gw.as_ref(), index, &mut memory, Some(&memory_file)) => r,
+            };
+            if tx.send(report).await.is_err() {
+                break;
+            }
+            interval.reset();
+        }
+    });
+    ctl_tx
+}

@@ -1,0 +1,135 @@
+//! Model names: what clients send vs. what the gateway serves.
+
+use std::collections::BTreeSet;
+
+use crate::config::GatewayKind;
+use crate::gateway::DeploymentStatus;
+use crate::triage::evidence::{Ctx, Finding};
+use crate::triage::prices;
+
+/// Every name a client may send that routes somewhere.
+pub fn served_names(c: &Ctx<'_>) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    if let Some(s) = c.gw.primary()
+        && let Some(m) = s.served_models.ok()
+    {
+        names.extend(m.iter().cloned());
+    }
+    for d in c.gw.deployments() {
+        if c.gw.kind() == GatewayKind::NewApi
+            && !matches!(d.status, DeploymentStatus::Serving | DeploymentStatus::Unhealthy)
+        {
+            continue;
+        }
+        names.extend(d.models.iter().cloned());
+    }
+    names
+}
+
+/// Why a client name misses, and the nearest served name.
+pub fn diagnose(name: &str, served: &BTreeSet<String>) -> String {
+    if let Some(s) = served.iter().find(|s| s.eq_ignore_ascii_case(name)) {
+        return format!("{name:?}: case differs from served {s:?} (names are case-sensitive)");
+    }
+    let bare = name.rsplit('/').next().unwrap_or(name);
+    if bare != name && served.contains(bare) {
+        return format!("{name:?}: drop the provider prefix, clients send the alias {bare:?}");
+    }
+    if let Some(s) = served.iter().find(|s| s.rsplit('/').next() == Some(name) && s.contains('/')) {
+        return format!(
+            "{name:?}: served only as {s:?}; add {name:?} as an alias (model_name) instead of sending the prefixed string"
+        );
+    }
+    let lower = name.to_ascii_lowercase();
+    let nearest = served
+        .iter()
+        .map(|s| (strsim::levenshtein(&lower, &s.to_ascii_lowercase()), s))
+        .min_by_key(|(d, s)| (*d, s.len()));
+    match nearest {
+        Some((d, s)) if d <= (name.len() / 2).max(3) => {
+            format!("{name:?}: not served; nearest served name {s:?} (edit distance {d})")
+        }
+        Some((_, s)) => format!("{name:?}: not served; nothing close (nearest {s:?})"),
+        None => format!("{name:?}: not served; the gateway serves no model"),
+    }
+}
+
+pub fn name_mismatch(c: &Ctx<'_>) -> Finding {
+    let clients = c.client_models();
+    let served = served_names(c);
+    if c.gw.primary().is_none() {
+        return Finding::unknown("no data from the gateway yet");
+    }
+    if clients.is_empty() {
+        return Finding::unknown(
+            "no client model names known: list them under client_models in the config, or type them in with m",
+        )
+        .fact(format!("served: {}", served.iter().cloned().collect::<Vec<_>>().join(", ")));
+    }
+    let missing: Vec<&String> = clients.iter().filter(|n| !served.contains(*n)).collect();
+    if missing.is_empty() {
+        return Finding::ok(format!("all {} client model names are served", clients.len()));
+    }
+    let verdict_summary = format!("{} of {} client model names are not served", missing.len(), clients.len());
+    let mut f = Finding::fail(verdict_summary).facts(missing.iter().map(|n| diagnose(n, &served)));
+    if c.gw.kind() == GatewayKind::LiteLlm {
+        f = f.fact("LiteLLM answers these with HTTP 400 'Invalid model name passed in model=…'");
+    } else {
+        f = f.fact("New API answers these with HTTP 503 model_not_found (no available channel)");
+    }
+    f
+}
+
+pub fn mapping_target(c: &Ctx<'_>) -> Finding {
+    if c.gw.kind() != GatewayKind::NewApi {
+        return Finding::na("LiteLLM has no per-channel model mapping (aliases are the model_name)");
+    }
+    let deps = c.gw.deployments();
+    if c.gw.primary().is_none() {
+        return Finding::unknown("no channel list yet");
+    }
+    let served: BTreeSet<&str> = deps.iter().flat_map(|d| d.models.iter().map(String::as_str)).collect();
+    let mut dead = Vec::new();
+    let mut unknown_targets = Vec::new();
+    for d in deps {
+        for (from, to) in &d.model_mapping {
+            if !d.models.iter().any(|m| m == from) {
+                dead.push(format!(
+                    "channel {} ({}): mapping {from:?} → {to:?}, but {from:?} is not in its models list, so no request for it reaches this channel",
+                    d.id, d.name
+                ));
+            } else if !served.contains(to.as_str()) && prices::shipped(to).is_none() {
+                unknown_targets.push(format!(
+                    "channel {} ({}): {from:?} → {to:?}: no channel serves {to:?}; check the upstream really has it",
+                    d.id, d.name
+                ));
+            }
+        }
+    }
+    if !dead.is_empty() {
+        Finding::fail(format!("{} model mapping(s) can never be used", dead.len())).facts(dead).facts(unknown_targets)
+    } else if !unknown_targets.is_empty() {
+        Finding::warn(format!("{} mapping target(s) not served by any channel", unknown_targets.len()))
+            .facts(unknown_targets)
+    } else {
+        let n: usize = deps.iter().map(|d| d.model_mapping.len()).sum();
+        Finding::ok(format!("{n} model mapping(s), all reachable"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diagnoses_typical_mistakes() {
+        let served: BTreeSet<String> =
+            ["gpt-4o", "gpt-4o-mini", "claude-3-5-sonnet"].iter().map(|s| (*s).to_owned()).collect();
+        assert!(diagnose("GPT-4o", &served).contains("case differs"));
+        assert!(diagnose("openai/gpt-4o", &served).contains("drop the provider prefix"));
+        assert!(diagnose("gpt4o", &served).contains("nearest served name \"gpt-4o\""));
+        assert!(diagnose("llama-3-70b", &served).contains("nothing close"));
+        let prefixed: BTreeSet<String> = ["anthropic/claude-3-5-sonnet".to_owned()].into_iter().collect();
+        assert!(diagnose("claude-3-5-sonnet", &prefixed).contains("add \"claude-3-5-sonnet\" as an alias"));
+    }
+}

@@ -1,0 +1,222 @@
+//! New API traffic: who actually gets requests, and why some get none.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::config::GatewayKind;
+use crate::gateway::newapi::select::{self, PairShares};
+use crate::gateway::{Deployment, DeploymentStatus};
+use crate::triage::evidence::{Ctx, Finding};
+
+fn channels<'a>(c: &'a Ctx<'_>) -> Result<&'a [Deployment], Finding> {
+    if c.gw.kind() != GatewayKind::NewApi {
+        return Err(Finding::na("New API only"));
+    }
+    if c.gw.primary().and_then(|s| s.deployments.ok()).is_none() {
+        return Err(Finding::unknown("channel list not read yet"));
+    }
+    Ok(c.gw.deployments())
+}
+
+fn label(d: &Deployment) -> String {
+    format!("#{} {}", d.id, d.name)
+}
+
+/// Pairs for the users' group (the group that matters for traffic).
+fn user_pairs(c: &Ctx<'_>, chans: &[Deployment]) -> Vec<PairShares> {
+    select::shares(chans, c.gw.spec.memory_cache).into_iter().filter(|p| p.group == c.gw.spec.user_group).collect()
+}
+
+pub fn all_disabled(c: &Ctx<'_>) -> Finding {
+    let chans = match channels(c) {
+        Ok(ch) => ch,
+        Err(f) => return f,
+    };
+    let mut by_model: BTreeMap<&str, (usize, Vec<&Deployment>)> = BTreeMap::new();
+    for d in chans {
+        for m in &d.models {
+            let e = by_model.entry(m.as_str()).or_default();
+            if matches!(d.status, DeploymentStatus::Serving | DeploymentStatus::Unhealthy) {
+                e.0 += 1;
+            } else {
+                e.1.push(d);
+            }
+        }
+    }
+    let dead: Vec<String> = by_model
+        .iter()
+        .filter(|(_, (live, off))| *live == 0 && !off.is_empty())
+        .map(|(m, (_, off))| {
+            let why: Vec<String> = off
+                .iter()
+                .take(3)
+                .map(|d| {
+                    format!(
+                        "{} {}{}",
+                        label(d),
+                        d.status.label(),
+                        d.status_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+                    )
+                })
+                .collect();
+            format!("{m}: every channel disabled → 503 model_not_found ({})", why.join("; "))
+        })
+        .collect();
+    if dead.is_empty() {
+        Finding::ok(format!("all {} models have an enabled channel", by_model.len()))
+    } else {
+        Finding::fail(format!("{} model(s) have no enabled channel", dead.len())).facts(dead)
+    }
+}
+
+pub fn weight_starvation(c: &Ctx<'_>) -> Finding {
+    let chans = match channels(c) {
+        Ok(ch) => ch,
+        Err(f) => return f,
+    };
+    if !c.gw.spec.memory_cache {
+        return Finding::ok("memory cache off (DB path): every channel gets weight+10, weight 0 still gets a share")
+            .fact("set memory_cache: true in gatewatch's config if the nodes run with MEMORY_CACHE_ENABLED or REDIS_CONN_STRING");
+    }
+    let mut starved: BTreeSet<String> = BTreeSet::new();
+    let mut facts = Vec::new();
+    for p in select::shares(chans, true) {
+        let tier: Vec<_> = p.channels.iter().filter(|s| s.tier == 0).collect();
+        if tier.len() > 1 && tier.iter().any(|s| s.weight > 0) {
+            for s in tier.iter().filter(|s| s.weight == 0) {
+                let d = &chans[s.channel];
+                if starved.insert(d.id.clone()) {
+                    facts.push(format!(
+                        "{} (weight 0, priority {}) gets 0% of {} in group {}: its tier also has weighted channels",
+                        label(d),
+                        s.priority,
+                        p.model,
+                        p.group
+                    ));
+                }
+            }
+        }
+    }
+    if starved.is_empty() {
+        Finding::ok("no weight-0 channel sits beside weighted ones")
+    } else {
+        Finding::fail(format!("{} channel(s) starved by weight 0", starved.len()))
+            .facts(facts)
+            .fact("weight never causes 'insufficient quota'; it only decides who gets picked")
+    }
+}
+
+pub fn top_priority(c: &Ctx<'_>) -> Finding {
+    let chans = match channels(c) {
+        Ok(ch) => ch,
+        Err(f) => return f,
+    };
+    let tests: BTreeMap<&str, (bool, &str)> =
+        c.gw.channel_tests.iter().map(|(_, id, ok, msg, _)| (id.as_str(), (*ok, msg.as_str()))).collect();
+    let mut failing = Vec::new();
+    let mut untested = BTreeSet::new();
+    let mut below = 0usize;
+    for p in user_pairs(c, chans) {
+        for s in &p.channels {
+            let d = &chans[s.channel];
+            if s.tier > 0 {
+                below += 1;
+                continue;
+            }
+            match tests.get(d.id.as_str()) {
+                Some((false, msg)) => failing.push(format!(
+                    "{}: top priority ({}) for {}, last test failed: {msg}",
+                    label(d),
+                    s.priority,
+                    p.model
+                )),
+                Some((true, _)) => {}
+                None if d.status == DeploymentStatus::Unhealthy => {
+                    failing.push(format!("{}: top priority for {}, unhealthy", label(d), p.model))
+                }
+                None => {
+                    untested.insert(label(d));
+                }
+            }
+        }
+    }
+    let note =
+        format!("{below} channel/model pair(s) below the top priority get traffic only on retries (RetryTimes > 0)");
+    if !failing.is_empty() {
+        Finding::fail(format!("{} top-priority channel(s) failing", failing.len())).facts(failing).fact(note)
+    } else if !untested.is_empty() {
+        Finding::unknown(format!(
+            "{} top-priority channel(s) not tested this session: press t on one or T for all",
+            untested.len()
+        ))
+        .fact(note)
+        .facts(untested.into_iter().take(8))
+    } else {
+        Finding::ok("every top-priority channel passed its last test").fact(note)
+    }
+}
+
+pub fn group_mismatch(c: &Ctx<'_>) -> Finding {
+    let chans = match channels(c) {
+        Ok(ch) => ch,
+        Err(f) => return f,
+    };
+    let group = &c.gw.spec.user_group;
+    let reachable: BTreeSet<&str> = chans
+        .iter()
+        .filter(|d| d.groups.iter().any(|g| g == group))
+        .flat_map(|d| d.models.iter().map(String::as_str))
+        .collect();
+    let outside: Vec<&Deployment> = chans
+        .iter()
+        .filter(|d| d.status == DeploymentStatus::Serving && !d.groups.iter().any(|g| g == group))
+        .collect();
+    let unreachable: BTreeSet<&str> =
+        outside.iter().flat_map(|d| d.models.iter().map(String::as_str)).filter(|m| !reachable.contains(m)).collect();
+    let mut facts: Vec<String> =
+        outside.iter().take(10).map(|d| format!("{} serves groups {} only", label(d), d.groups.join(","))).collect();
+    if outside.len() > 10 {
+        facts.push(format!("… and {} more", outside.len() - 10));
+    }
+    if !unreachable.is_empty() {
+        Finding::fail(format!(
+            "{} model(s) are served only outside group {group:?}: {}",
+            unreachable.len(),
+            unreachable.iter().take(6).copied().collect::<Vec<_>>().join(", ")
+        ))
+        .facts(facts)
+    } else if !outside.is_empty() {
+        Finding::warn(format!(
+            "{} enabled channel(s) not in group {group:?}: users of that group never reach them",
+            outside.len()
+        ))
+        .facts(facts)
+    } else {
+        Finding::ok(format!("every enabled channel serves group {group:?}"))
+    }
+}
+
+pub fn balance_disabled(c: &Ctx<'_>) -> Finding {
+    let chans = match channels(c) {
+        Ok(ch) => ch,
+        Err(f) => return f,
+    };
+    let hits: Vec<String> = chans
+        .iter()
+        .filter(|d| d.status == DeploymentStatus::AutoDisabled && d.balance.is_some_and(|b| b > 0.0))
+        .map(|d| {
+            format!(
+                "{}: balance ${:.2} but auto-disabled{}",
+                label(d),
+                d.balance.unwrap_or(0.0),
+                d.status_reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default()
+            )
+        })
+        .collect();
+    if hits.is_empty() {
+        Finding::ok("no auto-disabled channel shows a positive balance")
+    } else {
+        Finding::warn(format!("{} auto-disabled channel(s) with balance > 0", hits.len()))
+            .facts(hits)
+            .fact("balance is a snapshot New API never routes on; status_reason is the real cause")
+    }
+}
