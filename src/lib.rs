@@ -6,6 +6,7 @@
 
 pub mod command;
 pub mod config;
+pub mod demo;
 pub mod fleet;
 pub mod gateway;
 pub mod local;

@@ -1,0 +1,1 @@
+//! Simulated New API server (being written in the `newapi` branch).
