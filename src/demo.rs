@@ -1,4 +1,151 @@
 //! `gatewatch demo`: the real app against simulated gateways started on
-//! 127.0.0.1, staging the incidents gatewatch is built for.
+//! 127.0.0.1, staging the incident gatewatch is built for: the config file
+//! has a rotated key but the running proxy still holds the old one, one
+//! deployment is unhealthy, and a fallback chain ends on a model that costs
+//! ~30x its primary. The demo's restart really restarts the simulated proxy,
+//! which then loads the new key: detect → triage → act → verified.
 
+pub mod litellm_sim;
 pub mod newapi_sim;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use color_eyre::eyre::{eyre, WrapErr};
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::DemoOnly;
+use crate::config::{self, Config, GatewayKind, GatewaySpec, Overrides};
+use crate::gateway::litellm::config_file;
+use crate::gateway::litellm::drift::MatchMemory;
+use crate::gateway::litellm::LiteLlm;
+use crate::gateway::Gateway;
+use crate::local;
+use crate::secret::{Redactor, Secret};
+
+/// Obviously fake keys: the demo never talks to a real provider.
+pub const DEMO_MASTER_KEY: &str = "sk-demo-master-0000-not-a-real-key";
+pub const OLD_KEY: &str = "sk-demo-upstream-OLD-1111aaaa";
+pub const NEW_KEY: &str = "sk-demo-upstream-NEW-2222bbbb";
+
+/// The proxy config the demo writes; `key` is gpt-4o's upstream key.
+pub fn litellm_config(key: &str) -> String {
+    format!(
+        r#"# Simulated LiteLLM Proxy config written by `gatewatch demo`.
+model_list:
+  - model_name: gpt-4o
+    litellm_params:
+      model: openai/gpt-4o
+      api_base: https://api.openai.com/v1
+      api_key: {key}
+  - model_name: gpt-4o-mini
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_base: https://api.openai.com/v1
+      api_key: sk-demo-upstream-MINI-3333cccc
+  - model_name: deepseek-chat
+    litellm_params:
+      model: deepseek/deepseek-chat
+      api_base: https://api.deepseek.com/v1
+      api_key: sk-demo-upstream-DSEEK-4444dddd
+  - model_name: gpt-4-turbo
+    litellm_params:
+      model: openai/gpt-4-turbo
+      api_base: https://api.openai.com/v1
+      api_key: sk-demo-upstream-TURBO-5555eeee
+
+litellm_settings:
+  fallbacks: [{{"deepseek-chat": ["gpt-4o", "gpt-4-turbo"]}}]
+  num_retries: 2
+  cache: true
+  cache_params:
+    type: redis
+    host: 127.0.0.1
+    port: 6379
+
+general_settings:
+  master_key: {DEMO_MASTER_KEY}
+"#
+    )
+}
+
+/// Where the demo keeps its files (audit log, reports): `<state>/demo`.
+fn demo_state_dir(o: &Overrides) -> PathBuf {
+    o.state_dir.clone().unwrap_or_else(|| config::default_state_dir().join("demo"))
+}
+
+/// Stage the LiteLLM incident: boot on the old key, then "rotate" the file.
+async fn stage_litellm(state_dir: &Path, cancel: &CancellationToken) -> color_eyre::Result<(GatewaySpec, Arc<dyn Gateway>)> {
+    let dir = state_dir.join("litellm");
+    std::fs::create_dir_all(&dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+    let cfg_path = dir.join("config.yaml");
+    std::fs::write(&cfg_path, litellm_config(OLD_KEY))?;
+    let mut sim_state = litellm_sim::LiteLlmState::boot(cfg_path.clone(), DEMO_MASTER_KEY.to_owned()).map_err(|e| eyre!(e))?;
+    sim_state.upstream_down.insert("deepseek-chat".into());
+    let sim = litellm_sim::SimProxy::start(sim_state, 0, cancel.clone()).await?;
+    let control = sim.control().await?;
+    // gatewatch saw the old file match yesterday: remember its fingerprints.
+    let old = config_file::load(&cfg_path, &config_file::process_env).map_err(|e| eyre!("{e}"))?;
+    let mut memory = MatchMemory::default();
+    memory.remember(&old, 0);
+    local::save_memory(&local::memory_path(state_dir, "litellm-demo"), &memory)?;
+    // Now the operator rotates the key in the file; the running proxy keeps the old one.
+    std::fs::write(&cfg_path, litellm_config(NEW_KEY))?;
+    let exe = std::env::current_exe().map_or_else(|_| "gatewatch".to_owned(), |p| p.display().to_string());
+    let mut spec = GatewaySpec::new("litellm-demo", GatewayKind::LiteLlm, sim.url());
+    spec.config_file = Some(cfg_path);
+    spec.restart_command = Some(format!("{exe} demo-ctl http://{control}/restart"));
+    spec.refresh = Duration::from_secs(2);
+    spec.action_timeout = Duration::from_secs(60);
+    spec.verify_timeout = Duration::from_secs(30);
+    let gw: Arc<dyn Gateway> = Arc::new(LiteLlm::with_key(spec.clone(), Some(Secret::new(DEMO_MASTER_KEY))));
+    Ok((spec, gw))
+}
+
+/// Run the demo TUI.
+pub async fn run(o: Overrides, only: Option<DemoOnly>) -> color_eyre::Result<()> {
+    let state_dir = demo_state_dir(&o);
+    std::fs::create_dir_all(&state_dir).wrap_err_with(|| format!("cannot create {}", state_dir.display()))?;
+    let _log = crate::logging::init(&state_dir);
+    let cancel = CancellationToken::new();
+    let mut specs = Vec::new();
+    let mut gateways: Vec<Arc<dyn Gateway>> = Vec::new();
+    if only != Some(DemoOnly::Newapi) {
+        let (spec, gw) = stage_litellm(&state_dir, &cancel).await?;
+        specs.push(spec);
+        gateways.push(gw);
+    }
+    if specs.is_empty() {
+        return Err(eyre!("the New API simulation is not part of this build yet"));
+    }
+    let mut config = Config { gateways: specs, read_only: o.read_only, tree_file: o.tree_file.clone(), state_dir: state_dir.clone(), source: None };
+    if let Some(r) = o.refresh {
+        for g in &mut config.gateways {
+            g.refresh = r;
+        }
+    }
+    let tree = crate::triage::load::load(config.tree_file.as_deref()).map_err(|e| eyre!("{e}"))?;
+    let redactor = Redactor::new([Secret::new(DEMO_MASTER_KEY), Secret::new(OLD_KEY), Secret::new(NEW_KEY)]);
+    let result = crate::tui::run(crate::tui::Session { config, tree, gateways, redactor }).await;
+    cancel.cancel();
+    result
+}
+
+/// `gatewatch demo-ctl URL`: ask a simulated gateway to restart; returns when
+/// it listens again (like `systemctl restart`).
+pub async fn control(url: &str) -> color_eyre::Result<ExitCode> {
+    if !(url.starts_with("http://127.0.0.1:") || url.starts_with("http://[::1]:")) {
+        return Err(eyre!("demo-ctl only talks to loopback simulators"));
+    }
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+    let resp = client.post(url).send().await.wrap_err_with(|| format!("cannot reach the simulator at {url}"))?;
+    let ok = resp.status().is_success();
+    let text = resp.text().await.unwrap_or_default();
+    #[allow(clippy::print_stdout)]
+    {
+        print!("{text}");
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

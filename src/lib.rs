@@ -4,14 +4,22 @@
 //! know nothing about the terminal; `app` holds UI state with a pure
 //! `update`; `ui` renders it; `tui` runs the event loop.
 
+pub mod actions;
+pub mod app;
+pub mod check;
+pub mod cli;
 pub mod command;
 pub mod config;
 pub mod demo;
 pub mod fleet;
 pub mod gateway;
 pub mod local;
+pub mod logging;
 pub mod poller;
+pub mod report;
 pub mod secret;
 pub mod timeline;
+pub mod ui;
 pub mod triage;
+pub mod tui;
 pub mod yamlpath;

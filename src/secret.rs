@@ -118,3 +118,67 @@ mod tests {
         assert!(Fingerprint::try_from("sha256:zz".to_owned()).is_err());
     }
 }
+
+/// Replaces known raw secrets in free text (command output, upstream error
+/// messages) with their fingerprints before the text is shown or stored.
+#[derive(Clone, Default)]
+pub struct Redactor {
+    secrets: Vec<Secret>,
+}
+
+impl Redactor {
+    /// Secrets shorter than this are not redacted (they would match everywhere).
+    const MIN_LEN: usize = 8;
+
+    pub fn new(secrets: impl IntoIterator<Item = Secret>) -> Self {
+        let mut secrets: Vec<Secret> = secrets.into_iter().filter(|s| s.expose().len() >= Self::MIN_LEN).collect();
+        // Longest first, so a secret that contains another is replaced whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.expose().len()));
+        secrets.dedup();
+        Self { secrets }
+    }
+
+    pub fn add(&mut self, secret: Secret) {
+        if secret.expose().len() >= Self::MIN_LEN && !self.secrets.contains(&secret) {
+            self.secrets.push(secret);
+            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.expose().len()));
+        }
+    }
+
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for s in &self.secrets {
+            if out.contains(s.expose()) {
+                out = out.replace(s.expose(), &format!("[redacted {}]", s.fingerprint()));
+            }
+        }
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.secrets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.secrets.is_empty()
+    }
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({} secrets)", self.secrets.len())
+    }
+}
+
+#[cfg(test)]
+mod redactor_tests {
+    use super::*;
+
+    #[test]
+    fn redacts_longest_first() {
+        let r = Redactor::new([Secret::new("sk-abc12345"), Secret::new("sk-abc12345-long-part")]);
+        let out = r.redact("key=sk-abc12345-long-part and sk-abc12345");
+        assert!(!out.contains("sk-abc"), "{out}");
+        assert!(out.contains("[redacted sha256:"));
+    }
+}

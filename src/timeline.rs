@@ -43,15 +43,22 @@ pub struct TimelineEntry {
 #[derive(Debug, Clone, Default)]
 pub struct Timeline {
     entries: VecDeque<TimelineEntry>,
+    redactor: crate::secret::Redactor,
 }
 
 const LIMIT: usize = 2000;
 
 impl Timeline {
+    /// Secrets to scrub from every entry (error texts can quote them).
+    pub fn set_redactor(&mut self, redactor: crate::secret::Redactor) {
+        self.redactor = redactor;
+    }
+
     pub fn push(&mut self, at: SystemTime, gateway: Option<usize>, kind: TimelineKind, text: String) {
         if self.entries.len() == LIMIT {
             self.entries.pop_front();
         }
+        let text = if self.redactor.is_empty() { text } else { self.redactor.redact(&text) };
         self.entries.push_back(TimelineEntry { at, gateway, kind, text });
     }
 

@@ -1,0 +1,389 @@
+//! Runs a confirmed [`Plan`] off the render path: audit (synced), run,
+//! audit, verify, audit — sending [`ActionEvent`]s to the app as it goes.
+//! One action at a time: a second one is refused, never interleaved.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use tokio::sync::{mpsc, Mutex};
+
+use super::audit::AuditLog;
+use super::plan::Plan;
+use super::verify::{self, Expect, Verification};
+use super::{ActionEvent, ActionEventKind, GatewayAction};
+use crate::command;
+use crate::gateway::{AdminOp, AdminResult, DeploymentStatus, Gateway, ReplicaTarget};
+use crate::secret::Redactor;
+
+#[derive(Clone)]
+pub struct Executor {
+    gateways: Vec<Arc<dyn Gateway>>,
+    audit: AuditLog,
+    redactor: Redactor,
+    tx: mpsc::Sender<ActionEvent>,
+    busy: Arc<Mutex<()>>,
+}
+
+struct Run {
+    id: u64,
+    plan: Plan,
+    gw: Arc<dyn Gateway>,
+    audit: AuditLog,
+    redactor: Redactor,
+    tx: mpsc::Sender<ActionEvent>,
+}
+
+impl Run {
+    async fn send(&self, kind: ActionEventKind) {
+        let _ = self.tx.send(ActionEvent { id: self.id, gateway: self.plan.gateway, at: SystemTime::now(), kind }).await;
+    }
+
+    async fn progress(&self, line: impl Into<String>) {
+        self.send(ActionEventKind::Progress { line: self.redactor.redact(&line.into()) }).await;
+    }
+
+    async fn audit(&self, phase: &str, outcome: Option<&str>, detail: Option<String>) {
+        let mut rec = self.audit.record(self.id, &self.plan.gateway_name, self.plan.action.key(), phase);
+        rec.outcome = outcome.map(str::to_owned);
+        rec.detail = detail;
+        rec.command.clone_from(&self.plan.command);
+        if let Err(e) = self.audit.append_async(rec).await {
+            self.progress(format!("WARNING: audit log not written ({}): {e}", self.audit.path().display())).await;
+        }
+    }
+
+    async fn finished(&self, ok: bool, summary: String, detail: Vec<String>) {
+        let summary = self.redactor.redact(&summary);
+        let detail: Vec<String> = detail.iter().map(|d| self.redactor.redact(d)).collect();
+        self.audit("finished", Some(if ok { "ok" } else { "failed" }), Some(summary.clone())).await;
+        self.send(ActionEventKind::Finished { ok, summary, detail }).await;
+    }
+
+    async fn verified(&self, v: Verification) {
+        let detail: Vec<String> = v.detail.iter().map(|d| self.redactor.redact(d)).collect();
+        self.audit("verified", Some(if v.ok { "ok" } else { "failed" }), Some(v.summary.clone())).await;
+        self.send(ActionEventKind::Verified { ok: v.ok, summary: v.summary, detail }).await;
+    }
+
+    fn target(&self) -> ReplicaTarget {
+        ReplicaTarget { index: 0, url: self.plan.replicas.first().cloned().unwrap_or_else(|| self.gw.spec().url.clone()) }
+    }
+
+    async fn admin(&self, op: &AdminOp) -> Result<AdminResult, String> {
+        self.gw.admin(&self.target(), op).await.map_err(|e| e.to_string())
+    }
+
+    async fn result(&self, subject: &str, result: &AdminResult) {
+        self.send(ActionEventKind::Result { subject: subject.to_owned(), result: result.clone() }).await;
+    }
+
+    async fn run(self) {
+        self.audit("started", None, Some(self.plan.effect.join(" | "))).await;
+        self.send(ActionEventKind::Started { title: self.plan.title.clone() }).await;
+        match self.plan.action.clone() {
+            GatewayAction::Restart | GatewayAction::Reload => self.restart().await,
+            GatewayAction::Purge => self.purge().await,
+            GatewayAction::ProbeHealth => self.probe().await,
+            GatewayAction::RouteProbe => self.route_probe().await,
+            GatewayAction::StreamProbe { model } => self.one_result(&model, AdminOp::StreamProbe { model: model.clone() }).await,
+            GatewayAction::TestChannel { id, .. } => self.one_result(&id, AdminOp::TestChannel { id: id.clone(), model: None }).await,
+            GatewayAction::RefreshBalance { id, .. } => self.one_result(&id, AdminOp::RefreshBalance { id: id.clone() }).await,
+            GatewayAction::TestAll => self.one_result("all", AdminOp::TestAllChannels).await,
+            GatewayAction::UpdateAllBalances => self.update_all_balances().await,
+            GatewayAction::SetChannelEnabled { id, enable, .. } => self.toggle(&id, enable).await,
+        }
+    }
+
+    async fn restart(&self) {
+        let Some(cmd) = self.plan.command.clone() else {
+            self.finished(false, "no command configured".into(), Vec::new()).await;
+            return;
+        };
+        let spec = self.gw.spec().clone();
+        // New API: remember start times to tell a new process from the old one.
+        let expect_before = if spec.kind == crate::config::GatewayKind::NewApi {
+            let mut before = Vec::new();
+            for (i, url) in self.plan.replicas.iter().enumerate() {
+                let t = ReplicaTarget { index: i, url: url.clone() };
+                before.push(self.gw.liveness(&t).await.ok().and_then(|l| l.started_at));
+            }
+            Some(before)
+        } else {
+            None
+        };
+        self.progress(format!("running: {cmd}")).await;
+        let out = command::run(&cmd, spec.action_timeout).await;
+        let ok = out.success();
+        self.finished(ok, format!("{cmd}: {}", out.describe()), out.tail(8)).await;
+        if !ok {
+            self.verified(Verification {
+                ok: false,
+                summary: "not verified: the command failed; the gateway may be down — check the replicas pane".into(),
+                detail: out.tail(8),
+                behind: self.plan.replicas.clone(),
+            })
+            .await;
+            return;
+        }
+        let expect = match expect_before {
+            Some(before) => Expect::Restarted(before),
+            None => verify::expected_after_restart(&spec),
+        };
+        self.progress("verifying: waiting for every replica".to_owned()).await;
+        let (ptx, mut prx) = mpsc::unbounded_channel::<String>();
+        let verify_fut = verify::until_verified(self.gw.as_ref(), &self.plan.replicas, &expect, spec.verify_timeout, move |line| {
+            let _ = ptx.send(line);
+        });
+        tokio::pin!(verify_fut);
+        let v = loop {
+            tokio::select! {
+                v = &mut verify_fut => break v,
+                Some(line) = prx.recv() => self.progress(line).await,
+            }
+        };
+        while let Ok(line) = prx.try_recv() {
+            self.progress(line).await;
+        }
+        let v = if v.ok || !matches!(expect, Expect::Ids(_)) {
+            v
+        } else {
+            Verification {
+                summary: format!("{} — still drifting: check that the command restarts every worker, then R again", v.summary),
+                ..v
+            }
+        };
+        self.verified(v).await;
+    }
+
+    async fn purge(&self) {
+        match self.admin(&AdminOp::PurgeResponseCache).await {
+            Ok(AdminResult::Done { message }) => self.finished(true, message, Vec::new()).await,
+            Ok(other) => self.finished(true, format!("{other:?}"), Vec::new()).await,
+            Err(e) => {
+                self.finished(false, e, Vec::new()).await;
+                return;
+            }
+        }
+        let expect = verify::expected_after_restart(self.gw.spec());
+        let target = self.target();
+        let snap = self.gw.poll(&target).await;
+        let mut detail = Vec::new();
+        let mut ok = true;
+        match &snap {
+            Ok(s) => {
+                match s.cache.ok() {
+                    Some(c) => detail.push(format!("cache {} {}", c.kind, if c.healthy { "healthy" } else { "UNHEALTHY" })),
+                    None => {
+                        ok = false;
+                        detail.push(format!("cache state: {}", s.cache.describe().unwrap_or_default()));
+                    }
+                }
+                if let (Expect::Ids(cfg), Some(deps)) = (&expect, s.deployments.ok()) {
+                    let rows = crate::gateway::litellm::drift::compare(cfg, deps, &Default::default());
+                    if crate::gateway::litellm::drift::all_match(&rows) {
+                        detail.push("deployment ids re-read: they match the file".into());
+                    } else {
+                        detail.push("deployment ids re-read: STILL DRIFTING — a purge cannot change keys; restart (R)".into());
+                    }
+                }
+            }
+            Err(e) => {
+                ok = false;
+                detail.push(format!("re-read failed: {e}"));
+            }
+        }
+        let summary = if ok { "verified: cache answers after the purge".to_owned() } else { "NOT verified".to_owned() };
+        self.verified(Verification { ok, summary, detail, behind: Vec::new() }).await;
+    }
+
+    async fn probe(&self) {
+        match self.admin(&AdminOp::ProbeAllDeployments).await {
+            Ok(r @ AdminResult::Probe { .. }) => {
+                let AdminResult::Probe { entries } = &r else { return };
+                let bad: Vec<String> = entries
+                    .iter()
+                    .filter(|e| !e.healthy)
+                    .map(|e| {
+                        format!(
+                            "{} {}: {}{}",
+                            e.model,
+                            e.status.map(|s| format!("HTTP {s}")).unwrap_or_default(),
+                            e.error.clone().unwrap_or_default(),
+                            e.auth_tail.as_ref().map(|t| format!(" (key held ends …{t})")).unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                let healthy = entries.iter().filter(|e| e.healthy).count();
+                self.result("all", &r).await;
+                self.finished(true, format!("{healthy} healthy, {} unhealthy", bad.len()), bad).await;
+                self.verified(Verification { ok: true, summary: "probe recorded".into(), detail: Vec::new(), behind: Vec::new() }).await;
+            }
+            Ok(other) => self.finished(false, format!("unexpected answer {other:?}"), Vec::new()).await,
+            Err(e) => self.finished(false, e, Vec::new()).await,
+        }
+    }
+
+    async fn route_probe(&self) {
+        let snap = self.gw.poll(&self.target()).await;
+        let mut aliases: Vec<String> = match &snap {
+            Ok(s) => s.deployments.ok().map(|d| d.iter().map(|x| x.name.clone()).collect()).unwrap_or_default(),
+            Err(e) => {
+                self.finished(false, format!("cannot list aliases: {e}"), Vec::new()).await;
+                return;
+            }
+        };
+        aliases.sort();
+        aliases.dedup();
+        let mut lines = Vec::new();
+        let mut failures = 0;
+        for alias in aliases.iter().take(50) {
+            self.progress(format!("probing {alias}")).await;
+            match self.admin(&AdminOp::TinyCompletion { model: alias.clone() }).await {
+                Ok(r) => {
+                    if let AdminResult::Route(rr) = &r {
+                        if rr.status >= 400 || rr.attempted_fallbacks.unwrap_or(0) > 0 {
+                            failures += 1;
+                        }
+                        lines.push(format!(
+                            "{alias}: HTTP {} id {} fallbacks {}",
+                            rr.status,
+                            rr.model_id.as_deref().map_or("-", crate::secret::short_id),
+                            rr.attempted_fallbacks.unwrap_or(0)
+                        ));
+                    }
+                    self.result(alias, &r).await;
+                }
+                Err(e) => {
+                    failures += 1;
+                    lines.push(format!("{alias}: {e}"));
+                }
+            }
+        }
+        self.finished(failures == 0, format!("{} alias(es) probed, {failures} falling back or failing", aliases.len()), lines).await;
+        self.verified(Verification { ok: true, summary: "probe recorded".into(), detail: Vec::new(), behind: Vec::new() }).await;
+    }
+
+    async fn one_result(&self, subject: &str, op: AdminOp) {
+        match self.admin(&op).await {
+            Ok(r) => {
+                let (ok, summary) = match &r {
+                    AdminResult::ChannelTest { ok, message, seconds } => {
+                        (*ok, if *ok { format!("test passed in {seconds:.2}s") } else { format!("test failed: {message}") })
+                    }
+                    AdminResult::Balance { balance } => (true, format!("balance ${balance:.2}")),
+                    AdminResult::Stream(s) => (
+                        s.error.is_none() && s.done_marker,
+                        format!(
+                            "stream: {} chunks, [DONE] {}, first token {}",
+                            s.chunks,
+                            if s.done_marker { "yes" } else { "NO" },
+                            s.first_token.map_or("-".into(), crate::config::duration::human)
+                        ),
+                    ),
+                    AdminResult::Done { message } => (true, message.clone()),
+                    other => (true, format!("{other:?}")),
+                };
+                self.result(subject, &r).await;
+                self.finished(ok, summary.clone(), Vec::new()).await;
+                self.verified(Verification { ok, summary, detail: Vec::new(), behind: Vec::new() }).await;
+            }
+            Err(e) => {
+                self.finished(false, e.clone(), Vec::new()).await;
+                self.verified(Verification { ok: false, summary: e, detail: Vec::new(), behind: Vec::new() }).await;
+            }
+        }
+    }
+
+    async fn channel_statuses(&self) -> Option<Vec<(String, String, DeploymentStatus)>> {
+        let s = self.gw.poll(&self.target()).await.ok()?;
+        Some(s.deployments.ok()?.iter().map(|d| (d.id.clone(), d.name.clone(), d.status)).collect())
+    }
+
+    async fn update_all_balances(&self) {
+        let before = self.channel_statuses().await.unwrap_or_default();
+        match self.admin(&AdminOp::UpdateAllBalances).await {
+            Ok(_) => self.finished(true, "update_balance finished".into(), Vec::new()).await,
+            Err(e) => {
+                self.finished(false, e, Vec::new()).await;
+                return;
+            }
+        }
+        let Some(after) = self.channel_statuses().await else {
+            self.verified(Verification { ok: false, summary: "could not re-read the channels".into(), detail: Vec::new(), behind: Vec::new() }).await;
+            return;
+        };
+        let newly: Vec<String> = after
+            .iter()
+            .filter(|(id, _, st)| {
+                *st == DeploymentStatus::AutoDisabled
+                    && before.iter().any(|(b, _, bs)| b == id && *bs == DeploymentStatus::Serving)
+            })
+            .map(|(id, name, _)| format!("#{id} {name} was disabled by the balance update"))
+            .collect();
+        let summary = if newly.is_empty() {
+            "no channel was disabled".to_owned()
+        } else {
+            format!("{} channel(s) disabled by the balance update", newly.len())
+        };
+        self.verified(Verification { ok: newly.is_empty(), summary, detail: newly, behind: Vec::new() }).await;
+    }
+
+    async fn toggle(&self, id: &str, enable: bool) {
+        match self.admin(&AdminOp::SetChannelEnabled { id: id.to_owned(), enabled: enable }).await {
+            Ok(AdminResult::Done { message }) => self.finished(true, message, Vec::new()).await,
+            Ok(_) => self.finished(true, "done".into(), Vec::new()).await,
+            Err(e) => {
+                self.finished(false, e, Vec::new()).await;
+                return;
+            }
+        }
+        let want = if enable { DeploymentStatus::Serving } else { DeploymentStatus::ManuallyDisabled };
+        let now = self.channel_statuses().await.unwrap_or_default();
+        let v = match now.iter().find(|(i, _, _)| i == id) {
+            Some((_, _, st)) if *st == want => Verification {
+                ok: true,
+                summary: format!("verified: channel #{id} is {}", st.label()),
+                detail: vec![format!("other nodes follow within SYNC_FREQUENCY ({}s)", self.gw.spec().sync_frequency.as_secs())],
+                behind: Vec::new(),
+            },
+            Some((_, _, st)) => Verification { ok: false, summary: format!("NOT verified: channel #{id} is {}", st.label()), detail: Vec::new(), behind: Vec::new() },
+            None => Verification { ok: false, summary: format!("NOT verified: channel #{id} not found"), detail: Vec::new(), behind: Vec::new() },
+        };
+        self.verified(v).await;
+    }
+}
+
+impl Executor {
+    pub fn new(gateways: Vec<Arc<dyn Gateway>>, audit: AuditLog, redactor: Redactor, tx: mpsc::Sender<ActionEvent>) -> Self {
+        Self { gateways, audit, redactor, tx, busy: Arc::new(Mutex::new(())) }
+    }
+
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    /// Start a confirmed plan. Refused (with an event) if another action runs.
+    pub fn start(&self, id: u64, plan: Plan) {
+        let Some(gw) = self.gateways.get(plan.gateway).cloned() else { return };
+        let run = Run { id, plan, gw, audit: self.audit.clone(), redactor: self.redactor.clone(), tx: self.tx.clone() };
+        let busy = self.busy.clone();
+        tokio::spawn(async move {
+            let Ok(_guard) = busy.try_lock() else {
+                run.send(ActionEventKind::Finished { ok: false, summary: "refused: another action is still running".into(), detail: Vec::new() }).await;
+                return;
+            };
+            let limit = run.gw.spec().action_timeout + run.gw.spec().verify_timeout + std::time::Duration::from_secs(30);
+            let (id, gateway, tx) = (run.id, run.plan.gateway, run.tx.clone());
+            if tokio::time::timeout(limit, run.run()).await.is_err() {
+                let _ = tx
+                    .send(ActionEvent {
+                        id,
+                        gateway,
+                        at: SystemTime::now(),
+                        kind: ActionEventKind::Verified { ok: false, summary: "the action exceeded its time limit and was abandoned".into(), detail: Vec::new() },
+                    })
+                    .await;
+            }
+        });
+    }
+}

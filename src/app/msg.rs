@@ -1,0 +1,32 @@
+//! What goes into `App::update` and what comes out.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use crossterm::event::KeyEvent;
+
+use crate::actions::plan::Plan;
+use crate::actions::ActionEvent;
+use crate::fleet::PollReport;
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    /// Time passes (the only clock `update` knows).
+    Tick(SystemTime),
+    Resize(u16, u16),
+    Poll(Box<PollReport>),
+    Action(ActionEvent),
+    Exported(Result<PathBuf, String>),
+    /// SIGTERM, SIGHUP, SIGINT.
+    Quit,
+}
+
+/// Work for the event loop: I/O the app asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Refresh(usize),
+    Run { id: u64, plan: Box<Plan> },
+    Export { path: PathBuf, markdown: String },
+    Quit,
+}

@@ -1,0 +1,224 @@
+//! The deployments/channels table as data: which rows, in which order. The
+//! order and filter are recomputed only when the data, the filter or the sort
+//! changes — never per frame.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use crate::config::GatewayKind;
+use crate::fleet::GatewayObs;
+use crate::gateway::newapi::select;
+use crate::gateway::Deployment;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Status,
+    Name,
+    Id,
+    Provider,
+    Priority,
+    Weight,
+    Share,
+    Balance,
+    ResponseTime,
+    TestTime,
+    UsedQuota,
+    Price,
+}
+
+impl SortKey {
+    pub fn all(kind: GatewayKind) -> &'static [SortKey] {
+        match kind {
+            GatewayKind::LiteLlm => &[Self::Status, Self::Name, Self::Provider, Self::Price, Self::Id],
+            GatewayKind::NewApi => &[
+                Self::Status,
+                Self::Id,
+                Self::Name,
+                Self::Provider,
+                Self::Priority,
+                Self::Weight,
+                Self::Share,
+                Self::Balance,
+                Self::ResponseTime,
+                Self::TestTime,
+                Self::UsedQuota,
+            ],
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Status => "status",
+            Self::Name => "name",
+            Self::Id => "id",
+            Self::Provider => "provider",
+            Self::Priority => "priority",
+            Self::Weight => "weight",
+            Self::Share => "share",
+            Self::Balance => "balance",
+            Self::ResponseTime => "response time",
+            Self::TestTime => "last test",
+            Self::UsedQuota => "used quota",
+            Self::Price => "price",
+        }
+    }
+}
+
+/// Per-gateway values derived from a snapshot (computed once per poll).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Derived {
+    /// New API: best first-attempt share of each channel in the users' group.
+    pub share: HashMap<String, f64>,
+}
+
+pub fn derive(g: &GatewayObs) -> Derived {
+    if g.kind() != GatewayKind::NewApi {
+        return Derived::default();
+    }
+    let deps = g.deployments();
+    let mut share: HashMap<String, f64> = HashMap::new();
+    for p in select::shares(deps, g.spec.memory_cache) {
+        if p.group != g.spec.user_group {
+            continue;
+        }
+        for c in p.channels {
+            let e = share.entry(deps[c.channel].id.clone()).or_insert(0.0);
+            *e = e.max(c.share);
+        }
+    }
+    Derived { share }
+}
+
+fn id_num(d: &Deployment) -> Option<i64> {
+    d.id.parse().ok()
+}
+
+fn cmp_opt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+fn compare(g: &GatewayObs, derived: &Derived, key: SortKey, a: &Deployment, b: &Deployment) -> Ordering {
+    match key {
+        // Problems first.
+        SortKey::Status => g.effective_status(b).cmp(&g.effective_status(a)).then_with(|| a.name.cmp(&b.name)),
+        SortKey::Name => a.name.cmp(&b.name),
+        SortKey::Id => cmp_opt(id_num(a), id_num(b)).then_with(|| a.id.cmp(&b.id)),
+        SortKey::Provider => a.provider.cmp(&b.provider).then_with(|| a.name.cmp(&b.name)),
+        SortKey::Priority => cmp_opt(b.priority, a.priority),
+        SortKey::Weight => cmp_opt(b.weight, a.weight),
+        SortKey::Share => cmp_opt(derived.share.get(&b.id), derived.share.get(&a.id)),
+        SortKey::Balance => cmp_opt(b.balance, a.balance),
+        SortKey::ResponseTime => cmp_opt(b.response_time_ms, a.response_time_ms),
+        SortKey::TestTime => cmp_opt(a.test_time, b.test_time),
+        SortKey::UsedQuota => cmp_opt(b.used_quota, a.used_quota),
+        SortKey::Price => cmp_opt(
+            b.input_cost_per_token.zip(b.output_cost_per_token).map(|(i, o)| i + o),
+            a.input_cost_per_token.zip(a.output_cost_per_token).map(|(i, o)| i + o),
+        ),
+    }
+}
+
+/// One filter term: `text`, `field:value`, either negated with `!`.
+fn term_matches(g: &GatewayObs, d: &Deployment, term: &str) -> bool {
+    let (neg, term) = term.strip_prefix('!').map_or((false, term), |t| (true, t));
+    let term = term.to_ascii_lowercase();
+    let has = |s: &str| s.to_ascii_lowercase().contains(&term);
+    let hit = if let Some((field, value)) = term.split_once(':') {
+        let v = value;
+        let c = |s: &str| s.to_ascii_lowercase().contains(v);
+        match field {
+            "name" => c(&d.name),
+            "id" => d.id.to_ascii_lowercase() == v || d.id.to_ascii_lowercase().starts_with(v),
+            "model" | "models" => d.models.iter().any(|m| c(m)),
+            "group" | "groups" => d.groups.iter().any(|x| x.eq_ignore_ascii_case(v)),
+            "tag" => d.tag.as_deref().is_some_and(c),
+            "type" | "provider" => c(&d.provider),
+            "status" => c(g.effective_status(d).label()),
+            "base" | "url" => d.api_base.as_deref().is_some_and(c),
+            "prio" | "priority" => d.priority.is_some_and(|p| p.to_string() == v),
+            "weight" => d.weight.is_some_and(|w| w.to_string() == v),
+            _ => has(&d.name),
+        }
+    } else {
+        has(&d.name)
+            || has(&d.id)
+            || has(&d.provider)
+            || d.models.iter().any(|m| has(m))
+            || has(g.effective_status(d).label())
+            || d.tag.as_deref().is_some_and(has)
+            || d.upstream_model.as_deref().is_some_and(has)
+    };
+    hit != neg
+}
+
+pub fn matches(g: &GatewayObs, d: &Deployment, filter: &str) -> bool {
+    filter.split_whitespace().all(|t| term_matches(g, d, t))
+}
+
+/// The visible rows (indices into `g.deployments()`), filtered and sorted.
+pub fn rows(g: &GatewayObs, derived: &Derived, filter: &str, key: SortKey, reverse: bool) -> Vec<usize> {
+    let deps = g.deployments();
+    let mut idx: Vec<usize> = (0..deps.len()).filter(|&i| filter.trim().is_empty() || matches(g, &deps[i], filter)).collect();
+    idx.sort_by(|&a, &b| {
+        let o = compare(g, derived, key, &deps[a], &deps[b]);
+        if reverse { o.reverse() } else { o }
+    });
+    idx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::GatewaySpec;
+    use crate::fleet::{LocalView, PollReport};
+    use crate::gateway::{DeploymentStatus, ReplicaSnapshot, Section};
+    use std::time::{Duration, SystemTime};
+
+    fn obs(deps: Vec<Deployment>) -> GatewayObs {
+        let mut g = GatewayObs::new(GatewaySpec::new("n", GatewayKind::NewApi, "http://127.0.0.1:1"));
+        let mut s = ReplicaSnapshot::new(Duration::ZERO);
+        s.deployments = Section::Ok(deps);
+        let mut tl = crate::timeline::Timeline::default();
+        g.apply_poll(
+            PollReport {
+                gateway: 0,
+                at: SystemTime::UNIX_EPOCH,
+                replicas: vec![("http://127.0.0.1:1".into(), Ok(s))],
+                local: LocalView::default(),
+                memory: Default::default(),
+                discovery_error: None,
+            },
+            &mut tl,
+            0,
+        );
+        g
+    }
+
+    fn ch(id: &str, name: &str, status: DeploymentStatus, group: &str) -> Deployment {
+        let mut d = Deployment::new(id, name);
+        d.status = status;
+        d.groups = vec![group.into()];
+        d.provider = "OpenAI".into();
+        d
+    }
+
+    #[test]
+    fn filters_by_field_and_negation() {
+        let g = obs(vec![
+            ch("1", "alpha", DeploymentStatus::Serving, "default"),
+            ch("2", "beta", DeploymentStatus::AutoDisabled, "vip"),
+            ch("3", "gamma", DeploymentStatus::Serving, "vip"),
+        ]);
+        let d = Derived::default();
+        assert_eq!(rows(&g, &d, "group:vip", SortKey::Id, false), vec![1, 2]);
+        assert_eq!(rows(&g, &d, "!status:auto", SortKey::Id, false), vec![0, 2]);
+        assert_eq!(rows(&g, &d, "gam", SortKey::Id, false), vec![2]);
+        assert_eq!(rows(&g, &d, "", SortKey::Status, false)[0], 1, "problems sort first");
+        assert_eq!(rows(&g, &d, "", SortKey::Id, true), vec![2, 1, 0]);
+    }
+}

@@ -1,0 +1,286 @@
+//! `gatewatch check`: every check against every gateway once, headless.
+//! Human summary, `--json` (schema `gatewatch.check/v1`, documented in the
+//! README), or `--format prometheus` (text exposition for node_exporter's
+//! textfile collector). Exit codes: 0 ok, 1 warnings, 2 failures, 3 a gateway
+//! could not be reached.
+#![allow(clippy::print_stdout)]
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::actions::audit::rfc3339;
+use crate::config::Config;
+use crate::fleet::{Fleet, GatewayObs};
+use crate::gateway::Gateway;
+use crate::local;
+use crate::poller;
+use crate::triage::checks;
+use crate::triage::evidence::{self, Evidence, Verdict};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Prometheus,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub schema: &'static str,
+    pub generated_at: String,
+    pub gatewatch_version: &'static str,
+    pub exit_code: i32,
+    pub gateways: Vec<GatewayReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GatewayReport {
+    pub name: String,
+    pub kind: String,
+    pub url: String,
+    pub reachable: bool,
+    pub version: Option<String>,
+    pub replicas: Vec<ReplicaReport>,
+    pub worst: Verdict,
+    pub checks: Vec<CheckEntry>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReplicaReport {
+    pub url: String,
+    pub up: bool,
+    pub latency_ms: Option<f64>,
+    pub version: Option<String>,
+    pub error: Option<String>,
+    pub deployments: Option<usize>,
+    pub drifted_deployments: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckEntry {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub verdict: Verdict,
+    pub summary: String,
+    pub facts: Vec<String>,
+}
+
+/// Poll every gateway once and evaluate every check.
+pub async fn gather(config: &Config, gateways: &[Arc<dyn Gateway>]) -> (Fleet, Vec<Evidence>) {
+    let mut fleet = Fleet::new(&config.gateways);
+    let reports = futures::future::join_all(gateways.iter().enumerate().map(|(i, gw)| async move {
+        let path = local::memory_path(&config.state_dir, &gw.spec().name);
+        let p2 = path.clone();
+        let mut memory = tokio::task::spawn_blocking(move || local::load_memory(&p2)).await.unwrap_or_default();
+        let mut report = poller::cycle(gw.as_ref(), i, &mut memory, Some(&path)).await;
+        // `check` is the pre-restart cron job: run the operator's validation command too.
+        if let Some(cmd) = &gw.spec().validate_command {
+            let out = crate::command::run(cmd, gw.spec().action_timeout).await;
+            report.local.validate = Some(crate::fleet::ValidateOutcome { ok: out.success(), output: out.output });
+        }
+        report
+    }))
+    .await;
+    for r in reports {
+        fleet.apply_poll(r);
+    }
+    let now = SystemTime::now();
+    let ev = fleet.gateways.iter().map(|g| evidence::evaluate(g, now)).collect();
+    (fleet, ev)
+}
+
+pub fn exit_code(fleet: &Fleet, evidence: &[Evidence]) -> i32 {
+    if fleet.gateways.iter().any(|g| !g.is_reachable()) {
+        return 3;
+    }
+    let worst = evidence.iter().fold(Verdict::NotApplicable, |v, e| v.worst(e.worst()));
+    match worst {
+        Verdict::Fail => 2,
+        Verdict::Warn => 1,
+        _ => 0,
+    }
+}
+
+fn replica_report(g: &GatewayObs) -> Vec<ReplicaReport> {
+    g.replicas
+        .iter()
+        .map(|r| {
+            let snap = r.last.as_ref().and_then(|x| x.as_ref().ok());
+            ReplicaReport {
+                url: r.url.clone(),
+                up: r.is_up(),
+                latency_ms: snap.map(|s| s.latency.as_secs_f64() * 1000.0),
+                version: snap.and_then(|s| s.version.clone()),
+                error: r.error().map(ToString::to_string),
+                deployments: snap.and_then(|s| s.deployments.ok()).map(Vec::len),
+                drifted_deployments: r.drift.as_ref().map(|rows| rows.iter().filter(|x| x.state.is_problem()).count()),
+            }
+        })
+        .collect()
+}
+
+pub fn report(fleet: &Fleet, evidence: &[Evidence], now: SystemTime) -> CheckReport {
+    let gateways = fleet
+        .gateways
+        .iter()
+        .zip(evidence)
+        .map(|(g, ev)| GatewayReport {
+            name: g.spec.name.clone(),
+            kind: g.spec.kind.as_str().to_owned(),
+            url: g.spec.url.clone(),
+            reachable: g.is_reachable(),
+            version: g.version().map(str::to_owned),
+            replicas: replica_report(g),
+            worst: ev.worst(),
+            checks: ev
+                .findings
+                .iter()
+                .map(|f| CheckEntry {
+                    id: f.check,
+                    title: checks::find(f.check).map_or("", |c| c.title),
+                    verdict: f.verdict,
+                    summary: f.summary.clone(),
+                    facts: f.facts.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    CheckReport {
+        schema: "gatewatch.check/v1",
+        generated_at: rfc3339(now),
+        gatewatch_version: env!("CARGO_PKG_VERSION"),
+        exit_code: exit_code(fleet, evidence),
+        gateways,
+    }
+}
+
+pub fn human(r: &CheckReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "gatewatch check — {}", r.generated_at);
+    for g in &r.gateways {
+        let up = g.replicas.iter().filter(|x| x.up).count();
+        let _ = writeln!(
+            out,
+            "\n{} ({}{}) {} — {up}/{} replica(s) up",
+            g.name,
+            g.kind,
+            g.version.as_deref().map(|v| format!(" {v}")).unwrap_or_default(),
+            g.url,
+            g.replicas.len()
+        );
+        for rep in g.replicas.iter().filter(|x| !x.up) {
+            let _ = writeln!(out, "  ✗ {}: {}", rep.url, rep.error.as_deref().unwrap_or("down"));
+        }
+        let mut checks: Vec<&CheckEntry> = g.checks.iter().filter(|c| c.verdict != Verdict::NotApplicable).collect();
+        checks.sort_by_key(|c| match c.verdict {
+            Verdict::Fail => 0,
+            Verdict::Warn => 1,
+            Verdict::Unknown => 2,
+            _ => 3,
+        });
+        for c in checks {
+            let _ = writeln!(out, "  {} {:<26} {}", c.verdict.symbol(), c.id, c.summary);
+            if matches!(c.verdict, Verdict::Fail | Verdict::Warn) {
+                for f in c.facts.iter().take(6) {
+                    let _ = writeln!(out, "      {f}");
+                }
+            }
+        }
+    }
+    let word = match r.exit_code {
+        0 => "OK",
+        1 => "WARNINGS",
+        2 => "FAILURES",
+        _ => "UNREACHABLE",
+    };
+    let _ = writeln!(out, "\nResult: {word} (exit {})", r.exit_code);
+    out
+}
+
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Prometheus text exposition format (version 0.0.4).
+pub fn prometheus(r: &CheckReport, now: SystemTime) -> String {
+    let mut out = String::new();
+    let mut family = |name: &str, help: &str, kind: &str, samples: Vec<(String, f64)>| {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        for (labels, v) in samples {
+            let _ = writeln!(out, "{name}{{{labels}}} {v}");
+        }
+    };
+    let gl = |g: &GatewayReport| format!("gateway=\"{}\",kind=\"{}\"", label(&g.name), g.kind);
+    let rl = |g: &GatewayReport, rep: &ReplicaReport| format!("{},replica=\"{}\"", gl(g), label(&rep.url));
+    let mut up = Vec::new();
+    let mut lat = Vec::new();
+    let mut deps = Vec::new();
+    let mut drifted = Vec::new();
+    for g in &r.gateways {
+        for rep in &g.replicas {
+            up.push((rl(g, rep), if rep.up { 1.0 } else { 0.0 }));
+            if let Some(ms) = rep.latency_ms {
+                lat.push((rl(g, rep), ms / 1000.0));
+            }
+            if let Some(n) = rep.deployments {
+                #[allow(clippy::cast_precision_loss)]
+                deps.push((rl(g, rep), n as f64));
+            }
+            if let Some(n) = rep.drifted_deployments {
+                #[allow(clippy::cast_precision_loss)]
+                drifted.push((rl(g, rep), n as f64));
+            }
+        }
+    }
+    family("gatewatch_up", "Whether the replica answered its liveness check (1 up, 0 down).", "gauge", up);
+    family("gatewatch_latency_seconds", "Round trip of the replica's liveness check.", "gauge", lat);
+    family("gatewatch_deployments", "Deployments or channels the replica reports.", "gauge", deps);
+    family("gatewatch_drifted_deployments", "Deployments whose running params differ from the config file (key drift).", "gauge", drifted);
+    let mut failing = Vec::new();
+    let mut status = Vec::new();
+    for g in &r.gateways {
+        for c in &g.checks {
+            if c.verdict == Verdict::NotApplicable {
+                continue;
+            }
+            let l = format!("{},check=\"{}\"", gl(g), c.id);
+            failing.push((l.clone(), if c.verdict == Verdict::Fail { 1.0 } else { 0.0 }));
+            let s = match c.verdict {
+                Verdict::Ok => 0.0,
+                Verdict::Warn => 1.0,
+                Verdict::Fail => 2.0,
+                _ => -1.0,
+            };
+            status.push((l, s));
+        }
+    }
+    family("gatewatch_check_failing", "1 when the check's verdict is fail.", "gauge", failing);
+    family("gatewatch_check_status", "Check verdict: 0 ok, 1 warn, 2 fail, -1 unknown.", "gauge", status);
+    let ts = now.duration_since(SystemTime::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64().floor());
+    family(
+        "gatewatch_check_timestamp_seconds",
+        "Unix time of this check run.",
+        "gauge",
+        r.gateways.iter().map(|g| (gl(g), ts)).collect(),
+    );
+    out
+}
+
+/// Run `gatewatch check`; returns the exit code.
+pub async fn run(config: &Config, gateways: &[Arc<dyn Gateway>], format: Format) -> i32 {
+    let (fleet, evidence) = gather(config, gateways).await;
+    let now = SystemTime::now();
+    let r = report(&fleet, &evidence, now);
+    let text = match format {
+        Format::Human => human(&r),
+        Format::Json => serde_json::to_string_pretty(&r).unwrap_or_default() + "\n",
+        Format::Prometheus => prometheus(&r, now),
+    };
+    let redactor = crate::tui::redactor_for(config);
+    print!("{}", redactor.redact(&text));
+    r.exit_code
+}

@@ -1,0 +1,165 @@
+//! The terminal and the event loop: `select!` (keys first) over terminal
+//! events, signals, poll reports, action events and a tick; `App::update`
+//! for each message; effects turned into tasks; one draw when something
+//! changed. The terminal is restored on every exit path (panic hook from
+//! `ratatui::init`, a drop guard, and SIGTERM/SIGHUP/SIGINT → quit).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::actions::audit::AuditLog;
+use crate::actions::exec::Executor;
+use crate::app::{App, Effect, Msg};
+use crate::config::Config;
+use crate::gateway::Gateway;
+use crate::poller::{self, Control};
+use crate::secret::Redactor;
+use crate::triage::Tree;
+use crate::ui::{self, Theme};
+
+/// Restores the terminal when dropped (covers `?` returns).
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// Everything `run` needs besides the config.
+pub struct Session {
+    pub config: Config,
+    pub tree: Tree,
+    pub gateways: Vec<Arc<dyn Gateway>>,
+    pub redactor: Redactor,
+}
+
+/// Collects the secrets this session knows, to scrub them from any text.
+pub fn redactor_for(config: &Config) -> Redactor {
+    let mut r = Redactor::default();
+    for g in &config.gateways {
+        if let Ok(v) = std::env::var(&g.credential_env) {
+            r.add(crate::secret::Secret::new(v));
+        }
+        if let Some(path) = &g.config_file
+            && let Ok(cfg) = crate::gateway::litellm::config_file::load(path, &crate::gateway::litellm::config_file::process_env)
+        {
+            for e in &cfg.env_refs {
+                if let Ok(v) = std::env::var(&e.name) {
+                    r.add(crate::secret::Secret::new(v));
+                }
+            }
+        }
+    }
+    r
+}
+
+pub async fn run(session: Session) -> color_eyre::Result<()> {
+    let Session { config, tree, gateways, redactor } = session;
+    let mut terminal = ratatui::init();
+    let _guard = TerminalGuard;
+    let theme = Theme::from_env();
+    let now = SystemTime::now();
+    let mut app = App::new(&config, tree, now);
+    app.fleet.timeline.set_redactor(redactor.clone());
+    if let Ok(size) = terminal.size() {
+        app.size = (size.width, size.height);
+    }
+
+    let cancel = CancellationToken::new();
+    let (poll_tx, mut poll_rx) = mpsc::channel(64);
+    let (action_tx, mut action_rx) = mpsc::channel(64);
+    let (internal_tx, mut internal_rx) = mpsc::channel::<Msg>(16);
+    let pollers: Vec<mpsc::Sender<Control>> = gateways
+        .iter()
+        .enumerate()
+        .map(|(i, gw)| poller::spawn(i, gw.clone(), config.state_dir.clone(), poll_tx.clone(), cancel.clone()))
+        .collect();
+    let audit = AuditLog::new(config.state_dir.join("audit.jsonl"), redactor.clone());
+    let executor = Executor::new(gateways.clone(), audit, redactor, action_tx);
+
+    let mut events = EventStream::new();
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut last_tick_msg = Instant::now();
+
+    terminal.draw(|f| ui::draw(f, &app, &theme))?;
+    app.dirty = false;
+    'main: loop {
+        let msg = tokio::select! {
+            biased;
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) => Msg::Key(k),
+                Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => Msg::Quit,
+            },
+            _ = sigterm.recv() => Msg::Quit,
+            _ = sighup.recv() => Msg::Quit,
+            _ = sigint.recv() => Msg::Quit,
+            Some(r) = poll_rx.recv() => Msg::Poll(Box::new(r)),
+            Some(a) = action_rx.recv() => Msg::Action(a),
+            Some(m) = internal_rx.recv() => m,
+            _ = tick.tick() => {
+                // Ages on screen change once a second; the spinner four times.
+                if app.running.is_none() && last_tick_msg.elapsed() < Duration::from_millis(1000) {
+                    continue;
+                }
+                last_tick_msg = Instant::now();
+                Msg::Tick(SystemTime::now())
+            }
+        };
+        let mut queue = vec![msg];
+        // Drain what else is ready, then draw once.
+        while let Ok(r) = poll_rx.try_recv() {
+            queue.push(Msg::Poll(Box::new(r)));
+        }
+        while let Ok(a) = action_rx.try_recv() {
+            queue.push(Msg::Action(a));
+        }
+        for msg in queue {
+            for effect in app.update(msg) {
+                match effect {
+                    Effect::Quit => break 'main,
+                    Effect::Refresh(g) => {
+                        if let Some(p) = pollers.get(g) {
+                            let _ = p.try_send(Control::RefreshNow);
+                        }
+                    }
+                    Effect::Run { id, plan } => executor.start(id, *plan),
+                    Effect::Export { path, markdown } => {
+                        let tx = internal_tx.clone();
+                        tokio::task::spawn_blocking(move || {
+                            let r = write_report(&path, &markdown).map(|()| path).map_err(|e| e.to_string());
+                            let _ = tx.blocking_send(Msg::Exported(r));
+                        });
+                    }
+                }
+            }
+        }
+        if app.dirty {
+            terminal.draw(|f| ui::draw(f, &app, &theme))?;
+            app.dirty = false;
+        }
+    }
+    cancel.cancel();
+    drop(terminal);
+    Ok(())
+}
+
+fn write_report(path: &PathBuf, markdown: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, markdown)
+}

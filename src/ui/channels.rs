@@ -1,0 +1,157 @@
+//! The deployments (LiteLLM) / channels (New API) table. Only the visible
+//! window of rows is built, so 5,000 channels cost what 30 do.
+
+use std::collections::HashMap;
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::Frame;
+
+use super::theme::status_symbol;
+use super::util::{ago_unix, fit, window};
+use super::{pane_block, Theme};
+use crate::app::App;
+use crate::config::GatewayKind;
+use crate::gateway::litellm::drift::DriftState;
+use crate::gateway::Deployment;
+use crate::secret::short_id;
+
+fn price(d: &Deployment) -> String {
+    match (d.input_cost_per_token, d.output_cost_per_token) {
+        (Some(i), Some(o)) => format!("{:.2}/{:.2}", i * 1e6, o * 1e6),
+        _ => "-".into(),
+    }
+}
+
+fn drift_label(state: Option<&DriftState>) -> (&'static str, bool) {
+    match state {
+        None => ("·", false),
+        Some(DriftState::Match) => ("✓ match", false),
+        Some(s @ DriftState::Drift { .. }) => ("✗ DRIFT", s.is_problem()),
+        Some(s) => (s.label(), s.is_problem()),
+    }
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: bool) {
+    let Some(g) = app.current() else { return };
+    let deps = g.deployments();
+    let noun = if g.kind() == GatewayKind::NewApi { "Channels" } else { "Deployments" };
+    let mut title = format!(" {noun} ({}", deps.len());
+    if !app.table.filter.is_empty() || app.table.editing_filter {
+        title.push_str(&format!(" · /{}{} → {}", app.table.filter, if app.table.editing_filter { "▏" } else { "" }, app.table.rows.len()));
+    }
+    title.push_str(&format!(" · by {}{}) ", app.table.sort.label(), if app.table.reverse { " ↑" } else { "" }));
+    let block = pane_block(title, focused, theme);
+    let inner_h = usize::from(area.height.saturating_sub(3));
+    if deps.is_empty() {
+        let why = g
+            .primary()
+            .and_then(|s| s.deployments.describe())
+            .or_else(|| g.replicas.iter().find_map(|r| r.error().map(ToString::to_string)))
+            .unwrap_or_else(|| if g.ever_polled() { "none".into() } else { "waiting for the first answer…".into() });
+        frame.render_widget(Paragraph::new(Line::styled(why, theme.dim())).wrap(ratatui::widgets::Wrap { trim: true }).block(block), area);
+        return;
+    }
+    let (start, end) = window(app.table.selected, app.table.rows.len(), inner_h);
+    let wide = area.width >= 90;
+    let (header, widths, rows): (Vec<&str>, Vec<Constraint>, Vec<Row>) = match g.kind() {
+        GatewayKind::LiteLlm => {
+            let drift: HashMap<&str, &DriftState> = g
+                .drift_rows()
+                .map(|rows| rows.iter().filter_map(|r| r.running_id.as_deref().map(|id| (id, &r.state))).collect())
+                .unwrap_or_default();
+            let rows = app.table.rows[start..end]
+                .iter()
+                .map(|&i| {
+                    let d = &deps[i];
+                    let st = g.effective_status(d);
+                    let (dl, bad) = drift_label(drift.get(d.id.as_str()).copied());
+                    let mut cells = vec![
+                        Cell::from(Span::styled(status_symbol(st), theme.status(st))),
+                        Cell::from(d.name.clone()),
+                        Cell::from(Span::styled(dl, if bad { theme.fail() } else { theme.ok() })),
+                        Cell::from(d.provider.clone()),
+                    ];
+                    if wide {
+                        cells.push(Cell::from(price(d)));
+                        cells.push(Cell::from(d.upstream_model.clone().unwrap_or_default()));
+                        cells.push(Cell::from(Span::styled(short_id(&d.id).to_owned(), theme.dim())));
+                    }
+                    Row::new(cells)
+                })
+                .collect();
+            let mut widths = vec![Constraint::Length(1), Constraint::Min(12), Constraint::Length(11), Constraint::Length(9)];
+            let mut header = vec![" ", "Alias", "Key", "Provider"];
+            if wide {
+                widths.extend([Constraint::Length(11), Constraint::Min(14), Constraint::Length(8)]);
+                header.extend(["$/M in/out", "Upstream model", "Id"]);
+            }
+            (header, widths, rows)
+        }
+        GatewayKind::NewApi => {
+            let derived = app.derived.get(app.gateway);
+            let rows = app.table.rows[start..end]
+                .iter()
+                .map(|&i| {
+                    let d = &deps[i];
+                    let st = g.effective_status(d);
+                    let share = derived.and_then(|x| x.share.get(&d.id)).copied();
+                    let starved = share == Some(0.0) && st == crate::gateway::DeploymentStatus::Serving;
+                    let mut cells = vec![
+                        Cell::from(Span::styled(status_symbol(st), theme.status(st))),
+                        Cell::from(d.id.clone()),
+                        Cell::from(d.name.clone()),
+                        Cell::from(d.priority.map_or("-".into(), |p| p.to_string())),
+                        Cell::from(d.weight.map_or("-".into(), |w| w.to_string())),
+                        Cell::from(Span::styled(
+                            share.map_or("-".into(), |s| format!("{:.0}%", s * 100.0)),
+                            if starved { theme.warn() } else { ratatui::style::Style::new() },
+                        )),
+                    ];
+                    if wide {
+                        cells.push(Cell::from(d.provider.clone()));
+                        cells.push(Cell::from(d.balance.map_or("-".into(), |b| format!("{b:.2}"))));
+                        cells.push(Cell::from(d.response_time_ms.map_or("-".into(), |r| format!("{r}ms"))));
+                        cells.push(Cell::from(d.test_time.map_or("never".into(), |t| ago_unix(app.now, t))));
+                        cells.push(Cell::from(fit(&d.groups.join(","), 12)));
+                        cells.push(Cell::from(fit(&d.models.join(","), 40)));
+                    }
+                    Row::new(cells)
+                })
+                .collect();
+            let mut widths = vec![
+                Constraint::Length(1),
+                Constraint::Length(5),
+                Constraint::Min(10),
+                Constraint::Length(4),
+                Constraint::Length(4),
+                Constraint::Length(5),
+            ];
+            let mut header = vec![" ", "#", "Name", "Prio", "Wt", "Share"];
+            if wide {
+                widths.extend([
+                    Constraint::Length(10),
+                    Constraint::Length(8),
+                    Constraint::Length(7),
+                    Constraint::Length(9),
+                    Constraint::Length(10),
+                    Constraint::Min(12),
+                ]);
+                header.extend(["Type", "Balance", "Resp", "Tested", "Group", "Models"]);
+            }
+            (header, widths, rows)
+        }
+    };
+    let selected_in_window = app.table.selected.checked_sub(start);
+    let mut state = ratatui::widgets::TableState::default();
+    if focused || app.table.editing_filter {
+        state.select(selected_in_window);
+    }
+    let table = Table::new(rows, widths)
+        .header(Row::new(header.into_iter().map(|h| Cell::from(Span::styled(h, theme.bold())))))
+        .row_highlight_style(theme.selected())
+        .column_spacing(1)
+        .block(block);
+    frame.render_stateful_widget(table, area, &mut state);
+}

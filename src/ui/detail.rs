@@ -1,0 +1,160 @@
+//! Full-screen details: a triage node (what to look at, every check with its
+//! facts, the truth behind the folklore, the remedy, the keys), and one
+//! deployment or channel.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::theme::status_symbol;
+use super::util::{ago_unix, centered};
+use super::{pane_block, Theme};
+use crate::actions::GatewayAction;
+use crate::app::App;
+use crate::triage::checks;
+
+fn frame_box(frame: &mut Frame, area: Rect, title: String, lines: Vec<Line<'_>>, scroll: u16, theme: &Theme) {
+    let r = centered(area, area.width.saturating_sub(4), area.height.saturating_sub(2));
+    frame.render_widget(Clear, r);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).block(pane_block(title, true, theme)), r);
+}
+
+pub fn node(frame: &mut Frame, area: Rect, app: &App, i: usize, scroll: u16, theme: &Theme) {
+    let n = &app.tree.nodes[i];
+    let mut lines: Vec<Line> = Vec::new();
+    let path: Vec<String> = app.tree.path_to(&n.id).iter().filter_map(|id| app.tree.get(id).map(|x| x.title.clone())).collect();
+    lines.push(Line::styled(path.join(" → "), theme.dim()));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Look at", theme.bold()));
+    lines.push(Line::raw(n.look_at.clone()));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Evidence", theme.bold()));
+    let checks_here = app.tree.checks_under(i);
+    if checks_here.is_empty() {
+        lines.push(Line::styled("(no check answers this node)", theme.dim()));
+    }
+    if let Some(ev) = app.current_evidence() {
+        for c in checks_here {
+            let Some(f) = ev.get(c) else { continue };
+            let title = checks::find(c).map_or("", |d| d.title);
+            lines.push(Line::from(vec![
+                Span::styled(format!("{} {} ", f.verdict.symbol(), f.verdict.label()), theme.verdict(f.verdict)),
+                Span::styled(format!("{c} ({title}): "), theme.bold()),
+                Span::raw(f.summary.clone()),
+            ]));
+            for fact in &f.facts {
+                lines.push(Line::styled(format!("    {fact}"), theme.dim()));
+            }
+        }
+    }
+    if let Some(nd) = &n.no_data {
+        lines.push(Line::styled(format!("No live data: {nd}"), theme.warn()));
+    }
+    if let Some(t) = &n.truth {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("What is true", theme.bold()));
+        lines.push(Line::raw(t.clone()));
+    }
+    if !n.remedy.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Remedy", theme.bold()));
+        for (k, step) in n.remedy.iter().enumerate() {
+            lines.push(Line::raw(format!("{}. {step}", k + 1)));
+        }
+    }
+    if !n.actions.is_empty() {
+        lines.push(Line::raw(""));
+        let keys: Vec<String> = n.actions.iter().filter_map(|a| GatewayAction::hotkey_for(a).map(|k| format!("[{k}] {a}"))).collect();
+        lines.push(Line::styled(format!("Keys: {}", keys.join("   ")), theme.accent()));
+    }
+    lines.push(Line::styled("Esc closes · ↑↓ scroll", theme.dim()));
+    frame_box(frame, area, format!(" {} ", n.title), lines, scroll, theme);
+}
+
+pub fn deployment(frame: &mut Frame, area: Rect, app: &App, id: &str, scroll: u16, theme: &Theme) {
+    let Some(g) = app.current() else { return };
+    let Some(d) = g.deployments().iter().find(|d| d.id == id) else {
+        frame_box(frame, area, " gone ".into(), vec![Line::raw("This deployment is no longer listed.")], 0, theme);
+        return;
+    };
+    let st = g.effective_status(d);
+    let field = |k: &str, v: String| Line::from(vec![Span::styled(format!("{k:<18}"), theme.bold()), Span::raw(v)]);
+    let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let mut lines = vec![
+        Line::from(vec![Span::styled(format!("{} {}", status_symbol(st), st.label()), theme.status(st))]),
+        field("id", d.id.clone()),
+        field("name", d.name.clone()),
+        field("provider", d.provider.clone()),
+        field("models", d.models.join(", ")),
+        field("upstream model", opt(d.upstream_model.clone())),
+        field("base URL", opt(d.api_base.clone())),
+    ];
+    if let Some(r) = &d.status_reason {
+        lines.push(field("status reason", r.clone()));
+    }
+    if let Some(t) = d.status_since {
+        lines.push(field("status since", ago_unix(app.now, t)));
+    }
+    if !d.groups.is_empty() {
+        lines.push(field("groups", d.groups.join(", ")));
+    }
+    if d.priority.is_some() || d.weight.is_some() {
+        lines.push(field("priority / weight", format!("{} / {}", opt(d.priority.map(|p| p.to_string())), opt(d.weight.map(|w| w.to_string())))));
+    }
+    if let Some(share) = app.derived.get(app.gateway).and_then(|x| x.share.get(&d.id)) {
+        lines.push(field("traffic share", format!("{:.1}% of first attempts (group {})", share * 100.0, g.spec.user_group)));
+    }
+    if !d.model_mapping.is_empty() {
+        let m: Vec<String> = d.model_mapping.iter().map(|(a, b)| format!("{a} → {b}")).collect();
+        lines.push(field("model mapping", m.join(", ")));
+    }
+    if let Some(b) = d.balance {
+        lines.push(field("balance", format!("${b:.2} ({})", d.balance_updated.map_or("never updated".into(), |t| format!("updated {}", ago_unix(app.now, t))))));
+    }
+    if let Some(q) = d.used_quota {
+        lines.push(field("used quota", q.to_string()));
+    }
+    if let Some(r) = d.response_time_ms {
+        lines.push(field("response time", format!("{r} ms")));
+    }
+    lines.push(field("last test", d.test_time.map_or("never".into(), |t| ago_unix(app.now, t))));
+    if let Some(t) = &d.tag {
+        lines.push(field("tag", t.clone()));
+    }
+    if let Some((on, total)) = d.multi_key {
+        lines.push(field("multi-key pool", format!("{on} of {total} keys enabled")));
+    }
+    if let (Some(i), Some(o)) = (d.input_cost_per_token, d.output_cost_per_token) {
+        lines.push(field("price", format!("${:.3} / ${:.3} per 1M tokens in/out", i * 1e6, o * 1e6)));
+    }
+    lines.push(field(
+        "key",
+        match &d.key {
+            crate::gateway::KeyVisibility::IdHash => "hidden by the gateway; drift is read from the deployment id (a hash over the params)".into(),
+            crate::gateway::KeyVisibility::NotReadable(why) => why.clone(),
+        },
+    ));
+    if let Some((_, _, ok, msg, secs)) = g.channel_tests.iter().find(|t| t.1 == d.id) {
+        lines.push(field("test (this session)", format!("{} in {secs:.2}s {msg}", if *ok { "passed" } else { "FAILED" })));
+    }
+    if let Some(p) = &g.probe
+        && let Some(e) = p.entries.iter().find(|e| e.id == d.id)
+    {
+        lines.push(field(
+            "/health probe",
+            format!(
+                "{}{}{}",
+                if e.healthy { "healthy" } else { "UNHEALTHY" },
+                e.error.as_deref().map(|x| format!(": {x}")).unwrap_or_default(),
+                e.auth_tail.as_deref().map(|t| format!(" (key held ends …{t})")).unwrap_or_default()
+            ),
+        ));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        if g.kind() == crate::config::GatewayKind::NewApi { "t test · b balance · x enable/disable · Esc closes" } else { "s stream probe · Esc closes" },
+        theme.dim(),
+    ));
+    frame_box(frame, area, format!(" {} ", d.name), lines, scroll, theme);
+}

@@ -1,0 +1,129 @@
+//! Overlays: help, action confirmation (one or two stages), why an action is
+//! blocked, and text input.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::util::{centered, wrap};
+use super::{detail, pane_block, Theme};
+use crate::actions::plan::Plan;
+use crate::app::keymap::{self, HelpLine};
+use crate::app::{App, Confirm, Overlay};
+use crate::config::GatewayKind;
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    match &app.overlay {
+        None => {}
+        Some(Overlay::Help) => help(frame, area, app, theme),
+        Some(Overlay::Confirm(c)) => confirm(frame, area, c, theme),
+        Some(Overlay::Blocked(p)) => blocked(frame, area, p, theme),
+        Some(Overlay::Input { prompt, text }) => input(frame, area, prompt, text, theme),
+        Some(Overlay::NodeDetail { node, scroll }) => detail::node(frame, area, app, *node, *scroll, theme),
+        Some(Overlay::DeploymentDetail { id, scroll }) => detail::deployment(frame, area, app, id, *scroll, theme),
+    }
+}
+
+fn boxed<'a>(frame: &mut Frame, area: Rect, title: String, lines: Vec<Line<'a>>, theme: &Theme, focused: bool) {
+    let w = (area.width.saturating_mul(9) / 10).clamp(40, 100).min(area.width);
+    let inner_w = usize::from(w.saturating_sub(2));
+    let needed: usize = lines.iter().map(|l| l.width().div_ceil(inner_w.max(1)).max(1)).sum();
+    let h = u16::try_from(needed + 2).unwrap_or(u16::MAX).min(area.height);
+    let r = centered(area, w, h);
+    frame.render_widget(Clear, r);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(pane_block(title, focused, theme)), r);
+}
+
+fn section<'a>(out: &mut Vec<Line<'a>>, title: &'a str, items: &'a [HelpLine], theme: &Theme) {
+    out.push(Line::styled(title, theme.bold()));
+    for (k, what) in items {
+        out.push(Line::from(vec![Span::styled(format!("  {k:<16}"), theme.accent()), Span::raw(*what)]));
+    }
+}
+
+fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut lines = Vec::new();
+    section(&mut lines, "Everywhere", keymap::GLOBAL_HELP, theme);
+    section(&mut lines, "Moving", keymap::MOVE_HELP, theme);
+    match app.kind() {
+        GatewayKind::LiteLlm => section(&mut lines, "Actions on this LiteLLM gateway (each asks first)", keymap::LITELLM_ACTIONS, theme),
+        GatewayKind::NewApi => section(&mut lines, "Actions on this New API gateway (each asks first)", keymap::NEWAPI_ACTIONS, theme),
+    }
+    section(&mut lines, "In a confirmation", keymap::CONFIRM_HELP, theme);
+    if app.read_only {
+        lines.push(Line::styled("READ-ONLY: actions that change a gateway are disabled.", theme.warn()));
+    }
+    lines.push(Line::styled("Any key closes this help.", theme.dim()));
+    boxed(frame, area, " Keys ".into(), lines, theme, true);
+}
+
+fn plan_lines<'a>(p: &'a Plan, theme: &Theme) -> Vec<Line<'a>> {
+    let mut lines = vec![
+        Line::from(vec![Span::styled("Gateway  ", theme.bold()), Span::raw(format!("{} ({})", p.gateway_name, p.kind.display_name()))]),
+        Line::from(vec![
+            Span::styled("Replicas ", theme.bold()),
+            Span::raw(if p.replicas.len() <= 3 { p.replicas.join(", ") } else { format!("{} (and {} more)", p.replicas[..3].join(", "), p.replicas.len() - 3) }),
+        ]),
+        Line::from(vec![Span::styled("Action   ", theme.bold()), Span::raw(p.action.key())]),
+    ];
+    for e in &p.effect {
+        lines.push(Line::from(vec![Span::styled("  • ", theme.accent()), Span::raw(e.as_str())]));
+    }
+    if let Some(n) = p.paid_requests {
+        lines.push(Line::styled(format!("  $ {n} paid upstream request(s)"), theme.warn()));
+    }
+    if !p.verify.is_empty() {
+        lines.push(Line::from(vec![Span::styled("Then     ", theme.bold()), Span::raw(format!("verify: {}", p.verify))]));
+    }
+    lines
+}
+
+fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, theme: &Theme) {
+    let p = &c.plan;
+    let mut lines = plan_lines(p, theme);
+    if c.second {
+        lines.push(Line::raw(""));
+        for w in &p.warnings {
+            lines.push(Line::styled(format!("⚠ WARNING: {w}"), theme.fail()));
+        }
+        lines.push(Line::raw(""));
+        lines.push(Line::from(vec![
+            Span::styled("[Y] (shift+y) run anyway", theme.fail()),
+            Span::raw("   "),
+            Span::styled("[n/Esc] cancel", theme.accent()),
+        ]));
+    } else {
+        if !p.warnings.is_empty() {
+            lines.push(Line::styled(format!("⚠ {} warning(s): you will be asked again", p.warnings.len()), theme.warn()));
+        }
+        lines.push(Line::raw(""));
+        lines.push(Line::from(vec![Span::styled("[y] run", theme.ok()), Span::raw("   "), Span::styled("[n/Esc] cancel", theme.accent())]));
+    }
+    if let Some(n) = &c.nudge {
+        lines.push(Line::styled(n.as_str(), theme.warn()));
+    }
+    let title = if c.second { format!(" SECOND CONFIRMATION: {}? ", p.title) } else { format!(" {}? ", p.title) };
+    boxed(frame, area, title, lines, theme, true);
+}
+
+fn blocked(frame: &mut Frame, area: Rect, p: &Plan, theme: &Theme) {
+    let mut lines = vec![Line::styled(format!("Cannot {}:", p.action.key()), theme.fail())];
+    if let Some(why) = &p.blocked {
+        for l in wrap(why, 90, "") {
+            lines.push(Line::raw(l));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Any key closes this.", theme.dim()));
+    boxed(frame, area, format!(" {} ", p.title), lines, theme, true);
+}
+
+fn input(frame: &mut Frame, area: Rect, prompt: &str, text: &str, theme: &Theme) {
+    let lines = vec![
+        Line::raw(prompt.to_owned()),
+        Line::from(vec![Span::styled("> ", theme.accent()), Span::raw(text.to_owned()), Span::styled("▏", theme.accent())]),
+        Line::styled("Enter adds · Esc cancels", theme.dim()),
+    ];
+    boxed(frame, area, " Input ".into(), lines, theme, true);
+}

@@ -1,0 +1,61 @@
+//! Bottom line: reachability, latency, version, replicas, auth, refresh age,
+//! the running action, and the last message.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::util::ago;
+use super::Theme;
+use crate::app::App;
+use crate::config::duration::human;
+use crate::gateway::AuthState;
+
+const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let Some(g) = app.current() else { return };
+    let mut spans = Vec::new();
+    if !g.ever_polled() {
+        spans.push(Span::styled("… connecting", theme.dim()));
+    } else if g.is_reachable() {
+        spans.push(Span::styled("● UP", theme.ok()));
+        if let Some(l) = g.latency() {
+            spans.push(Span::raw(format!(" {}", human(l))));
+        }
+    } else {
+        spans.push(Span::styled("✗ DOWN", theme.fail()));
+    }
+    spans.push(Span::raw(format!(" {}", g.spec.name)));
+    if let Some(v) = g.version() {
+        spans.push(Span::styled(format!(" v{v}"), theme.dim()));
+    }
+    let total = g.replicas.len();
+    if total > 1 {
+        let up = g.up_count();
+        spans.push(Span::styled(format!(" · {up}/{total} replicas"), if up == total { theme.ok() } else { theme.warn() }));
+    }
+    match g.auth() {
+        Some(AuthState::Ok) => spans.push(Span::styled(" · auth ok", theme.ok())),
+        Some(AuthState::Missing { env }) => spans.push(Span::styled(format!(" · ${env} unset"), theme.fail())),
+        Some(AuthState::Rejected { .. }) => spans.push(Span::styled(" · AUTH REFUSED", theme.fail())),
+        _ => {}
+    }
+    if let Some(s) = g.primary()
+        && let Some(b) = s.budget
+    {
+        spans.push(Span::styled(format!(" · budget {}/{} per {}", b.used, b.limit, human(b.window)), theme.dim()));
+    }
+    if let Some(t) = g.last_poll_at {
+        spans.push(Span::styled(format!(" · updated {}", ago(app.now, t)), theme.dim()));
+    }
+    if let Some(r) = &app.running {
+        let tick = app.now.duration_since(r.started).map_or(0, |d| (d.as_millis() / 250) as usize);
+        let last = r.lines.last().cloned().unwrap_or_else(|| "starting".into());
+        spans.push(Span::styled(format!(" · {} {}: {last}", SPINNER[tick % 4], r.title), theme.accent()));
+    } else if let Some((msg, _)) = &app.flash {
+        spans.push(Span::styled(format!(" · {msg}"), theme.accent()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
