@@ -290,10 +290,10 @@ impl App {
         let name = obs.spec.name.clone();
         let kind = obs.spec.kind;
         for f in &new.findings {
-            let before = self.evidence[g].get(f.check).map(|o| o.verdict);
-            let changed = before.is_some_and(|b| b != f.verdict);
-            let first_bad = before.is_none_or(|b| b == Verdict::Unknown) && f.verdict.points_here();
-            if (changed || first_bad) && f.verdict != Verdict::Unknown && f.verdict != Verdict::NotApplicable {
+            let before = self.evidence[g].get(f.check).map_or(Verdict::Unknown, |o| o.verdict);
+            // A new problem, a changed problem, or a problem that went away.
+            let noteworthy = (f.verdict.points_here() && before != f.verdict) || (before.points_here() && f.verdict == Verdict::Ok);
+            if noteworthy {
                 self.fleet.timeline.push(
                     self.now,
                     Some(g),

@@ -54,7 +54,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
         return;
     }
     let (start, end) = window(app.table.selected, app.table.rows.len(), inner_h);
-    let wide = area.width >= 90;
+    let wide = area.width >= 80;
     let (header, widths, rows): (Vec<&str>, Vec<Constraint>, Vec<Row>) = match g.kind() {
         GatewayKind::LiteLlm => {
             let drift: HashMap<&str, &DriftState> = g

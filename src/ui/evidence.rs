@@ -17,6 +17,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let width = usize::from(area.width.saturating_sub(2));
     let mut lines: Vec<Line> = Vec::new();
     let checks = app.tree.checks_under(i);
+    let mut facts: Vec<Line> = Vec::new();
     if let Some(ev) = app.current_evidence() {
         for c in &checks {
             let Some(f) = ev.get(c) else { continue };
@@ -28,15 +29,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Span::styled(format!("{c}: "), theme.bold()),
                 Span::raw(f.summary.clone()),
             ]));
-            let max_facts = if checks.len() == 1 { 8 } else { 2 };
+            let max_facts = if checks.len() == 1 { 12 } else { 3 };
             for fact in f.facts.iter().take(max_facts) {
-                lines.push(Line::styled(format!("   {}", fit(fact, width.saturating_sub(3).max(20) * 2)), theme.dim()));
+                facts.push(Line::styled(format!("   {}", fit(fact, width.max(20) * 3)), theme.dim()));
             }
         }
     }
     if let Some(nd) = &node.no_data {
         lines.push(Line::styled(format!("· no live data: {nd}"), theme.dim()));
     }
+    // The next step and the keys come before the details, so they stay visible in a small pane.
     if let Some(first) = node.remedy.first() {
         lines.push(Line::from(vec![Span::styled("→ ", theme.accent()), Span::raw(first.clone())]));
     }
@@ -46,7 +48,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .filter_map(|a| GatewayAction::hotkey_for(a).map(|k| format!("{k}:{a}")))
         .collect();
     if !keys.is_empty() {
-        lines.push(Line::styled(format!("keys  {}", keys.join("  ")), theme.accent()));
+        lines.push(Line::styled(format!("keys  {}  (Enter: full details)", keys.join("  ")), theme.accent()));
+    }
+    lines.extend(facts);
+    for step in node.remedy.iter().skip(1) {
+        lines.push(Line::from(vec![Span::styled("→ ", theme.accent()), Span::raw(step.clone())]));
     }
     let title = format!(" Evidence: {} ", fit(&node.title, width.saturating_sub(12)));
     let p = Paragraph::new(lines).wrap(Wrap { trim: false }).block(pane_block(title, false, theme));

@@ -47,14 +47,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                 }
                 (Some(Ok(_)), None) => {}
             }
-            header = vec![" ", "Alias", "File key", "Proxy holds", "Id file→proxy"];
-            widths = vec![Constraint::Length(1), Constraint::Min(10), Constraint::Length(15), Constraint::Length(15), Constraint::Length(17)];
+            let narrow = width < 64;
+            header = if narrow { vec![" ", "Alias", "File", "Proxy"] } else { vec![" ", "Alias", "File key", "Proxy holds", "Id file→proxy"] };
+            widths = if narrow {
+                vec![Constraint::Length(1), Constraint::Min(10), Constraint::Length(8), Constraint::Length(8)]
+            } else {
+                vec![Constraint::Length(1), Constraint::Min(10), Constraint::Length(15), Constraint::Length(15), Constraint::Length(17)]
+            };
+            let fp = |f: crate::secret::Fingerprint| if narrow { f.short_hex() } else { f.to_string() };
             if let Some(drift) = g.drift_rows() {
                 let (s, e) = window(app.keys_selected, drift.len(), height.saturating_sub(head.len() + 1));
                 for r in &drift[s..e] {
                     let bad = r.state.is_problem();
                     let held = match (&r.state, r.running_key) {
-                        (_, Some(fp)) => fp.to_string(),
+                        (_, Some(k)) => fp(k),
                         (DriftState::Drift { .. }, None) => "other (unknown)".into(),
                         (DriftState::OnlyInConfig, _) => "not loaded".into(),
                         _ => "-".into(),
@@ -67,7 +73,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                     rows.push(Row::new(vec![
                         Cell::from(Span::styled(if bad { "✗" } else { "✓" }, if bad { theme.fail() } else { theme.ok() })),
                         Cell::from(format!("{} {}", r.model_name, if bad { r.state.label() } else { "" })),
-                        Cell::from(r.file_key.map_or("-".into(), |f| f.to_string())),
+                        Cell::from(r.file_key.map_or("-".into(), fp)),
                         Cell::from(Span::styled(held, if bad { theme.fail() } else { ratatui::style::Style::new() })),
                         Cell::from(Span::styled(ids, theme.dim())),
                     ]));

@@ -1,0 +1,240 @@
+//! Layer 1: state transitions of `App::update` — a message sequence in,
+//! state and effects out. No I/O, fixed clock.
+
+mod common;
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use gatewatch::actions::{ActionEvent, ActionEventKind, GatewayAction};
+use gatewatch::app::{App, Effect, Msg, Overlay, Pane};
+use gatewatch::gateway::GatewayError;
+use gatewatch::triage::evidence::Verdict;
+use gatewatch::triage::load;
+
+use common::*;
+
+fn app() -> App {
+    App::new(&config(vec![litellm_spec()]), load::load(None).unwrap(), t0())
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn code(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn with_stale_key() -> App {
+    let mut a = app();
+    assert!(a.update(Msg::Poll(Box::new(stale_key_report(t0())))).is_empty());
+    a
+}
+
+#[test]
+fn poll_computes_drift_and_points_the_tree_at_the_stale_key() {
+    let a = with_stale_key();
+    let ev = a.current_evidence().unwrap();
+    assert_eq!(ev.get("key-drift").unwrap().verdict, Verdict::Fail);
+    assert_eq!(ev.get("gateway-reachable").unwrap().verdict, Verdict::Ok);
+    let drift = ev.get("key-drift").unwrap();
+    assert!(drift.facts.iter().any(|f| f.contains("gpt-4o") && f.contains("api_key changed")), "{drift:?}");
+    // Only gpt-4o drifts.
+    assert_eq!(drift.facts.iter().filter(|f| f.contains("proxy id")).count(), 1);
+    assert!(a.tree_open.contains("p3-stale-key"), "branch opened: {:?}", a.tree_open);
+    assert!(a.fleet.timeline.entries().any(|e| e.text.contains("key drift")));
+}
+
+#[test]
+fn navigation_keys_move_focus_and_selection() {
+    let mut a = with_stale_key();
+    assert_eq!(a.focus, Pane::Tree);
+    let first = a.tree_selected.clone();
+    a.update(key('j'));
+    assert_ne!(a.tree_selected, first);
+    a.update(code(KeyCode::Up));
+    assert_eq!(a.tree_selected, first);
+    a.update(code(KeyCode::Tab));
+    assert_eq!(a.focus, Pane::Deployments);
+    a.update(key('j'));
+    assert_eq!(a.table.selected, 1);
+    a.update(code(KeyCode::Enter));
+    assert!(matches!(a.overlay, Some(Overlay::DeploymentDetail { .. })));
+    a.update(code(KeyCode::Esc));
+    assert!(a.overlay.is_none());
+    a.update(code(KeyCode::BackTab));
+    assert_eq!(a.focus, Pane::Tree);
+}
+
+#[test]
+fn enter_on_a_leaf_opens_its_details_and_actions_work_from_there() {
+    let mut a = with_stale_key();
+    a.tree_selected = "p3-drift".into();
+    a.update(code(KeyCode::Enter));
+    assert!(matches!(a.overlay, Some(Overlay::NodeDetail { .. })));
+    a.update(key('R'));
+    assert!(matches!(a.overlay, Some(Overlay::Confirm(_))));
+}
+
+#[test]
+fn restart_asks_then_runs_then_verifies() {
+    let mut a = with_stale_key();
+    assert!(a.update(key('R')).is_empty());
+    let Some(Overlay::Confirm(c)) = &a.overlay else { panic!("no confirmation: {:?}", a.overlay) };
+    assert_eq!(c.plan.action, GatewayAction::Restart);
+    assert_eq!(c.plan.command.as_deref(), Some("docker restart litellm-proxy"));
+    assert!(c.plan.effect.iter().any(|e| e.contains("Fixes: gpt-4o")));
+    // Anything but y does not run it.
+    assert!(a.update(key('x')).is_empty());
+    assert!(matches!(a.overlay, Some(Overlay::Confirm(_))));
+    let fx = a.update(key('y'));
+    let [Effect::Run { id, plan }] = fx.as_slice() else { panic!("{fx:?}") };
+    assert_eq!(plan.action, GatewayAction::Restart);
+    let id = *id;
+    assert!(a.running.is_some());
+    // A second action while one runs is refused, never interleaved.
+    assert!(a.update(key('R')).is_empty());
+    assert!(a.overlay.is_none());
+    assert!(a.flash.as_ref().unwrap().0.contains("busy"));
+    let at = t0() + Duration::from_secs(3);
+    let ev = |kind| Msg::Action(ActionEvent { id, gateway: 0, at, kind });
+    a.update(ev(ActionEventKind::Started { title: "Restart litellm-prod".into() }));
+    a.update(ev(ActionEventKind::Progress { line: "running".into() }));
+    a.update(ev(ActionEventKind::Finished { ok: true, summary: "exited 0".into(), detail: vec![] }));
+    let fx = a.update(ev(ActionEventKind::Verified { ok: true, summary: "verified".into(), detail: vec![] }));
+    assert_eq!(fx, vec![Effect::Refresh(0)]);
+    assert!(a.running.is_none());
+    assert_eq!(a.last_action.as_ref().unwrap().verified, Some((true, "verified".into())));
+    // The next poll shows the drift cleared.
+    a.update(Msg::Poll(Box::new(fixed_report(at + Duration::from_secs(2)))));
+    assert_eq!(a.current_evidence().unwrap().get("key-drift").unwrap().verdict, Verdict::Ok);
+    assert!(a.fleet.timeline.entries().any(|e| e.text.contains("drift cleared")));
+}
+
+#[test]
+fn a_restart_that_would_fail_needs_a_second_confirmation() {
+    let mut a = app();
+    let mut r = stale_key_report(t0());
+    // The file on disk now carries the public default master key.
+    let text = SHARED_CONFIG.replace("sk-master-fake-0000111122223333", "sk-1234");
+    r.local.proxy_config = Some(gatewatch::gateway::litellm::config_file::parse(&text, std::path::Path::new("c.yaml"), &env));
+    a.update(Msg::Poll(Box::new(r)));
+    a.update(key('R'));
+    let fx = a.update(key('y'));
+    assert!(fx.is_empty(), "one y must not run a restart that would strand the gateway");
+    let Some(Overlay::Confirm(c)) = &a.overlay else { panic!() };
+    assert!(c.second);
+    assert!(c.plan.warnings.iter().any(|w| w.contains("sk-1234")), "{:?}", c.plan.warnings);
+    assert!(a.update(key('y')).is_empty(), "lower-case y is not enough");
+    let fx = a.update(key('Y'));
+    assert!(matches!(fx.as_slice(), [Effect::Run { .. }]));
+}
+
+#[test]
+fn read_only_blocks_changes_visibly() {
+    let mut cfg = config(vec![litellm_spec()]);
+    cfg.read_only = true;
+    let mut a = App::new(&cfg, load::load(None).unwrap(), t0());
+    a.update(Msg::Poll(Box::new(stale_key_report(t0()))));
+    a.update(key('R'));
+    let Some(Overlay::Blocked(p)) = &a.overlay else { panic!("{:?}", a.overlay) };
+    assert!(p.blocked.as_deref().unwrap().contains("read-only"));
+    assert!(a.update(key('y')).is_empty());
+}
+
+#[test]
+fn purge_of_an_in_memory_cache_is_explained_not_run() {
+    let mut a = with_stale_key();
+    a.update(key('p'));
+    let Some(Overlay::Blocked(p)) = &a.overlay else { panic!("{:?}", a.overlay) };
+    assert!(p.blocked.as_deref().unwrap().contains("in-memory"), "{:?}", p.blocked);
+}
+
+#[test]
+fn unreachable_gateway_keeps_last_data_and_says_why() {
+    let mut a = with_stale_key();
+    a.update(Msg::Poll(Box::new(down_report(t0() + Duration::from_secs(5), GatewayError::Refused { url: "http://127.0.0.1:4000".into() }))));
+    let g = a.current().unwrap();
+    assert!(!g.is_reachable());
+    assert_eq!(g.deployments().len(), 3, "last good data stays visible");
+    let f = a.current_evidence().unwrap().get("gateway-reachable").unwrap();
+    assert_eq!(f.verdict, Verdict::Fail);
+    assert!(f.facts[0].contains("connection refused"));
+}
+
+#[test]
+fn filter_narrows_the_table_and_esc_clears_it() {
+    let mut a = with_stale_key();
+    a.update(key('/'));
+    for c in "mini".chars() {
+        a.update(key(c));
+    }
+    a.update(code(KeyCode::Enter));
+    assert_eq!(a.table.rows.len(), 1);
+    assert_eq!(a.selected_deployment().unwrap().name, "gpt-4o-mini");
+    a.update(code(KeyCode::Esc));
+    assert_eq!(a.table.rows.len(), 3);
+}
+
+#[test]
+fn typed_client_model_feeds_the_name_check() {
+    let mut a = with_stale_key();
+    a.update(key('m'));
+    for c in "GPT-4o".chars() {
+        a.update(key(c));
+    }
+    a.update(code(KeyCode::Enter));
+    let f = a.current_evidence().unwrap().get("model-name-mismatch").unwrap();
+    assert_eq!(f.verdict, Verdict::Fail);
+    assert!(f.facts[0].contains("case differs"), "{f:?}");
+}
+
+#[test]
+fn export_produces_a_report_without_secrets() {
+    let mut a = with_stale_key();
+    let fx = a.update(key('e'));
+    let [Effect::Export { path, markdown }] = fx.as_slice() else { panic!("{fx:?}") };
+    assert!(path.to_string_lossy().contains("incident-"));
+    assert!(markdown.contains("# Incident report"));
+    assert!(markdown.contains("key-drift"));
+    for secret in [OLD, NEW, "sk-master-fake-0000111122223333", "sk-upstream-THIRD-env-9999aaaabbbb", "sk-upstream-MINI"] {
+        assert!(!markdown.contains(secret), "{secret} leaked");
+    }
+}
+
+#[test]
+fn quit_paths() {
+    let mut a = app();
+    assert_eq!(a.update(Msg::Quit), vec![Effect::Quit]);
+    let mut a = with_stale_key();
+    a.update(key('R'));
+    a.update(key('y'));
+    assert!(a.update(key('q')).is_empty(), "first q while an action runs only warns");
+    assert_eq!(a.update(key('q')), vec![Effect::Quit]);
+}
+
+#[test]
+fn help_lists_the_keys_and_closes_on_any_key() {
+    let mut a = app();
+    a.update(key('?'));
+    assert_eq!(a.overlay, Some(Overlay::Help));
+    a.update(key('z'));
+    assert!(a.overlay.is_none());
+}
+
+#[test]
+fn switching_gateways_keeps_state_apart() {
+    let mut specs = vec![litellm_spec()];
+    let mut second = litellm_spec();
+    second.name = "litellm-b".into();
+    specs.push(second);
+    let mut a = App::new(&config(specs), load::load(None).unwrap(), t0());
+    a.update(Msg::Poll(Box::new(stale_key_report(t0()))));
+    a.update(key('2'));
+    assert_eq!(a.gateway, 1);
+    assert!(a.current().unwrap().deployments().is_empty());
+    a.update(key('['));
+    assert_eq!(a.gateway, 0);
+    assert_eq!(a.table.rows.len(), 3);
+}

@@ -1,0 +1,112 @@
+//! Shared helpers for the integration tests: a fixed clock, staged
+//! snapshots built from the captured LiteLLM fixtures, and tmux driving.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use gatewatch::config::{Config, GatewayKind, GatewaySpec};
+use gatewatch::fleet::{LocalView, PollReport};
+use gatewatch::gateway::litellm::config_file;
+use gatewatch::gateway::litellm::drift::MatchMemory;
+use gatewatch::gateway::{AuthState, CacheState, Deployment, GatewayError, Readiness, ReplicaSnapshot, RouterSettings, Section};
+
+pub const SHARED_CONFIG: &str = include_str!("../fixtures/litellm/config.yaml");
+pub const OLD: &str = "sk-upstream-OLD-1234567890abcd";
+pub const NEW: &str = "sk-upstream-NEW-0987654321wxyz";
+
+pub fn t0() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000)
+}
+
+pub fn env(name: &str) -> Option<String> {
+    (name == "THIRD_KEY").then(|| "sk-upstream-THIRD-env-9999aaaabbbb".to_owned())
+}
+
+pub fn litellm_spec() -> GatewaySpec {
+    let mut s = GatewaySpec::new("litellm-prod", GatewayKind::LiteLlm, "http://127.0.0.1:4000");
+    s.config_file = Some("/etc/litellm/config.yaml".into());
+    s.restart_command = Some("docker restart litellm-proxy".into());
+    s
+}
+
+pub fn config(gateways: Vec<GatewaySpec>) -> Config {
+    Config { gateways, read_only: false, tree_file: None, state_dir: "/tmp/gatewatch-test-state".into(), source: None }
+}
+
+/// Deployments as a proxy running `text` reports them (ids computed the way LiteLLM does).
+pub fn running(text: &str) -> Vec<Deployment> {
+    let cfg = config_file::parse(text, Path::new("/etc/litellm/config.yaml"), &env).unwrap();
+    cfg.deployments
+        .iter()
+        .map(|d| {
+            let mut dep = Deployment::new(d.id.clone(), d.model_name.clone());
+            dep.provider = "openai".into();
+            dep.upstream_model.clone_from(&d.upstream_model);
+            dep.api_base.clone_from(&d.api_base);
+            let (i, o) = match d.model_name.as_str() {
+                "gpt-4o" => (2.5e-6, 1e-5),
+                "gpt-4o-mini" => (1.5e-7, 6e-7),
+                _ => (5e-7, 1.5e-6),
+            };
+            dep.input_cost_per_token = Some(i);
+            dep.output_cost_per_token = Some(o);
+            if let Some(m) = &d.upstream_model {
+                dep.models.push(m.clone());
+            }
+            dep
+        })
+        .collect()
+}
+
+pub fn snapshot(deps: Vec<Deployment>) -> ReplicaSnapshot {
+    let mut s = ReplicaSnapshot::new(Duration::from_millis(4));
+    s.version = Some("1.106.12".into());
+    s.auth = AuthState::Ok;
+    s.readiness = Section::Ok(Readiness { status: "healthy".into(), db: Some("Not connected".into()), cache: Some("local".into()) });
+    s.served_models = Section::Ok(deps.iter().map(|d| d.name.clone()).collect());
+    s.deployments = Section::Ok(deps);
+    s.router = Section::Ok(RouterSettings {
+        fallbacks: vec![("gpt-4o-mini".into(), vec!["gpt-4o".into()])],
+        num_retries: Some(0),
+        allowed_fails: Some(3),
+        cooldown_time: Some(5.0),
+        routing_strategy: Some("simple-shuffle".into()),
+        ..RouterSettings::default()
+    });
+    s.cache = Section::Ok(CacheState { kind: "local".into(), healthy: true, detail: String::new() });
+    s.requests = 6;
+    s
+}
+
+/// The stale-key incident: the file says NEW, the proxy runs OLD, and gatewatch
+/// remembers OLD's fingerprints from the last match.
+pub fn stale_key_report(at: SystemTime) -> PollReport {
+    let new_text = SHARED_CONFIG.replace(OLD, NEW);
+    let file = config_file::parse(&new_text, Path::new("/etc/litellm/config.yaml"), &env).unwrap();
+    let old_cfg = config_file::parse(SHARED_CONFIG, Path::new("/etc/litellm/config.yaml"), &env).unwrap();
+    let mut memory = MatchMemory::default();
+    memory.remember(&old_cfg, 1_794_000_000);
+    PollReport {
+        gateway: 0,
+        at,
+        replicas: vec![("http://127.0.0.1:4000".into(), Ok(snapshot(running(SHARED_CONFIG))))],
+        local: LocalView { proxy_config: Some(Ok(file)), ..LocalView::default() },
+        memory,
+        discovery_error: None,
+    }
+}
+
+/// After a restart: the proxy runs the file.
+pub fn fixed_report(at: SystemTime) -> PollReport {
+    let new_text = SHARED_CONFIG.replace(OLD, NEW);
+    let mut r = stale_key_report(at);
+    r.replicas = vec![("http://127.0.0.1:4000".into(), Ok(snapshot(running(&new_text))))];
+    r
+}
+
+pub fn down_report(at: SystemTime, err: GatewayError) -> PollReport {
+    let mut r = stale_key_report(at);
+    r.replicas = vec![("http://127.0.0.1:4000".into(), Err(err))];
+    r
+}

@@ -1,0 +1,111 @@
+//! Layer 2: buffer snapshots of every screen (ratatui `TestBackend` + insta),
+//! at 80x24, 120x40 and 200x60, with a fixed clock and no colour.
+
+mod common;
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use gatewatch::app::{App, Msg};
+use gatewatch::gateway::GatewayError;
+use gatewatch::triage::load;
+use gatewatch::ui::{self, Theme};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+use common::*;
+
+fn render(app: &App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| ui::draw(f, app, &Theme::plain())).unwrap();
+    term.backend().to_string()
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn stale() -> App {
+    let mut a = App::new(&config(vec![litellm_spec()]), load::load(None).unwrap(), t0());
+    a.update(Msg::Poll(Box::new(stale_key_report(t0()))));
+    a.tree_selected = "p3-drift".into();
+    a
+}
+
+#[test]
+fn main_screen_with_key_drift() {
+    let a = stale();
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let out = render(&a, w, h);
+        assert!(out.contains("DRIFT"), "{w}x{h}:\n{out}");
+        assert!(!out.contains(OLD) && !out.contains(NEW));
+        insta::assert_snapshot!(format!("main_stale_key_{w}x{h}"), out);
+    }
+}
+
+#[test]
+fn help_overlay() {
+    let mut a = stale();
+    a.update(key('?'));
+    insta::assert_snapshot!("help_80x24", render(&a, 80, 24));
+    insta::assert_snapshot!("help_120x40", render(&a, 120, 40));
+}
+
+#[test]
+fn restart_confirmation() {
+    let mut a = stale();
+    a.update(key('R'));
+    insta::assert_snapshot!("confirm_restart_80x24", render(&a, 80, 24));
+    insta::assert_snapshot!("confirm_restart_120x40", render(&a, 120, 40));
+}
+
+#[test]
+fn second_confirmation_names_the_problem() {
+    let mut a = App::new(&config(vec![litellm_spec()]), load::load(None).unwrap(), t0());
+    let mut r = stale_key_report(t0());
+    let text = SHARED_CONFIG.replace("sk-master-fake-0000111122223333", "sk-1234");
+    r.local.proxy_config = Some(gatewatch::gateway::litellm::config_file::parse(&text, std::path::Path::new("/etc/litellm/config.yaml"), &env));
+    a.update(Msg::Poll(Box::new(r)));
+    a.update(key('R'));
+    a.update(key('y'));
+    let out = render(&a, 120, 40);
+    assert!(out.contains("SECOND CONFIRMATION"));
+    insta::assert_snapshot!("confirm_second_120x40", out);
+}
+
+#[test]
+fn node_details() {
+    let mut a = stale();
+    a.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    insta::assert_snapshot!("node_detail_120x40", render(&a, 120, 40));
+}
+
+#[test]
+fn unreachable_gateway() {
+    let mut a = App::new(&config(vec![litellm_spec()]), load::load(None).unwrap(), t0());
+    a.update(Msg::Poll(Box::new(down_report(t0(), GatewayError::Html { status: 502, title: "502 Bad Gateway".into() }))));
+    a.update(Msg::Tick(t0() + Duration::from_secs(7)));
+    let out = render(&a, 80, 24);
+    assert!(out.contains("DOWN"), "{out}");
+    insta::assert_snapshot!("unreachable_80x24", out);
+}
+
+#[test]
+fn read_only_badge_and_blocked_action() {
+    let mut cfg = config(vec![litellm_spec()]);
+    cfg.read_only = true;
+    let mut a = App::new(&cfg, load::load(None).unwrap(), t0());
+    a.update(Msg::Poll(Box::new(stale_key_report(t0()))));
+    a.update(key('R'));
+    let out = render(&a, 80, 24);
+    assert!(out.contains("READ-ONLY"));
+    insta::assert_snapshot!("read_only_blocked_80x24", out);
+}
+
+#[test]
+fn tiny_terminal_says_so() {
+    let a = stale();
+    let out = render(&a, 20, 5);
+    assert!(out.contains("terminal"), "{out}");
+    insta::assert_snapshot!("too_small_20x5", out);
+}
