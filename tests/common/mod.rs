@@ -110,3 +110,103 @@ pub fn down_report(at: SystemTime, err: GatewayError) -> PollReport {
     r.replicas = vec![("http://127.0.0.1:4000".into(), Err(err))];
     r
 }
+
+/// Serve an axum router on 127.0.0.1:0; the server lives as long as the test's runtime.
+pub async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+/// A port where nothing listens.
+pub fn refused_url() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Accepts connections and never answers.
+pub async fn hanging_url() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// A tmux server of our own (private socket), killed on drop.
+pub struct Tmux {
+    pub socket: std::path::PathBuf,
+    pub session: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// `None` (with a visible SKIPPED line) when tmux is not installed.
+    pub fn start(test: &str, w: u16, h: u16, command: &str) -> Option<Self> {
+        if std::process::Command::new("tmux").arg("-V").output().is_err() {
+            eprintln!("SKIPPED {test}: tmux is not installed (.ci/run installs it)");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("tmux.sock");
+        let session = "gw".to_owned();
+        let st = std::process::Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .args(["-f", "/dev/null", "new-session", "-d", "-s", &session, "-x", &w.to_string(), "-y", &h.to_string(), command])
+            .status()
+            .unwrap();
+        assert!(st.success(), "tmux new-session failed");
+        Some(Self { socket, session, _dir: dir })
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("tmux").arg("-S").arg(&self.socket).args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn send(&self, keys: &str) {
+        self.tmux(&["send-keys", "-t", &self.session, keys]);
+    }
+
+    pub fn capture(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", &self.session])
+    }
+
+    /// Whether the pane shows the alternate screen (a TUI that did not restore it).
+    pub fn alternate_on(&self) -> bool {
+        self.tmux(&["display-message", "-p", "-t", &self.session, "#{alternate_on}"]).trim() == "1"
+    }
+
+    pub fn resize(&self, w: u16, h: u16) {
+        self.tmux(&["resize-window", "-t", &self.session, "-x", &w.to_string(), "-y", &h.to_string()]);
+    }
+
+    /// Poll the screen until `pred` holds; panics with the last screen at the deadline.
+    pub fn wait_for(&self, what: &str, deadline: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            let screen = self.capture();
+            if pred(&screen) {
+                return screen;
+            }
+            assert!(start.elapsed() < deadline, "timed out after {deadline:?} waiting for {what}; screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux").arg("-S").arg(&self.socket).arg("kill-server").output();
+    }
+}

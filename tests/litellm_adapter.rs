@@ -1,0 +1,191 @@
+//! Layer 3: the LiteLLM adapter over HTTP — against the simulated proxy, and
+//! against servers that misbehave on purpose. Each failure must become a
+//! clear `GatewayError` (shown on screen), never a panic or a hang.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use gatewatch::config::{GatewayKind, GatewaySpec};
+use gatewatch::demo::litellm_sim::{LiteLlmState, SimProxy};
+use gatewatch::gateway::litellm::config_file;
+use gatewatch::gateway::litellm::drift;
+use gatewatch::gateway::litellm::LiteLlm;
+use gatewatch::gateway::{AdminOp, AdminResult, AuthState, Gateway, GatewayError, ReplicaTarget, Section};
+use gatewatch::secret::Secret;
+use tokio_util::sync::CancellationToken;
+
+use common::*;
+
+const MASTER: &str = "sk-master-fake-0000111122223333";
+
+fn spec(url: &str) -> GatewaySpec {
+    let mut s = GatewaySpec::new("t", GatewayKind::LiteLlm, url);
+    s.timeout = Duration::from_millis(800);
+    s.action_timeout = Duration::from_secs(5);
+    s
+}
+
+fn target(url: &str) -> ReplicaTarget {
+    ReplicaTarget { index: 0, url: url.to_owned() }
+}
+
+async fn sim(dir: &tempfile::TempDir, text: &str) -> SimProxy {
+    let path = dir.path().join("config.yaml");
+    std::fs::write(&path, text).unwrap();
+    let mut st = LiteLlmState::boot(path, MASTER.into()).unwrap();
+    st.restart_delay = Duration::from_millis(200);
+    SimProxy::start(st, 0, CancellationToken::new()).await.unwrap()
+}
+
+fn shared_without_env_key() -> String {
+    // The simulator resolves env refs from the test process; keep the test hermetic.
+    SHARED_CONFIG.replace("os.environ/THIRD_KEY", "sk-upstream-THIRD-env-9999aaaabbbb")
+}
+
+#[tokio::test]
+async fn polls_the_simulated_proxy() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = shared_without_env_key();
+    let p = sim(&dir, &text).await;
+    let gw = LiteLlm::with_key(spec(&p.url()), Some(Secret::new(MASTER)));
+    let snap = gw.poll(&target(&p.url())).await.unwrap();
+    assert_eq!(snap.auth, AuthState::Ok);
+    assert_eq!(snap.version.as_deref(), Some("1.106.12"));
+    let deps = snap.deployments.ok().unwrap();
+    assert_eq!(deps.len(), 3);
+    let cfg = config_file::parse(&text, std::path::Path::new("c.yaml"), &|_| None).unwrap();
+    assert!(drift::all_match(&drift::compare(&cfg, deps, &Default::default())));
+    assert_eq!(snap.router.ok().unwrap().fallbacks, vec![("gpt-4o-mini".to_owned(), vec!["gpt-4o".to_owned()])]);
+    assert_eq!(snap.cache.ok().unwrap().kind, "local");
+    assert_eq!(snap.served_models.ok().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn restart_of_the_simulator_loads_the_rotated_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = sim(&dir, &shared_without_env_key()).await;
+    let gw = LiteLlm::with_key(spec(&p.url()), Some(Secret::new(MASTER)));
+    let rotated = shared_without_env_key().replace(OLD, NEW);
+    std::fs::write(dir.path().join("config.yaml"), &rotated).unwrap();
+    let cfg = config_file::parse(&rotated, std::path::Path::new("c.yaml"), &|_| None).unwrap();
+    let before = gw.poll(&target(&p.url())).await.unwrap();
+    let rows = drift::compare(&cfg, before.deployments.ok().unwrap(), &Default::default());
+    assert_eq!(rows.iter().filter(|r| r.state.is_problem()).count(), 1, "the file alone changes nothing in the running proxy");
+    p.restart().await.unwrap();
+    let after = gw.poll(&target(&p.url())).await.unwrap();
+    assert!(drift::all_match(&drift::compare(&cfg, after.deployments.ok().unwrap(), &Default::default())));
+}
+
+#[tokio::test]
+async fn wrong_and_missing_master_key_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = sim(&dir, &shared_without_env_key()).await;
+    let wrong = LiteLlm::with_key(spec(&p.url()), Some(Secret::new("sk-wrong-key-000000")));
+    let snap = wrong.poll(&target(&p.url())).await.unwrap();
+    let AuthState::Rejected { message, hint } = &snap.auth else { panic!("{:?}", snap.auth) };
+    assert_eq!(message, "No connected db.");
+    assert!(hint.contains("wrong master key") && hint.contains("LITELLM_MASTER_KEY"), "{hint}");
+    let none = LiteLlm::with_key(spec(&p.url()), None);
+    let snap = none.poll(&target(&p.url())).await.unwrap();
+    assert_eq!(snap.auth, AuthState::Missing { env: "LITELLM_MASTER_KEY".into() });
+    assert!(matches!(snap.deployments, Section::Failed(GatewayError::MissingCredential { .. })));
+}
+
+#[tokio::test]
+async fn purge_is_refused_for_an_in_memory_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = sim(&dir, &shared_without_env_key()).await;
+    let gw = LiteLlm::with_key(spec(&p.url()), Some(Secret::new(MASTER)));
+    let err = gw.admin(&target(&p.url()), &AdminOp::PurgeResponseCache).await.unwrap_err();
+    assert!(err.to_string().contains("does not support flushing"), "{err}");
+}
+
+#[tokio::test]
+async fn health_probe_and_route_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = sim(&dir, &shared_without_env_key()).await;
+    p.state.lock().unwrap().upstream_down.insert("gpt-4o".into());
+    let gw = LiteLlm::with_key(spec(&p.url()), Some(Secret::new(MASTER)));
+    let AdminResult::Probe { entries } = gw.admin(&target(&p.url()), &AdminOp::ProbeAllDeployments).await.unwrap() else { panic!() };
+    assert_eq!(entries.iter().filter(|e| !e.healthy).count(), 1);
+    let bad = entries.iter().find(|e| !e.healthy).unwrap();
+    assert_eq!(bad.status, Some(500));
+    assert!(bad.error.as_deref().unwrap().contains("Connection error"));
+    // gpt-4o-mini is healthy: served by itself, no fallback.
+    let AdminResult::Route(r) = gw.admin(&target(&p.url()), &AdminOp::TinyCompletion { model: "gpt-4o-mini".into() }).await.unwrap() else { panic!() };
+    assert_eq!(r.status, 200);
+    assert_eq!(r.model_group.as_deref(), Some("gpt-4o-mini"));
+    assert_eq!(r.attempted_fallbacks, Some(0));
+    let AdminResult::Stream(s) = gw.admin(&target(&p.url()), &AdminOp::StreamProbe { model: "gpt-4o-mini".into() }).await.unwrap() else { panic!() };
+    assert!(s.done_marker && s.last_chunk_complete_json, "{s:?}");
+}
+
+async fn poll_err(url: &str) -> GatewayError {
+    let gw = LiteLlm::with_key(spec(url), Some(Secret::new(MASTER)));
+    let started = Instant::now();
+    let r = gw.poll(&target(url)).await;
+    assert!(started.elapsed() < Duration::from_secs(3), "poll took {:?}", started.elapsed());
+    r.unwrap_err()
+}
+
+#[tokio::test]
+async fn connection_refused() {
+    let url = refused_url();
+    assert!(matches!(poll_err(&url).await, GatewayError::Refused { .. }));
+}
+
+#[tokio::test]
+async fn accepts_but_never_answers() {
+    let url = hanging_url().await;
+    assert!(matches!(poll_err(&url).await, GatewayError::Timeout { .. }));
+}
+
+#[tokio::test]
+async fn html_502_from_a_proxy() {
+    let app = Router::new().fallback(|| async {
+        (StatusCode::BAD_GATEWAY, [("content-type", "text/html")], "<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>")
+            .into_response()
+    });
+    let url = serve(app).await;
+    let e = poll_err(&url).await;
+    assert_eq!(e, GatewayError::Html { status: 502, title: "502 Bad Gateway".into() });
+    assert!(e.hint().unwrap().contains("proxy"));
+}
+
+#[tokio::test]
+async fn answers_401() {
+    let app = Router::new().fallback(|| async {
+        (StatusCode::UNAUTHORIZED, [("content-type", "application/json")], r#"{"error":{"message":"Authentication Error, Invalid proxy server token passed.","type":"auth_error","param":"None","code":"401"}}"#)
+            .into_response()
+    });
+    let url = serve(app).await;
+    assert!(matches!(poll_err(&url).await, GatewayError::Auth { status: 401, .. }));
+}
+
+#[tokio::test]
+async fn truncated_json_degrades_one_pane() {
+    let app = Router::new()
+        .route("/health/liveliness", get(|| async { ([("content-type", "application/json")], "\"I'm alive!\"") }))
+        .route("/model/info", get(|| async { ([("content-type", "application/json")], r#"{"data":[{"model_name":"gpt-4o","litellm_params":{"mod"#) }));
+    let url = serve(app).await;
+    let gw = LiteLlm::with_key(spec(&url), Some(Secret::new(MASTER)));
+    let snap = gw.poll(&target(&url)).await.unwrap();
+    assert!(matches!(snap.deployments, Section::Failed(GatewayError::Truncated { .. })), "{:?}", snap.deployments);
+    // Endpoints an older version lacks say so instead of failing.
+    assert!(matches!(&snap.router, Section::Unavailable(why) if why.contains("not available on this version")), "{:?}", snap.router);
+}
+
+#[tokio::test]
+async fn wrong_shape_and_garbage() {
+    let app = Router::new().route("/health/liveliness", get(|| async { ([("content-type", "application/json")], r#"{"status":"ok"}"#) }));
+    let url = serve(app).await;
+    assert!(matches!(poll_err(&url).await, GatewayError::WrongShape { .. }));
+    let app = Router::new().route("/health/liveliness", get(|| async { "I am not JSON at all" }));
+    let url = serve(app).await;
+    assert!(matches!(poll_err(&url).await, GatewayError::Garbage { .. }));
+}
