@@ -22,12 +22,24 @@ pub enum GatewayAction {
     /// One tiny paid request per alias, reading the routing headers.
     RouteProbe,
     /// One tiny streamed request.
-    StreamProbe { model: String },
-    TestChannel { id: String, name: String },
+    StreamProbe {
+        model: String,
+    },
+    TestChannel {
+        id: String,
+        name: String,
+    },
     TestAll,
-    RefreshBalance { id: String, name: String },
+    RefreshBalance {
+        id: String,
+        name: String,
+    },
     UpdateAllBalances,
-    SetChannelEnabled { id: String, name: String, enable: bool },
+    SetChannelEnabled {
+        id: String,
+        name: String,
+        enable: bool,
+    },
 }
 
 impl GatewayAction {
@@ -108,12 +120,27 @@ pub struct ActionEvent {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ActionEventKind {
-    Started { title: String },
-    Progress { line: String },
+    Started {
+        title: String,
+    },
+    Progress {
+        line: String,
+    },
     /// The action itself ended.
-    Finished { ok: bool, summary: String, detail: Vec<String> },
+    Finished {
+        ok: bool,
+        summary: String,
+        detail: Vec<String>,
+    },
     /// A result to record (probe results, channel tests, …).
-    Result { subject: String, result: AdminResult },
+    Result {
+        subject: String,
+        result: AdminResult,
+    },
     /// The verification ended; the action is over.
-    Verified { ok: bool, summary: String, detail: Vec<String> },
+    Verified {
+        ok: bool,
+        summary: String,
+        detail: Vec<String>,
+    },
 }

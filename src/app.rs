@@ -18,8 +18,8 @@ use crate::config::{Config, GatewayKind};
 use crate::fleet::Fleet;
 use crate::gateway::DeploymentStatus;
 use crate::timeline::TimelineKind;
-use crate::triage::evidence::{self, Evidence, Verdict};
 use crate::triage::Tree;
+use crate::triage::evidence::{self, Evidence, Verdict};
 
 pub use keymap::{Command, Pane};
 pub use msg::{Effect, Msg};
@@ -42,9 +42,18 @@ pub enum Overlay {
     Confirm(Box<Confirm>),
     /// Why an action cannot run.
     Blocked(Box<Plan>),
-    NodeDetail { node: usize, scroll: u16 },
-    DeploymentDetail { id: String, scroll: u16 },
-    Input { prompt: String, text: String },
+    NodeDetail {
+        node: usize,
+        scroll: u16,
+    },
+    DeploymentDetail {
+        id: String,
+        scroll: u16,
+    },
+    Input {
+        prompt: String,
+        text: String,
+    },
 }
 
 /// The action being run, with its progress lines.
@@ -229,7 +238,7 @@ impl App {
         match msg {
             Msg::Tick(now) => {
                 self.now = now;
-                if self.flash.as_ref().is_some_and(|(_, t)| now.duration_since(*t).map_or(false, |d| d.as_secs() >= 6)) {
+                if self.flash.as_ref().is_some_and(|(_, t)| now.duration_since(*t).is_ok_and(|d| d.as_secs() >= 6)) {
                     self.flash = None;
                 }
                 Vec::new()
@@ -244,7 +253,12 @@ impl App {
                 match r {
                     Ok(p) => {
                         self.flash(format!("incident report written to {}", p.display()));
-                        self.fleet.timeline.push(self.now, None, TimelineKind::Operator, format!("incident report exported to {}", p.display()));
+                        self.fleet.timeline.push(
+                            self.now,
+                            None,
+                            TimelineKind::Operator,
+                            format!("incident report exported to {}", p.display()),
+                        );
                         self.last_report = Some(p);
                     }
                     Err(e) => self.flash(format!("export failed: {e}")),
@@ -292,7 +306,8 @@ impl App {
         for f in &new.findings {
             let before = self.evidence[g].get(f.check).map_or(Verdict::Unknown, |o| o.verdict);
             // A new problem, a changed problem, or a problem that went away.
-            let noteworthy = (f.verdict.points_here() && before != f.verdict) || (before.points_here() && f.verdict == Verdict::Ok);
+            let noteworthy =
+                (f.verdict.points_here() && before != f.verdict) || (before.points_here() && f.verdict == Verdict::Ok);
             if noteworthy {
                 self.fleet.timeline.push(
                     self.now,
@@ -358,8 +373,13 @@ impl App {
                 }
             }
             ActionEventKind::Verified { ok, summary, detail } => {
-                let kind = if ok { TimelineKind::Verify } else { TimelineKind::Verify };
-                self.fleet.timeline.push(ev.at, Some(ev.gateway), kind, format!("{name}: {} {summary}", if ok { "✓" } else { "✗" }));
+                let kind = TimelineKind::Verify;
+                self.fleet.timeline.push(
+                    ev.at,
+                    Some(ev.gateway),
+                    kind,
+                    format!("{name}: {} {summary}", if ok { "✓" } else { "✗" }),
+                );
                 for d in detail.iter().take(6) {
                     self.fleet.timeline.push(ev.at, Some(ev.gateway), kind, format!("  {d}"));
                 }
@@ -437,14 +457,29 @@ impl App {
                     self.table.reverse = !self.table.reverse;
                 }
                 self.refresh_rows(true);
-                self.flash(format!("sorted by {}{}", self.table.sort.label(), if self.table.reverse { " (reversed)" } else { "" }));
+                self.flash(format!(
+                    "sorted by {}{}",
+                    self.table.sort.label(),
+                    if self.table.reverse { " (reversed)" } else { "" }
+                ));
             }
             Command::Export => return self.export(),
             Command::TypeModel => {
-                self.overlay = Some(Overlay::Input { prompt: "Model name a client sends (Enter adds it to the name check):".into(), text: String::new() });
+                self.overlay = Some(Overlay::Input {
+                    prompt: "Model name a client sends (Enter adds it to the name check):".into(),
+                    text: String::new(),
+                });
             }
             Command::Action(c) => return self.request_action(c),
-            Command::Up | Command::Down | Command::Left | Command::Right | Command::PageUp | Command::PageDown | Command::Top | Command::Bottom | Command::Enter => {
+            Command::Up
+            | Command::Down
+            | Command::Left
+            | Command::Right
+            | Command::PageUp
+            | Command::PageDown
+            | Command::Top
+            | Command::Bottom
+            | Command::Enter => {
                 self.navigate(cmd);
             }
         }
@@ -509,7 +544,9 @@ impl App {
                 match cmd {
                     Command::Up => self.timeline_scroll = (self.timeline_scroll + 1).min(n.saturating_sub(1)),
                     Command::Down => self.timeline_scroll = self.timeline_scroll.saturating_sub(1),
-                    Command::PageUp => self.timeline_scroll = (self.timeline_scroll + self.page()).min(n.saturating_sub(1)),
+                    Command::PageUp => {
+                        self.timeline_scroll = (self.timeline_scroll + self.page()).min(n.saturating_sub(1))
+                    }
                     Command::PageDown => self.timeline_scroll = self.timeline_scroll.saturating_sub(self.page()),
                     Command::Bottom => self.timeline_scroll = 0,
                     Command::Top => self.timeline_scroll = n.saturating_sub(1),
@@ -616,25 +653,46 @@ impl App {
                     self.overlay = Some(Overlay::Confirm(c));
                 }
                 KeyCode::Esc | KeyCode::Char('n' | 'q') => {
-                    self.fleet.timeline.push(self.now, Some(c.plan.gateway), TimelineKind::Operator, format!("cancelled: {}", c.plan.title));
+                    self.fleet.timeline.push(
+                        self.now,
+                        Some(c.plan.gateway),
+                        TimelineKind::Operator,
+                        format!("cancelled: {}", c.plan.title),
+                    );
                     self.flash("cancelled");
                 }
                 _ => {
-                    c.nudge = Some(if c.second { "Y (shift+y) runs it anyway, Esc cancels".into() } else { "y runs it, n or Esc cancels".into() });
+                    c.nudge = Some(if c.second {
+                        "Y (shift+y) runs it anyway, Esc cancels".into()
+                    } else {
+                        "y runs it, n or Esc cancels".into()
+                    });
                     self.overlay = Some(Overlay::Confirm(c));
                 }
             },
             Overlay::NodeDetail { node, scroll } => match key.code {
-                KeyCode::Up | KeyCode::Char('k') => self.overlay = Some(Overlay::NodeDetail { node, scroll: scroll.saturating_sub(1) }),
-                KeyCode::Down | KeyCode::Char('j') => self.overlay = Some(Overlay::NodeDetail { node, scroll: scroll.saturating_add(1) }),
+                KeyCode::Up | KeyCode::Char('k') => {
+                    self.overlay = Some(Overlay::NodeDetail { node, scroll: scroll.saturating_sub(1) })
+                }
+                KeyCode::Down | KeyCode::Char('j') => {
+                    self.overlay = Some(Overlay::NodeDetail { node, scroll: scroll.saturating_add(1) })
+                }
                 KeyCode::PageUp => self.overlay = Some(Overlay::NodeDetail { node, scroll: scroll.saturating_sub(10) }),
-                KeyCode::PageDown => self.overlay = Some(Overlay::NodeDetail { node, scroll: scroll.saturating_add(10) }),
-                KeyCode::Char(c @ ('p' | 'r' | 'R' | 'H' | 'f' | 's' | 't' | 'T' | 'b' | 'B' | 'x')) => return self.request_action(c),
+                KeyCode::PageDown => {
+                    self.overlay = Some(Overlay::NodeDetail { node, scroll: scroll.saturating_add(10) })
+                }
+                KeyCode::Char(c @ ('p' | 'r' | 'R' | 'H' | 'f' | 's' | 't' | 'T' | 'b' | 'B' | 'x')) => {
+                    return self.request_action(c);
+                }
                 _ => {}
             },
             Overlay::DeploymentDetail { id, scroll } => match key.code {
-                KeyCode::Up | KeyCode::Char('k') => self.overlay = Some(Overlay::DeploymentDetail { id, scroll: scroll.saturating_sub(1) }),
-                KeyCode::Down | KeyCode::Char('j') => self.overlay = Some(Overlay::DeploymentDetail { id, scroll: scroll.saturating_add(1) }),
+                KeyCode::Up | KeyCode::Char('k') => {
+                    self.overlay = Some(Overlay::DeploymentDetail { id, scroll: scroll.saturating_sub(1) })
+                }
+                KeyCode::Down | KeyCode::Char('j') => {
+                    self.overlay = Some(Overlay::DeploymentDetail { id, scroll: scroll.saturating_add(1) })
+                }
                 KeyCode::Char(c @ ('t' | 'b' | 'x' | 's')) => return self.request_action(c),
                 _ => {}
             },
@@ -649,7 +707,12 @@ impl App {
                         {
                             obs.typed_models.push(name.clone());
                         }
-                        self.fleet.timeline.push(self.now, Some(g), TimelineKind::Operator, format!("client model name added: {name}"));
+                        self.fleet.timeline.push(
+                            self.now,
+                            Some(g),
+                            TimelineKind::Operator,
+                            format!("client model name added: {name}"),
+                        );
                         self.reevaluate(g);
                     }
                 }
@@ -673,7 +736,9 @@ impl App {
     fn action_for(&self, c: char) -> Result<GatewayAction, String> {
         let selected = self.selected_deployment();
         let channel = |verb: &str| {
-            selected.map(|d| (d.id.clone(), d.name.clone())).ok_or_else(|| format!("select a channel in the Deployments pane to {verb} it"))
+            selected
+                .map(|d| (d.id.clone(), d.name.clone()))
+                .ok_or_else(|| format!("select a channel in the Deployments pane to {verb} it"))
         };
         Ok(match c {
             'p' => GatewayAction::Purge,
@@ -751,7 +816,11 @@ impl App {
     }
 
     fn export(&mut self) -> Vec<Effect> {
-        let stamp = crate::actions::audit::rfc3339(self.now).replace([':', '-'], "").replace('T', "-").trim_end_matches('Z').to_owned();
+        let stamp = crate::actions::audit::rfc3339(self.now)
+            .replace([':', '-'], "")
+            .replace('T', "-")
+            .trim_end_matches('Z')
+            .to_owned();
         let path = self.state_dir.join("reports").join(format!("incident-{stamp}.md"));
         let markdown = crate::report::markdown(&self.fleet, &self.evidence, &self.tree, self.started, self.now);
         vec![Effect::Export { path, markdown }]

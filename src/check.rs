@@ -239,7 +239,12 @@ pub fn prometheus(r: &CheckReport, now: SystemTime) -> String {
     family("gatewatch_up", "Whether the replica answered its liveness check (1 up, 0 down).", "gauge", up);
     family("gatewatch_latency_seconds", "Round trip of the replica's liveness check.", "gauge", lat);
     family("gatewatch_deployments", "Deployments or channels the replica reports.", "gauge", deps);
-    family("gatewatch_drifted_deployments", "Deployments whose running params differ from the config file (key drift).", "gauge", drifted);
+    family(
+        "gatewatch_drifted_deployments",
+        "Deployments whose running params differ from the config file (key drift).",
+        "gauge",
+        drifted,
+    );
     let mut failing = Vec::new();
     let mut status = Vec::new();
     for g in &r.gateways {

@@ -308,7 +308,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         if g.user_id_env.is_some() {
             spec.user_id_env = g.user_id_env;
         }
-        spec.config_file = g.config_file.map(|p| resolve(base, p));
+        spec.config_file = g.config_file.map(|p| resolve(base, &p));
         spec.restart_command = g.restart_command.filter(|c| !c.trim().is_empty());
         spec.reload_command = g.reload_command.filter(|c| !c.trim().is_empty());
         spec.validate_command = g.validate_command.filter(|c| !c.trim().is_empty());
@@ -330,9 +330,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         if let Some(d) = g.verify_timeout {
             spec.verify_timeout = d;
         }
-        spec.nginx_config = g.nginx_config.map(|p| resolve(base, p));
+        spec.nginx_config = g.nginx_config.map(|p| resolve(base, &p));
         spec.client_models = raw.client_models.iter().chain(g.client_models.iter()).cloned().collect();
-        spec.channel_keys_file = g.channel_keys_file.map(|p| resolve(base, p));
+        spec.channel_keys_file = g.channel_keys_file.map(|p| resolve(base, &p));
         if let Some(d) = g.sync_frequency {
             spec.sync_frequency = d;
         }
@@ -342,7 +342,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         if let Some(m) = g.memory_cache {
             spec.memory_cache = m;
         }
-        spec.pid_file = g.pid_file.map(|p| resolve(base, p));
+        spec.pid_file = g.pid_file.map(|p| resolve(base, &p));
         if let Some(mb) = g.max_body_mb {
             if mb == 0 {
                 return Err(field_err(at("max_body_mb"), "must be at least 1".into()));
@@ -355,14 +355,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     Ok(Config {
         gateways,
         read_only: raw.read_only,
-        tree_file: raw.tree_file.map(|p| resolve(base, p)),
-        state_dir: raw.state_dir.map_or_else(default_state_dir, |p| resolve(base, p)),
+        tree_file: raw.tree_file.map(|p| resolve(base, &p)),
+        state_dir: raw.state_dir.map_or_else(default_state_dir, |p| resolve(base, &p)),
         source: Some(path.to_owned()),
     })
 }
 
-fn resolve(base: &Path, p: PathBuf) -> PathBuf {
-    let expanded = expand_home(&p);
+fn resolve(base: &Path, p: &Path) -> PathBuf {
+    let expanded = expand_home(p);
     if expanded.is_absolute() { expanded } else { base.join(expanded) }
 }
 

@@ -13,15 +13,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use color_eyre::eyre::{eyre, WrapErr};
+use color_eyre::eyre::{WrapErr, eyre};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::DemoOnly;
 use crate::config::{self, Config, GatewayKind, GatewaySpec, Overrides};
+use crate::gateway::Gateway;
+use crate::gateway::litellm::LiteLlm;
 use crate::gateway::litellm::config_file;
 use crate::gateway::litellm::drift::MatchMemory;
-use crate::gateway::litellm::LiteLlm;
-use crate::gateway::Gateway;
 use crate::local;
 use crate::secret::{Redactor, Secret};
 
@@ -77,12 +77,16 @@ fn demo_state_dir(o: &Overrides) -> PathBuf {
 }
 
 /// Stage the LiteLLM incident: boot on the old key, then "rotate" the file.
-async fn stage_litellm(state_dir: &Path, cancel: &CancellationToken) -> color_eyre::Result<(GatewaySpec, Arc<dyn Gateway>)> {
+async fn stage_litellm(
+    state_dir: &Path,
+    cancel: &CancellationToken,
+) -> color_eyre::Result<(GatewaySpec, Arc<dyn Gateway>)> {
     let dir = state_dir.join("litellm");
     std::fs::create_dir_all(&dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
     let cfg_path = dir.join("config.yaml");
     std::fs::write(&cfg_path, litellm_config(OLD_KEY))?;
-    let mut sim_state = litellm_sim::LiteLlmState::boot(cfg_path.clone(), DEMO_MASTER_KEY.to_owned()).map_err(|e| eyre!(e))?;
+    let mut sim_state =
+        litellm_sim::LiteLlmState::boot(cfg_path.clone(), DEMO_MASTER_KEY.to_owned()).map_err(|e| eyre!(e))?;
     sim_state.upstream_down.insert("deepseek-chat".into());
     let sim = litellm_sim::SimProxy::start(sim_state, 0, cancel.clone()).await?;
     let control = sim.control().await?;
@@ -120,7 +124,13 @@ pub async fn run(o: Overrides, only: Option<DemoOnly>) -> color_eyre::Result<()>
     if specs.is_empty() {
         return Err(eyre!("the New API simulation is not part of this build yet"));
     }
-    let mut config = Config { gateways: specs, read_only: o.read_only, tree_file: o.tree_file.clone(), state_dir: state_dir.clone(), source: None };
+    let mut config = Config {
+        gateways: specs,
+        read_only: o.read_only,
+        tree_file: o.tree_file.clone(),
+        state_dir: state_dir.clone(),
+        source: None,
+    };
     if let Some(r) = o.refresh {
         for g in &mut config.gateways {
             g.refresh = r;

@@ -19,7 +19,7 @@ pub mod poller;
 pub mod report;
 pub mod secret;
 pub mod timeline;
-pub mod ui;
 pub mod triage;
 pub mod tui;
+pub mod ui;
 pub mod yamlpath;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{CommandFactory, Parser};
-use color_eyre::eyre::{eyre, WrapErr};
+use color_eyre::eyre::{WrapErr, eyre};
 
 use gatewatch::cli::{Cli, Cmd, ConfigCmd, GlobalOpts, OutputFormat};
 use gatewatch::config::{self, Config, Overrides};
@@ -33,18 +33,17 @@ fn load_config(g: &GlobalOpts) -> color_eyre::Result<Config> {
     if !g.gateways.is_empty() {
         return config::from_flags(&o).map_err(|e| eyre!("{e}"));
     }
-    let path = match &g.config {
-        Some(p) => p.clone(),
-        None => {
-            let p = config::default_path().ok_or_else(|| eyre!("no config directory on this system"))?;
-            if !p.exists() {
-                return Err(eyre!(
-                    "no gateway configured.\n  try the demo:          gatewatch demo\n  watch one gateway:     LITELLM_MASTER_KEY=… gatewatch --gateway litellm=http://127.0.0.1:4000 --litellm-config ./config.yaml\n  or write a config:     gatewatch config init   (then edit {})",
-                    p.display()
-                ));
-            }
-            p
+    let path = if let Some(p) = &g.config {
+        p.clone()
+    } else {
+        let p = config::default_path().ok_or_else(|| eyre!("no config directory on this system"))?;
+        if !p.exists() {
+            return Err(eyre!(
+                "no gateway configured.\n  try the demo:          gatewatch demo\n  watch one gateway:     LITELLM_MASTER_KEY=… gatewatch --gateway litellm=http://127.0.0.1:4000 --litellm-config ./config.yaml\n  or write a config:     gatewatch config init   (then edit {})",
+                p.display()
+            ));
         }
+        p
     };
     let mut cfg = config::load(&path).map_err(|e| eyre!("{e}"))?;
     config::apply(&mut cfg, &o);
@@ -56,7 +55,11 @@ fn adapters(cfg: &Config) -> Vec<Arc<dyn Gateway>> {
 }
 
 fn runtime() -> color_eyre::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().wrap_err("cannot start the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .wrap_err("cannot start the async runtime")
 }
 
 fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
@@ -97,7 +100,9 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::Man) => {
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()).wrap_err("cannot write the man page")?;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .wrap_err("cannot write the man page")?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::DemoCtl { url }) => runtime()?.block_on(demo::control(&url)),
@@ -107,14 +112,18 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
 fn config_cmd(g: &GlobalOpts, action: ConfigCmd) -> color_eyre::Result<ExitCode> {
     match action {
         ConfigCmd::Init { path, force } => {
-            let path = path.or_else(|| g.config.clone()).or_else(config::default_path).ok_or_else(|| eyre!("no config directory"))?;
+            let path = path
+                .or_else(|| g.config.clone())
+                .or_else(config::default_path)
+                .ok_or_else(|| eyre!("no config directory"))?;
             if path.exists() && !force {
                 return Err(eyre!("{} exists; pass --force to overwrite", path.display()));
             }
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
             }
-            std::fs::write(&path, config::example::EXAMPLE).wrap_err_with(|| format!("cannot write {}", path.display()))?;
+            std::fs::write(&path, config::example::EXAMPLE)
+                .wrap_err_with(|| format!("cannot write {}", path.display()))?;
             println!("wrote {}\nedit it, export the credentials it names, then run: gatewatch", path.display());
             Ok(ExitCode::SUCCESS)
         }

@@ -7,9 +7,9 @@ use std::time::SystemTime;
 use crate::actions::audit::rfc3339;
 use crate::fleet::Fleet;
 use crate::timeline::TimelineKind;
+use crate::triage::Tree;
 use crate::triage::checks;
 use crate::triage::evidence::{Evidence, Verdict};
-use crate::triage::Tree;
 
 fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
@@ -60,7 +60,8 @@ pub fn markdown(fleet: &Fleet, evidence: &[Evidence], tree: &Tree, started: Syst
                     let _ = writeln!(out, "### {}\n", g.spec.name);
                     any = true;
                 }
-                let path: Vec<String> = tree.path_to(&node.id).iter().filter_map(|id| tree.get(id).map(|x| x.title.clone())).collect();
+                let path: Vec<String> =
+                    tree.path_to(&node.id).iter().filter_map(|id| tree.get(id).map(|x| x.title.clone())).collect();
                 let _ = writeln!(out, "- **{}** ({})", md_escape(&path.join(" → ")), v.label());
                 for step in &node.remedy {
                     let _ = writeln!(out, "  - {}", md_escape(step));
@@ -78,7 +79,8 @@ pub fn markdown(fleet: &Fleet, evidence: &[Evidence], tree: &Tree, started: Syst
     }
 
     let _ = writeln!(out, "\n## Actions taken\n");
-    let actions: Vec<_> = fleet.timeline.entries().filter(|e| matches!(e.kind, TimelineKind::Action | TimelineKind::Verify)).collect();
+    let actions: Vec<_> =
+        fleet.timeline.entries().filter(|e| matches!(e.kind, TimelineKind::Action | TimelineKind::Verify)).collect();
     if actions.is_empty() {
         let _ = writeln!(out, "None.");
     }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -49,7 +49,8 @@ pub fn redactor_for(config: &Config) -> Redactor {
             r.add(crate::secret::Secret::new(v));
         }
         if let Some(path) = &g.config_file
-            && let Ok(cfg) = crate::gateway::litellm::config_file::load(path, &crate::gateway::litellm::config_file::process_env)
+            && let Ok(cfg) =
+                crate::gateway::litellm::config_file::load(path, &crate::gateway::litellm::config_file::process_env)
         {
             for e in &cfg.env_refs {
                 if let Ok(v) = std::env::var(&e.name) {
@@ -112,7 +113,7 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
             Some(m) = internal_rx.recv() => m,
             _ = tick.tick() => {
                 // Ages on screen change once a second; the spinner four times.
-                if app.running.is_none() && last_tick_msg.elapsed() < Duration::from_millis(1000) {
+                if app.running.is_none() && last_tick_msg.elapsed() < Duration::from_secs(1) {
                     continue;
                 }
                 last_tick_msg = Instant::now();

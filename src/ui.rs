@@ -13,10 +13,10 @@ mod timeline;
 mod tree;
 pub mod util;
 
+use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph};
-use ratatui::Frame;
 
 use crate::app::{App, Pane};
 pub use theme::Theme;
@@ -33,7 +33,8 @@ pub fn pane_block<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) 
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let msg = format!("terminal too small: {}x{} (need {MIN_WIDTH}x{MIN_HEIGHT}) — q quits", area.width, area.height);
+        let msg =
+            format!("terminal too small: {}x{} (need {MIN_WIDTH}x{MIN_HEIGHT}) — q quits", area.width, area.height);
         frame.render_widget(Paragraph::new(util::wrap(&msg, usize::from(area.width), "").join("\n")), area);
         return;
     }
@@ -44,9 +45,13 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     } else {
         5
     };
-    let [header_a, body, timeline_a, status_a] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(8), Constraint::Length(timeline_h), Constraint::Length(1)])
-            .areas(area);
+    let [header_a, body, timeline_a, status_a] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(8),
+        Constraint::Length(timeline_h),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     header::render(frame, header_a, app, theme);
     let (tree_a, evidence_a, deps_a, keys_a) = split_body(body);
     tree::render(frame, tree_a, app, theme, app.focus == Pane::Tree);
@@ -63,7 +68,8 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
 fn split_body(body: Rect) -> (Rect, Rect, Rect, Rect) {
     if body.width >= 160 {
         let [t, e, r] =
-            Layout::horizontal([Constraint::Percentage(26), Constraint::Percentage(30), Constraint::Percentage(44)]).areas(body);
+            Layout::horizontal([Constraint::Percentage(26), Constraint::Percentage(30), Constraint::Percentage(44)])
+                .areas(body);
         let [d, k] = Layout::vertical([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(r);
         (t, e, d, k)
     } else {

@@ -1,6 +1,8 @@
 //! Layer 1: state transitions of `App::update` — a message sequence in,
 //! state and effects out. No I/O, fixed clock.
 
+#![allow(clippy::unwrap_used, clippy::default_trait_access, clippy::print_stderr)]
+
 mod common;
 
 use std::time::Duration;
@@ -118,7 +120,8 @@ fn a_restart_that_would_fail_needs_a_second_confirmation() {
     let mut r = stale_key_report(t0());
     // The file on disk now carries the public default master key.
     let text = SHARED_CONFIG.replace("sk-master-fake-0000111122223333", "sk-1234");
-    r.local.proxy_config = Some(gatewatch::gateway::litellm::config_file::parse(&text, std::path::Path::new("c.yaml"), &env));
+    r.local.proxy_config =
+        Some(gatewatch::gateway::litellm::config_file::parse(&text, std::path::Path::new("c.yaml"), &env));
     a.update(Msg::Poll(Box::new(r)));
     a.update(key('R'));
     let fx = a.update(key('y'));
@@ -154,7 +157,10 @@ fn purge_of_an_in_memory_cache_is_explained_not_run() {
 #[test]
 fn unreachable_gateway_keeps_last_data_and_says_why() {
     let mut a = with_stale_key();
-    a.update(Msg::Poll(Box::new(down_report(t0() + Duration::from_secs(5), GatewayError::Refused { url: "http://127.0.0.1:4000".into() }))));
+    a.update(Msg::Poll(Box::new(down_report(
+        t0() + Duration::from_secs(5),
+        GatewayError::Refused { url: "http://127.0.0.1:4000".into() },
+    ))));
     let g = a.current().unwrap();
     assert!(!g.is_reachable());
     assert_eq!(g.deployments().len(), 3, "last good data stays visible");
@@ -198,7 +204,9 @@ fn export_produces_a_report_without_secrets() {
     assert!(path.to_string_lossy().contains("incident-"));
     assert!(markdown.contains("# Incident report"));
     assert!(markdown.contains("key-drift"));
-    for secret in [OLD, NEW, "sk-master-fake-0000111122223333", "sk-upstream-THIRD-env-9999aaaabbbb", "sk-upstream-MINI"] {
+    for secret in
+        [OLD, NEW, "sk-master-fake-0000111122223333", "sk-upstream-THIRD-env-9999aaaabbbb", "sk-upstream-MINI"]
+    {
         assert!(!markdown.contains(secret), "{secret} leaked");
     }
 }

@@ -1,7 +1,8 @@
 //! Layer 4: the real binary in a real terminal (tmux): `gatewatch demo`,
 //! see the drift, walk to the stale-key node, restart, confirm, see the
 //! verification pass and the drift clear, quit, terminal restored.
-#![allow(clippy::print_stderr)]
+
+#![allow(clippy::unwrap_used, clippy::default_trait_access, clippy::print_stderr)]
 
 mod common;
 
@@ -22,7 +23,11 @@ fn demo_command(state: &std::path::Path, extra: &str) -> String {
 #[test]
 fn demo_detect_triage_restart_verify() {
     let state = tempfile::tempdir().unwrap();
-    let Some(t) = Tmux::start("demo_detect_triage_restart_verify", 120, 40, &demo_command(state.path(), "--only litellm")) else { return };
+    let Some(t) =
+        Tmux::start("demo_detect_triage_restart_verify", 120, 40, &demo_command(state.path(), "--only litellm"))
+    else {
+        return;
+    };
     t.wait_for("the drift to be flagged", Duration::from_secs(30), |s| s.contains("DRIFT"));
     // Walk the tree to the stale-key node.
     let mut found = false;
@@ -36,13 +41,19 @@ fn demo_detect_triage_restart_verify() {
     }
     assert!(found, "never reached the stale-key node:\n{}", t.capture());
     t.send("Enter");
-    t.wait_for("the node details", Duration::from_secs(5), |s| s.contains("What is true") && s.contains("api_key changed"));
+    t.wait_for("the node details", Duration::from_secs(5), |s| {
+        s.contains("What is true") && s.contains("api_key changed")
+    });
     t.send("R");
-    t.wait_for("the confirmation", Duration::from_secs(5), |s| s.contains("Restart litellm-demo?") && s.contains("[y] run"));
+    t.wait_for("the confirmation", Duration::from_secs(5), |s| {
+        s.contains("Restart litellm-demo?") && s.contains("[y] run")
+    });
     t.send("y");
     let done = t.wait_for("the verification", Duration::from_secs(45), |s| s.contains("verified: all 1 replica"));
     assert!(!done.contains("NOT verified"), "{done}");
-    let cleared = t.wait_for("the drift to clear", Duration::from_secs(20), |s| !s.contains("DRIFT") && s.contains("drift cleared"));
+    let cleared = t.wait_for("the drift to clear", Duration::from_secs(20), |s| {
+        !s.contains("DRIFT") && s.contains("drift cleared")
+    });
     assert!(cleared.contains("✓ match"), "{cleared}");
     // No secret on screen at any point we looked.
     for secret in [gatewatch::demo::DEMO_MASTER_KEY, gatewatch::demo::OLD_KEY, gatewatch::demo::NEW_KEY] {
@@ -52,13 +63,20 @@ fn demo_detect_triage_restart_verify() {
     t.wait_for("the process to exit", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0"));
     assert!(!t.alternate_on(), "terminal left in the alternate screen");
     let audit = std::fs::read_to_string(state.path().join("gatewatch/demo/audit.jsonl")).unwrap();
-    assert!(audit.contains("\"phase\":\"started\"") && audit.contains("\"phase\":\"verified\"") && audit.contains("\"outcome\":\"ok\""), "{audit}");
+    assert!(
+        audit.contains("\"phase\":\"started\"")
+            && audit.contains("\"phase\":\"verified\"")
+            && audit.contains("\"outcome\":\"ok\""),
+        "{audit}"
+    );
 }
 
 #[test]
 fn tiny_terminal_and_back() {
     let state = tempfile::tempdir().unwrap();
-    let Some(t) = Tmux::start("tiny_terminal_and_back", 100, 30, &demo_command(state.path(), "--only litellm")) else { return };
+    let Some(t) = Tmux::start("tiny_terminal_and_back", 100, 30, &demo_command(state.path(), "--only litellm")) else {
+        return;
+    };
     t.wait_for("the first frame", Duration::from_secs(30), |s| s.contains("Triage"));
     t.resize(20, 5);
     t.wait_for("the too-small notice", Duration::from_secs(5), |s| s.contains("terminal too"));

@@ -2,19 +2,21 @@
 //! against servers that misbehave on purpose. Each failure must become a
 //! clear `GatewayError` (shown on screen), never a panic or a hang.
 
+#![allow(clippy::unwrap_used, clippy::default_trait_access, clippy::print_stderr)]
+
 mod common;
 
 use std::time::{Duration, Instant};
 
+use axum::Router;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::Router;
 use gatewatch::config::{GatewayKind, GatewaySpec};
 use gatewatch::demo::litellm_sim::{LiteLlmState, SimProxy};
+use gatewatch::gateway::litellm::LiteLlm;
 use gatewatch::gateway::litellm::config_file;
 use gatewatch::gateway::litellm::drift;
-use gatewatch::gateway::litellm::LiteLlm;
 use gatewatch::gateway::{AdminOp, AdminResult, AuthState, Gateway, GatewayError, ReplicaTarget, Section};
 use gatewatch::secret::Secret;
 use tokio_util::sync::CancellationToken;
@@ -75,7 +77,11 @@ async fn restart_of_the_simulator_loads_the_rotated_key() {
     let cfg = config_file::parse(&rotated, std::path::Path::new("c.yaml"), &|_| None).unwrap();
     let before = gw.poll(&target(&p.url())).await.unwrap();
     let rows = drift::compare(&cfg, before.deployments.ok().unwrap(), &Default::default());
-    assert_eq!(rows.iter().filter(|r| r.state.is_problem()).count(), 1, "the file alone changes nothing in the running proxy");
+    assert_eq!(
+        rows.iter().filter(|r| r.state.is_problem()).count(),
+        1,
+        "the file alone changes nothing in the running proxy"
+    );
     p.restart().await.unwrap();
     let after = gw.poll(&target(&p.url())).await.unwrap();
     assert!(drift::all_match(&drift::compare(&cfg, after.deployments.ok().unwrap(), &Default::default())));
@@ -111,17 +117,28 @@ async fn health_probe_and_route_headers() {
     let p = sim(&dir, &shared_without_env_key()).await;
     p.state.lock().unwrap().upstream_down.insert("gpt-4o".into());
     let gw = LiteLlm::with_key(spec(&p.url()), Some(Secret::new(MASTER)));
-    let AdminResult::Probe { entries } = gw.admin(&target(&p.url()), &AdminOp::ProbeAllDeployments).await.unwrap() else { panic!() };
+    let AdminResult::Probe { entries } = gw.admin(&target(&p.url()), &AdminOp::ProbeAllDeployments).await.unwrap()
+    else {
+        panic!()
+    };
     assert_eq!(entries.iter().filter(|e| !e.healthy).count(), 1);
     let bad = entries.iter().find(|e| !e.healthy).unwrap();
     assert_eq!(bad.status, Some(500));
     assert!(bad.error.as_deref().unwrap().contains("Connection error"));
     // gpt-4o-mini is healthy: served by itself, no fallback.
-    let AdminResult::Route(r) = gw.admin(&target(&p.url()), &AdminOp::TinyCompletion { model: "gpt-4o-mini".into() }).await.unwrap() else { panic!() };
+    let AdminResult::Route(r) =
+        gw.admin(&target(&p.url()), &AdminOp::TinyCompletion { model: "gpt-4o-mini".into() }).await.unwrap()
+    else {
+        panic!()
+    };
     assert_eq!(r.status, 200);
     assert_eq!(r.model_group.as_deref(), Some("gpt-4o-mini"));
     assert_eq!(r.attempted_fallbacks, Some(0));
-    let AdminResult::Stream(s) = gw.admin(&target(&p.url()), &AdminOp::StreamProbe { model: "gpt-4o-mini".into() }).await.unwrap() else { panic!() };
+    let AdminResult::Stream(s) =
+        gw.admin(&target(&p.url()), &AdminOp::StreamProbe { model: "gpt-4o-mini".into() }).await.unwrap()
+    else {
+        panic!()
+    };
     assert!(s.done_marker && s.last_chunk_complete_json, "{s:?}");
 }
 
@@ -148,7 +165,11 @@ async fn accepts_but_never_answers() {
 #[tokio::test]
 async fn html_502_from_a_proxy() {
     let app = Router::new().fallback(|| async {
-        (StatusCode::BAD_GATEWAY, [("content-type", "text/html")], "<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>")
+        (
+            StatusCode::BAD_GATEWAY,
+            [("content-type", "text/html")],
+            "<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>",
+        )
             .into_response()
     });
     let url = serve(app).await;
@@ -171,18 +192,28 @@ async fn answers_401() {
 async fn truncated_json_degrades_one_pane() {
     let app = Router::new()
         .route("/health/liveliness", get(|| async { ([("content-type", "application/json")], "\"I'm alive!\"") }))
-        .route("/model/info", get(|| async { ([("content-type", "application/json")], r#"{"data":[{"model_name":"gpt-4o","litellm_params":{"mod"#) }));
+        .route(
+            "/model/info",
+            get(|| async {
+                ([("content-type", "application/json")], r#"{"data":[{"model_name":"gpt-4o","litellm_params":{"mod"#)
+            }),
+        );
     let url = serve(app).await;
     let gw = LiteLlm::with_key(spec(&url), Some(Secret::new(MASTER)));
     let snap = gw.poll(&target(&url)).await.unwrap();
     assert!(matches!(snap.deployments, Section::Failed(GatewayError::Truncated { .. })), "{:?}", snap.deployments);
     // Endpoints an older version lacks say so instead of failing.
-    assert!(matches!(&snap.router, Section::Unavailable(why) if why.contains("not available on this version")), "{:?}", snap.router);
+    assert!(
+        matches!(&snap.router, Section::Unavailable(why) if why.contains("not available on this version")),
+        "{:?}",
+        snap.router
+    );
 }
 
 #[tokio::test]
 async fn wrong_shape_and_garbage() {
-    let app = Router::new().route("/health/liveliness", get(|| async { ([("content-type", "application/json")], r#"{"status":"ok"}"#) }));
+    let app = Router::new()
+        .route("/health/liveliness", get(|| async { ([("content-type", "application/json")], r#"{"status":"ok"}"#) }));
     let url = serve(app).await;
     assert!(matches!(poll_err(&url).await, GatewayError::WrongShape { .. }));
     let app = Router::new().route("/health/liveliness", get(|| async { "I am not JSON at all" }));

@@ -1,6 +1,8 @@
 //! Layer 2: buffer snapshots of every screen (ratatui `TestBackend` + insta),
 //! at 80x24, 120x40 and 200x60, with a fixed clock and no colour.
 
+#![allow(clippy::unwrap_used, clippy::default_trait_access, clippy::print_stderr)]
+
 mod common;
 
 use std::time::Duration;
@@ -10,8 +12,8 @@ use gatewatch::app::{App, Msg};
 use gatewatch::gateway::GatewayError;
 use gatewatch::triage::load;
 use gatewatch::ui::{self, Theme};
-use ratatui::backend::TestBackend;
 use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 
 use common::*;
 
@@ -64,7 +66,11 @@ fn second_confirmation_names_the_problem() {
     let mut a = App::new(&config(vec![litellm_spec()]), load::load(None).unwrap(), t0());
     let mut r = stale_key_report(t0());
     let text = SHARED_CONFIG.replace("sk-master-fake-0000111122223333", "sk-1234");
-    r.local.proxy_config = Some(gatewatch::gateway::litellm::config_file::parse(&text, std::path::Path::new("/etc/litellm/config.yaml"), &env));
+    r.local.proxy_config = Some(gatewatch::gateway::litellm::config_file::parse(
+        &text,
+        std::path::Path::new("/etc/litellm/config.yaml"),
+        &env,
+    ));
     a.update(Msg::Poll(Box::new(r)));
     a.update(key('R'));
     a.update(key('y'));
@@ -83,7 +89,10 @@ fn node_details() {
 #[test]
 fn unreachable_gateway() {
     let mut a = App::new(&config(vec![litellm_spec()]), load::load(None).unwrap(), t0());
-    a.update(Msg::Poll(Box::new(down_report(t0(), GatewayError::Html { status: 502, title: "502 Bad Gateway".into() }))));
+    a.update(Msg::Poll(Box::new(down_report(
+        t0(),
+        GatewayError::Html { status: 502, title: "502 Bad Gateway".into() },
+    ))));
     a.update(Msg::Tick(t0() + Duration::from_secs(7)));
     let out = render(&a, 80, 24);
     assert!(out.contains("DOWN"), "{out}");

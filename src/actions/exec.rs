@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use tokio::sync::{mpsc, Mutex};
+use tokio::sync::{Mutex, mpsc};
 
 use super::audit::AuditLog;
 use super::plan::Plan;
@@ -35,7 +35,8 @@ struct Run {
 
 impl Run {
     async fn send(&self, kind: ActionEventKind) {
-        let _ = self.tx.send(ActionEvent { id: self.id, gateway: self.plan.gateway, at: SystemTime::now(), kind }).await;
+        let _ =
+            self.tx.send(ActionEvent { id: self.id, gateway: self.plan.gateway, at: SystemTime::now(), kind }).await;
     }
 
     async fn progress(&self, line: impl Into<String>) {
@@ -66,7 +67,10 @@ impl Run {
     }
 
     fn target(&self) -> ReplicaTarget {
-        ReplicaTarget { index: 0, url: self.plan.replicas.first().cloned().unwrap_or_else(|| self.gw.spec().url.clone()) }
+        ReplicaTarget {
+            index: 0,
+            url: self.plan.replicas.first().cloned().unwrap_or_else(|| self.gw.spec().url.clone()),
+        }
     }
 
     async fn admin(&self, op: &AdminOp) -> Result<AdminResult, String> {
@@ -85,9 +89,15 @@ impl Run {
             GatewayAction::Purge => self.purge().await,
             GatewayAction::ProbeHealth => self.probe().await,
             GatewayAction::RouteProbe => self.route_probe().await,
-            GatewayAction::StreamProbe { model } => self.one_result(&model, AdminOp::StreamProbe { model: model.clone() }).await,
-            GatewayAction::TestChannel { id, .. } => self.one_result(&id, AdminOp::TestChannel { id: id.clone(), model: None }).await,
-            GatewayAction::RefreshBalance { id, .. } => self.one_result(&id, AdminOp::RefreshBalance { id: id.clone() }).await,
+            GatewayAction::StreamProbe { model } => {
+                self.one_result(&model, AdminOp::StreamProbe { model: model.clone() }).await
+            }
+            GatewayAction::TestChannel { id, .. } => {
+                self.one_result(&id, AdminOp::TestChannel { id: id.clone(), model: None }).await
+            }
+            GatewayAction::RefreshBalance { id, .. } => {
+                self.one_result(&id, AdminOp::RefreshBalance { id: id.clone() }).await
+            }
             GatewayAction::TestAll => self.one_result("all", AdminOp::TestAllChannels).await,
             GatewayAction::UpdateAllBalances => self.update_all_balances().await,
             GatewayAction::SetChannelEnabled { id, enable, .. } => self.toggle(&id, enable).await,
@@ -131,9 +141,10 @@ impl Run {
         };
         self.progress("verifying: waiting for every replica".to_owned()).await;
         let (ptx, mut prx) = mpsc::unbounded_channel::<String>();
-        let verify_fut = verify::until_verified(self.gw.as_ref(), &self.plan.replicas, &expect, spec.verify_timeout, move |line| {
-            let _ = ptx.send(line);
-        });
+        let verify_fut =
+            verify::until_verified(self.gw.as_ref(), &self.plan.replicas, &expect, spec.verify_timeout, move |line| {
+                let _ = ptx.send(line);
+            });
         tokio::pin!(verify_fut);
         let v = loop {
             tokio::select! {
@@ -148,7 +159,10 @@ impl Run {
             v
         } else {
             Verification {
-                summary: format!("{} — still drifting: check that the command restarts every worker, then R again", v.summary),
+                summary: format!(
+                    "{} — still drifting: check that the command restarts every worker, then R again",
+                    v.summary
+                ),
                 ..v
             }
         };
@@ -171,19 +185,24 @@ impl Run {
         let mut ok = true;
         match &snap {
             Ok(s) => {
-                match s.cache.ok() {
-                    Some(c) => detail.push(format!("cache {} {}", c.kind, if c.healthy { "healthy" } else { "UNHEALTHY" })),
-                    None => {
-                        ok = false;
-                        detail.push(format!("cache state: {}", s.cache.describe().unwrap_or_default()));
-                    }
+                if let Some(c) = s.cache.ok() {
+                    detail.push(format!("cache {} {}", c.kind, if c.healthy { "healthy" } else { "UNHEALTHY" }))
+                } else {
+                    ok = false;
+                    detail.push(format!("cache state: {}", s.cache.describe().unwrap_or_default()));
                 }
                 if let (Expect::Ids(cfg), Some(deps)) = (&expect, s.deployments.ok()) {
-                    let rows = crate::gateway::litellm::drift::compare(cfg, deps, &Default::default());
+                    let rows = crate::gateway::litellm::drift::compare(
+                        cfg,
+                        deps,
+                        &crate::gateway::litellm::drift::MatchMemory::default(),
+                    );
                     if crate::gateway::litellm::drift::all_match(&rows) {
                         detail.push("deployment ids re-read: they match the file".into());
                     } else {
-                        detail.push("deployment ids re-read: STILL DRIFTING — a purge cannot change keys; restart (R)".into());
+                        detail.push(
+                            "deployment ids re-read: STILL DRIFTING — a purge cannot change keys; restart (R)".into(),
+                        );
                     }
                 }
             }
@@ -216,7 +235,13 @@ impl Run {
                 let healthy = entries.iter().filter(|e| e.healthy).count();
                 self.result("all", &r).await;
                 self.finished(true, format!("{healthy} healthy, {} unhealthy", bad.len()), bad).await;
-                self.verified(Verification { ok: true, summary: "probe recorded".into(), detail: Vec::new(), behind: Vec::new() }).await;
+                self.verified(Verification {
+                    ok: true,
+                    summary: "probe recorded".into(),
+                    detail: Vec::new(),
+                    behind: Vec::new(),
+                })
+                .await;
             }
             Ok(other) => self.finished(false, format!("unexpected answer {other:?}"), Vec::new()).await,
             Err(e) => self.finished(false, e, Vec::new()).await,
@@ -259,17 +284,29 @@ impl Run {
                 }
             }
         }
-        self.finished(failures == 0, format!("{} alias(es) probed, {failures} falling back or failing", aliases.len()), lines).await;
-        self.verified(Verification { ok: true, summary: "probe recorded".into(), detail: Vec::new(), behind: Vec::new() }).await;
+        self.finished(
+            failures == 0,
+            format!("{} alias(es) probed, {failures} falling back or failing", aliases.len()),
+            lines,
+        )
+        .await;
+        self.verified(Verification {
+            ok: true,
+            summary: "probe recorded".into(),
+            detail: Vec::new(),
+            behind: Vec::new(),
+        })
+        .await;
     }
 
     async fn one_result(&self, subject: &str, op: AdminOp) {
         match self.admin(&op).await {
             Ok(r) => {
                 let (ok, summary) = match &r {
-                    AdminResult::ChannelTest { ok, message, seconds } => {
-                        (*ok, if *ok { format!("test passed in {seconds:.2}s") } else { format!("test failed: {message}") })
-                    }
+                    AdminResult::ChannelTest { ok, message, seconds } => (
+                        *ok,
+                        if *ok { format!("test passed in {seconds:.2}s") } else { format!("test failed: {message}") },
+                    ),
                     AdminResult::Balance { balance } => (true, format!("balance ${balance:.2}")),
                     AdminResult::Stream(s) => (
                         s.error.is_none() && s.done_marker,
@@ -309,7 +346,13 @@ impl Run {
             }
         }
         let Some(after) = self.channel_statuses().await else {
-            self.verified(Verification { ok: false, summary: "could not re-read the channels".into(), detail: Vec::new(), behind: Vec::new() }).await;
+            self.verified(Verification {
+                ok: false,
+                summary: "could not re-read the channels".into(),
+                detail: Vec::new(),
+                behind: Vec::new(),
+            })
+            .await;
             return;
         };
         let newly: Vec<String> = after
@@ -343,18 +386,36 @@ impl Run {
             Some((_, _, st)) if *st == want => Verification {
                 ok: true,
                 summary: format!("verified: channel #{id} is {}", st.label()),
-                detail: vec![format!("other nodes follow within SYNC_FREQUENCY ({}s)", self.gw.spec().sync_frequency.as_secs())],
+                detail: vec![format!(
+                    "other nodes follow within SYNC_FREQUENCY ({}s)",
+                    self.gw.spec().sync_frequency.as_secs()
+                )],
                 behind: Vec::new(),
             },
-            Some((_, _, st)) => Verification { ok: false, summary: format!("NOT verified: channel #{id} is {}", st.label()), detail: Vec::new(), behind: Vec::new() },
-            None => Verification { ok: false, summary: format!("NOT verified: channel #{id} not found"), detail: Vec::new(), behind: Vec::new() },
+            Some((_, _, st)) => Verification {
+                ok: false,
+                summary: format!("NOT verified: channel #{id} is {}", st.label()),
+                detail: Vec::new(),
+                behind: Vec::new(),
+            },
+            None => Verification {
+                ok: false,
+                summary: format!("NOT verified: channel #{id} not found"),
+                detail: Vec::new(),
+                behind: Vec::new(),
+            },
         };
         self.verified(v).await;
     }
 }
 
 impl Executor {
-    pub fn new(gateways: Vec<Arc<dyn Gateway>>, audit: AuditLog, redactor: Redactor, tx: mpsc::Sender<ActionEvent>) -> Self {
+    pub fn new(
+        gateways: Vec<Arc<dyn Gateway>>,
+        audit: AuditLog,
+        redactor: Redactor,
+        tx: mpsc::Sender<ActionEvent>,
+    ) -> Self {
         Self { gateways, audit, redactor, tx, busy: Arc::new(Mutex::new(())) }
     }
 
@@ -369,10 +430,16 @@ impl Executor {
         let busy = self.busy.clone();
         tokio::spawn(async move {
             let Ok(_guard) = busy.try_lock() else {
-                run.send(ActionEventKind::Finished { ok: false, summary: "refused: another action is still running".into(), detail: Vec::new() }).await;
+                run.send(ActionEventKind::Finished {
+                    ok: false,
+                    summary: "refused: another action is still running".into(),
+                    detail: Vec::new(),
+                })
+                .await;
                 return;
             };
-            let limit = run.gw.spec().action_timeout + run.gw.spec().verify_timeout + std::time::Duration::from_secs(30);
+            let limit =
+                run.gw.spec().action_timeout + run.gw.spec().verify_timeout + std::time::Duration::from_secs(30);
             let (id, gateway, tx) = (run.id, run.plan.gateway, run.tx.clone());
             if tokio::time::timeout(limit, run.run()).await.is_err() {
                 let _ = tx
@@ -380,7 +447,11 @@ impl Executor {
                         id,
                         gateway,
                         at: SystemTime::now(),
-                        kind: ActionEventKind::Verified { ok: false, summary: "the action exceeded its time limit and was abandoned".into(), detail: Vec::new() },
+                        kind: ActionEventKind::Verified {
+                            ok: false,
+                            summary: "the action exceeded its time limit and was abandoned".into(),
+                            detail: Vec::new(),
+                        },
                     })
                     .await;
             }

@@ -3,7 +3,7 @@
 //! works for it (LiteLLM 1.106, New API @ 9f8a4ec0), or says why it cannot run.
 
 use super::GatewayAction;
-use crate::config::{duration::human, GatewayKind};
+use crate::config::{GatewayKind, duration::human};
 use crate::fleet::GatewayObs;
 use crate::gateway::Section;
 use crate::triage::checks;
@@ -102,13 +102,20 @@ fn restart_like(obs: &GatewayObs, index: usize, action: GatewayAction) -> Plan {
     match obs.spec.kind {
         GatewayKind::LiteLlm => {
             if is_restart {
-                p.effect.push("Each LiteLLM process is down while it restarts (~5–8 s each; 1.106 is ready ~5.5 s after start).".into());
+                p.effect.push(
+                    "Each LiteLLM process is down while it restarts (~5–8 s each; 1.106 is ready ~5.5 s after start)."
+                        .into(),
+                );
             } else {
                 p.effect.push("Works only in gunicorn mode: HUP boots new workers that re-read config.yaml, with no failed request.".into());
             }
             match obs.proxy_config() {
                 Some(cfg) => {
-                    p.effect.push(format!("Loads {} as it is now: {} deployment(s).", cfg.path.display(), cfg.deployments.len()));
+                    p.effect.push(format!(
+                        "Loads {} as it is now: {} deployment(s).",
+                        cfg.path.display(),
+                        cfg.deployments.len()
+                    ));
                     if let Some(rows) = obs.drift_rows() {
                         for r in rows.iter().filter(|r| r.state.is_problem()) {
                             p.effect.push(format!("Fixes: {}", r.summary()));
@@ -120,20 +127,26 @@ fn restart_like(obs: &GatewayObs, index: usize, action: GatewayAction) -> Plan {
                     );
                 }
                 None => {
-                    p.verify = format!("every replica ({n}) answers /health/liveliness again (no config_file: ids not compared)");
+                    p.verify = format!(
+                        "every replica ({n}) answers /health/liveliness again (no config_file: ids not compared)"
+                    );
                 }
             }
             p.warnings = preflight_warnings(obs);
         }
         GatewayKind::NewApi => {
             p.effect.push("Each New API node reloads every channel from the database when it starts.".into());
-            p.verify = format!("every node ({n}) answers /api/status again with a new start_time (up to {})", human(obs.spec.verify_timeout));
+            p.verify = format!(
+                "every node ({n}) answers /api/status again with a new start_time (up to {})",
+                human(obs.spec.verify_timeout)
+            );
         }
     }
     p
 }
 
 /// Plan `action` on gateway `index`.
+#[allow(clippy::needless_pass_by_value)] // the plan takes ownership of a clone; callers hand over theirs
 pub fn plan(obs: &GatewayObs, index: usize, action: GatewayAction, read_only: bool) -> Plan {
     let kind = obs.spec.kind;
     let mut p = match (&action, kind) {
@@ -161,15 +174,24 @@ pub fn plan(obs: &GatewayObs, index: usize, action: GatewayAction, read_only: bo
             aliases.sort();
             aliases.dedup();
             let mut p = base(obs, index, action.clone(), format!("Route probe on {}", obs.spec.name));
-            p.effect.push(format!("One chat completion with max_tokens 1 to each alias ({}): {} paid requests.", aliases.join(", "), aliases.len()));
-            p.effect.push("Reads x-litellm-model-id, x-litellm-attempted-fallbacks/retries and x-litellm-response-cost.".into());
+            p.effect.push(format!(
+                "One chat completion with max_tokens 1 to each alias ({}): {} paid requests.",
+                aliases.join(", "),
+                aliases.len()
+            ));
+            p.effect.push(
+                "Reads x-litellm-model-id, x-litellm-attempted-fallbacks/retries and x-litellm-response-cost.".into(),
+            );
             p.paid_requests = Some(aliases.len());
             p.verify = "the result is the evidence (which deployment served each alias)".into();
             p
         }
         (GatewayAction::StreamProbe { model }, GatewayKind::LiteLlm) => {
             let mut p = base(obs, index, action.clone(), format!("Stream probe on {}", obs.spec.name));
-            p.effect.push(format!("One streamed chat completion to {model} (max_tokens 16): 1 paid request through {}.", obs.spec.url));
+            p.effect.push(format!(
+                "One streamed chat completion to {model} (max_tokens 16): 1 paid request through {}.",
+                obs.spec.url
+            ));
             p.effect.push("Measures time to first byte and token, the largest gap, [DONE] and the last chunk.".into());
             p.paid_requests = Some(1);
             p.replicas = vec![obs.spec.url.clone()];
@@ -178,7 +200,9 @@ pub fn plan(obs: &GatewayObs, index: usize, action: GatewayAction, read_only: bo
         }
         (GatewayAction::TestChannel { id, name }, GatewayKind::NewApi) => {
             let mut p = base(obs, index, action.clone(), format!("Test channel #{id} {name}"));
-            p.effect.push(format!("GET /api/channel/test/{id}: one real request to the provider with this channel's key (paid)."));
+            p.effect.push(format!(
+                "GET /api/channel/test/{id}: one real request to the provider with this channel's key (paid)."
+            ));
             p.effect.push("Shows the result and latency. A single test never changes the channel's status.".into());
             p.effect.push(format!("The node answers from its own cache: a key edited less than SYNC_FREQUENCY ({}) ago may still be the old one.", human(obs.spec.sync_frequency)));
             p.paid_requests = Some(1);
@@ -187,10 +211,16 @@ pub fn plan(obs: &GatewayObs, index: usize, action: GatewayAction, read_only: bo
             p
         }
         (GatewayAction::TestAll, GatewayKind::NewApi) => {
-            let n = obs.deployments().iter().filter(|d| d.status != crate::gateway::DeploymentStatus::ManuallyDisabled).count();
+            let n = obs
+                .deployments()
+                .iter()
+                .filter(|d| d.status != crate::gateway::DeploymentStatus::ManuallyDisabled)
+                .count();
             let mut p = base(obs, index, action.clone(), format!("Test all channels of {}", obs.spec.name));
             p.effect.push(format!("GET /api/channel/test: the server tests {n} channels (all but manually disabled) one after another, in the background: {n} paid requests."));
-            p.effect.push("With automatic disabling on, failing channels are disabled and recovered ones re-enabled.".into());
+            p.effect.push(
+                "With automatic disabling on, failing channels are disabled and recovered ones re-enabled.".into(),
+            );
             p.paid_requests = Some(n);
             p.replicas.truncate(1);
             p.verify = "watch test_time advance in the channel list".into();
@@ -199,9 +229,13 @@ pub fn plan(obs: &GatewayObs, index: usize, action: GatewayAction, read_only: bo
         (GatewayAction::RefreshBalance { id, name }, GatewayKind::NewApi) => {
             let mut p = base(obs, index, action.clone(), format!("Refresh balance of #{id} {name}"));
             p.effect.push(format!("GET /api/channel/update_balance/{id}: asks the provider's billing API and stores balance; never changes status."));
-            let supported = obs.deployments().iter().find(|d| &d.id == id).and_then(|d| d.type_id).is_some_and(balance_supported);
+            let supported =
+                obs.deployments().iter().find(|d| &d.id == id).and_then(|d| d.type_id).is_some_and(balance_supported);
             if !supported {
-                p.effect.push("This provider type does not support balance queries: the server will answer 'not implemented'.".into());
+                p.effect.push(
+                    "This provider type does not support balance queries: the server will answer 'not implemented'."
+                        .into(),
+                );
             }
             p.replicas.truncate(1);
             p.verify = "the returned balance".into();
@@ -244,9 +278,17 @@ fn purge_litellm(obs: &GatewayObs, index: usize) -> Plan {
     p.replicas.truncate(1);
     match obs.primary().map(|s| &s.cache) {
         Some(Section::Ok(c)) if c.kind.contains("redis") => {
-            p.effect.push(format!("POST /cache/flushall on {}: empties the Redis response cache (Redis is shared by every replica).", p.replicas[0]));
-            p.effect.push("Also deletes the rate-limit counters kept in that Redis: every limit restarts from zero.".into());
-            p.effect.push("Each worker keeps serving its in-memory copies for up to 10 minutes; only a restart clears them.".into());
+            p.effect.push(format!(
+                "POST /cache/flushall on {}: empties the Redis response cache (Redis is shared by every replica).",
+                p.replicas[0]
+            ));
+            p.effect.push(
+                "Also deletes the rate-limit counters kept in that Redis: every limit restarts from zero.".into(),
+            );
+            p.effect.push(
+                "Each worker keeps serving its in-memory copies for up to 10 minutes; only a restart clears them."
+                    .into(),
+            );
             p.effect.push("Does NOT change which upstream key the proxy uses (that needs a restart).".into());
             p.verify = "/cache/ping healthy afterwards; deployment ids re-read and compared with the file".into();
         }
@@ -256,7 +298,9 @@ fn purge_litellm(obs: &GatewayObs, index: usize) -> Plan {
                 c.kind
             ));
         }
-        Some(Section::Unavailable(why)) => p.blocked = Some(format!("{why}: nothing to purge. A purge never fixes a stale key")),
+        Some(Section::Unavailable(why)) => {
+            p.blocked = Some(format!("{why}: nothing to purge. A purge never fixes a stale key"))
+        }
         Some(Section::Failed(e)) => p.blocked = Some(format!("cache state unknown ({e})")),
         _ => p.blocked = Some("cache state not read yet".into()),
     }

@@ -62,7 +62,8 @@ async fn replica_state(gw: &dyn Gateway, target: &ReplicaTarget, expect: &Expect
             if drift::all_match(&rows) {
                 Ok(())
             } else {
-                let first = rows.iter().find(|r| r.state.is_problem()).map(drift::DriftRow::summary).unwrap_or_default();
+                let first =
+                    rows.iter().find(|r| r.state.is_problem()).map(drift::DriftRow::summary).unwrap_or_default();
                 Err(format!("still drifting: {first}"))
             }
         }
@@ -105,7 +106,10 @@ pub async fn until_verified(
             };
             return Verification {
                 ok: true,
-                summary: format!("verified: all {total} replica(s) {what} ({})", crate::config::duration::human(started.elapsed())),
+                summary: format!(
+                    "verified: all {total} replica(s) {what} ({})",
+                    crate::config::duration::human(started.elapsed())
+                ),
                 detail: replicas.iter().zip(&last_state).map(|(u, s)| format!("{u}: {s}")).collect(),
                 behind: Vec::new(),
             };

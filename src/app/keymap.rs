@@ -150,7 +150,8 @@ pub const NEWAPI_ACTIONS: &[HelpLine] = &[
     ("R  r", "restart / reload the nodes (configured commands)"),
 ];
 
-pub const CONFIRM_HELP: &[HelpLine] = &[("y", "run it"), ("Y", "run anyway (second confirmation)"), ("n  Esc", "cancel")];
+pub const CONFIRM_HELP: &[HelpLine] =
+    &[("y", "run it"), ("Y", "run anyway (second confirmation)"), ("n  Esc", "cancel")];
 
 #[cfg(test)]
 mod tests {

@@ -5,8 +5,8 @@ use std::time::SystemTime;
 
 use crossterm::event::KeyEvent;
 
-use crate::actions::plan::Plan;
 use crate::actions::ActionEvent;
+use crate::actions::plan::Plan;
 use crate::fleet::PollReport;
 
 #[derive(Debug, Clone)]

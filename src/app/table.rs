@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use crate::config::GatewayKind;
 use crate::fleet::GatewayObs;
-use crate::gateway::newapi::select;
 use crate::gateway::Deployment;
+use crate::gateway::newapi::select;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -163,7 +163,8 @@ pub fn matches(g: &GatewayObs, d: &Deployment, filter: &str) -> bool {
 /// The visible rows (indices into `g.deployments()`), filtered and sorted.
 pub fn rows(g: &GatewayObs, derived: &Derived, filter: &str, key: SortKey, reverse: bool) -> Vec<usize> {
     let deps = g.deployments();
-    let mut idx: Vec<usize> = (0..deps.len()).filter(|&i| filter.trim().is_empty() || matches(g, &deps[i], filter)).collect();
+    let mut idx: Vec<usize> =
+        (0..deps.len()).filter(|&i| filter.trim().is_empty() || matches(g, &deps[i], filter)).collect();
     idx.sort_by(|&a, &b| {
         let o = compare(g, derived, key, &deps[a], &deps[b]);
         if reverse { o.reverse() } else { o }
@@ -190,7 +191,7 @@ mod tests {
                 at: SystemTime::UNIX_EPOCH,
                 replicas: vec![("http://127.0.0.1:1".into(), Ok(s))],
                 local: LocalView::default(),
-                memory: Default::default(),
+                memory: crate::gateway::litellm::drift::MatchMemory::default(),
                 discovery_error: None,
             },
             &mut tl,

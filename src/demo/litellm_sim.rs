@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::gateway::litellm::config_file::{self, ProxyConfig};
@@ -116,7 +116,10 @@ impl LiteLlmState {
 
     fn healthy(&self, d: &Loaded) -> Result<(), (u16, String)> {
         if self.upstream_down.contains(&d.model_name) {
-            return Err((500, "litellm.InternalServerError: InternalServerError: OpenAIException - Connection error.".into()));
+            return Err((
+                500,
+                "litellm.InternalServerError: InternalServerError: OpenAIException - Connection error.".into(),
+            ));
         }
         if d.key_fingerprint.as_ref().is_some_and(|f| self.revoked.contains(f)) {
             return Err((
@@ -128,8 +131,12 @@ impl LiteLlmState {
     }
 }
 
-fn error(status: StatusCode, kind: &str, message: &str, param: Value) -> Response {
-    (status, Json(json!({"error": {"message": message, "type": kind, "param": param, "code": status.as_u16().to_string()}}))).into_response()
+fn error(status: StatusCode, kind: &str, message: &str, param: &Value) -> Response {
+    (
+        status,
+        Json(json!({"error": {"message": message, "type": kind, "param": param, "code": status.as_u16().to_string()}})),
+    )
+        .into_response()
 }
 
 /// The proxy's auth: no key → 401; a wrong key without a DB → 400 "No connected db."
@@ -140,18 +147,23 @@ fn auth(s: &LiteLlmState, headers: &HeaderMap) -> Result<(), Response> {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let Some(raw) = raw else {
-        return Err(error(StatusCode::UNAUTHORIZED, "auth_error", "Authentication Error, No api key passed in.", json!("None")));
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "auth_error",
+            "Authentication Error, No api key passed in.",
+            &json!("None"),
+        ));
     };
     let Some(key) = raw.strip_prefix("Bearer ") else {
         return Err(error(
             StatusCode::UNAUTHORIZED,
             "auth_error",
             "Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix.",
-            json!("None"),
+            &json!("None"),
         ));
     };
     if key.trim() != s.master_key {
-        return Err(error(StatusCode::BAD_REQUEST, "no_db_connection", "No connected db.", Value::Null));
+        return Err(error(StatusCode::BAD_REQUEST, "no_db_connection", "No connected db.", &Value::Null));
     }
     Ok(())
 }
@@ -192,7 +204,13 @@ fn model_entry(d: &Loaded) -> Value {
     if let Some(b) = &d.api_base {
         params.insert("api_base".into(), json!(b));
     }
-    for k in ["allow_client_keepalive_override", "use_in_pass_through", "use_litellm_proxy", "use_xai_oauth", "merge_reasoning_content_in_choices"] {
+    for k in [
+        "allow_client_keepalive_override",
+        "use_in_pass_through",
+        "use_litellm_proxy",
+        "use_xai_oauth",
+        "merge_reasoning_content_in_choices",
+    ] {
         params.insert(k.into(), json!(false));
     }
     params.insert("model".into(), json!(d.model));
@@ -263,7 +281,7 @@ async fn cache_ping(State(state): State<Shared>, headers: HeaderMap) -> Response
             StatusCode::SERVICE_UNAVAILABLE,
             "cache_ping_error",
             "{\"message\": \"Cache not initialized. litellm.cache is None\", \"litellm_cache_params\": \"{}\", \"health_check_cache_params\": \"{}\"}",
-            json!("cache_ping"),
+            &json!("cache_ping"),
         ),
         Some(kind) => Json(json!({
             "status": "healthy", "cache_type": kind, "ping_response": if kind == "redis" { json!(true) } else { Value::Null },
@@ -280,12 +298,17 @@ async fn cache_flushall(State(state): State<Shared>, headers: HeaderMap) -> Resp
         return r;
     }
     match s.cache.as_deref() {
-        None => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"detail": "Service Unhealthy (Cache not initialized. litellm.cache is None)"}))).into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"detail": "Service Unhealthy (Cache not initialized. litellm.cache is None)"})),
+        )
+            .into_response(),
         Some("redis") => Json(json!({"status": "success"})).into_response(),
-        Some(kind) => {
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"detail": format!("Service Unhealthy (500: Cache type {kind} does not support flushing)")})))
-                .into_response()
-        }
+        Some(kind) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"detail": format!("Service Unhealthy (500: Cache type {kind} does not support flushing)")})),
+        )
+            .into_response(),
     }
 }
 
@@ -301,7 +324,17 @@ async fn health(State(state): State<Shared>, headers: HeaderMap) -> Response {
         match s.healthy(d) {
             Ok(()) => healthy.push(json!({"api_base": base, "model": d.model, "model_id": d.id})),
             Err((status, msg)) => {
-                let tail: String = d.key_fingerprint.as_deref().unwrap_or("xx").chars().rev().take(2).collect::<Vec<_>>().into_iter().rev().collect();
+                let tail: String = d
+                    .key_fingerprint
+                    .as_deref()
+                    .unwrap_or("xx")
+                    .chars()
+                    .rev()
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
                 unhealthy.push(json!({
                     "api_base": base, "model": d.model, "error": format!("{msg}\nstack trace: Traceback (most recent call last):\n  (simulated)"),
                     "raw_request_typed_dict": {"raw_request_api_base": base, "raw_request_body": {"model": d.model, "messages": [{"role": "user", "content": "What's 1 + 1?"}], "max_tokens": 16}, "raw_request_headers": {"Authorization": format!("Be****{tail}")}, "error": null},
@@ -328,8 +361,10 @@ fn route<'a>(s: &'a LiteLlmState, model: &str) -> Result<(&'a Loaded, u32), Resp
                 return Err(error(
                     StatusCode::BAD_REQUEST,
                     "invalid_request_error",
-                    &format!("/chat/completions: Invalid model name passed in model={model}. Call `/v1/models` to view available models for your key."),
-                    Value::Null,
+                    &format!(
+                        "/chat/completions: Invalid model name passed in model={model}. Call `/v1/models` to view available models for your key."
+                    ),
+                    &Value::Null,
                 ));
             }
             continue;
@@ -344,7 +379,7 @@ fn route<'a>(s: &'a LiteLlmState, model: &str) -> Result<(&'a Loaded, u32), Resp
     }
     let (status, msg) = last.unwrap_or((500, "no deployment".into()));
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    Err(error(code, if status == 401 { "authentication_error" } else { "internal_server_error" }, &msg, Value::Null))
+    Err(error(code, if status == 401 { "authentication_error" } else { "internal_server_error" }, &msg, &Value::Null))
 }
 
 async fn chat(State(state): State<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> Response {

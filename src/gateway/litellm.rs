@@ -164,7 +164,7 @@ impl LiteLlm {
                     status: api::as_f64(e.exception_status.as_ref()).and_then(|f| {
                         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                         let s = f as u16;
-                        (f >= 100.0 && f < 600.0).then_some(s)
+                        (100.0..600.0).contains(&f).then_some(s)
                     }),
                     error: e.error.as_deref().map(|m| http::first_line(strip_stack(m))),
                     auth_tail,

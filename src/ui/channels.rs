@@ -3,18 +3,18 @@
 
 use std::collections::HashMap;
 
+use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
-use ratatui::Frame;
 
 use super::theme::status_symbol;
 use super::util::{ago_unix, fit, window};
-use super::{pane_block, Theme};
+use super::{Theme, pane_block};
 use crate::app::App;
 use crate::config::GatewayKind;
-use crate::gateway::litellm::drift::DriftState;
 use crate::gateway::Deployment;
+use crate::gateway::litellm::drift::DriftState;
 use crate::secret::short_id;
 
 fn price(d: &Deployment) -> String {
@@ -39,7 +39,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
     let noun = if g.kind() == GatewayKind::NewApi { "Channels" } else { "Deployments" };
     let mut title = format!(" {noun} ({}", deps.len());
     if !app.table.filter.is_empty() || app.table.editing_filter {
-        title.push_str(&format!(" · /{}{} → {}", app.table.filter, if app.table.editing_filter { "▏" } else { "" }, app.table.rows.len()));
+        title.push_str(&format!(
+            " · /{}{} → {}",
+            app.table.filter,
+            if app.table.editing_filter { "▏" } else { "" },
+            app.table.rows.len()
+        ));
     }
     title.push_str(&format!(" · by {}{}) ", app.table.sort.label(), if app.table.reverse { " ↑" } else { "" }));
     let block = pane_block(title, focused, theme);
@@ -50,7 +55,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
             .and_then(|s| s.deployments.describe())
             .or_else(|| g.replicas.iter().find_map(|r| r.error().map(ToString::to_string)))
             .unwrap_or_else(|| if g.ever_polled() { "none".into() } else { "waiting for the first answer…".into() });
-        frame.render_widget(Paragraph::new(Line::styled(why, theme.dim())).wrap(ratatui::widgets::Wrap { trim: true }).block(block), area);
+        frame.render_widget(
+            Paragraph::new(Line::styled(why, theme.dim())).wrap(ratatui::widgets::Wrap { trim: true }).block(block),
+            area,
+        );
         return;
     }
     let (start, end) = window(app.table.selected, app.table.rows.len(), inner_h);
@@ -81,7 +89,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                     Row::new(cells)
                 })
                 .collect();
-            let mut widths = vec![Constraint::Length(1), Constraint::Min(12), Constraint::Length(11), Constraint::Length(9)];
+            let mut widths =
+                vec![Constraint::Length(1), Constraint::Min(12), Constraint::Length(11), Constraint::Length(9)];
             let mut header = vec![" ", "Alias", "Key", "Provider"];
             if wide {
                 widths.extend([Constraint::Length(11), Constraint::Min(14), Constraint::Length(8)]);

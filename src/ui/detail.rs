@@ -2,14 +2,14 @@
 //! facts, the truth behind the folklore, the remedy, the keys), and one
 //! deployment or channel.
 
+use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
-use ratatui::Frame;
 
 use super::theme::status_symbol;
 use super::util::{ago_unix, centered};
-use super::{pane_block, Theme};
+use super::{Theme, pane_block};
 use crate::actions::GatewayAction;
 use crate::app::App;
 use crate::triage::checks;
@@ -17,13 +17,17 @@ use crate::triage::checks;
 fn frame_box(frame: &mut Frame, area: Rect, title: String, lines: Vec<Line<'_>>, scroll: u16, theme: &Theme) {
     let r = centered(area, area.width.saturating_sub(4), area.height.saturating_sub(2));
     frame.render_widget(Clear, r);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).block(pane_block(title, true, theme)), r);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).block(pane_block(title, true, theme)),
+        r,
+    );
 }
 
 pub fn node(frame: &mut Frame, area: Rect, app: &App, i: usize, scroll: u16, theme: &Theme) {
     let n = &app.tree.nodes[i];
     let mut lines: Vec<Line> = Vec::new();
-    let path: Vec<String> = app.tree.path_to(&n.id).iter().filter_map(|id| app.tree.get(id).map(|x| x.title.clone())).collect();
+    let path: Vec<String> =
+        app.tree.path_to(&n.id).iter().filter_map(|id| app.tree.get(id).map(|x| x.title.clone())).collect();
     lines.push(Line::styled(path.join(" → "), theme.dim()));
     lines.push(Line::raw(""));
     lines.push(Line::styled("Look at", theme.bold()));
@@ -65,7 +69,8 @@ pub fn node(frame: &mut Frame, area: Rect, app: &App, i: usize, scroll: u16, the
     }
     if !n.actions.is_empty() {
         lines.push(Line::raw(""));
-        let keys: Vec<String> = n.actions.iter().filter_map(|a| GatewayAction::hotkey_for(a).map(|k| format!("[{k}] {a}"))).collect();
+        let keys: Vec<String> =
+            n.actions.iter().filter_map(|a| GatewayAction::hotkey_for(a).map(|k| format!("[{k}] {a}"))).collect();
         lines.push(Line::styled(format!("Keys: {}", keys.join("   ")), theme.accent()));
     }
     lines.push(Line::styled("Esc closes · ↑↓ scroll", theme.dim()));
@@ -100,17 +105,29 @@ pub fn deployment(frame: &mut Frame, area: Rect, app: &App, id: &str, scroll: u1
         lines.push(field("groups", d.groups.join(", ")));
     }
     if d.priority.is_some() || d.weight.is_some() {
-        lines.push(field("priority / weight", format!("{} / {}", opt(d.priority.map(|p| p.to_string())), opt(d.weight.map(|w| w.to_string())))));
+        lines.push(field(
+            "priority / weight",
+            format!("{} / {}", opt(d.priority.map(|p| p.to_string())), opt(d.weight.map(|w| w.to_string()))),
+        ));
     }
     if let Some(share) = app.derived.get(app.gateway).and_then(|x| x.share.get(&d.id)) {
-        lines.push(field("traffic share", format!("{:.1}% of first attempts (group {})", share * 100.0, g.spec.user_group)));
+        lines.push(field(
+            "traffic share",
+            format!("{:.1}% of first attempts (group {})", share * 100.0, g.spec.user_group),
+        ));
     }
     if !d.model_mapping.is_empty() {
         let m: Vec<String> = d.model_mapping.iter().map(|(a, b)| format!("{a} → {b}")).collect();
         lines.push(field("model mapping", m.join(", ")));
     }
     if let Some(b) = d.balance {
-        lines.push(field("balance", format!("${b:.2} ({})", d.balance_updated.map_or("never updated".into(), |t| format!("updated {}", ago_unix(app.now, t))))));
+        lines.push(field(
+            "balance",
+            format!(
+                "${b:.2} ({})",
+                d.balance_updated.map_or("never updated".into(), |t| format!("updated {}", ago_unix(app.now, t)))
+            ),
+        ));
     }
     if let Some(q) = d.used_quota {
         lines.push(field("used quota", q.to_string()));
@@ -131,12 +148,17 @@ pub fn deployment(frame: &mut Frame, area: Rect, app: &App, id: &str, scroll: u1
     lines.push(field(
         "key",
         match &d.key {
-            crate::gateway::KeyVisibility::IdHash => "hidden by the gateway; drift is read from the deployment id (a hash over the params)".into(),
+            crate::gateway::KeyVisibility::IdHash => {
+                "hidden by the gateway; drift is read from the deployment id (a hash over the params)".into()
+            }
             crate::gateway::KeyVisibility::NotReadable(why) => why.clone(),
         },
     ));
     if let Some((_, _, ok, msg, secs)) = g.channel_tests.iter().find(|t| t.1 == d.id) {
-        lines.push(field("test (this session)", format!("{} in {secs:.2}s {msg}", if *ok { "passed" } else { "FAILED" })));
+        lines.push(field(
+            "test (this session)",
+            format!("{} in {secs:.2}s {msg}", if *ok { "passed" } else { "FAILED" }),
+        ));
     }
     if let Some(p) = &g.probe
         && let Some(e) = p.entries.iter().find(|e| e.id == d.id)
@@ -153,7 +175,11 @@ pub fn deployment(frame: &mut Frame, area: Rect, app: &App, id: &str, scroll: u1
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        if g.kind() == crate::config::GatewayKind::NewApi { "t test · b balance · x enable/disable · Esc closes" } else { "s stream probe · Esc closes" },
+        if g.kind() == crate::config::GatewayKind::NewApi {
+            "t test · b balance · x enable/disable · Esc closes"
+        } else {
+            "s stream probe · Esc closes"
+        },
         theme.dim(),
     ));
     frame_box(frame, area, format!(" {} ", d.name), lines, scroll, theme);

@@ -1,13 +1,13 @@
 //! The evidence beside the selected tree node: each check's verdict and the
 //! facts behind it, then the first remedy step and the action keys.
 
+use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
-use ratatui::Frame;
 
 use super::util::fit;
-use super::{pane_block, Theme};
+use super::{Theme, pane_block};
 use crate::actions::GatewayAction;
 use crate::app::App;
 
@@ -42,11 +42,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(first) = node.remedy.first() {
         lines.push(Line::from(vec![Span::styled("→ ", theme.accent()), Span::raw(first.clone())]));
     }
-    let keys: Vec<String> = node
-        .actions
-        .iter()
-        .filter_map(|a| GatewayAction::hotkey_for(a).map(|k| format!("{k}:{a}")))
-        .collect();
+    let keys: Vec<String> =
+        node.actions.iter().filter_map(|a| GatewayAction::hotkey_for(a).map(|k| format!("{k}:{a}"))).collect();
     if !keys.is_empty() {
         lines.push(Line::styled(format!("keys  {}  (Enter: full details)", keys.join("  ")), theme.accent()));
     }

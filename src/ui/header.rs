@@ -1,9 +1,9 @@
 //! Top line: gateway tabs with their worst verdict, read-only badge, help hint.
 
+use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use ratatui::Frame;
 
 use super::Theme;
 use crate::app::App;

@@ -1,13 +1,13 @@
 //! Key fingerprints: what the config file holds vs. what the running gateway
 //! holds, per deployment and per replica. Fingerprints only, never a key.
 
+use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
-use ratatui::Frame;
 
 use super::util::{fit, window};
-use super::{pane_block, Theme};
+use super::{Theme, pane_block};
 use crate::app::App;
 use crate::config::GatewayKind;
 use crate::gateway::litellm::drift::DriftState;
@@ -25,7 +25,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
         GatewayKind::LiteLlm => {
             match (&g.local.proxy_config, g.drift_rollup()) {
                 (None, _) => head.push(Line::styled("config_file not set: ids shown, no file to compare", theme.dim())),
-                (Some(Err(e)), _) => head.push(Line::styled(fit(&format!("config file unusable: {e}"), width * 2), theme.fail())),
+                (Some(Err(e)), _) => {
+                    head.push(Line::styled(fit(&format!("config file unusable: {e}"), width * 2), theme.fail()))
+                }
                 (Some(Ok(_)), Some(r)) => {
                     let clean = r.compared > 0 && r.clean == r.replicas;
                     head.push(Line::styled(
@@ -48,11 +50,21 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                 (Some(Ok(_)), None) => {}
             }
             let narrow = width < 64;
-            header = if narrow { vec![" ", "Alias", "File", "Proxy"] } else { vec![" ", "Alias", "File key", "Proxy holds", "Id file→proxy"] };
+            header = if narrow {
+                vec![" ", "Alias", "File", "Proxy"]
+            } else {
+                vec![" ", "Alias", "File key", "Proxy holds", "Id file→proxy"]
+            };
             widths = if narrow {
                 vec![Constraint::Length(1), Constraint::Min(10), Constraint::Length(8), Constraint::Length(8)]
             } else {
-                vec![Constraint::Length(1), Constraint::Min(10), Constraint::Length(15), Constraint::Length(15), Constraint::Length(17)]
+                vec![
+                    Constraint::Length(1),
+                    Constraint::Min(10),
+                    Constraint::Length(15),
+                    Constraint::Length(15),
+                    Constraint::Length(17),
+                ]
             };
             let fp = |f: crate::secret::Fingerprint| if narrow { f.short_hex() } else { f.to_string() };
             if let Some(drift) = g.drift_rows() {
@@ -71,7 +83,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                         r.running_id.as_deref().map_or("-", short_id)
                     );
                     rows.push(Row::new(vec![
-                        Cell::from(Span::styled(if bad { "✗" } else { "✓" }, if bad { theme.fail() } else { theme.ok() })),
+                        Cell::from(Span::styled(
+                            if bad { "✗" } else { "✓" },
+                            if bad { theme.fail() } else { theme.ok() },
+                        )),
                         Cell::from(format!("{} {}", r.model_name, if bad { r.state.label() } else { "" })),
                         Cell::from(r.file_key.map_or("-".into(), fp)),
                         Cell::from(Span::styled(held, if bad { theme.fail() } else { ratatui::style::Style::new() })),
@@ -94,7 +109,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
             }
         }
         GatewayKind::NewApi => {
-            head.push(Line::styled("channel keys: not readable with an access token (New API never returns them)", theme.dim()));
+            head.push(Line::styled(
+                "channel keys: not readable with an access token (New API never returns them)",
+                theme.dim(),
+            ));
             if let Some(e) = &g.local.intended_keys_error {
                 head.push(Line::styled(fit(e, width), theme.fail()));
             }
@@ -108,7 +126,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                     Some(k) => (k.fingerprint.map_or_else(|| "not set".into(), |f| f.to_string()), k.label.clone()),
                     None => ("—".into(), "not configured".into()),
                 };
-                rows.push(Row::new(vec![Cell::from(d.id.clone()), Cell::from(d.name.clone()), Cell::from(fp), Cell::from(Span::styled(from, theme.dim()))]));
+                rows.push(Row::new(vec![
+                    Cell::from(d.id.clone()),
+                    Cell::from(d.name.clone()),
+                    Cell::from(fp),
+                    Cell::from(Span::styled(from, theme.dim())),
+                ]));
             }
         }
     }
@@ -116,12 +139,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let head_h = u16::try_from(head.len()).unwrap_or(0).min(inner.height);
-    let [head_a, table_a] = ratatui::layout::Layout::vertical([Constraint::Length(head_h), Constraint::Min(0)]).areas(inner);
+    let [head_a, table_a] =
+        ratatui::layout::Layout::vertical([Constraint::Length(head_h), Constraint::Min(0)]).areas(inner);
     frame.render_widget(Paragraph::new(head), head_a);
-    let table = Table::new(rows, widths).header(Row::new(header.into_iter().map(|h| Cell::from(Span::styled(h, theme.bold()))))).column_spacing(1);
+    let table = Table::new(rows, widths)
+        .header(Row::new(header.into_iter().map(|h| Cell::from(Span::styled(h, theme.bold())))))
+        .column_spacing(1);
     frame.render_widget(table, table_a);
 }
 
 fn host(url: &str) -> String {
-    reqwest::Url::parse(url).ok().map_or_else(|| url.to_owned(), |u| format!("{}:{}", u.host_str().unwrap_or("?"), u.port_or_known_default().unwrap_or(0)))
+    reqwest::Url::parse(url).ok().map_or_else(
+        || url.to_owned(),
+        |u| format!("{}:{}", u.host_str().unwrap_or("?"), u.port_or_known_default().unwrap_or(0)),
+    )
 }

@@ -1,13 +1,13 @@
 //! Overlays: help, action confirmation (one or two stages), why an action is
 //! blocked, and text input.
 
+use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
-use ratatui::Frame;
 
 use super::util::{centered, wrap};
-use super::{detail, pane_block, Theme};
+use super::{Theme, detail, pane_block};
 use crate::actions::plan::Plan;
 use crate::app::keymap::{self, HelpLine};
 use crate::app::{App, Confirm, Overlay};
@@ -25,7 +25,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
 }
 
-fn boxed<'a>(frame: &mut Frame, area: Rect, title: String, lines: Vec<Line<'a>>, theme: &Theme, focused: bool) {
+fn boxed(frame: &mut Frame, area: Rect, title: String, lines: Vec<Line<'_>>, theme: &Theme, focused: bool) {
     let w = (area.width.saturating_mul(9) / 10).clamp(40, 100).min(area.width);
     let inner_w = usize::from(w.saturating_sub(2));
     let needed: usize = lines.iter().map(|l| l.width().div_ceil(inner_w.max(1)).max(1)).sum();
@@ -47,8 +47,12 @@ fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     section(&mut lines, "Everywhere", keymap::GLOBAL_HELP, theme);
     section(&mut lines, "Moving", keymap::MOVE_HELP, theme);
     match app.kind() {
-        GatewayKind::LiteLlm => section(&mut lines, "Actions on this LiteLLM gateway (each asks first)", keymap::LITELLM_ACTIONS, theme),
-        GatewayKind::NewApi => section(&mut lines, "Actions on this New API gateway (each asks first)", keymap::NEWAPI_ACTIONS, theme),
+        GatewayKind::LiteLlm => {
+            section(&mut lines, "Actions on this LiteLLM gateway (each asks first)", keymap::LITELLM_ACTIONS, theme)
+        }
+        GatewayKind::NewApi => {
+            section(&mut lines, "Actions on this New API gateway (each asks first)", keymap::NEWAPI_ACTIONS, theme)
+        }
     }
     section(&mut lines, "In a confirmation", keymap::CONFIRM_HELP, theme);
     if app.read_only {
@@ -60,10 +64,17 @@ fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn plan_lines<'a>(p: &'a Plan, theme: &Theme) -> Vec<Line<'a>> {
     let mut lines = vec![
-        Line::from(vec![Span::styled("Gateway  ", theme.bold()), Span::raw(format!("{} ({})", p.gateway_name, p.kind.display_name()))]),
+        Line::from(vec![
+            Span::styled("Gateway  ", theme.bold()),
+            Span::raw(format!("{} ({})", p.gateway_name, p.kind.display_name())),
+        ]),
         Line::from(vec![
             Span::styled("Replicas ", theme.bold()),
-            Span::raw(if p.replicas.len() <= 3 { p.replicas.join(", ") } else { format!("{} (and {} more)", p.replicas[..3].join(", "), p.replicas.len() - 3) }),
+            Span::raw(if p.replicas.len() <= 3 {
+                p.replicas.join(", ")
+            } else {
+                format!("{} (and {} more)", p.replicas[..3].join(", "), p.replicas.len() - 3)
+            }),
         ]),
         Line::from(vec![Span::styled("Action   ", theme.bold()), Span::raw(p.action.key())]),
     ];
@@ -74,7 +85,10 @@ fn plan_lines<'a>(p: &'a Plan, theme: &Theme) -> Vec<Line<'a>> {
         lines.push(Line::styled(format!("  $ {n} paid upstream request(s)"), theme.warn()));
     }
     if !p.verify.is_empty() {
-        lines.push(Line::from(vec![Span::styled("Then     ", theme.bold()), Span::raw(format!("verify: {}", p.verify))]));
+        lines.push(Line::from(vec![
+            Span::styled("Then     ", theme.bold()),
+            Span::raw(format!("verify: {}", p.verify)),
+        ]));
     }
     lines
 }
@@ -95,10 +109,17 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, theme: &Theme) {
         ]));
     } else {
         if !p.warnings.is_empty() {
-            lines.push(Line::styled(format!("⚠ {} warning(s): you will be asked again", p.warnings.len()), theme.warn()));
+            lines.push(Line::styled(
+                format!("⚠ {} warning(s): you will be asked again", p.warnings.len()),
+                theme.warn(),
+            ));
         }
         lines.push(Line::raw(""));
-        lines.push(Line::from(vec![Span::styled("[y] run", theme.ok()), Span::raw("   "), Span::styled("[n/Esc] cancel", theme.accent())]));
+        lines.push(Line::from(vec![
+            Span::styled("[y] run", theme.ok()),
+            Span::raw("   "),
+            Span::styled("[n/Esc] cancel", theme.accent()),
+        ]));
     }
     if let Some(n) = &c.nudge {
         lines.push(Line::styled(n.as_str(), theme.warn()));
@@ -122,7 +143,11 @@ fn blocked(frame: &mut Frame, area: Rect, p: &Plan, theme: &Theme) {
 fn input(frame: &mut Frame, area: Rect, prompt: &str, text: &str, theme: &Theme) {
     let lines = vec![
         Line::raw(prompt.to_owned()),
-        Line::from(vec![Span::styled("> ", theme.accent()), Span::raw(text.to_owned()), Span::styled("▏", theme.accent())]),
+        Line::from(vec![
+            Span::styled("> ", theme.accent()),
+            Span::raw(text.to_owned()),
+            Span::styled("▏", theme.accent()),
+        ]),
         Line::styled("Enter adds · Esc cancels", theme.dim()),
     ];
     boxed(frame, area, " Input ".into(), lines, theme, true);

@@ -1,13 +1,13 @@
 //! Bottom line: reachability, latency, version, replicas, auth, refresh age,
 //! the running action, and the last message.
 
+use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use ratatui::Frame;
 
-use super::util::ago;
 use super::Theme;
+use super::util::ago;
 use crate::app::App;
 use crate::config::duration::human;
 use crate::gateway::AuthState;
@@ -34,7 +34,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let total = g.replicas.len();
     if total > 1 {
         let up = g.up_count();
-        spans.push(Span::styled(format!(" · {up}/{total} replicas"), if up == total { theme.ok() } else { theme.warn() }));
+        spans.push(Span::styled(
+            format!(" · {up}/{total} replicas"),
+            if up == total { theme.ok() } else { theme.warn() },
+        ));
     }
     match g.auth() {
         Some(AuthState::Ok) => spans.push(Span::styled(" · auth ok", theme.ok())),

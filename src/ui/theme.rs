@@ -50,15 +50,15 @@ impl Theme {
     }
 
     pub fn selected(self) -> Style {
-        if self.color { Style::new().bg(Color::Blue).fg(Color::White) } else { Style::new().add_modifier(Modifier::REVERSED) }
+        if self.color {
+            Style::new().bg(Color::Blue).fg(Color::White)
+        } else {
+            Style::new().add_modifier(Modifier::REVERSED)
+        }
     }
 
     pub fn border(self, focused: bool) -> Style {
-        if focused {
-            self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
-        } else {
-            self.dim()
-        }
+        if focused { self.fg(Color::Cyan).add_modifier(Modifier::BOLD) } else { self.dim() }
     }
 
     pub fn verdict(self, v: Verdict) -> Style {

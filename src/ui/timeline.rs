@@ -1,12 +1,12 @@
 //! The timeline of what was seen and done, newest at the bottom.
 
+use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use ratatui::Frame;
 
 use super::util::{clock, fit};
-use super::{pane_block, Theme};
+use super::{Theme, pane_block};
 use crate::app::App;
 use crate::timeline::TimelineKind;
 
@@ -32,9 +32,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                 TimelineKind::Seen if e.text.contains("down") => theme.fail(),
                 _ => ratatui::style::Style::new(),
             };
-            Line::from(vec![Span::styled(format!("{} {:<6} ", clock(e.at), e.kind.label()), theme.dim()), Span::styled(fit(&e.text, width.saturating_sub(16)), style)])
+            Line::from(vec![
+                Span::styled(format!("{} {:<6} ", clock(e.at), e.kind.label()), theme.dim()),
+                Span::styled(fit(&e.text, width.saturating_sub(16)), style),
+            ])
         })
         .collect();
-    let title = if app.timeline_scroll > 0 { format!(" Timeline (UTC, {} older hidden below) ", app.timeline_scroll) } else { " Timeline (UTC) — e exports a report ".into() };
+    let title = if app.timeline_scroll > 0 {
+        format!(" Timeline (UTC, {} older hidden below) ", app.timeline_scroll)
+    } else {
+        " Timeline (UTC) — e exports a report ".into()
+    };
     frame.render_widget(Paragraph::new(lines).block(pane_block(title, focused, theme)), area);
 }

@@ -1,12 +1,12 @@
 //! The triage tree (tui-tree-widget). Each node shows the aggregate verdict of
 //! its checks; branches the evidence points to stand out in colour and symbol.
 
+use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::Frame;
 use tui_tree_widget::{Tree as TreeWidget, TreeItem, TreeState};
 
-use super::{pane_block, Theme};
+use super::{Theme, pane_block};
 use crate::app::App;
 use crate::config::GatewayKind;
 use crate::triage::Verdict;
@@ -19,7 +19,10 @@ fn item(app: &App, i: usize, kind: GatewayKind, theme: &Theme) -> Option<TreeIte
     let v = app.current_evidence().map_or(Verdict::Unknown, |e| e.node_verdict(&app.tree, i));
     let sym = if node.checks.is_empty() && node.no_data.is_some() && node.is_leaf() { "·" } else { v.symbol() };
     let style = theme.verdict(v);
-    let text = Line::from(vec![Span::styled(format!("{sym} "), style), Span::styled(node.title.clone(), if v.points_here() { style } else { ratatui::style::Style::new() })]);
+    let text = Line::from(vec![
+        Span::styled(format!("{sym} "), style),
+        Span::styled(node.title.clone(), if v.points_here() { style } else { ratatui::style::Style::new() }),
+    ]);
     let children: Vec<_> = node.children.iter().filter_map(|&c| item(app, c, kind, theme)).collect();
     if children.is_empty() {
         Some(TreeItem::new_leaf(node.id.clone(), text))
@@ -38,7 +41,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
     state.select(app.tree.path_to(&app.tree_selected));
     let block = pane_block(" Triage (Enter: details) ", focused, theme);
     if let Ok(tree) = TreeWidget::new(&items) {
-        let tree = tree.block(block).highlight_style(theme.selected()).node_closed_symbol("▸ ").node_open_symbol("▾ ").node_no_children_symbol("  ");
+        let tree = tree
+            .block(block)
+            .highlight_style(theme.selected())
+            .node_closed_symbol("▸ ")
+            .node_open_symbol("▾ ")
+            .node_no_children_symbol("  ");
         frame.render_stateful_widget(tree, area, &mut state);
     }
 }

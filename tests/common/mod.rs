@@ -1,6 +1,6 @@
 //! Shared helpers for the integration tests: a fixed clock, staged
 //! snapshots built from the captured LiteLLM fixtures, and tmux driving.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::print_stderr, clippy::missing_panics_doc)]
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -9,7 +9,9 @@ use gatewatch::config::{Config, GatewayKind, GatewaySpec};
 use gatewatch::fleet::{LocalView, PollReport};
 use gatewatch::gateway::litellm::config_file;
 use gatewatch::gateway::litellm::drift::MatchMemory;
-use gatewatch::gateway::{AuthState, CacheState, Deployment, GatewayError, Readiness, ReplicaSnapshot, RouterSettings, Section};
+use gatewatch::gateway::{
+    AuthState, CacheState, Deployment, GatewayError, Readiness, ReplicaSnapshot, RouterSettings, Section,
+};
 
 pub const SHARED_CONFIG: &str = include_str!("../fixtures/litellm/config.yaml");
 pub const OLD: &str = "sk-upstream-OLD-1234567890abcd";
@@ -63,7 +65,11 @@ pub fn snapshot(deps: Vec<Deployment>) -> ReplicaSnapshot {
     let mut s = ReplicaSnapshot::new(Duration::from_millis(4));
     s.version = Some("1.106.12".into());
     s.auth = AuthState::Ok;
-    s.readiness = Section::Ok(Readiness { status: "healthy".into(), db: Some("Not connected".into()), cache: Some("local".into()) });
+    s.readiness = Section::Ok(Readiness {
+        status: "healthy".into(),
+        db: Some("Not connected".into()),
+        cache: Some("local".into()),
+    });
     s.served_models = Section::Ok(deps.iter().map(|d| d.name.clone()).collect());
     s.deployments = Section::Ok(deps);
     s.router = Section::Ok(RouterSettings {
@@ -162,7 +168,19 @@ impl Tmux {
         let st = std::process::Command::new("tmux")
             .arg("-S")
             .arg(&socket)
-            .args(["-f", "/dev/null", "new-session", "-d", "-s", &session, "-x", &w.to_string(), "-y", &h.to_string(), command])
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                &w.to_string(),
+                "-y",
+                &h.to_string(),
+                command,
+            ])
             .status()
             .unwrap();
         assert!(st.success(), "tmux new-session failed");

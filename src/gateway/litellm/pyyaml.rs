@@ -338,7 +338,7 @@ impl MarkedEventReceiver for Builder {
             }
             Event::SequenceStart(anchor, _) => self.stack.push(Frame::List { items: Vec::new(), line, anchor }),
             Event::MappingStart(anchor, _) => {
-                self.stack.push(Frame::Dict { items: Vec::new(), merges: Vec::new(), pending: None, line, anchor })
+                self.stack.push(Frame::Dict { items: Vec::new(), merges: Vec::new(), pending: None, line, anchor });
             }
             Event::SequenceEnd => {
                 if let Some(Frame::List { items, line, anchor }) = self.stack.pop() {

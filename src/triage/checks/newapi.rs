@@ -131,7 +131,7 @@ pub fn top_priority(c: &Ctx<'_>) -> Finding {
                 )),
                 Some((true, _)) => {}
                 None if d.status == DeploymentStatus::Unhealthy => {
-                    failing.push(format!("{}: top priority for {}, unhealthy", label(d), p.model))
+                    failing.push(format!("{}: top priority for {}, unhealthy", label(d), p.model));
                 }
                 None => {
                     untested.insert(label(d));

@@ -100,7 +100,7 @@ pub fn lint(text: &str) -> Vec<(Verdict, String)> {
             "proxy_read_timeout not set: the default 60s cuts a stream that is silent for a minute".to_owned(),
         )),
         Some(s) if s < 120 => {
-            out.push((Verdict::Warn, format!("proxy_read_timeout {s}s: long generations go silent longer than that")))
+            out.push((Verdict::Warn, format!("proxy_read_timeout {s}s: long generations go silent longer than that")));
         }
         Some(s) => out.push((Verdict::Ok, format!("proxy_read_timeout {s}s"))),
     }
