@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/newapi");
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap()
+    std::fs::read_to_string(format!("{FIXTURES}/{name}")).expect("fixture readable")
 }
 
 /// The text without whitespace outside strings: compares order and formatting.
@@ -56,8 +56,8 @@ impl Drop for Sim {
 async fn start(state: NewApiState) -> Sim {
     let state = Arc::new(Mutex::new(state));
     let cancel = CancellationToken::new();
-    let addr = newapi_sim::serve(state.clone(), cancel.clone()).await.unwrap();
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let addr = newapi_sim::serve(state.clone(), cancel.clone()).await.expect("simulator binds 127.0.0.1");
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("http client");
     Sim { state, base: format!("http://{addr}"), http, cancel }
 }
 
@@ -70,24 +70,24 @@ impl Sim {
     }
 
     async fn text(&self, path: &str) -> (u16, String) {
-        let r = self.req(path).send().await.unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
+        let r = self.req(path).send().await.expect("request");
+        (r.status().as_u16(), r.text().await.expect("body"))
     }
 
     async fn json(&self, path: &str) -> Value {
         let (status, body) = self.text(path).await;
         assert_eq!(status, 200, "{path}: {body}");
-        serde_json::from_str(&body).unwrap()
+        serde_json::from_str(&body).expect("JSON body")
     }
 }
 
 /// The fixture's page-1 channels, plus lower-priority fillers so the totals
 /// and type counts are those of the fixture (14 channels).
 fn fixture_state() -> NewApiState {
-    let v: Value = serde_json::from_str(&fixture("channel_list_page1.json")).unwrap();
-    let mut channels: Vec<SimChannel> = serde_json::from_value(v["data"]["items"].clone()).unwrap();
+    let v: Value = serde_json::from_str(&fixture("channel_list_page1.json")).expect("fixture JSON");
+    let mut channels: Vec<SimChannel> = serde_json::from_value(v["data"]["items"].clone()).expect("fixture channels");
     for (i, kind) in [1, 1, 1, 14, 3, 3, 24, 43].into_iter().enumerate() {
-        let mut c = SimChannel::new(100 + i64::try_from(i).unwrap(), kind, "filler", "m");
+        let mut c = SimChannel::new(100 + i64::try_from(i).unwrap_or(0), kind, "filler", "m");
         c.priority = Some(-1);
         channels.push(c);
     }
@@ -134,13 +134,16 @@ async fn test_balance_and_status_answers_match_fixtures() {
     assert!(c.test_time > 1_777_350_000);
 }
 
+/// Fixture entry, `Authorization`, `New-Api-User`, server setup.
+type AuthCase = (&'static str, Option<&'static str>, Option<&'static str>, fn(&mut NewApiState));
+
 #[tokio::test]
 async fn every_auth_failure_has_its_real_status_and_body() {
     let mut st = NewApiState::demo();
     st.rate_limit = None;
     let sim = start(st).await;
     let v: Value = serde_json::from_str(&fixture("unauthorized.json")).unwrap();
-    let cases: [(&str, Option<&str>, Option<&str>, fn(&mut NewApiState)); 7] = [
+    let cases: [AuthCase; 7] = [
         ("no_session_no_token", None, Some("1"), |_| {}),
         ("invalid_access_token", Some("Bearer sk-relay-token-not-an-access-token"), Some("1"), |_| {}),
         ("missing_new_api_user", Some("Bearer demo-newapi-access-token-0000"), None, |_| {}),

@@ -120,7 +120,8 @@ async fn set_enabled(
         body: Some(json!({ "id": n, "status": want })),
         class: Class::Action,
         auth: true,
-        slow: false,
+        // The server reloads its whole channel cache before answering.
+        slow: true,
     };
     let resp = client.call(calls, base, &req).await?;
     let channel = resp.json::<Envelope<Channel>>()?.data;

@@ -138,7 +138,7 @@ pub fn refusal(status: u16, message: &str, sent: &Sent) -> GatewayError {
         Some(f) => auth_error(f, status, message, sent),
         None if status == 401 || status == 403 => GatewayError::Auth {
             status,
-            message: http::first_line(message),
+            message: english(message),
             hint: format!("check the access token in ${} and the New-Api-User id", sent.credential_env),
         },
         None => GatewayError::Rejected { message: english(message) },
