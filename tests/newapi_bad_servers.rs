@@ -221,3 +221,45 @@ async fn one_api_lists_are_read_too() {
     // status, probe, p=1 (detect), then p=0,1,2.
     assert_eq!(s.requests, 6);
 }
+
+/// `Retry-After` is honoured; one longer than the pacer's `max_wait` fails at once.
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let app = Router::new().route(
+        "/api/status",
+        get(move || {
+            let n = h.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n == 0 {
+                    (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")], "").into_response()
+                } else {
+                    ok_json(STATUS_OK)
+                }
+            }
+        }),
+    );
+    let (url, cancel) = serve_app(app).await;
+    let gw = adapter(&url);
+    let started = Instant::now();
+    let live = gw.liveness(&ReplicaTarget { index: 0, url: url.clone() }).await.unwrap();
+    assert_eq!(live.version.as_deref(), Some("v-bad"));
+    assert!(started.elapsed() >= Duration::from_secs(1), "waited {:?}", started.elapsed());
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+    cancel.cancel();
+
+    let app = Router::new().route(
+        "/api/status",
+        get(|| async { (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "3600")], "").into_response() }),
+    );
+    let (url, cancel) = serve_app(app).await;
+    let started = Instant::now();
+    let e = adapter(&url).liveness(&ReplicaTarget { index: 0, url }).await.unwrap_err();
+    assert_eq!(e, GatewayError::RateLimited { retry_after: Some(Duration::from_secs(3600)) });
+    assert!(started.elapsed() < Duration::from_secs(1));
+    cancel.cancel();
+}
