@@ -1,19 +1,141 @@
-//! New API adapter (in progress in this commit; completed with issue 4).
+//! New API adapter (QuantumNous/new-api; see gateways/newapi/README.md).
+//!
+//! Auth: `Authorization: Bearer <system access token>` plus
+//! `New-Api-User: <admin user id>`, and `Accept-Language: en`; `success` is
+//! checked in every answer ([`answer`]). Poll: `GET /api/status` (public:
+//! version, start time), `GET /api/status/test` (admin: the credential works,
+//! the database answers) and every page of `GET /api/channel/` ([`list`]).
+//! All requests go through one [`pacer`] per adapter that keeps gatewatch
+//! under the server's 180-requests-per-180-s per-IP limit. Actions: channel
+//! tests, balance updates, enable/disable ([`admin`]).
+//!
+//! New API has no fallback chains and no response cache, so those panes say
+//! so. Channel keys are never returned with an access token.
 
+pub mod admin;
+pub mod answer;
+pub mod api;
+pub mod channel;
+pub mod client;
+pub mod list;
+pub mod pacer;
 pub mod select;
 
-use async_trait::async_trait;
+use std::collections::BTreeSet;
 
-use super::{AdminOp, AdminResult, Gateway, GatewayError, Liveness, ReplicaSnapshot, ReplicaTarget};
+use async_trait::async_trait;
+use reqwest::StatusCode;
+
+use super::http::{HttpClient, RawResponse};
+use super::{
+    AdminOp, AdminResult, AuthState, Deployment, DeploymentStatus, Gateway, GatewayError, Liveness, Readiness,
+    ReplicaSnapshot, ReplicaTarget, Section,
+};
 use crate::config::GatewaySpec;
+use crate::secret::Secret;
+
+use client::{Calls, Client, Req};
+use pacer::{Class, PacerConfig};
+
+const NO_ROUTER: &str = "New API has no fallback chains: a request goes to one channel of the highest priority tier \
+                         (weighted pick); lower tiers are tried only on retries (RetryTimes, default 0)";
+const NO_CACHE: &str = "New API has no response cache; each node caches the channel table in memory \
+                        for SYNC_FREQUENCY s, with no flush endpoint";
 
 pub struct NewApi {
     spec: GatewaySpec,
+    client: Client,
 }
 
 impl NewApi {
+    /// Token from `$credential_env`; user id from `user_id`, else `$user_id_env`.
     pub fn new(spec: GatewaySpec) -> Self {
-        Self { spec }
+        let token = std::env::var(&spec.credential_env).ok().filter(|k| !k.trim().is_empty()).map(Secret::new);
+        let user = spec.user_id.map(|id| id.to_string()).or_else(|| {
+            let env = spec.user_id_env.as_deref()?;
+            std::env::var(env).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+        });
+        Self::with_credentials(spec, token, user)
+    }
+
+    /// Explicit credentials (tests, demo). `user` is sent verbatim as `New-Api-User`.
+    pub fn with_credentials(spec: GatewaySpec, token: Option<Secret>, user: Option<String>) -> Self {
+        Self::with_pacing(spec, token, user, PacerConfig::default())
+    }
+
+    /// Explicit credentials and rate-limit settings.
+    pub fn with_pacing(spec: GatewaySpec, token: Option<Secret>, user: Option<String>, pacing: PacerConfig) -> Self {
+        let user_source = if spec.user_id.is_some() {
+            "user_id in gatewatch's config".to_owned()
+        } else if let Some(env) = &spec.user_id_env {
+            format!("${env}")
+        } else {
+            "user_id".to_owned()
+        };
+        let http = HttpClient::new(spec.timeout, spec.max_body_bytes);
+        let slow = HttpClient::new(spec.action_timeout, spec.max_body_bytes);
+        let client = Client::new(http, slow, pacing, token, user, spec.credential_env.clone(), user_source);
+        Self { spec, client }
+    }
+
+    pub fn pacer(&self) -> &pacer::Pacer {
+        self.client.pacer()
+    }
+
+    async fn status(&self, calls: &Calls, base: &str) -> Result<(RawResponse, api::StatusData), GatewayError> {
+        let resp = self.client.call(calls, base, &Req::get("/api/status", Class::Poll).public()).await?;
+        let data = resp.json::<api::Envelope<api::StatusData>>()?.data;
+        Ok((resp, data))
+    }
+
+    /// `GET /api/status/test`: the credential is accepted and the database
+    /// answers a ping (503 `数据库连接失败` when it does not).
+    async fn status_test(&self, calls: &Calls, base: &str) -> Result<(Readiness, Option<i64>), GatewayError> {
+        let resp = self.client.send_raw(calls, base, &Req::get("/api/status/test", Class::Poll)).await?;
+        if resp.status == StatusCode::SERVICE_UNAVAILABLE
+            && !resp.is_html()
+            && String::from_utf8_lossy(&resp.body).contains("数据库连接失败")
+        {
+            let ready = Readiness {
+                status: "database unreachable".into(),
+                db: Some("ping failed (数据库连接失败)".into()),
+                cache: None,
+            };
+            return Ok((ready, None));
+        }
+        let resp = answer::check(resp, self.client.sent())?;
+        let t: api::StatusTest = resp.json()?;
+        let ready = Readiness { status: "running".into(), db: Some("ok".into()), cache: None };
+        Ok((ready, t.http_stats.and_then(|s| s.active_connections)))
+    }
+}
+
+/// A CDN seen in the answer's headers.
+fn front_proxy(resp: &RawResponse) -> Option<String> {
+    if resp.header("cf-ray").is_some() || resp.header("server").is_some_and(|s| s.eq_ignore_ascii_case("cloudflare")) {
+        Some("cloudflare".into())
+    } else {
+        None
+    }
+}
+
+/// The model names clients can use: every model of an enabled channel.
+fn served(deployments: &[Deployment]) -> Vec<String> {
+    let set: BTreeSet<&str> = deployments
+        .iter()
+        .filter(|d| d.status == DeploymentStatus::Serving)
+        .flat_map(|d| d.models.iter().map(String::as_str))
+        .collect();
+    set.into_iter().map(str::to_owned).collect()
+}
+
+fn auth_state(e: &GatewayError) -> Option<AuthState> {
+    match e {
+        GatewayError::Auth { message, hint, .. } => {
+            Some(AuthState::Rejected { message: message.clone(), hint: hint.clone() })
+        }
+        GatewayError::MissingCredential { env } => Some(AuthState::Missing { env: env.clone() }),
+        _ => None,
     }
 }
 
@@ -22,13 +144,88 @@ impl Gateway for NewApi {
     fn spec(&self) -> &GatewaySpec {
         &self.spec
     }
-    async fn poll(&self, _t: &ReplicaTarget) -> Result<ReplicaSnapshot, GatewayError> {
-        Err(GatewayError::Unsupported("New API adapter not built yet".into()))
+
+    async fn liveness(&self, target: &ReplicaTarget) -> Result<Liveness, GatewayError> {
+        let calls = Calls::default();
+        let (resp, data) = self.status(&calls, &target.url).await?;
+        Ok(Liveness { latency: resp.elapsed, version: data.version, started_at: data.start_time })
     }
-    async fn liveness(&self, _t: &ReplicaTarget) -> Result<Liveness, GatewayError> {
-        Err(GatewayError::Unsupported("New API adapter not built yet".into()))
+
+    async fn poll(&self, target: &ReplicaTarget) -> Result<ReplicaSnapshot, GatewayError> {
+        let calls = Calls::default();
+        let base = target.url.as_str();
+        let (resp, status) = self.status(&calls, base).await?;
+        let mut snap = ReplicaSnapshot::new(resp.elapsed);
+        snap.version = status.version;
+        snap.started_at = status.start_time;
+        snap.front_proxy = front_proxy(&resp);
+        snap.router = Section::Unavailable(NO_ROUTER.into());
+        snap.cache = Section::Unavailable(NO_CACHE.into());
+
+        // The admin probe tells whether the credential works even with zero channels.
+        let probe = if self.client.has_token() {
+            self.status_test(&calls, base).await
+        } else {
+            Err(GatewayError::MissingCredential { env: self.spec.credential_env.clone() })
+        };
+        let refused = probe.as_ref().err().and_then(auth_state);
+        snap.readiness = match &probe {
+            Ok((ready, conns)) => {
+                if let Some(n) = conns {
+                    snap.notes.push(format!("{n} active HTTP connection(s) on this node"));
+                }
+                Section::Ok(ready.clone())
+            }
+            Err(e) => Section::from_result(Err(e.clone())),
+        };
+        if let (Some(state), Err(e)) = (refused, &probe) {
+            // Without a working credential no admin route answers: do not spend requests.
+            snap.auth = state;
+            snap.deployments = Section::Failed(e.clone());
+            snap.served_models = Section::Failed(e.clone());
+        } else {
+            let listing = list::read_all(&self.client, &calls, base).await;
+            snap.auth = match (&probe, &listing) {
+                (Ok(_), _) | (_, Ok(_)) => AuthState::Ok,
+                (_, Err(f)) => auth_state(&f.error).unwrap_or(AuthState::NotChecked),
+            };
+            match listing {
+                Ok(l) => {
+                    snap.notes.extend(l.notes);
+                    snap.served_models = Section::Ok(served(&l.deployments));
+                    snap.deployments = Section::Ok(l.deployments);
+                }
+                Err(f) => {
+                    snap.notes.extend(f.notes);
+                    snap.served_models = Section::Failed(f.error.clone());
+                    snap.deployments = Section::from_result(Err(f.error));
+                }
+            }
+        }
+        snap.requests = calls.count();
+        snap.budget = Some(self.client.pacer().budget());
+        Ok(snap)
     }
-    async fn admin(&self, _t: &ReplicaTarget, _op: &AdminOp) -> Result<AdminResult, GatewayError> {
-        Err(GatewayError::Unsupported("New API adapter not built yet".into()))
+
+    async fn admin(&self, target: &ReplicaTarget, op: &AdminOp) -> Result<AdminResult, GatewayError> {
+        let calls = Calls::default();
+        admin::run(&self.client, &calls, &target.url, op).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn served_models_are_the_enabled_union() {
+        let mut a = Deployment::new("1", "a");
+        a.models = vec!["m2".into(), "m1".into()];
+        let mut b = Deployment::new("2", "b");
+        b.models = vec!["m3".into(), "m1".into()];
+        let mut c = Deployment::new("3", "c");
+        c.models = vec!["m9".into()];
+        c.status = DeploymentStatus::AutoDisabled;
+        assert_eq!(served(&[a, b, c]), ["m1", "m2", "m3"]);
     }
 }

@@ -1,0 +1,275 @@
+//! One New API channel as a [`Deployment`].
+
+use crate::gateway::{Deployment, DeploymentStatus, KeyVisibility};
+
+use super::api::{Channel, OrderedPairs, OtherInfo};
+
+/// Which server family answered: the ids of channel types differ from 26 on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    NewApi,
+    OneApi,
+}
+
+/// Provider name of a New API channel type (`constant/channel.go`).
+pub fn provider_name(type_id: i64) -> Option<&'static str> {
+    Some(match type_id {
+        1 => "OpenAI",
+        2 => "Midjourney",
+        3 => "Azure OpenAI",
+        4 => "Ollama",
+        8 => "Custom",
+        14 => "Anthropic",
+        15 => "Baidu",
+        16 => "Zhipu",
+        17 => "Ali (DashScope)",
+        18 => "Xunfei",
+        20 => "OpenRouter",
+        23 => "Tencent",
+        24 => "Gemini",
+        25 => "Moonshot",
+        26 => "Zhipu v4",
+        27 => "Perplexity",
+        33 => "AWS (Bedrock Claude)",
+        34 => "Cohere",
+        35 => "MiniMax",
+        36 => "Suno",
+        39 => "Cloudflare",
+        40 => "SiliconFlow",
+        41 => "Vertex AI",
+        42 => "Mistral",
+        43 => "DeepSeek",
+        45 => "VolcEngine (Doubao)",
+        48 => "xAI",
+        49 => "Coze",
+        56 => "Replicate",
+        57 => "Codex (OAuth)",
+        _ => return None,
+    })
+}
+
+/// Provider name of a One API channel type (agrees with New API up to 25).
+pub fn one_api_provider_name(type_id: i64) -> Option<&'static str> {
+    Some(match type_id {
+        26 => "Baichuan",
+        27 => "MiniMax",
+        28 => "Mistral",
+        29 => "Groq",
+        30 => "Ollama",
+        33 => "AWS Claude",
+        34 => "Coze",
+        35 => "Cohere",
+        36 => "DeepSeek",
+        37 => "Cloudflare",
+        40 => "Doubao",
+        42 => "Vertex AI",
+        44 => "SiliconFlow",
+        45 => "xAI",
+        n if n <= 25 => return provider_name(n),
+        _ => return None,
+    })
+}
+
+/// A comma-separated list, trimmed, without empty entries.
+pub fn split_list(text: &str) -> Vec<String> {
+    text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// `model_mapping` in the order of its JSON text; empty when blank or invalid.
+pub fn parse_mapping(text: Option<&str>) -> Vec<(String, String)> {
+    match text.map(str::trim) {
+        None | Some("") => Vec::new(),
+        Some(t) => serde_json::from_str::<OrderedPairs>(t).map(|p| p.0).unwrap_or_default(),
+    }
+}
+
+fn other_info(text: Option<&str>) -> OtherInfo {
+    match text.map(str::trim) {
+        None | Some("") => OtherInfo::default(),
+        Some(t) => serde_json::from_str(t).unwrap_or_default(),
+    }
+}
+
+fn status(code: i64) -> DeploymentStatus {
+    match code {
+        1 => DeploymentStatus::Serving,
+        2 => DeploymentStatus::ManuallyDisabled,
+        3 => DeploymentStatus::AutoDisabled,
+        _ => DeploymentStatus::Unknown,
+    }
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.trim().is_empty())
+}
+
+/// (enabled keys, total keys) of a multi-key pool.
+fn multi_key(c: &Channel) -> Option<(usize, usize)> {
+    let info = c.channel_info.as_ref().filter(|i| i.is_multi_key)?;
+    let total = usize::try_from(info.multi_key_size).unwrap_or(0);
+    let disabled = info
+        .multi_key_status_list
+        .iter()
+        .flatten()
+        .filter(|(idx, st)| **st != 1 && idx.parse::<usize>().is_ok_and(|i| i < total))
+        .count();
+    Some((total.saturating_sub(disabled), total))
+}
+
+/// Map one channel. `other_info`'s reason and time describe the last
+/// *automatic* status change, so they are kept only while the channel is not
+/// serving (on an enabled channel they would be a stale "why it was down").
+pub fn to_deployment(c: Channel, flavor: Flavor) -> Deployment {
+    let pool = multi_key(&c);
+    let mut d = Deployment::new(c.id.to_string(), c.name);
+    d.models = split_list(&c.models);
+    d.provider = match flavor {
+        Flavor::NewApi => provider_name(c.kind),
+        Flavor::OneApi => one_api_provider_name(c.kind),
+    }
+    .map_or_else(|| format!("type {}", c.kind), str::to_owned);
+    d.type_id = Some(c.kind);
+    d.api_base = non_empty(c.base_url);
+    d.status = status(c.status);
+    if d.status != DeploymentStatus::Serving {
+        let info = other_info(c.other_info.as_deref());
+        d.status_reason = non_empty(info.status_reason);
+        d.status_since = info.status_time.filter(|t| *t > 0);
+    }
+    d.weight = c.weight.map(|w| u64::try_from(w).unwrap_or(0));
+    d.priority = c.priority;
+    d.groups = split_list(&c.group);
+    d.model_mapping = parse_mapping(c.model_mapping.as_deref());
+    // A balance of 0 that was never fetched is "unknown", not "empty".
+    d.balance = (c.balance_updated_time > 0 || c.balance != 0.0).then_some(c.balance);
+    d.balance_updated = (c.balance_updated_time > 0).then_some(c.balance_updated_time);
+    d.used_quota = Some(c.used_quota);
+    d.response_time_ms = u64::try_from(c.response_time).ok().filter(|ms| *ms > 0);
+    d.test_time = (c.test_time > 0).then_some(c.test_time);
+    d.tag = non_empty(c.tag);
+    d.key = KeyVisibility::NotReadable("not readable with an access token".into());
+    d.multi_key = pool;
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::newapi::api::{Envelope, ListData};
+
+    fn fixture() -> Vec<Deployment> {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/newapi/channel_list_page1.json"
+        ))
+        .unwrap();
+        let env: Envelope<ListData> = serde_json::from_str(&text).unwrap();
+        let ListData::Page(page) = env.data else { panic!("expected a page object") };
+        assert_eq!(page.total, Some(14));
+        page.items.unwrap().into_iter().map(|c| to_deployment(c, Flavor::NewApi)).collect()
+    }
+
+    fn by_id<'a>(d: &'a [Deployment], id: &str) -> &'a Deployment {
+        d.iter().find(|x| x.id == id).unwrap()
+    }
+
+    #[test]
+    fn fixture_page_maps_every_channel() {
+        use DeploymentStatus::{AutoDisabled, ManuallyDisabled, Serving};
+        let d = fixture();
+        let ids: Vec<&str> = d.iter().map(|x| x.id.as_str()).collect();
+        assert_eq!(ids, ["12", "11", "9", "7", "5", "3"]);
+        let statuses: Vec<DeploymentStatus> = d.iter().map(|x| x.status).collect();
+        assert_eq!(statuses, [Serving, Serving, AutoDisabled, ManuallyDisabled, Serving, Serving]);
+        let providers: Vec<&str> = d.iter().map(|x| x.provider.as_str()).collect();
+        assert_eq!(providers, ["OpenAI", "Anthropic", "Azure OpenAI", "Gemini", "DeepSeek", "OpenAI"]);
+        assert!(d.iter().all(|x| matches!(&x.key, KeyVisibility::NotReadable(_))));
+    }
+
+    #[test]
+    fn fixture_openai_primary_fields() {
+        let d = fixture();
+        let c = by_id(&d, "12");
+        assert_eq!(c.name, "openai-primary");
+        assert_eq!(c.models, ["gpt-4o", "gpt-4o-mini", "gpt-4.1"]);
+        assert_eq!(c.groups, ["default", "vip"]);
+        assert_eq!(c.weight, Some(0));
+        assert_eq!(c.priority, Some(10));
+        assert_eq!(c.api_base, None, "empty base_url means the type's default URL");
+        assert_eq!(c.balance, Some(87.42));
+        assert_eq!(c.balance_updated, Some(1_777_346_400));
+        assert_eq!(c.used_quota, Some(412_338_211));
+        assert_eq!(c.response_time_ms, Some(812));
+        assert_eq!(c.test_time, Some(1_777_350_000));
+        assert_eq!(c.type_id, Some(1));
+        assert_eq!(c.multi_key, None);
+        assert!(c.model_mapping.is_empty());
+        assert_eq!(c.status_reason, None);
+        // Never fetched: unknown rather than zero.
+        assert_eq!(by_id(&d, "11").balance, None);
+        assert_eq!(by_id(&d, "11").balance_updated, None);
+    }
+
+    #[test]
+    fn fixture_auto_disabled_reason_and_mapping() {
+        let d = fixture();
+        let az = by_id(&d, "9");
+        assert_eq!(az.status, DeploymentStatus::AutoDisabled);
+        assert!(az.status_reason.as_deref().unwrap().starts_with("status_code=401, Access denied"));
+        assert_eq!(az.status_since, Some(1_777_348_811));
+        assert_eq!(az.api_base.as_deref(), Some("https://contoso-eastus.openai.azure.com"));
+        assert_eq!(az.model_mapping, vec![("gpt-4o".to_owned(), "gpt4o-deploy".to_owned())]);
+        assert_eq!(az.response_time_ms, None);
+        let gem = by_id(&d, "7");
+        assert_eq!(gem.status, DeploymentStatus::ManuallyDisabled);
+        assert_eq!(gem.status_reason, None, "empty reason is no reason");
+        assert_eq!(gem.status_since, Some(1_776_000_000));
+    }
+
+    #[test]
+    fn fixture_multi_key_pool_and_tag() {
+        let d = fixture();
+        let pool = by_id(&d, "3");
+        assert_eq!(pool.multi_key, Some((2, 3)));
+        assert_eq!(pool.tag.as_deref(), Some("pool-a"));
+        assert_eq!(by_id(&d, "5").tag, None);
+    }
+
+    #[test]
+    fn mapping_keeps_text_order_and_tolerates_junk() {
+        let m = parse_mapping(Some(r#"{"zeta":"a","alpha":"b","mid":"c"}"#));
+        let keys: Vec<&str> = m.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["zeta", "alpha", "mid"]);
+        assert!(parse_mapping(Some("not json")).is_empty());
+        assert!(parse_mapping(Some("  ")).is_empty());
+        assert!(parse_mapping(None).is_empty());
+    }
+
+    #[test]
+    fn unknown_type_and_status_and_lists() {
+        let c = Channel {
+            id: 77,
+            kind: 999,
+            status: 0,
+            models: " a, ,b ,".into(),
+            group: String::new(),
+            weight: Some(-3),
+            other_info: Some("{broken".into()),
+            ..Channel::default()
+        };
+        let d = to_deployment(c, Flavor::NewApi);
+        assert_eq!(d.provider, "type 999");
+        assert_eq!(d.status, DeploymentStatus::Unknown);
+        assert_eq!(d.models, ["a", "b"]);
+        assert!(d.groups.is_empty());
+        assert_eq!(d.weight, Some(0));
+        assert_eq!(d.status_reason, None);
+    }
+
+    #[test]
+    fn one_api_type_ids_diverge_from_26() {
+        assert_eq!(one_api_provider_name(36), Some("DeepSeek"));
+        assert_eq!(provider_name(36), Some("Suno"));
+        assert_eq!(one_api_provider_name(14), Some("Anthropic"));
+    }
+}

@@ -1,0 +1,237 @@
+//! Reading the whole channel list, page by page.
+//!
+//! New API: `GET /api/channel/?p=N&page_size=100&id_sort=true`, `p` 1-based,
+//! `data = {items, page, page_size, total, type_counts}`. `id_sort=true`
+//! orders by `id desc`: the default order (`priority desc`) has no tie-break,
+//! so on most databases equal-priority channels can move between pages and
+//! a paged read would miss some and repeat others.
+//!
+//! One API (songquanpeng/one-api) answers with a bare array instead: `p` is
+//! 0-based, pages hold a fixed 10 channels, there is no total. It is detected
+//! on the first answer and read until a short or empty page.
+//!
+//! Guards: channels repeated across pages (a channel added while reading
+//! shifts the pages) are kept once; a page with nothing new means the server
+//! ignores `p`, and stops the read with an error; at most [`MAX_CHANNELS`].
+//!
+//! **If any page fails, the whole list fails** with that page's error (and a
+//! note saying how far the read got): a partial list would show the missing
+//! channels as absent, which during an incident reads as "deleted".
+
+use std::collections::HashSet;
+
+use futures::StreamExt;
+
+use crate::gateway::{Deployment, GatewayError};
+
+use super::api::{Channel, Envelope, ListData};
+use super::channel::{Flavor, to_deployment};
+use super::client::{Calls, Client, Req};
+use super::pacer::Class;
+
+/// Channels per request (New API's cap).
+pub const PAGE_SIZE: usize = 100;
+/// The most channels gatewatch reads (200 pages: over three minutes of the
+/// default rate limit).
+pub const MAX_CHANNELS: usize = 20_000;
+/// Pages in flight at once after the first.
+const CONCURRENCY: usize = 3;
+
+/// A complete channel list.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub deployments: Vec<Deployment>,
+    pub flavor: Option<Flavor>,
+    pub notes: Vec<String>,
+}
+
+/// A failed read: the error, and notes on how far it got.
+#[derive(Debug)]
+pub struct ListFailure {
+    pub error: GatewayError,
+    pub notes: Vec<String>,
+}
+
+impl From<GatewayError> for ListFailure {
+    fn from(error: GatewayError) -> Self {
+        Self { error, notes: Vec::new() }
+    }
+}
+
+fn new_api_path(page: usize) -> String {
+    format!("/api/channel/?p={page}&page_size={PAGE_SIZE}&id_sort=true")
+}
+
+fn one_api_path(page: usize) -> String {
+    format!("/api/channel/?p={page}")
+}
+
+async fn fetch(client: &Client, calls: &Calls, base: &str, path: &str) -> Result<ListData, GatewayError> {
+    let resp = client.call(calls, base, &Req::get(path, Class::Poll)).await?;
+    Ok(resp.json::<Envelope<ListData>>()?.data)
+}
+
+/// Collects channels, keeping the first of each id.
+struct Collector {
+    seen: HashSet<i64>,
+    out: Vec<Deployment>,
+    repeats: usize,
+    flavor: Flavor,
+}
+
+impl Collector {
+    fn new(flavor: Flavor, capacity: usize) -> Self {
+        Self { seen: HashSet::with_capacity(capacity), out: Vec::with_capacity(capacity), repeats: 0, flavor }
+    }
+
+    /// Add a page; the number of channels not seen before.
+    fn add(&mut self, items: Vec<Channel>) -> usize {
+        let mut fresh = 0;
+        for c in items {
+            if self.seen.insert(c.id) {
+                fresh += 1;
+                self.out.push(to_deployment(c, self.flavor));
+            } else {
+                self.repeats += 1;
+            }
+        }
+        fresh
+    }
+
+    fn finish(self, mut notes: Vec<String>) -> Listing {
+        if self.repeats > 0 {
+            notes.push(format!(
+                "{} channel(s) appeared on two pages (list changed while reading); kept once",
+                self.repeats
+            ));
+        }
+        Listing { deployments: self.out, flavor: Some(self.flavor), notes }
+    }
+}
+
+fn repeated_page(path: &str, page: usize) -> GatewayError {
+    GatewayError::WrongShape {
+        path: path.to_owned(),
+        detail: format!("page {page} holds only channels already read: the server ignores the page parameter"),
+    }
+}
+
+fn too_many(total: usize) -> GatewayError {
+    GatewayError::Rejected {
+        message: format!("the gateway reports {total} channels; gatewatch reads at most {MAX_CHANNELS}"),
+    }
+}
+
+fn progress_note(read: usize, total: Option<usize>, page: usize, pages: Option<usize>) -> String {
+    let of = |n: Option<usize>| n.map(|n| format!(" of {n}")).unwrap_or_default();
+    format!(
+        "channel list incomplete: page {page}{} failed after {read}{} channels; no partial list shown",
+        of(pages),
+        of(total)
+    )
+}
+
+/// Read every channel.
+pub async fn read_all(client: &Client, calls: &Calls, base: &str) -> Result<Listing, ListFailure> {
+    let first_path = new_api_path(1);
+    let page = match fetch(client, calls, base, &first_path).await? {
+        ListData::Bare(_) => return read_one_api(client, calls, base).await,
+        ListData::Page(p) => p,
+    };
+    let total = usize::try_from(page.total.unwrap_or(0)).unwrap_or(0);
+    if total > MAX_CHANNELS {
+        return Err(too_many(total).into());
+    }
+    let items = page.items.unwrap_or_default();
+    let per_page = items.len();
+    let mut col = Collector::new(Flavor::NewApi, total.max(per_page));
+    col.add(items);
+    if col.out.len() >= total {
+        return Ok(col.finish(Vec::new()));
+    }
+    if per_page == 0 {
+        return Err(GatewayError::WrongShape {
+            path: first_path,
+            detail: format!("total is {total} but page 1 is empty"),
+        }
+        .into());
+    }
+    // The server may cap page_size below what was asked: page by what it sent.
+    let pages = total.div_ceil(per_page);
+    let mut stream = futures::stream::iter(2..=pages)
+        .map(|p| async move {
+            let path = new_api_path(p);
+            let result = fetch(client, calls, base, &path).await;
+            (p, path, result)
+        })
+        .buffered(CONCURRENCY);
+    while let Some((p, path, result)) = stream.next().await {
+        let items = match result {
+            Ok(ListData::Page(page)) => page.items.unwrap_or_default(),
+            Ok(ListData::Bare(_)) => {
+                let e = GatewayError::WrongShape { path, detail: "page format changed mid-read".into() };
+                return Err(ListFailure {
+                    error: e,
+                    notes: vec![progress_note(col.out.len(), Some(total), p, Some(pages))],
+                });
+            }
+            Err(error) => {
+                return Err(ListFailure {
+                    error,
+                    notes: vec![progress_note(col.out.len(), Some(total), p, Some(pages))],
+                });
+            }
+        };
+        if items.is_empty() {
+            // Channels were deleted while reading: the rest is empty too.
+            break;
+        }
+        if col.add(items) == 0 {
+            return Err(repeated_page(&path, p).into());
+        }
+    }
+    drop(stream);
+    let mut notes = Vec::new();
+    if col.out.len() < total {
+        notes.push(format!(
+            "the gateway reported {total} channels but listed {} (deleted while reading?)",
+            col.out.len()
+        ));
+    }
+    Ok(col.finish(notes))
+}
+
+/// One API: 0-based pages of a fixed size, no total.
+async fn read_one_api(client: &Client, calls: &Calls, base: &str) -> Result<Listing, ListFailure> {
+    let mut col = Collector::new(Flavor::OneApi, 64);
+    let mut first_len = None;
+    for p in 0..MAX_CHANNELS {
+        let path = one_api_path(p);
+        let items = match fetch(client, calls, base, &path).await {
+            Ok(ListData::Bare(items)) => items,
+            Ok(ListData::Page(_)) => {
+                let e = GatewayError::WrongShape { path, detail: "page format changed mid-read".into() };
+                return Err(ListFailure { error: e, notes: vec![progress_note(col.out.len(), None, p, None)] });
+            }
+            Err(error) => {
+                return Err(ListFailure { error, notes: vec![progress_note(col.out.len(), None, p, None)] });
+            }
+        };
+        let len = items.len();
+        if len == 0 {
+            break;
+        }
+        if col.add(items) == 0 {
+            return Err(repeated_page(&path, p).into());
+        }
+        if col.out.len() > MAX_CHANNELS {
+            return Err(too_many(col.out.len()).into());
+        }
+        let full = *first_len.get_or_insert(len);
+        if len < full {
+            break;
+        }
+    }
+    let notes = vec!["One API detected (0-based pages of 10, no total): weight is ignored there, the pick within a priority tier is uniform".to_owned()];
+    Ok(col.finish(notes))
+}
