@@ -545,7 +545,7 @@ impl App {
                     Command::Up => self.timeline_scroll = (self.timeline_scroll + 1).min(n.saturating_sub(1)),
                     Command::Down => self.timeline_scroll = self.timeline_scroll.saturating_sub(1),
                     Command::PageUp => {
-                        self.timeline_scroll = (self.timeline_scroll + self.page()).min(n.saturating_sub(1))
+                        self.timeline_scroll = (self.timeline_scroll + self.page()).min(n.saturating_sub(1));
                     }
                     Command::PageDown => self.timeline_scroll = self.timeline_scroll.saturating_sub(self.page()),
                     Command::Bottom => self.timeline_scroll = 0,
@@ -672,14 +672,14 @@ impl App {
             },
             Overlay::NodeDetail { node, scroll } => match key.code {
                 KeyCode::Up | KeyCode::Char('k') => {
-                    self.overlay = Some(Overlay::NodeDetail { node, scroll: scroll.saturating_sub(1) })
+                    self.overlay = Some(Overlay::NodeDetail { node, scroll: scroll.saturating_sub(1) });
                 }
                 KeyCode::Down | KeyCode::Char('j') => {
-                    self.overlay = Some(Overlay::NodeDetail { node, scroll: scroll.saturating_add(1) })
+                    self.overlay = Some(Overlay::NodeDetail { node, scroll: scroll.saturating_add(1) });
                 }
                 KeyCode::PageUp => self.overlay = Some(Overlay::NodeDetail { node, scroll: scroll.saturating_sub(10) }),
                 KeyCode::PageDown => {
-                    self.overlay = Some(Overlay::NodeDetail { node, scroll: scroll.saturating_add(10) })
+                    self.overlay = Some(Overlay::NodeDetail { node, scroll: scroll.saturating_add(10) });
                 }
                 KeyCode::Char(c @ ('p' | 'r' | 'R' | 'H' | 'f' | 's' | 't' | 'T' | 'b' | 'B' | 'x')) => {
                     return self.request_action(c);
@@ -688,10 +688,10 @@ impl App {
             },
             Overlay::DeploymentDetail { id, scroll } => match key.code {
                 KeyCode::Up | KeyCode::Char('k') => {
-                    self.overlay = Some(Overlay::DeploymentDetail { id, scroll: scroll.saturating_sub(1) })
+                    self.overlay = Some(Overlay::DeploymentDetail { id, scroll: scroll.saturating_sub(1) });
                 }
                 KeyCode::Down | KeyCode::Char('j') => {
-                    self.overlay = Some(Overlay::DeploymentDetail { id, scroll: scroll.saturating_add(1) })
+                    self.overlay = Some(Overlay::DeploymentDetail { id, scroll: scroll.saturating_add(1) });
                 }
                 KeyCode::Char(c @ ('t' | 'b' | 'x' | 's')) => return self.request_action(c),
                 _ => {}

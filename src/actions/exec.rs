@@ -90,13 +90,13 @@ impl Run {
             GatewayAction::ProbeHealth => self.probe().await,
             GatewayAction::RouteProbe => self.route_probe().await,
             GatewayAction::StreamProbe { model } => {
-                self.one_result(&model, AdminOp::StreamProbe { model: model.clone() }).await
+                self.one_result(&model, AdminOp::StreamProbe { model: model.clone() }).await;
             }
             GatewayAction::TestChannel { id, .. } => {
-                self.one_result(&id, AdminOp::TestChannel { id: id.clone(), model: None }).await
+                self.one_result(&id, AdminOp::TestChannel { id: id.clone(), model: None }).await;
             }
             GatewayAction::RefreshBalance { id, .. } => {
-                self.one_result(&id, AdminOp::RefreshBalance { id: id.clone() }).await
+                self.one_result(&id, AdminOp::RefreshBalance { id: id.clone() }).await;
             }
             GatewayAction::TestAll => self.one_result("all", AdminOp::TestAllChannels).await,
             GatewayAction::UpdateAllBalances => self.update_all_balances().await,
@@ -186,7 +186,7 @@ impl Run {
         match &snap {
             Ok(s) => {
                 if let Some(c) = s.cache.ok() {
-                    detail.push(format!("cache {} {}", c.kind, if c.healthy { "healthy" } else { "UNHEALTHY" }))
+                    detail.push(format!("cache {} {}", c.kind, if c.healthy { "healthy" } else { "UNHEALTHY" }));
                 } else {
                     ok = false;
                     detail.push(format!("cache state: {}", s.cache.describe().unwrap_or_default()));

@@ -299,7 +299,7 @@ fn purge_litellm(obs: &GatewayObs, index: usize) -> Plan {
             ));
         }
         Some(Section::Unavailable(why)) => {
-            p.blocked = Some(format!("{why}: nothing to purge. A purge never fixes a stale key"))
+            p.blocked = Some(format!("{why}: nothing to purge. A purge never fixes a stale key"));
         }
         Some(Section::Failed(e)) => p.blocked = Some(format!("cache state unknown ({e})")),
         _ => p.blocked = Some("cache state not read yet".into()),

@@ -26,7 +26,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
             match (&g.local.proxy_config, g.drift_rollup()) {
                 (None, _) => head.push(Line::styled("config_file not set: ids shown, no file to compare", theme.dim())),
                 (Some(Err(e)), _) => {
-                    head.push(Line::styled(fit(&format!("config file unusable: {e}"), width * 2), theme.fail()))
+                    head.push(Line::styled(fit(&format!("config file unusable: {e}"), width * 2), theme.fail()));
                 }
                 (Some(Ok(_)), Some(r)) => {
                     let clean = r.compared > 0 && r.clean == r.replicas;

@@ -48,10 +48,10 @@ fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     section(&mut lines, "Moving", keymap::MOVE_HELP, theme);
     match app.kind() {
         GatewayKind::LiteLlm => {
-            section(&mut lines, "Actions on this LiteLLM gateway (each asks first)", keymap::LITELLM_ACTIONS, theme)
+            section(&mut lines, "Actions on this LiteLLM gateway (each asks first)", keymap::LITELLM_ACTIONS, theme);
         }
         GatewayKind::NewApi => {
-            section(&mut lines, "Actions on this New API gateway (each asks first)", keymap::NEWAPI_ACTIONS, theme)
+            section(&mut lines, "Actions on this New API gateway (each asks first)", keymap::NEWAPI_ACTIONS, theme);
         }
     }
     section(&mut lines, "In a confirmation", keymap::CONFIRM_HELP, theme);
