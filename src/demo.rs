@@ -1,8 +1,9 @@
 //! `gatewatch demo`: the real app against simulated gateways started on
-//! 127.0.0.1, staging the incident gatewatch is built for: the config file
-//! has a rotated key but the running proxy still holds the old one, one
-//! deployment is unhealthy, and a fallback chain ends on a model that costs
-//! ~30x its primary. The demo's restart really restarts the simulated proxy,
+//! 127.0.0.1 (a LiteLLM Proxy and a New API), staging the incidents gatewatch
+//! is built for. LiteLLM: the config file has a rotated key but the running
+//! proxy still holds the old one, one deployment is unhealthy, and a fallback
+//! chain ends on a model that costs ~30x its primary. New API: a starved
+//! weight-0 channel and an auto-disabled channel with balance left. The demo's restart really restarts the simulated proxy,
 //! which then loads the new key: detect → triage → act → verified.
 
 pub mod litellm_sim;
@@ -108,6 +109,24 @@ async fn stage_litellm(
     Ok((spec, gw))
 }
 
+/// Stage the New API incident: a starved weight-0 channel, an auto-disabled
+/// channel with money on it, a mapping nobody can reach, a channel outside
+/// the users' group.
+async fn stage_newapi(cancel: &CancellationToken) -> color_eyre::Result<(GatewaySpec, Arc<dyn Gateway>)> {
+    let state = Arc::new(std::sync::Mutex::new(newapi_sim::NewApiState::demo()));
+    let addr = newapi_sim::serve(state, cancel.clone()).await?;
+    let mut spec = GatewaySpec::new("newapi-demo", GatewayKind::NewApi, format!("http://{addr}"));
+    spec.user_id = Some(newapi_sim::DEMO_USER_ID);
+    spec.refresh = Duration::from_secs(5);
+    spec.sync_frequency = Duration::from_secs(60);
+    let gw: Arc<dyn Gateway> = Arc::new(crate::gateway::newapi::NewApi::with_credentials(
+        spec.clone(),
+        Some(Secret::new(newapi_sim::DEMO_ACCESS_TOKEN)),
+        Some(newapi_sim::DEMO_USER_ID.to_string()),
+    ));
+    Ok((spec, gw))
+}
+
 /// Run the demo TUI.
 pub async fn run(o: Overrides, only: Option<DemoOnly>) -> color_eyre::Result<()> {
     let state_dir = demo_state_dir(&o);
@@ -121,8 +140,10 @@ pub async fn run(o: Overrides, only: Option<DemoOnly>) -> color_eyre::Result<()>
         specs.push(spec);
         gateways.push(gw);
     }
-    if specs.is_empty() {
-        return Err(eyre!("the New API simulation is not part of this build yet"));
+    if only != Some(DemoOnly::Litellm) {
+        let (spec, gw) = stage_newapi(&cancel).await?;
+        specs.push(spec);
+        gateways.push(gw);
     }
     let mut config = Config {
         gateways: specs,
@@ -137,7 +158,12 @@ pub async fn run(o: Overrides, only: Option<DemoOnly>) -> color_eyre::Result<()>
         }
     }
     let tree = crate::triage::load::load(config.tree_file.as_deref()).map_err(|e| eyre!("{e}"))?;
-    let redactor = Redactor::new([Secret::new(DEMO_MASTER_KEY), Secret::new(OLD_KEY), Secret::new(NEW_KEY)]);
+    let redactor = Redactor::new([
+        Secret::new(DEMO_MASTER_KEY),
+        Secret::new(OLD_KEY),
+        Secret::new(NEW_KEY),
+        Secret::new(newapi_sim::DEMO_ACCESS_TOKEN),
+    ]);
     let result = crate::tui::run(crate::tui::Session { config, tree, gateways, redactor }).await;
     cancel.cancel();
     result

@@ -29,7 +29,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     spans.push(Span::raw(format!(" {}", g.spec.name)));
     if let Some(v) = g.version() {
-        spans.push(Span::styled(format!(" v{v}"), theme.dim()));
+        let v = if v.starts_with('v') { v.to_owned() } else { format!("v{v}") };
+        spans.push(Span::styled(format!(" {v}"), theme.dim()));
     }
     let total = g.replicas.len();
     if total > 1 {
