@@ -60,6 +60,8 @@ pub enum Overlay {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunningAction {
     pub id: u64,
+    /// The action's key (`restart`, `toggle`, …).
+    pub key: &'static str,
     pub gateway: usize,
     pub title: String,
     pub started: SystemTime,
@@ -109,6 +111,8 @@ pub struct App {
     pub state_dir: PathBuf,
     pub last_report: Option<PathBuf>,
     pub quitting: bool,
+    /// New API: an admin edit reaches the other nodes only within SYNC_FREQUENCY.
+    pub propagating: Option<(usize, SystemTime)>,
 }
 
 impl App {
@@ -152,6 +156,7 @@ impl App {
             state_dir: config.state_dir.clone(),
             last_report: None,
             quitting: false,
+            propagating: None,
         };
         app.ensure_selection_visible(kind);
         app
@@ -263,6 +268,10 @@ impl App {
                     }
                     Err(e) => self.flash(format!("export failed: {e}")),
                 }
+                Vec::new()
+            }
+            Msg::Validated { id, gateway, ok, output } => {
+                self.on_validated(id, gateway, ok, &output);
                 Vec::new()
             }
             Msg::Quit => self.quit(),
@@ -384,6 +393,13 @@ impl App {
                     self.fleet.timeline.push(ev.at, Some(ev.gateway), kind, format!("  {d}"));
                 }
                 if matches_running && let Some(mut r) = self.running.take() {
+                    if let Some(obs) = self.fleet.gateways.get(ev.gateway)
+                        && ok
+                        && obs.kind() == GatewayKind::NewApi
+                        && matches!(r.key, "toggle" | "balances_all" | "test_all")
+                    {
+                        self.propagating = Some((ev.gateway, ev.at + obs.spec.sync_frequency));
+                    }
                     r.verified = Some((ok, summary.clone()));
                     r.lines.extend(detail);
                     self.last_action = Some(r);
@@ -639,6 +655,10 @@ impl App {
         match overlay {
             Overlay::Help | Overlay::Blocked(_) => {}
             Overlay::Confirm(mut c) => match key.code {
+                KeyCode::Char('y' | 'Y') if c.plan.validating => {
+                    c.nudge = Some("validating the config on disk… wait for the result".into());
+                    self.overlay = Some(Overlay::Confirm(c));
+                }
                 KeyCode::Char('y') if !c.second => {
                     if c.plan.needs_second_confirmation() {
                         c.second = true;
@@ -788,12 +808,39 @@ impl App {
         let plan = plan::plan(obs, self.gateway, action, self.read_only);
         if plan.blocked.is_some() {
             self.overlay = Some(Overlay::Blocked(Box::new(plan)));
-        } else {
-            let id = self.next_id;
-            self.next_id += 1;
-            self.overlay = Some(Overlay::Confirm(Box::new(Confirm { id, plan, second: false, nudge: None })));
+            return Vec::new();
         }
-        Vec::new()
+        let id = self.next_id;
+        self.next_id += 1;
+        let validate = plan.validate_command.clone().filter(|_| plan.validating);
+        let gateway = plan.gateway;
+        self.overlay = Some(Overlay::Confirm(Box::new(Confirm { id, plan, second: false, nudge: None })));
+        validate.map(|command| Effect::Validate { id, gateway, command }).into_iter().collect()
+    }
+
+    fn on_validated(&mut self, id: u64, gateway: usize, ok: bool, output: &str) {
+        let last =
+            output.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").chars().take(200).collect::<String>();
+        if let Some(g) = self.fleet.gateways.get_mut(gateway) {
+            g.local.validate = Some(crate::fleet::ValidateOutcome { ok, output: output.chars().take(4000).collect() });
+        }
+        self.fleet.timeline.push(
+            self.now,
+            Some(gateway),
+            TimelineKind::Check,
+            format!("validate_command {}: {last}", if ok { "passed" } else { "FAILED" }),
+        );
+        if let Some(Overlay::Confirm(c)) = self.overlay.as_mut()
+            && c.id == id
+        {
+            c.plan.validating = false;
+            if ok {
+                c.plan.effect.push("✓ the config on disk validated".into());
+            } else {
+                c.plan.warnings.push(format!("validate_command failed: {last}"));
+            }
+        }
+        self.reevaluate(gateway);
     }
 
     fn start(&mut self, c: Confirm) -> Vec<Effect> {
@@ -805,6 +852,7 @@ impl App {
         );
         self.running = Some(RunningAction {
             id: c.id,
+            key: c.plan.action.key(),
             gateway: c.plan.gateway,
             title: c.plan.title.clone(),
             started: self.now,

@@ -84,6 +84,7 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
         .map(|(i, gw)| poller::spawn(i, gw.clone(), config.state_dir.clone(), poll_tx.clone(), cancel.clone()))
         .collect();
     let audit = AuditLog::new(config.state_dir.join("audit.jsonl"), redactor.clone());
+    let redactor_for_output = redactor.clone();
     let executor = Executor::new(gateways.clone(), audit, redactor, action_tx);
 
     let mut events = EventStream::new();
@@ -138,6 +139,16 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
                         }
                     }
                     Effect::Run { id, plan } => executor.start(id, *plan),
+                    Effect::Validate { id, gateway, command } => {
+                        let tx = internal_tx.clone();
+                        let limit = gateways.get(gateway).map_or(Duration::from_secs(120), |g| g.spec().action_timeout);
+                        let redactor = redactor_for_output.clone();
+                        tokio::spawn(async move {
+                            let out = crate::command::run(&command, limit).await;
+                            let output = redactor.redact(&format!("{}\n{}", out.output, out.describe()));
+                            let _ = tx.send(Msg::Validated { id, gateway, ok: out.success(), output }).await;
+                        });
+                    }
                     Effect::Export { path, markdown } => {
                         let tx = internal_tx.clone();
                         tokio::task::spawn_blocking(move || {

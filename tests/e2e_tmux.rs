@@ -86,3 +86,41 @@ fn tiny_terminal_and_back() {
     t.wait_for("exit", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0"));
     assert!(!t.alternate_on());
 }
+
+#[test]
+fn demo_with_both_gateways_test_and_enable_a_channel() {
+    let state = tempfile::tempdir().unwrap();
+    let Some(t) =
+        Tmux::start("demo_with_both_gateways_test_and_enable_a_channel", 140, 40, &demo_command(state.path(), ""))
+    else {
+        return;
+    };
+    t.wait_for("both gateways", Duration::from_secs(30), |s| {
+        s.contains("1:litellm-demo") && s.contains("2:newapi-demo")
+    });
+    t.send("2");
+    t.wait_for("the channels", Duration::from_secs(20), |s| s.contains("Channels (13") && s.contains("openai-backup"));
+    // The starved weight-0 channel and the auto-disabled one are flagged.
+    t.wait_for("the starved channel flagged", Duration::from_secs(10), |s| {
+        s.contains("openai-backup") && s.contains("0%!")
+    });
+    // Filter to the auto-disabled channel, test it, then enable it.
+    t.send("/");
+    for c in "openai-eu".chars() {
+        t.send(&c.to_string());
+    }
+    t.send("Enter");
+    t.wait_for("the filter", Duration::from_secs(5), |s| s.contains("/openai-eu → 1"));
+    t.send("t");
+    t.wait_for("the test confirmation", Duration::from_secs(5), |s| s.contains("Test channel #4 openai-eu?"));
+    t.send("y");
+    t.wait_for("the test result", Duration::from_secs(20), |s| s.contains("test failed") && s.contains("401"));
+    t.send("x");
+    t.wait_for("the enable confirmation", Duration::from_secs(5), |s| s.contains("Enable channel #4 openai-eu?"));
+    t.send("y");
+    t.wait_for("the verification", Duration::from_secs(20), |s| s.contains("verified: channel #4 is serving"));
+    t.wait_for("the propagation window", Duration::from_secs(5), |s| s.contains("other nodes pick the edit up within"));
+    t.send("q");
+    t.wait_for("exit", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0"));
+    assert!(!t.alternate_on());
+}

@@ -31,6 +31,10 @@ pub struct Plan {
     pub replicas: Vec<String>,
     /// Paid upstream requests it causes.
     pub paid_requests: Option<usize>,
+    /// The operator's `validate_command` that runs before this can be confirmed.
+    pub validate_command: Option<String>,
+    /// The validation is still running: `y` waits for it.
+    pub validating: bool,
 }
 
 impl Plan {
@@ -53,6 +57,8 @@ fn base(obs: &GatewayObs, index: usize, action: GatewayAction, title: String) ->
         verify: String::new(),
         replicas: obs.replicas.iter().map(|r| r.url.clone()).collect(),
         paid_requests: None,
+        validate_command: None,
+        validating: false,
     }
 }
 
@@ -133,6 +139,13 @@ fn restart_like(obs: &GatewayObs, index: usize, action: GatewayAction) -> Plan {
                 }
             }
             p.warnings = preflight_warnings(obs);
+            if p.blocked.is_none()
+                && let Some(v) = &obs.spec.validate_command
+            {
+                p.validate_command = Some(v.clone());
+                p.validating = true;
+                p.effect.push(format!("Before you confirm, the file on disk is validated with: {v}"));
+            }
         }
         GatewayKind::NewApi => {
             p.effect.push("Each New API node reloads every channel from the database when it starts.".into());

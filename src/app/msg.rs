@@ -18,6 +18,13 @@ pub enum Msg {
     Poll(Box<PollReport>),
     Action(ActionEvent),
     Exported(Result<PathBuf, String>),
+    /// The operator's validate_command finished (pre-flight of a restart).
+    Validated {
+        id: u64,
+        gateway: usize,
+        ok: bool,
+        output: String,
+    },
     /// SIGTERM, SIGHUP, SIGINT.
     Quit,
 }
@@ -26,7 +33,19 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Refresh(usize),
-    Run { id: u64, plan: Box<Plan> },
-    Export { path: PathBuf, markdown: String },
+    Run {
+        id: u64,
+        plan: Box<Plan>,
+    },
+    Export {
+        path: PathBuf,
+        markdown: String,
+    },
+    /// Run the gateway's validate_command and answer with `Msg::Validated`.
+    Validate {
+        id: u64,
+        gateway: usize,
+        command: String,
+    },
     Quit,
 }

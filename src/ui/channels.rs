@@ -63,6 +63,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
     }
     let (start, end) = window(app.table.selected, app.table.rows.len(), inner_h);
     let wide = area.width >= 80;
+    let medium = area.width >= 66;
+    let wide_newapi = area.width >= 110;
     let (header, widths, rows): (Vec<&str>, Vec<Constraint>, Vec<Row>) = match g.kind() {
         GatewayKind::LiteLlm => {
             let drift: HashMap<&str, &DriftState> = g
@@ -114,15 +116,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                         Cell::from(d.priority.map_or("-".into(), |p| p.to_string())),
                         Cell::from(d.weight.map_or("-".into(), |w| w.to_string())),
                         Cell::from(Span::styled(
-                            share.map_or("-".into(), |s| format!("{:.0}%", s * 100.0)),
+                            share
+                                .map_or("-".into(), |s| format!("{:.0}%{}", s * 100.0, if starved { "!" } else { "" })),
                             if starved { theme.warn() } else { ratatui::style::Style::new() },
                         )),
                     ];
-                    if wide {
-                        cells.push(Cell::from(d.provider.clone()));
+                    if medium {
                         cells.push(Cell::from(d.balance.map_or("-".into(), |b| format!("{b:.2}"))));
-                        cells.push(Cell::from(d.response_time_ms.map_or("-".into(), |r| format!("{r}ms"))));
                         cells.push(Cell::from(d.test_time.map_or("never".into(), |t| ago_unix(app.now, t))));
+                    }
+                    if wide_newapi {
+                        cells.push(Cell::from(d.provider.clone()));
+                        cells.push(Cell::from(d.response_time_ms.map_or("-".into(), |r| format!("{r}ms"))));
                         cells.push(Cell::from(fit(&d.groups.join(","), 12)));
                         cells.push(Cell::from(fit(&d.models.join(","), 40)));
                     }
@@ -138,16 +143,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                 Constraint::Length(5),
             ];
             let mut header = vec![" ", "#", "Name", "Prio", "Wt", "Share"];
-            if wide {
+            if medium {
+                widths.extend([Constraint::Length(8), Constraint::Length(9)]);
+                header.extend(["Balance", "Tested"]);
+            }
+            if wide_newapi {
                 widths.extend([
                     Constraint::Length(10),
-                    Constraint::Length(8),
                     Constraint::Length(7),
-                    Constraint::Length(9),
                     Constraint::Length(10),
                     Constraint::Min(12),
                 ]);
-                header.extend(["Type", "Balance", "Resp", "Tested", "Group", "Models"]);
+                header.extend(["Type", "Resp", "Group", "Models"]);
             }
             (header, widths, rows)
         }

@@ -121,6 +121,12 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, theme: &Theme) {
             Span::styled("[n/Esc] cancel", theme.accent()),
         ]));
     }
+    if p.validating {
+        lines.push(Line::styled(
+            format!("… validating the config on disk: {}", p.validate_command.as_deref().unwrap_or("")),
+            theme.accent(),
+        ));
+    }
     if let Some(n) = &c.nudge {
         lines.push(Line::styled(n.as_str(), theme.warn()));
     }

@@ -54,6 +54,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(t) = g.last_poll_at {
         spans.push(Span::styled(format!(" · updated {}", ago(app.now, t)), theme.dim()));
     }
+    if let Some((g, until)) = app.propagating
+        && g == app.gateway
+        && let Ok(left) = until.duration_since(app.now)
+    {
+        spans.push(Span::styled(format!(" · other nodes pick the edit up within {}", human(left)), theme.warn()));
+    }
     if let Some(r) = &app.running {
         let tick = app.now.duration_since(r.started).map_or(0, |d| (d.as_millis() / 250) as usize);
         let last = r.lines.last().cloned().unwrap_or_else(|| "starting".into());

@@ -228,3 +228,34 @@ impl Drop for Tmux {
         let _ = std::process::Command::new("tmux").arg("-S").arg(&self.socket).arg("kill-server").output();
     }
 }
+
+/// The New API demo incident, polled through the real adapter from the
+/// simulator, with timestamps pinned to `t0()` and a fixed URL and latency.
+pub async fn newapi_report(gateway: usize) -> (GatewaySpec, PollReport) {
+    use gatewatch::demo::newapi_sim::{self, NewApiState, scenario};
+    use gatewatch::gateway::{Gateway, ReplicaTarget, newapi::NewApi};
+    use gatewatch::secret::Secret;
+    let t0s = i64::try_from(t0().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs()).unwrap();
+    let mut state = NewApiState::demo();
+    state.channels = scenario::demo(t0s);
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(state));
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let addr = newapi_sim::serve(shared, cancel.clone()).await.unwrap();
+    let url = format!("http://{addr}");
+    let mut spec = GatewaySpec::new("newapi-prod", GatewayKind::NewApi, "http://127.0.0.1:3000");
+    spec.user_id = Some(newapi_sim::DEMO_USER_ID);
+    let live = GatewaySpec { url: url.clone(), ..spec.clone() };
+    let gw = NewApi::with_credentials(live, Some(Secret::new(newapi_sim::DEMO_ACCESS_TOKEN)), Some("1".into()));
+    let mut snap = gw.poll(&ReplicaTarget { index: 0, url }).await.unwrap();
+    cancel.cancel();
+    snap.latency = Duration::from_millis(3);
+    let report = PollReport {
+        gateway,
+        at: t0(),
+        replicas: vec![("http://127.0.0.1:3000".into(), Ok(snap))],
+        local: LocalView::default(),
+        memory: MatchMemory::default(),
+        discovery_error: None,
+    };
+    (spec, report)
+}
