@@ -132,7 +132,7 @@ async fn filter_by_status_and_group() {
     for c in "status:auto".chars() {
         a.update(key(c));
     }
-    assert!(a.table.rows.len() >= 1);
+    assert!(!a.table.rows.is_empty());
     let deps = a.current().unwrap().deployments();
     assert!(a.table.rows.iter().all(|&i| deps[i].status == gatewatch::gateway::DeploymentStatus::AutoDisabled));
 }
