@@ -113,6 +113,8 @@ pub struct App {
     pub quitting: bool,
     /// New API: an admin edit reaches the other nodes only within SYNC_FREQUENCY.
     pub propagating: Option<(usize, SystemTime)>,
+    /// Running `gatewatch demo`: `n` stages the next incident.
+    pub demo: bool,
 }
 
 impl App {
@@ -157,6 +159,7 @@ impl App {
             last_report: None,
             quitting: false,
             propagating: None,
+            demo: false,
         };
         app.ensure_selection_visible(kind);
         app
@@ -273,6 +276,25 @@ impl App {
             Msg::Validated { id, gateway, ok, output } => {
                 self.on_validated(id, gateway, ok, &output);
                 Vec::new()
+            }
+            Msg::DemoSwitched(r) => {
+                match r {
+                    Ok(stage) => {
+                        if let Some(g) = self.fleet.gateways.get_mut(0) {
+                            g.typed_models = stage.client_models;
+                        }
+                        self.fleet.timeline.push(
+                            self.now,
+                            Some(0),
+                            TimelineKind::Operator,
+                            format!("demo: staged {} — {}", stage.name, stage.summary),
+                        );
+                        self.flash(format!("demo: {}", stage.name));
+                        self.reevaluate(0);
+                    }
+                    Err(e) => self.flash(format!("demo: cannot stage the next incident: {e}")),
+                }
+                vec![Effect::Refresh(0)]
             }
             Msg::Quit => self.quit(),
             Msg::Key(key) => {
@@ -480,6 +502,11 @@ impl App {
                 ));
             }
             Command::Export => return self.export(),
+            Command::DemoNext if self.demo => {
+                self.flash("demo: staging the next incident…");
+                return vec![Effect::DemoNext];
+            }
+            Command::DemoNext => self.dirty = false,
             Command::TypeModel => {
                 self.overlay = Some(Overlay::Input {
                     prompt: "Model name a client sends (Enter adds it to the name check):".into(),

@@ -8,6 +8,7 @@
 
 pub mod litellm_sim;
 pub mod newapi_sim;
+pub mod scenario;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -81,7 +82,7 @@ fn demo_state_dir(o: &Overrides) -> PathBuf {
 async fn stage_litellm(
     state_dir: &Path,
     cancel: &CancellationToken,
-) -> color_eyre::Result<(GatewaySpec, Arc<dyn Gateway>)> {
+) -> color_eyre::Result<(GatewaySpec, Arc<dyn Gateway>, Arc<scenario::LiteLlmStages>)> {
     let dir = state_dir.join("litellm");
     std::fs::create_dir_all(&dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
     let cfg_path = dir.join("config.yaml");
@@ -99,14 +100,18 @@ async fn stage_litellm(
     // Now the operator rotates the key in the file; the running proxy keeps the old one.
     std::fs::write(&cfg_path, litellm_config(NEW_KEY))?;
     let exe = std::env::current_exe().map_or_else(|_| "gatewatch".to_owned(), |p| p.display().to_string());
+    let nginx = dir.join("nginx.conf");
+    let stages = Arc::new(scenario::LiteLlmStages::new(sim.clone(), cfg_path.clone(), nginx.clone()));
+    stages.first().map_err(|e| eyre!(e))?;
     let mut spec = GatewaySpec::new("litellm-demo", GatewayKind::LiteLlm, sim.url());
     spec.config_file = Some(cfg_path);
+    spec.nginx_config = Some(nginx);
     spec.restart_command = Some(format!("{exe} demo-ctl http://{control}/restart"));
     spec.refresh = Duration::from_secs(2);
     spec.action_timeout = Duration::from_secs(60);
     spec.verify_timeout = Duration::from_secs(30);
     let gw: Arc<dyn Gateway> = Arc::new(LiteLlm::with_key(spec.clone(), Some(Secret::new(DEMO_MASTER_KEY))));
-    Ok((spec, gw))
+    Ok((spec, gw, stages))
 }
 
 /// Stage the New API incident: a starved weight-0 channel, an auto-disabled
@@ -135,10 +140,12 @@ pub async fn run(o: Overrides, only: Option<DemoOnly>) -> color_eyre::Result<()>
     let cancel = CancellationToken::new();
     let mut specs = Vec::new();
     let mut gateways: Vec<Arc<dyn Gateway>> = Vec::new();
+    let mut hook: Option<Arc<dyn scenario::DemoHook>> = None;
     if only != Some(DemoOnly::Newapi) {
-        let (spec, gw) = stage_litellm(&state_dir, &cancel).await?;
+        let (spec, gw, stages) = stage_litellm(&state_dir, &cancel).await?;
         specs.push(spec);
         gateways.push(gw);
+        hook = Some(stages);
     }
     if only != Some(DemoOnly::Litellm) {
         let (spec, gw) = stage_newapi(&cancel).await?;
@@ -164,7 +171,7 @@ pub async fn run(o: Overrides, only: Option<DemoOnly>) -> color_eyre::Result<()>
         Secret::new(NEW_KEY),
         Secret::new(newapi_sim::DEMO_ACCESS_TOKEN),
     ]);
-    let result = crate::tui::run(crate::tui::Session { config, tree, gateways, redactor }).await;
+    let result = crate::tui::run(crate::tui::Session { config, tree, gateways, redactor, demo: hook }).await;
     cancel.cancel();
     result
 }

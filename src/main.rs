@@ -70,7 +70,7 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
             let _log = logging::init(&cfg.state_dir);
             let redactor = tui::redactor_for(&cfg);
             let gateways = adapters(&cfg);
-            runtime()?.block_on(tui::run(tui::Session { config: cfg, tree, gateways, redactor }))?;
+            runtime()?.block_on(tui::run(tui::Session { config: cfg, tree, gateways, redactor, demo: None }))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::Demo { only }) => {

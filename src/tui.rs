@@ -39,6 +39,8 @@ pub struct Session {
     pub tree: Tree,
     pub gateways: Vec<Arc<dyn Gateway>>,
     pub redactor: Redactor,
+    /// `gatewatch demo`: switches the staged incident on `n`.
+    pub demo: Option<Arc<dyn crate::demo::scenario::DemoHook>>,
 }
 
 /// Collects the secrets this session knows, to scrub them from any text.
@@ -63,13 +65,14 @@ pub fn redactor_for(config: &Config) -> Redactor {
 }
 
 pub async fn run(session: Session) -> color_eyre::Result<()> {
-    let Session { config, tree, gateways, redactor } = session;
+    let Session { config, tree, gateways, redactor, demo } = session;
     let mut terminal = ratatui::init();
     let _guard = TerminalGuard;
     let theme = Theme::from_env();
     let now = SystemTime::now();
     let mut app = App::new(&config, tree, now);
     app.fleet.timeline.set_redactor(redactor.clone());
+    app.demo = demo.is_some();
     if let Ok(size) = terminal.size() {
         app.size = (size.width, size.height);
     }
@@ -139,6 +142,14 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
                         }
                     }
                     Effect::Run { id, plan } => executor.start(id, *plan),
+                    Effect::DemoNext => {
+                        if let Some(hook) = demo.clone() {
+                            let tx = internal_tx.clone();
+                            tokio::spawn(async move {
+                                let _ = tx.send(Msg::DemoSwitched(hook.next().await)).await;
+                            });
+                        }
+                    }
                     Effect::Validate { id, gateway, command } => {
                         let tx = internal_tx.clone();
                         let limit = gateways.get(gateway).map_or(Duration::from_secs(120), |g| g.spec().action_timeout);

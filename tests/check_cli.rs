@@ -123,8 +123,17 @@ async fn prometheus_exposition() {
     let (code, out) = check(&env, KEY_B, &["--format", "prometheus"]).await;
     assert_eq!(code, 2);
     assert!(out.contains("# TYPE gatewatch_up gauge"));
-    assert!(out.contains(&format!("gatewatch_drifted_deployments{{gateway=\"litellm\",kind=\"litellm\",replica=\"{}\"}} 1", env.url)), "{out}");
-    assert!(out.contains("gatewatch_check_failing{gateway=\"litellm\",kind=\"litellm\",check=\"key-drift\"} 1"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "gatewatch_drifted_deployments{{gateway=\"litellm\",kind=\"litellm\",replica=\"{}\"}} 1",
+            env.url
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("gatewatch_check_failing{gateway=\"litellm\",kind=\"litellm\",check=\"key-drift\"} 1"),
+        "{out}"
+    );
     // Every sample line: name{labels} value, with names in snake_case and a HELP/TYPE before.
     for line in out.lines().filter(|l| !l.starts_with('#')) {
         let (name, rest) = line.split_once('{').unwrap();
@@ -134,7 +143,9 @@ async fn prometheus_exposition() {
     }
     // A real parser, when the CI venv has one.
     let Ok(python) = std::env::var("GATEWATCH_PYTHON") else {
-        eprintln!("SKIPPED prometheus_exposition real-parser step: set GATEWATCH_PYTHON to a python with prometheus_client (.ci/run does)");
+        eprintln!(
+            "SKIPPED prometheus_exposition real-parser step: set GATEWATCH_PYTHON to a python with prometheus_client (.ci/run does)"
+        );
         return;
     };
     let script = "import sys\nfrom prometheus_client.parser import text_string_to_metric_families\nfams = list(text_string_to_metric_families(sys.stdin.read()))\nprint(len(fams), sum(len(f.samples) for f in fams))\n";

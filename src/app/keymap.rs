@@ -66,6 +66,8 @@ pub enum Command {
     SortReverse,
     Export,
     TypeModel,
+    /// `gatewatch demo` only: stage the next incident.
+    DemoNext,
     /// An action hotkey (p r R H f s t T b B x).
     Action(char),
 }
@@ -105,6 +107,7 @@ pub fn command(key: KeyEvent) -> Option<Command> {
         KeyCode::Char('O') => Command::SortReverse,
         KeyCode::Char('e') => Command::Export,
         KeyCode::Char('m') => Command::TypeModel,
+        KeyCode::Char('n') => Command::DemoNext,
         KeyCode::Char(c @ ('p' | 'r' | 'R' | 'H' | 'f' | 's' | 't' | 'T' | 'b' | 'B' | 'x')) => Command::Action(c),
         _ => return None,
     })
@@ -149,6 +152,9 @@ pub const NEWAPI_ACTIONS: &[HelpLine] = &[
     ("B", "update ALL balances (disables channels at ≤ 0; asks twice)"),
     ("R  r", "restart / reload the nodes (configured commands)"),
 ];
+
+pub const DEMO_HELP: &[HelpLine] =
+    &[("n", "stage the next incident (stale key, model names, costs, streaming, restart pre-flight, security)")];
 
 pub const CONFIRM_HELP: &[HelpLine] =
     &[("y", "run it"), ("Y", "run anyway (second confirmation)"), ("n  Esc", "cancel")];

@@ -25,6 +25,8 @@ pub enum Msg {
         ok: bool,
         output: String,
     },
+    /// The demo staged another incident.
+    DemoSwitched(Result<crate::demo::scenario::DemoStage, String>),
     /// SIGTERM, SIGHUP, SIGINT.
     Quit,
 }
@@ -47,5 +49,7 @@ pub enum Effect {
         gateway: usize,
         command: String,
     },
+    /// `gatewatch demo`: stage the next incident.
+    DemoNext,
     Quit,
 }

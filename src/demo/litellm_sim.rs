@@ -53,6 +53,10 @@ pub struct LiteLlmState {
     pub revoked: HashSet<String>,
     pub restarts: u32,
     pub restart_delay: Duration,
+    /// Streams stop mid-token without `data: [DONE]` (a buffering/timeout proxy).
+    pub cut_streams: bool,
+    /// Serve the admin UI login page at `/ui/`.
+    pub admin_ui: bool,
     /// Extra delay on every admin answer (for fault tests).
     pub delay: Duration,
 }
@@ -77,10 +81,19 @@ impl LiteLlmState {
             revoked: HashSet::new(),
             restarts: 0,
             restart_delay: Duration::from_millis(2500),
+            cut_streams: false,
+            admin_ui: false,
             delay: Duration::ZERO,
         };
         s.load()?;
         Ok(s)
+    }
+
+    /// Replace what the running process holds (the demo stages an incident).
+    pub fn load_text(&mut self, text: &str) -> Result<(), String> {
+        let cfg = config_file::parse(text, &self.config_path, &config_file::process_env).map_err(|e| e.to_string())?;
+        self.apply(&cfg);
+        Ok(())
     }
 
     /// Re-read the file (only ever called at start and restart).
@@ -401,11 +414,16 @@ async fn chat(State(state): State<Shared>, headers: HeaderMap, Json(body): Json<
                 json!({"id": "chatcmpl-sim", "object": "chat.completion.chunk", "created": 1_795_554_456, "model": d.model_name, "choices": [{"index": 0, "delta": {"content": tok}}]})
             ));
         }
-        text.push_str(&format!(
-            "data: {}\n\n",
-            json!({"id": "chatcmpl-sim", "object": "chat.completion.chunk", "created": 1_795_554_456, "model": d.model_name, "choices": [{"finish_reason": "stop", "index": 0, "delta": {}}]})
-        ));
-        text.push_str("data: [DONE]\n\n");
+        if s.cut_streams {
+            // What a client sees behind a proxy that times the stream out: a chunk cut in half, no [DONE].
+            text.push_str("data: {\"id\": \"chatcmpl-sim\", \"object\": \"chat.completion.chunk\", \"choi");
+        } else {
+            text.push_str(&format!(
+                "data: {}\n\n",
+                json!({"id": "chatcmpl-sim", "object": "chat.completion.chunk", "created": 1_795_554_456, "model": d.model_name, "choices": [{"finish_reason": "stop", "index": 0, "delta": {}}]})
+            ));
+            text.push_str("data: [DONE]\n\n");
+        }
         let mut r = Response::new(Body::from(text));
         r.headers_mut().insert("content-type", "text/event-stream; charset=utf-8".parse().expect("static header"));
         r.headers_mut().insert("x-accel-buffering", "no".parse().expect("static header"));
@@ -434,6 +452,18 @@ async fn chat(State(state): State<Shared>, headers: HeaderMap, Json(body): Json<
     resp
 }
 
+async fn admin_ui(State(state): State<Shared>) -> Response {
+    if lock(&state).admin_ui {
+        (
+            [("content-type", "text/html")],
+            "<!doctype html><html><head><title>LiteLLM Dashboard</title></head><body>login</body></html>",
+        )
+            .into_response()
+    } else {
+        (StatusCode::NOT_FOUND, Json(json!({"detail": "Not Found"}))).into_response()
+    }
+}
+
 /// A running simulated proxy that can be restarted like a process.
 #[derive(Clone)]
 pub struct SimProxy {
@@ -457,6 +487,7 @@ fn router(state: Shared) -> Router {
         .route("/get/config/callbacks", get(callbacks))
         .route("/cache/ping", get(cache_ping))
         .route("/cache/flushall", post(cache_flushall))
+        .route("/ui/", get(admin_ui))
         .route("/v1/chat/completions", post(chat))
         .route("/chat/completions", post(chat))
         .with_state(state)

@@ -281,36 +281,25 @@ impl Gateway for LiteLlm {
     }
 
     async fn liveness(&self, target: &ReplicaTarget) -> Result<Liveness, GatewayError> {
-        let resp = self.http.send(Method::GET, &target.url, "/health/liveliness", HeaderMap::new(), None).await?;
-        let resp = check(resp, &self.spec.credential_env)?;
-        // Must be the JSON string "I'm alive!" (or similar); anything else is not LiteLLM.
-        let body: Value = resp.json()?;
-        if !body.is_string() {
-            return Err(GatewayError::WrongShape {
-                path: "/health/liveliness".into(),
-                detail: "expected a JSON string such as \"I'm alive!\"".into(),
-            });
-        }
-        Ok(Liveness {
-            latency: resp.elapsed,
-            version: resp.header("x-litellm-version").map(str::to_owned),
-            started_at: None,
-        })
+        self.liveness_with_front(target).await.map(|(l, _)| l)
     }
 
     async fn poll(&self, target: &ReplicaTarget) -> Result<ReplicaSnapshot, GatewayError> {
-        let live = self.liveness(target).await?;
+        let (live, front) = self.liveness_with_front(target).await?;
         let base = target.url.as_str();
         let mut snap = ReplicaSnapshot::new(live.latency);
         snap.version = live.version;
-        let ((ready, version, ready_n), deployments, router, cache, served) = tokio::join!(
+        snap.front_proxy = front;
+        let ((ready, version, ready_n), deployments, router, cache, served, ui) = tokio::join!(
             self.readiness(base),
             self.model_info(base),
             self.router(base),
             self.cache(base),
             self.served(base),
+            self.admin_ui(base),
         );
-        snap.requests = 1 + ready_n + 4;
+        snap.requests = 1 + ready_n + 5;
+        snap.admin_ui = ui;
         if version.is_some() {
             snap.version = version;
         }
@@ -334,6 +323,42 @@ impl Gateway for LiteLlm {
     }
 
     async fn admin(&self, target: &ReplicaTarget, op: &AdminOp) -> Result<AdminResult, GatewayError> {
+        self.admin_op(target, op).await
+    }
+}
+
+impl LiteLlm {
+    async fn liveness_with_front(&self, target: &ReplicaTarget) -> Result<(Liveness, Option<String>), GatewayError> {
+        let resp = self.http.send(Method::GET, &target.url, "/health/liveliness", HeaderMap::new(), None).await?;
+        let front = (resp.header("cf-ray").is_some()
+            || resp.header("server").is_some_and(|s| s.eq_ignore_ascii_case("cloudflare")))
+        .then(|| "cloudflare".to_owned());
+        let resp = check(resp, &self.spec.credential_env)?;
+        // Must be the JSON string "I'm alive!" (or similar); anything else is not LiteLLM.
+        let body: Value = resp.json()?;
+        if !body.is_string() {
+            return Err(GatewayError::WrongShape {
+                path: "/health/liveliness".into(),
+                detail: "expected a JSON string such as \"I'm alive!\"".into(),
+            });
+        }
+        Ok((
+            Liveness {
+                latency: resp.elapsed,
+                version: resp.header("x-litellm-version").map(str::to_owned),
+                started_at: None,
+            },
+            front,
+        ))
+    }
+
+    /// The admin UI answers without credentials (a login page) at `/ui/`?
+    async fn admin_ui(&self, base: &str) -> Option<String> {
+        let resp = self.http.send(Method::GET, base, "/ui/", HeaderMap::new(), None).await.ok()?;
+        (resp.status.is_success() && resp.is_html()).then(|| "/ui/".to_owned())
+    }
+
+    async fn admin_op(&self, target: &ReplicaTarget, op: &AdminOp) -> Result<AdminResult, GatewayError> {
         let base = target.url.as_str();
         match op {
             AdminOp::PurgeResponseCache => {

@@ -23,6 +23,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if app.read_only {
         right.push(Span::styled(" READ-ONLY ", theme.warn().add_modifier(ratatui::style::Modifier::REVERSED)));
     }
+    if app.demo {
+        right.push(Span::styled(" DEMO: n next incident ", theme.accent()));
+    }
     right.push(Span::styled(" ? help  q quit ", theme.dim()));
     let left_w: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     let right_w: usize = right.iter().map(|s| s.content.chars().count()).sum();

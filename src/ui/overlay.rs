@@ -55,6 +55,9 @@ fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     }
     section(&mut lines, "In a confirmation", keymap::CONFIRM_HELP, theme);
+    if app.demo {
+        section(&mut lines, "Demo", keymap::DEMO_HELP, theme);
+    }
     if app.read_only {
         lines.push(Line::styled("READ-ONLY: actions that change a gateway are disabled.", theme.warn()));
     }
