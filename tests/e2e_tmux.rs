@@ -124,3 +124,86 @@ fn demo_with_both_gateways_test_and_enable_a_channel() {
     t.wait_for("exit", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0"));
     assert!(!t.alternate_on());
 }
+
+/// The pid of the gatewatch process started by the pane's shell.
+fn child_pid(t: &Tmux) -> u32 {
+    let out = std::process::Command::new("tmux")
+        .arg("-S")
+        .arg(&t.socket)
+        .args(["display-message", "-p", "-t", &t.session, "#{pane_pid}"])
+        .output()
+        .unwrap();
+    let shell: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    for _ in 0..50 {
+        if let Ok(c) = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+            && let Some(pid) = c.split_whitespace().next()
+        {
+            return pid.parse().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("gatewatch process not found under pane shell {shell}");
+}
+
+#[test]
+fn signals_restore_the_terminal() {
+    for sig in ["TERM", "HUP", "INT"] {
+        let state = tempfile::tempdir().unwrap();
+        let Some(t) =
+            Tmux::start("signals_restore_the_terminal", 100, 30, &demo_command(state.path(), "--only litellm"))
+        else {
+            return;
+        };
+        t.wait_for("the first frame", Duration::from_secs(30), |s| s.contains("Triage"));
+        let pid = child_pid(&t);
+        let st = std::process::Command::new("kill").args([&format!("-{sig}"), &pid.to_string()]).status().unwrap();
+        assert!(st.success());
+        t.wait_for(&format!("exit after SIG{sig}"), Duration::from_secs(10), |s| s.contains("gatewatch-exit="));
+        assert!(!t.alternate_on(), "SIG{sig} left the alternate screen on");
+    }
+}
+
+#[test]
+fn panic_restores_the_terminal_and_says_what_happened() {
+    let state = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "env GATEWATCH_TEST_PANIC=1 RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0 {}",
+        demo_command(state.path(), "--only litellm").trim_start_matches("env ")
+    );
+    let Some(t) = Tmux::start("panic_restores_the_terminal", 100, 30, &cmd) else { return };
+    let s = t.wait_for("the panic report", Duration::from_secs(30), |s| s.contains("gatewatch-exit="));
+    assert!(!t.alternate_on(), "panic left the alternate screen on");
+    assert!(s.contains("panicking on purpose"), "{s}");
+    assert!(!s.contains(gatewatch::demo::DEMO_MASTER_KEY));
+}
+
+#[test]
+fn ui_answers_keys_while_the_gateway_hangs() {
+    // A gateway that accepts connections and never answers, in this process.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let state = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "env XDG_STATE_HOME={s} XDG_CONFIG_HOME={s} LITELLM_MASTER_KEY=sk-master-e2e-hang-0000 {BIN} --gateway litellm=http://{addr} --timeout 20s; echo gatewatch-exit=$?; exec sleep 300",
+        s = state.path().display()
+    );
+    let Some(t) = Tmux::start("ui_answers_keys_while_the_gateway_hangs", 100, 30, &cmd) else { return };
+    t.wait_for("the first frame", Duration::from_secs(10), |s| s.contains("connecting"));
+    // Every request hangs; keys still work at once.
+    let started = std::time::Instant::now();
+    t.send("?");
+    t.wait_for("the help overlay", Duration::from_secs(2), |s| s.contains("Everywhere"));
+    assert!(started.elapsed() < Duration::from_secs(2));
+    t.send("Escape");
+    t.send("Tab");
+    t.wait_for("focus on the table", Duration::from_secs(2), |s| !s.contains("Everywhere"));
+    t.send("q");
+    t.wait_for("exit", Duration::from_secs(5), |s| s.contains("gatewatch-exit=0"));
+    assert!(!t.alternate_on());
+}
