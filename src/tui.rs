@@ -101,9 +101,10 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
     terminal.draw(|f| ui::draw(f, &app, &theme))?;
     app.dirty = false;
     // The terminal-restoration test needs a real panic inside the running TUI.
-    if std::env::var_os("GATEWATCH_TEST_PANIC").is_some() {
-        panic!("GATEWATCH_TEST_PANIC is set: panicking on purpose after the first frame");
-    }
+    assert!(
+        std::env::var_os("GATEWATCH_TEST_PANIC").is_none(),
+        "GATEWATCH_TEST_PANIC is set: panicking on purpose after the first frame"
+    );
     'main: loop {
         let msg = tokio::select! {
             biased;
