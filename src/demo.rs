@@ -32,6 +32,20 @@ pub const DEMO_MASTER_KEY: &str = "sk-demo-master-0000-not-a-real-key";
 pub const OLD_KEY: &str = "sk-demo-upstream-OLD-1111aaaa";
 pub const NEW_KEY: &str = "sk-demo-upstream-NEW-2222bbbb";
 
+/// Every fake secret the demo uses (the secret-scan test looks for each).
+pub fn secrets() -> Vec<&'static str> {
+    vec![
+        DEMO_MASTER_KEY,
+        OLD_KEY,
+        NEW_KEY,
+        "sk-demo-upstream-MINI-3333cccc",
+        "sk-demo-upstream-DSEEK-4444dddd",
+        "sk-demo-upstream-TURBO-5555eeee",
+        "sk-demo-upstream-CLAUDE-6666ffff",
+        newapi_sim::DEMO_ACCESS_TOKEN,
+    ]
+}
+
 /// The proxy config the demo writes; `key` is gpt-4o's upstream key.
 pub fn litellm_config(key: &str) -> String {
     format!(
@@ -165,12 +179,7 @@ pub async fn run(o: Overrides, only: Option<DemoOnly>) -> color_eyre::Result<()>
         }
     }
     let tree = crate::triage::load::load(config.tree_file.as_deref()).map_err(|e| eyre!("{e}"))?;
-    let redactor = Redactor::new([
-        Secret::new(DEMO_MASTER_KEY),
-        Secret::new(OLD_KEY),
-        Secret::new(NEW_KEY),
-        Secret::new(newapi_sim::DEMO_ACCESS_TOKEN),
-    ]);
+    let redactor = Redactor::new(secrets().into_iter().map(Secret::new));
     let result = crate::tui::run(crate::tui::Session { config, tree, gateways, redactor, demo: hook }).await;
     cancel.cancel();
     result

@@ -11,7 +11,11 @@ pub fn init(state_dir: &Path) -> Option<WorkerGuard> {
     std::fs::create_dir_all(state_dir).ok()?;
     let appender = tracing_appender::rolling::never(state_dir, "gatewatch.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = EnvFilter::try_from_env("GATEWATCH_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    // HTTP internals stay at warn whatever the level asked for: their traces
+    // are noise here, and header bytes must never reach the log.
+    let wanted = std::env::var("GATEWATCH_LOG").unwrap_or_else(|_| "warn".into());
+    let filter = EnvFilter::try_new(format!("{wanted},hyper=warn,hyper_util=warn,reqwest=warn,h2=warn,rustls=warn"))
+        .unwrap_or_else(|_| EnvFilter::new("warn"));
     tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init().ok()?;
     Some(guard)
 }

@@ -105,9 +105,22 @@ pub async fn cycle(
     memory: &mut MatchMemory,
     memory_file: Option<&std::path::Path>,
 ) -> PollReport {
+    let started = std::time::Instant::now();
     let (urls, discovery_error) = discover(gw).await;
     let (local, results) = tokio::join!(read_local(gw), poll_replicas(gw, &urls));
     let at = SystemTime::now();
+    tracing::debug!(
+        gateway = %gw.spec().name,
+        replicas = urls.len(),
+        up = results.iter().filter(|(_, r)| r.is_ok()).count(),
+        elapsed_ms = started.elapsed().as_millis(),
+        "poll cycle"
+    );
+    for (url, r) in &results {
+        if let Err(e) = r {
+            tracing::info!(gateway = %gw.spec().name, replica = %url, error = %e, "replica poll failed");
+        }
+    }
     if update_memory(&local, &results, memory, unix_now(at))
         && let Some(path) = memory_file
     {

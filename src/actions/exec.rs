@@ -61,6 +61,7 @@ impl Run {
     }
 
     async fn verified(&self, v: Verification) {
+        tracing::info!(gateway = %self.plan.gateway_name, action = self.plan.action.key(), ok = v.ok, summary = %self.redactor.redact(&v.summary), "action verified");
         let detail: Vec<String> = v.detail.iter().map(|d| self.redactor.redact(d)).collect();
         self.audit("verified", Some(if v.ok { "ok" } else { "failed" }), Some(v.summary.clone())).await;
         self.send(ActionEventKind::Verified { ok: v.ok, summary: v.summary, detail }).await;
@@ -82,6 +83,7 @@ impl Run {
     }
 
     async fn run(self) {
+        tracing::info!(gateway = %self.plan.gateway_name, action = self.plan.action.key(), id = self.id, "action started");
         self.audit("started", None, Some(self.plan.effect.join(" | "))).await;
         self.send(ActionEventKind::Started { title: self.plan.title.clone() }).await;
         match self.plan.action.clone() {
