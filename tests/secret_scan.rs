@@ -76,7 +76,7 @@ fn nothing_gatewatch_produces_contains_a_secret() {
     let Some(t) = Tmux::start("nothing_gatewatch_produces_contains_a_secret", 140, 45, &cmd) else { return };
     let mut screens = Vec::new();
     let mut argvs = Vec::new();
-    let mut step = |keys: &[&str], wait: &str, screens: &mut Vec<String>| {
+    let step = |keys: &[&str], wait: &str, screens: &mut Vec<String>| {
         for k in keys {
             t.send(k);
             std::thread::sleep(Duration::from_millis(80));
