@@ -195,10 +195,10 @@ struct RawConfig {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawDefaults {
-    #[serde(default, deserialize_with = "duration::deserialize_opt")]
-    refresh: Option<Duration>,
-    #[serde(default, deserialize_with = "duration::deserialize_opt")]
-    timeout: Option<Duration>,
+    #[serde(default)]
+    refresh: Option<serde_yaml::Value>,
+    #[serde(default)]
+    timeout: Option<serde_yaml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -225,22 +225,22 @@ struct RawGateway {
     reload_command: Option<String>,
     #[serde(default)]
     validate_command: Option<String>,
-    #[serde(default, deserialize_with = "duration::deserialize_opt")]
-    refresh: Option<Duration>,
-    #[serde(default, deserialize_with = "duration::deserialize_opt")]
-    timeout: Option<Duration>,
-    #[serde(default, deserialize_with = "duration::deserialize_opt")]
-    action_timeout: Option<Duration>,
-    #[serde(default, deserialize_with = "duration::deserialize_opt")]
-    verify_timeout: Option<Duration>,
+    #[serde(default)]
+    refresh: Option<serde_yaml::Value>,
+    #[serde(default)]
+    timeout: Option<serde_yaml::Value>,
+    #[serde(default)]
+    action_timeout: Option<serde_yaml::Value>,
+    #[serde(default)]
+    verify_timeout: Option<serde_yaml::Value>,
     #[serde(default)]
     nginx_config: Option<PathBuf>,
     #[serde(default)]
     client_models: Vec<String>,
     #[serde(default)]
     channel_keys_file: Option<PathBuf>,
-    #[serde(default, deserialize_with = "duration::deserialize_opt")]
-    sync_frequency: Option<Duration>,
+    #[serde(default)]
+    sync_frequency: Option<serde_yaml::Value>,
     #[serde(default)]
     user_group: Option<String>,
     #[serde(default)]
@@ -282,6 +282,18 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     if raw.gateways.is_empty() {
         return Err(field_err("gateways".into(), "lists no gateway; add at least one".into()));
     }
+    // Durations are checked here rather than while deserialising, so the error names the exact field.
+    let dur = |v: Option<&serde_yaml::Value>, field: String| -> Result<Option<Duration>, ConfigError> {
+        let Some(v) = v else { return Ok(None) };
+        let text = match v {
+            serde_yaml::Value::Number(n) => n.to_string(),
+            serde_yaml::Value::String(t) => t.clone(),
+            _ => return Err(field_err(field, "expected a duration such as 5s, 500ms or 2m".into())),
+        };
+        duration::parse(&text).map(Some).map_err(|m| field_err(field, m))
+    };
+    let default_refresh = dur(raw.defaults.refresh.as_ref(), "defaults.refresh".into())?;
+    let default_timeout = dur(raw.defaults.timeout.as_ref(), "defaults.timeout".into())?;
     let mut gateways: Vec<GatewaySpec> = Vec::with_capacity(raw.gateways.len());
     for (i, g) in raw.gateways.into_iter().enumerate() {
         let at = |f: &str| format!("gateways[{i}].{f}");
@@ -312,28 +324,28 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         spec.restart_command = g.restart_command.filter(|c| !c.trim().is_empty());
         spec.reload_command = g.reload_command.filter(|c| !c.trim().is_empty());
         spec.validate_command = g.validate_command.filter(|c| !c.trim().is_empty());
-        if let Some(d) = g.refresh.or(raw.defaults.refresh) {
+        if let Some(d) = dur(g.refresh.as_ref(), at("refresh"))?.or(default_refresh) {
             if d < Duration::from_millis(500) {
                 return Err(field_err(at("refresh"), "must be at least 500ms".into()));
             }
             spec.refresh = d;
         }
-        if let Some(d) = g.timeout.or(raw.defaults.timeout) {
+        if let Some(d) = dur(g.timeout.as_ref(), at("timeout"))?.or(default_timeout) {
             if d.is_zero() {
                 return Err(field_err(at("timeout"), "must be above zero".into()));
             }
             spec.timeout = d;
         }
-        if let Some(d) = g.action_timeout {
+        if let Some(d) = dur(g.action_timeout.as_ref(), at("action_timeout"))? {
             spec.action_timeout = d;
         }
-        if let Some(d) = g.verify_timeout {
+        if let Some(d) = dur(g.verify_timeout.as_ref(), at("verify_timeout"))? {
             spec.verify_timeout = d;
         }
         spec.nginx_config = g.nginx_config.map(|p| resolve(base, &p));
         spec.client_models = raw.client_models.iter().chain(g.client_models.iter()).cloned().collect();
         spec.channel_keys_file = g.channel_keys_file.map(|p| resolve(base, &p));
-        if let Some(d) = g.sync_frequency {
+        if let Some(d) = dur(g.sync_frequency.as_ref(), at("sync_frequency"))? {
             spec.sync_frequency = d;
         }
         if let Some(grp) = g.user_group {

@@ -1,7 +1,6 @@
 //! Human durations in config files and flags: `250ms`, `5s`, `2m`, `1h`, or a
 //! bare number of seconds.
 
-use serde::{Deserialize, Deserializer};
 use std::time::Duration;
 
 pub fn parse(text: &str) -> Result<Duration, String> {
@@ -20,23 +19,6 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         return Err(format!("{text:?} is out of range"));
     }
     Ok(Duration::from_secs_f64(secs))
-}
-
-pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Num(f64),
-        Text(String),
-    }
-    match Raw::deserialize(d)? {
-        Raw::Num(n) => parse(&n.to_string()).map_err(serde::de::Error::custom),
-        Raw::Text(t) => parse(&t).map_err(serde::de::Error::custom),
-    }
-}
-
-pub fn deserialize_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    deserialize(d).map(Some)
 }
 
 /// Short human form for the screen: `850ms`, `4.2s`, `3m`, `2h`.
