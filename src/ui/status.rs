@@ -32,6 +32,25 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let v = if v.starts_with('v') { v.to_owned() } else { format!("v{v}") };
         spans.push(Span::styled(format!(" {v}"), theme.dim()));
     }
+    if let Some(s) = g.primary() {
+        if let Some(r) = s.readiness.ok() {
+            if let Some(db) = &r.db {
+                spans.push(Span::styled(format!(" · db {db}"), theme.dim()));
+            }
+        }
+        match &s.cache {
+            crate::gateway::Section::Ok(c) => {
+                spans.push(Span::styled(
+                    format!(" · cache {}{}", c.kind, if c.healthy { "" } else { " UNHEALTHY" }),
+                    if c.healthy { theme.dim() } else { theme.fail() },
+                ));
+            }
+            crate::gateway::Section::Unavailable(_) if g.kind() == crate::config::GatewayKind::LiteLlm => {
+                spans.push(Span::styled(" · no cache", theme.dim()));
+            }
+            _ => {}
+        }
+    }
     let total = g.replicas.len();
     if total > 1 {
         let up = g.up_count();
