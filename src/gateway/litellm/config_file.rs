@@ -274,7 +274,10 @@ pub fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig,
             }
             let name_node =
                 entry.get("model_name").ok_or_else(|| field_err(entry.line, &at("model_name"), "missing"))?;
-            let model_name = match &name_node.value {
+            // `_check_for_os_environ_vars` resolves `model_name` too (once).
+            let mut name_refs = Vec::new();
+            let name_value = model_id::resolve_top("model_name", name_node, env, &mut name_refs, 1);
+            let model_name = match &name_value {
                 PyValue::Str(s) => s.clone(),
                 other => super::pyrepr::py_str(other),
             };
@@ -287,20 +290,31 @@ pub fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig,
                 return Err(field_err(params_node.line, &at("litellm_params.model"), "missing"));
             }
             let resolved: ResolvedParams = model_id::resolve_params(params, env);
-            for r in &resolved.env_refs {
+            let mut id_refs = Vec::new();
+            let declared_id = entry
+                .get("model_info")
+                .and_then(|mi| mi.get("id"))
+                .map(|n| model_id::resolve_top("id", n, env, &mut id_refs, 1))
+                .filter(|v| *v != PyValue::None)
+                .map(|v| super::pyrepr::py_str(&v));
+            let all_refs = name_refs
+                .iter()
+                .map(|r| (at("model_name"), r))
+                .chain(resolved.env_refs.iter().map(|r| (format!("{}.{}", at("litellm_params"), r.field), r)))
+                .chain(id_refs.iter().map(|r| (at("model_info.id"), r)));
+            let mut missing_env = Vec::new();
+            for (field, r) in all_refs {
+                if r.value.is_none() {
+                    missing_env.push(r.name.clone());
+                }
                 env_refs.push(EnvRef {
                     name: r.name.clone(),
-                    field: format!("{}.{}", at("litellm_params"), r.field),
+                    field,
                     line: r.line,
                     set: r.value.is_some(),
                     fingerprint: r.value.as_deref().map(Fingerprint::of),
                 });
             }
-            let declared_id = entry
-                .get("model_info")
-                .and_then(|mi| mi.get("id"))
-                .filter(|n| n.value != PyValue::None)
-                .map(|n| super::pyrepr::py_str(&n.value));
             let id = declared_id.clone().unwrap_or_else(|| model_id::generate_model_id(&model_name, &resolved.params));
             let fields = resolved
                 .params
@@ -344,7 +358,7 @@ pub fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig,
                 id,
                 declared_id,
                 fields,
-                missing_env: resolved.env_refs.iter().filter(|r| r.value.is_none()).map(|r| r.name.clone()).collect(),
+                missing_env,
                 upstream_model: get_str("model"),
                 api_base: get_str("api_base"),
                 plain_key,

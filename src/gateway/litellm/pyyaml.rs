@@ -27,10 +27,25 @@ pub enum PyValue {
         m: u32,
         d: u32,
     },
-    /// `datetime.datetime`, kept as Python's `str()` of it.
-    DateTime(String),
+    /// `datetime.datetime`
+    DateTime(PyDateTime),
     List(Vec<Node>),
     Dict(Vec<(PyValue, Node)>),
+}
+
+/// A `datetime.datetime` as PyYAML builds it: naive, or aware with a fixed
+/// UTC offset (`tz`, in seconds; `Z` is offset 0, which Python shows as
+/// `datetime.timezone.utc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PyDateTime {
+    pub y: i32,
+    pub mo: u32,
+    pub d: u32,
+    pub h: u32,
+    pub mi: u32,
+    pub s: u32,
+    pub us: u32,
+    pub tz: Option<i32>,
 }
 
 /// A value with the 1-based line it starts on.
@@ -152,39 +167,65 @@ pub fn resolve_plain(text: &str) -> PyValue {
                 return PyValue::Date { y, m, d };
             }
         } else {
-            return PyValue::DateTime(datetime_str(&c));
+            return datetime(&c);
         }
     }
     PyValue::Str(text.to_owned())
 }
 
-fn datetime_str(c: &regex::Captures<'_>) -> String {
+fn datetime(c: &regex::Captures<'_>) -> PyValue {
     let num = |n: &str| c.name(n).and_then(|m| m.as_str().parse::<u32>().ok()).unwrap_or(0);
-    let mut out =
-        format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", num("y"), num("mo"), num("d"), num("h"), num("mi"), num("s"));
-    if let Some(f) = c.name("f") {
+    let us = c.name("f").map_or(0, |f| {
         let mut frac: String = f.as_str().chars().take(6).collect();
-        if !frac.is_empty() && frac.chars().any(|ch| ch != '0') {
-            while frac.len() < 6 {
-                frac.push('0');
-            }
-            out.push('.');
-            out.push_str(&frac);
+        while frac.len() < 6 {
+            frac.push('0');
         }
-    }
-    if let Some(tz) = c.name("tz") {
+        frac.parse().unwrap_or(0)
+    });
+    let tz = c.name("tz").map(|tz| {
         let tz = tz.as_str();
         if tz == "Z" {
-            out.push_str("+00:00");
-        } else {
-            let sign = &tz[..1];
-            let rest = &tz[1..];
-            let (h, m) = rest.split_once(':').unwrap_or((rest, "00"));
-            let h: u32 = h.parse().unwrap_or(0);
-            out.push_str(&format!("{sign}{h:02}:{m}"));
+            return 0;
+        }
+        let (sign, rest) = tz.split_at(1);
+        let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+        let secs = h.parse::<i32>().unwrap_or(0) * 3600 + m.parse::<i32>().unwrap_or(0) * 60;
+        if sign == "-" { -secs } else { secs }
+    });
+    PyValue::DateTime(PyDateTime {
+        y: c.name("y").and_then(|m| m.as_str().parse().ok()).unwrap_or(0),
+        mo: num("mo"),
+        d: num("d"),
+        h: num("h"),
+        mi: num("mi"),
+        s: num("s"),
+        us,
+        tz,
+    })
+}
+
+/// Digits in `radix` as a decimal string, at any size (Python ints are unbounded).
+fn radix_to_decimal(digits: &str, radix: u32) -> Option<String> {
+    const BASE: u64 = 1_000_000_000;
+    // Little-endian limbs of 9 decimal digits.
+    let mut limbs: Vec<u64> = vec![0];
+    for ch in digits.chars() {
+        let mut carry = u64::from(ch.to_digit(radix)?);
+        for limb in &mut limbs {
+            let v = *limb * u64::from(radix) + carry;
+            *limb = v % BASE;
+            carry = v / BASE;
+        }
+        while carry > 0 {
+            limbs.push(carry % BASE);
+            carry /= BASE;
         }
     }
-    out
+    let mut out = limbs.last().map(ToString::to_string).unwrap_or_default();
+    for limb in limbs.iter().rev().skip(1) {
+        out.push_str(&format!("{limb:09}"));
+    }
+    Some(out)
 }
 
 fn construct_int(text: &str) -> Option<String> {
@@ -197,11 +238,11 @@ fn construct_int(text: &str) -> Option<String> {
     let magnitude: String = if body == "0" {
         "0".into()
     } else if let Some(b) = body.strip_prefix("0b") {
-        i128::from_str_radix(b, 2).ok()?.to_string()
+        radix_to_decimal(b, 2)?
     } else if let Some(h) = body.strip_prefix("0x") {
-        i128::from_str_radix(h, 16).ok()?.to_string()
+        radix_to_decimal(h, 16)?
     } else if body.starts_with('0') {
-        i128::from_str_radix(body, 8).ok()?.to_string()
+        radix_to_decimal(body, 8)?
     } else if body.contains(':') {
         let mut total: i128 = 0;
         for part in body.split(':') {
@@ -262,9 +303,54 @@ struct Builder {
     error: Option<YamlError>,
 }
 
+/// An int-valued key as Python compares it (`True == 1 == 1.0`).
+fn exact_int(v: &PyValue) -> Option<String> {
+    match v {
+        PyValue::Bool(b) => Some(if *b { "1" } else { "0" }.to_owned()),
+        PyValue::Int(i) => Some(i.clone()),
+        PyValue::Float(f) if f.is_finite() && f.fract() == 0.0 => {
+            let s = format!("{f:.0}");
+            Some(if s == "-0" { "0".to_owned() } else { s })
+        }
+        _ => None,
+    }
+}
+
+/// Python's `==` between two hashable YAML values, which decides whether a
+/// mapping key replaces an earlier one: `{1: a, true: b, 1.0: c}` is `{1: c}`.
+pub fn py_key_eq(a: &PyValue, b: &PyValue) -> bool {
+    use PyValue::{Bool, DateTime, Float, Int};
+    match (a, b) {
+        (Float(x), Float(y)) => x == y,
+        (Bool(_) | Int(_) | Float(_), Bool(_) | Int(_) | Float(_)) => {
+            matches!((exact_int(a), exact_int(b)), (Some(x), Some(y)) if x == y)
+        }
+        (DateTime(x), DateTime(y)) => match (x.tz, y.tz) {
+            (None, None) => x == y,
+            (Some(_), Some(_)) => x.utc_key() == y.utc_key(),
+            _ => false,
+        },
+        _ => a == b,
+    }
+}
+
+impl PyDateTime {
+    /// Seconds and microseconds since 0000-03-01 UTC, for aware comparisons.
+    fn utc_key(&self) -> (i64, u32) {
+        // Days from civil (Howard Hinnant's algorithm).
+        let (y, m) = if self.mo <= 2 { (i64::from(self.y) - 1, self.mo + 9) } else { (i64::from(self.y), self.mo - 3) };
+        let days = 365 * y + y.div_euclid(4) - y.div_euclid(100)
+            + y.div_euclid(400)
+            + i64::from((153 * m + 2) / 5)
+            + i64::from(self.d);
+        let secs = days * 86_400 + i64::from(self.h * 3600 + self.mi * 60 + self.s) - i64::from(self.tz.unwrap_or(0));
+        (secs, self.us)
+    }
+}
+
 fn dict_insert(items: &mut Vec<(PyValue, Node)>, key: PyValue, value: Node) {
-    // Python dicts keep the first position and the last value.
-    if let Some(slot) = items.iter_mut().find(|(k, _)| *k == key) {
+    // Python dicts keep the first key (and its position) and the last value.
+    if let Some(slot) = items.iter_mut().find(|(k, _)| py_key_eq(k, &key)) {
         slot.1 = value;
     } else {
         items.push((key, value));
@@ -449,7 +535,49 @@ mod tests {
     }
 
     #[test]
-    fn datetime_str_form() {
-        assert_eq!(resolve_plain("2024-1-5 10:03:04.5Z"), PyValue::DateTime("2024-01-05 10:03:04.500000+00:00".into()));
+    fn datetime_fields() {
+        let dt = |h, mi, s, us, tz| PyValue::DateTime(PyDateTime { y: 2024, mo: 1, d: 5, h, mi, s, us, tz });
+        assert_eq!(resolve_plain("2024-1-5 10:03:04.5Z"), dt(10, 3, 4, 500_000, Some(0)));
+        assert_eq!(resolve_plain("2024-01-05 10:03:04 -02:30"), dt(10, 3, 4, 0, Some(-9000)));
+        assert_eq!(resolve_plain("2024-01-05t10:03:04.1234567"), dt(10, 3, 4, 123_456, None));
+    }
+
+    #[test]
+    fn big_ints_in_any_base() {
+        // Python: int('FF'*18, 16), int('7'*45, 8), int('1'*70, 2)
+        assert_eq!(
+            resolve_plain("0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"),
+            PyValue::Int("22300745198530623141535718272648361505980415".into())
+        );
+        assert_eq!(
+            resolve_plain("-0777777777777777777777777777777777777777777777"),
+            PyValue::Int("-43556142965880123323311949751266331066367".into())
+        );
+        assert_eq!(
+            resolve_plain("0b1111111111111111111111111111111111111111111111111111111111111111111111"),
+            PyValue::Int("1180591620717411303423".into())
+        );
+        assert_eq!(resolve_plain("0x0"), PyValue::Int("0".into()));
+    }
+
+    #[test]
+    fn equal_keys_collapse_like_a_python_dict() {
+        // Python: yaml.safe_load("{1: a, true: b, 1.0: c, 0: d, false: e, -0.0: f, 2.5: g, '1': h}")
+        //   == {1: 'c', 0: 'f', 2.5: 'g', '1': 'h'}
+        let n = load("{1: a, true: b, 1.0: c, 0: d, false: e, -0.0: f, 2.5: g, '1': h}").unwrap();
+        let items: Vec<_> = n.as_dict().unwrap().iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+        let s = |x: &str| PyValue::Str(x.into());
+        assert_eq!(
+            items,
+            vec![
+                (PyValue::Int("1".into()), s("c")),
+                (PyValue::Int("0".into()), s("f")),
+                (PyValue::Float(2.5), s("g")),
+                (s("1"), s("h")),
+            ]
+        );
+        // Aware datetimes compare as instants; naive never equals aware.
+        let n = load("{2024-01-05 10:00:00Z: a, 2024-01-05 12:00:00 +02:00: b, 2024-01-05 10:00:00: c}").unwrap();
+        assert_eq!(n.as_dict().unwrap().len(), 2);
     }
 }
