@@ -132,6 +132,8 @@ pub struct ProxyConfig {
     pub database_url_set: bool,
     pub ui_disabled: bool,
     pub include_files: Vec<String>,
+    /// Deployments the proxy cannot load at all (it exits at startup).
+    pub unloadable: Vec<String>,
 }
 
 impl ProxyConfig {
@@ -147,6 +149,7 @@ impl ProxyConfig {
         {
             out.push(format!("LiteLLM refuses to boot: {p}"));
         }
+        out.extend(self.unloadable.iter().map(|u| format!("LiteLLM exits at startup: {u}")));
         out
     }
 }
@@ -261,6 +264,7 @@ pub fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig,
     }
     let mut env_refs = Vec::new();
     let mut deployments = Vec::new();
+    let mut unloadable = Vec::new();
     if let Some(list_node) = root.get("model_list") {
         let list = match &list_node.value {
             PyValue::List(l) => l.as_slice(),
@@ -314,6 +318,17 @@ pub fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig,
                     set: r.value.is_some(),
                     fingerprint: r.value.as_deref().map(Fingerprint::of),
                 });
+            }
+            // Measured on 1.106.12: `generate_model_id` joins model_name as a
+            // str, so `model_name: 123`, `yes`, or an unset os.environ/ name
+            // crashes startup (TypeError, exit 3).
+            if declared_id.is_none() && !matches!(name_value, PyValue::Str(_)) {
+                unloadable.push(format!(
+                    "line {}: {} is {} (not a string): quote it",
+                    name_node.line,
+                    at("model_name"),
+                    super::pyrepr::py_repr(&name_value)
+                ));
             }
             let id = declared_id.clone().unwrap_or_else(|| model_id::generate_model_id(&model_name, &resolved.params));
             let fields = resolved
@@ -481,6 +496,7 @@ pub fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig,
             .and_then(Node::as_list)
             .map(|l| l.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect())
             .unwrap_or_default(),
+        unloadable,
     })
 }
 
@@ -542,6 +558,20 @@ mod tests {
         )
         .unwrap();
         assert!(c.boot_problems().is_empty());
+    }
+
+    #[test]
+    fn a_model_name_that_is_not_a_string_stops_the_proxy() {
+        let text = "model_list:\n  - model_name: 123\n    litellm_params: {model: x}\n  - model_name: os.environ/N\n    litellm_params: {model: y}\n  - model_name: '123'\n    litellm_params: {model: z}\ngeneral_settings: {master_key: sk-x-123456}\n";
+        let c = parse(text, Path::new("c.yaml"), &|_| None).unwrap();
+        let p = c.boot_problems();
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].contains("line 2") && p[0].contains("model_list[0].model_name is 123"), "{p:?}");
+        assert!(p[1].contains("model_list[1].model_name is None"), "{p:?}");
+        assert_eq!(c.deployments[1].missing_env, ["N"]);
+        let c = parse(text, Path::new("c.yaml"), &|_| Some("from-env".into())).unwrap();
+        assert_eq!(c.boot_problems().len(), 1);
+        assert_eq!(c.deployments[1].model_name, "from-env");
     }
 
     #[test]

@@ -1,0 +1,5 @@
+//! Shared support for integration tests that run real components
+//! (`mod support;` in a test file).
+
+pub mod litellm;
+pub mod process;
