@@ -30,7 +30,7 @@ const MINI_KEY: &str = "sk-upstream-MINI-5555666677778888";
 const THIRD_KEY: &str = "sk-upstream-THIRD-env-9999aaaabbbb";
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime")
 }
 
 /// The three deployments of the shared measurements (gpt-35's key from the
@@ -92,11 +92,11 @@ fn target(proxy: &Proxy) -> ReplicaTarget {
 
 /// The file as gatewatch reads it, with the proxy's own environment.
 fn parse_file(proxy: &Proxy) -> ProxyConfig {
-    let text = std::fs::read_to_string(proxy.config_path()).unwrap();
+    let text = std::fs::read_to_string(proxy.config_path()).expect("read config.yaml");
     let env = |name: &str| {
         if name == "LITELLM_MASTER_KEY" { Some(proxy.master_key().to_owned()) } else { proxy.env_lookup(name) }
     };
-    config_file::parse(&text, &proxy.config_path(), &env).unwrap()
+    config_file::parse(&text, &proxy.config_path(), &env).expect("gatewatch parses the config")
 }
 
 fn poll(rt: &tokio::runtime::Runtime, gw: &LiteLlm, proxy: &Proxy) -> ReplicaSnapshot {

@@ -63,7 +63,7 @@ impl LiteLlm {
 
     async fn get(&self, base: &str, path: &str, auth: bool) -> Result<RawResponse, GatewayError> {
         let headers = if auth { self.auth_headers()? } else { HeaderMap::new() };
-        let resp = self.http.send(Method::GET, base, path, headers, None).await?;
+        let resp = get_retrying_stale(&self.http, base, path, headers).await?;
         check(resp, &self.spec.credential_env)
     }
 
@@ -119,7 +119,7 @@ impl LiteLlm {
 
     async fn cache(&self, base: &str) -> Result<CacheState, GatewayError> {
         let headers = self.auth_headers()?;
-        let resp = self.http.send(Method::GET, base, "/cache/ping", headers, None).await?;
+        let resp = get_retrying_stale(&self.http, base, "/cache/ping", headers).await?;
         // 503 cache_ping_error "Cache not initialized" means no cache is configured.
         if resp.status.as_u16() == 503 && !resp.is_html() {
             let msg = http::error_message(&resp);
@@ -164,7 +164,7 @@ impl LiteLlm {
                     status: api::as_f64(e.exception_status.as_ref()).and_then(|f| {
                         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                         let s = f as u16;
-                        (f >= 100.0 && f < 600.0).then_some(s)
+                        (100.0..600.0).contains(&f).then_some(s)
                     }),
                     error: e.error.as_deref().map(|m| http::first_line(strip_stack(m))),
                     auth_tail,
@@ -208,6 +208,34 @@ impl LiteLlm {
     }
 }
 
+/// A status GET, sent again (at most twice) when a pooled keep-alive
+/// connection turns out to be closed already. LiteLLM's uvicorn closes idle
+/// connections after 5 s (`--keepalive_timeout`) and gatewatch polls it every
+/// 5 s: measured against the real proxy, 1–2 polls in 12 lost a section to
+/// "connection closed before message completed" or "Connection reset by
+/// peer", and so did the first poll after a restart. The server never
+/// answered, so resending is safe; `/health` (paid) and POSTs are never resent.
+async fn get_retrying_stale(
+    client: &HttpClient,
+    base: &str,
+    path: &str,
+    headers: HeaderMap,
+) -> Result<RawResponse, GatewayError> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match client.send(Method::GET, base, path, headers.clone(), None).await {
+            Err(GatewayError::Connect { detail }) if tries < 3 && is_stale_connection(&detail) => {}
+            other => return other,
+        }
+    }
+}
+
+fn is_stale_connection(detail: &str) -> bool {
+    // hyper's words when the EOF comes first; the kernel's when our bytes hit the closed socket.
+    detail.contains("connection closed before message completed") || detail.contains("Connection reset by peer")
+}
+
 fn strip_stack(m: &str) -> &str {
     m.split("\nstack trace:").next().unwrap_or(m)
 }
@@ -238,7 +266,9 @@ fn check(resp: RawResponse, env: &str) -> Result<RawResponse, GatewayError> {
         (400, Some("no_db_connection")) => Err(GatewayError::Auth {
             status,
             message: format!("wrong master key: the proxy has no database, so it answers every key other than its master key with \"{message}\""),
-            hint: format!("set {env} to the proxy's general_settings.master_key (or its LITELLM_MASTER_KEY)"),
+            hint: format!(
+                "set {env} in gatewatch's environment to the proxy's master key: general_settings.master_key in its config, or the LITELLM_MASTER_KEY it was started with"
+            ),
         }),
         (500, _) if message == "Internal Server Error" => Err(GatewayError::Http {
             status,
@@ -284,7 +314,7 @@ impl Gateway for LiteLlm {
     }
 
     async fn liveness(&self, target: &ReplicaTarget) -> Result<Liveness, GatewayError> {
-        let resp = self.http.send(Method::GET, &target.url, "/health/liveliness", HeaderMap::new(), None).await?;
+        let resp = get_retrying_stale(&self.http, &target.url, "/health/liveliness", HeaderMap::new()).await?;
         let resp = check(resp, &self.spec.credential_env)?;
         // Must be the JSON string "I'm alive!" (or similar); anything else is not LiteLLM.
         let body: Value = resp.json()?;

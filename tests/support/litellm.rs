@@ -12,14 +12,16 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
-use std::os::unix::fs::PermissionsExt;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read, Write as _};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::process::{alive, keep_tmp, kill_child_group, kill_group, require_executable, sh_quote};
+#[allow(unused_imports)]
 pub use super::process::{exclusive, free_port, http, say, tail};
 
 /// How long a proxy may take to answer `/health/liveliness` (5–6 s idle; far
@@ -84,7 +86,8 @@ pub fn installed_version(bin: &Path) -> Option<String> {
 /// A fake key that is obviously fake and unique per call.
 pub fn fake_key(prefix: &str) -> String {
     let n = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    format!("{prefix}{:016x}", (n as u64) ^ u64::from(std::process::id()).rotate_left(32))
+    let low = u64::try_from(n % u128::from(u64::MAX)).unwrap_or(0);
+    format!("{prefix}{:016x}", low ^ u64::from(std::process::id()).rotate_left(32))
 }
 
 /// One request the fake upstream saw (a line of its JSON log).
@@ -170,7 +173,6 @@ impl FakeUpstream {
 
     /// From now on answer 401 `invalid_api_key` to this key.
     pub fn reject(&self, key: &str) {
-        use std::io::Write;
         let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.reject).expect("reject file");
         writeln!(f, "{key}").expect("write reject file");
     }
@@ -318,10 +320,8 @@ impl Proxy {
                     && !k.starts_with(|c: char| c.is_ascii_digit()),
                 "bad env name {k:?}"
             );
-            text.push_str(&format!("export {k}={}\n", sh_quote(v)));
+            let _ = writeln!(text, "export {k}={}", sh_quote(v));
         }
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .truncate(true)
@@ -514,13 +514,12 @@ impl Redis {
 
     /// One command in RESP; the reply's first line (`+OK`, `:3`, `$-1`, …).
     pub fn command(&self, args: &[&str]) -> Option<String> {
-        use std::io::{Read, Write};
         let addr = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, self.port));
         let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
         let mut req = format!("*{}\r\n", args.len());
         for a in args {
-            req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+            let _ = write!(req, "${}\r\n{a}\r\n", a.len());
         }
         s.write_all(req.as_bytes()).ok()?;
         let mut buf = [0u8; 512];

@@ -2,7 +2,10 @@
 //! tiny blocking HTTP/1.0 client, process-group kills, shell quoting, and the
 //! skip rules. No async: tests call these around their tokio runtimes.
 
-use std::io::{Read, Write};
+#![allow(dead_code)]
+
+use std::fmt::Write as _;
+use std::io::{Read, Write as _};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -20,22 +23,15 @@ pub const KEEP_ENV: &str = "GATEWATCH_KEEP_TMP";
 /// `SKIPPED <test>: set VAR=…` line. A set but wrong path is a failure, and so
 /// is an unset variable when `GATEWATCH_REQUIRE_REAL=1`.
 pub fn require_executable(test: &str, var: &str, example: &str) -> Option<PathBuf> {
-    match std::env::var_os(var).filter(|v| !v.is_empty()) {
-        Some(v) => {
-            let p = PathBuf::from(v);
-            assert!(p.is_file(), "{var}={} is not a file", p.display());
-            Some(p)
-        }
-        None => {
-            let line = format!("SKIPPED {test}: set {var}={example}");
-            assert!(
-                std::env::var_os(REQUIRE_ENV).is_none_or(|v| v.is_empty() || v == "0"),
-                "{line} ({REQUIRE_ENV} is set)"
-            );
-            say(&line);
-            None
-        }
+    if let Some(v) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+        let p = PathBuf::from(v);
+        assert!(p.is_file(), "{var}={} is not a file", p.display());
+        return Some(p);
     }
+    let line = format!("SKIPPED {test}: set {var}={example}");
+    assert!(std::env::var_os(REQUIRE_ENV).is_none_or(|v| v.is_empty() || v == "0"), "{line} ({REQUIRE_ENV} is set)");
+    say(&line);
+    None
 }
 
 /// A line on the real stderr, visible even when libtest captures output
@@ -71,7 +67,7 @@ pub fn sh_quote(s: &str) -> String {
 /// marker guards against a recycled pid.
 pub fn alive(pid: i32, marker: &str) -> bool {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
-    let state = stat.rsplit_once(") ").map(|(_, rest)| rest.chars().next().unwrap_or('?')).unwrap_or('?');
+    let state = stat.rsplit_once(") ").map_or('?', |(_, rest)| rest.chars().next().unwrap_or('?'));
     if matches!(state, 'Z' | 'X') {
         return false;
     }
@@ -131,10 +127,10 @@ pub fn http(
     s.set_write_timeout(Some(Duration::from_secs(5))).ok()?;
     let mut req = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
     for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
+        let _ = write!(req, "{k}: {v}\r\n");
     }
     if let Some(b) = body {
-        req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
+        let _ = write!(req, "Content-Type: application/json\r\nContent-Length: {}\r\n", b.len());
     }
     req.push_str("\r\n");
     if let Some(b) = body {

@@ -23,7 +23,7 @@ pub fn float_repr(x: f64) -> String {
     let decpt = exp + 1;
     let sign = if x < 0.0 { "-" } else { "" };
     let n = i32::try_from(digits.len()).unwrap_or(i32::MAX);
-    let body = if decpt > 16 || decpt < -3 {
+    let body = if !(-3..=16).contains(&decpt) {
         let (first, rest) = digits.split_at(1);
         let mut m = first.to_owned();
         if !rest.is_empty() {
@@ -35,10 +35,10 @@ pub fn float_repr(x: f64) -> String {
     } else if decpt <= 0 {
         format!("0.{}{digits}", "0".repeat(decpt.unsigned_abs() as usize))
     } else if decpt < n {
-        let (a, b) = digits.split_at(decpt as usize);
+        let (a, b) = digits.split_at(usize::try_from(decpt).unwrap_or(0));
         format!("{a}.{b}")
     } else {
-        format!("{digits}{}.0", "0".repeat((decpt - n) as usize))
+        format!("{digits}{}.0", "0".repeat(usize::try_from(decpt - n).unwrap_or(0)))
     };
     format!("{sign}{body}")
 }

@@ -6,6 +6,7 @@
 //! so gatewatch must type every scalar the way PyYAML does, keep key order,
 //! and remember the line of every node for error messages.
 
+use std::fmt::Write as _;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -223,7 +224,7 @@ fn radix_to_decimal(digits: &str, radix: u32) -> Option<String> {
     }
     let mut out = limbs.last().map(ToString::to_string).unwrap_or_default();
     for limb in limbs.iter().rev().skip(1) {
-        out.push_str(&format!("{limb:09}"));
+        let _ = write!(out, "{limb:09}");
     }
     Some(out)
 }
@@ -424,7 +425,7 @@ impl MarkedEventReceiver for Builder {
             }
             Event::SequenceStart(anchor, _) => self.stack.push(Frame::List { items: Vec::new(), line, anchor }),
             Event::MappingStart(anchor, _) => {
-                self.stack.push(Frame::Dict { items: Vec::new(), merges: Vec::new(), pending: None, line, anchor })
+                self.stack.push(Frame::Dict { items: Vec::new(), merges: Vec::new(), pending: None, line, anchor });
             }
             Event::SequenceEnd => {
                 if let Some(Frame::List { items, line, anchor }) = self.stack.pop() {
@@ -447,15 +448,15 @@ fn apply_merges(own: Vec<(PyValue, Node)>, merges: Vec<Node>) -> Vec<(PyValue, N
     if merges.is_empty() {
         return own;
     }
-    let mut merged: Vec<(PyValue, Node)> = Vec::new();
+    let mut flat: Vec<(PyValue, Node)> = Vec::new();
     for m in merges {
         match m.value {
-            PyValue::Dict(items) => merged.extend(items),
+            PyValue::Dict(items) => flat.extend(items),
             PyValue::List(list) => {
                 // Later mappings in the list have lower precedence: PyYAML reverses them.
                 for sub in list.into_iter().rev() {
                     if let PyValue::Dict(items) = sub.value {
-                        merged.extend(items);
+                        flat.extend(items);
                     }
                 }
             }
@@ -463,7 +464,7 @@ fn apply_merges(own: Vec<(PyValue, Node)>, merges: Vec<Node>) -> Vec<(PyValue, N
         }
     }
     let mut out = Vec::new();
-    for (k, v) in merged.into_iter().chain(own) {
+    for (k, v) in flat.into_iter().chain(own) {
         dict_insert(&mut out, k, v);
     }
     out
