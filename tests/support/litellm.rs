@@ -370,16 +370,29 @@ impl Proxy {
     }
 
     /// SIGTERM the process group, wait for it to exit, start it again the
-    /// same way on the same port (all through proxyctl.sh) and wait until ready.
-    /// Returns (time to stop, time from start to ready).
+    /// same way on the same port, and wait until ready. It runs exactly the
+    /// [`Proxy::restart_command`] line through `/bin/sh -c`, so the path an
+    /// outside caller (gatewatch's restart action) takes is the one tested.
+    /// Returns (how long the command took, which is the stop, since the start
+    /// is detached; time from then until ready).
     pub fn restart(&mut self) -> (Duration, Duration) {
+        let old = self.pid();
         let t = Instant::now();
-        let out = self.ctl("stop");
-        assert!(out.status.success(), "proxyctl stop failed: {}", String::from_utf8_lossy(&out.stderr));
-        let stopped = t.elapsed();
-        self.launch();
+        let out = Command::new("/bin/sh")
+            .args(["-c", &self.restart_command()])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run the restart command");
+        let took = t.elapsed();
+        assert!(
+            out.status.success(),
+            "restart command failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            self.log_tail(40)
+        );
         self.start_time = self.wait_ready(READY_TIMEOUT);
-        (stopped, self.start_time)
+        assert_ne!(self.pid(), old, "the restart did not replace the process");
+        (took, self.start_time)
     }
 
     /// Replace config.yaml (the running proxy does not notice).
