@@ -378,9 +378,11 @@ fn purge_empties_the_redis_response_cache() {
     if real::require_litellm(TEST).is_none() {
         return;
     }
-    let Some(redis_bin) = real::require_redis(TEST) else { return };
+    if real::require_redis(TEST).is_none() {
+        return;
+    }
     let _serial = real::exclusive();
-    let redis = Redis::start(&redis_bin);
+    let redis = Redis::start();
     let up = FakeUpstream::start();
     let cache =
         format!("  cache: true\n  cache_params:\n    type: redis\n    host: 127.0.0.1\n    port: {}\n", redis.port());

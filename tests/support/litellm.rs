@@ -353,8 +353,9 @@ impl Proxy {
     }
 
     /// Poll `/health/liveliness` until it answers 200, for at most `deadline`.
-    /// Returns the time since `launch`-ish (since this call). Panics with the
-    /// proxy log when the process died or the deadline passed.
+    /// Returns how long that took (called right after [`Proxy::launch`], the
+    /// start time). Panics with the proxy log when the process died or the
+    /// deadline passed.
     pub fn wait_ready(&self, deadline: Duration) -> Duration {
         let started = Instant::now();
         loop {
@@ -488,7 +489,16 @@ pub struct Redis {
 }
 
 impl Redis {
-    pub fn start(bin: &Path) -> Self {
+    /// `redis-server` from `GATEWATCH_REDIS_SERVER` (check with [`require_redis`] first).
+    pub fn start() -> Self {
+        let bin = std::env::var_os("GATEWATCH_REDIS_SERVER")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .expect("GATEWATCH_REDIS_SERVER (check with require_redis first)");
+        Self::start_with(&bin)
+    }
+
+    pub fn start_with(bin: &Path) -> Self {
         let mut last = String::new();
         for _ in 0..3 {
             let dir = tempdir("gatewatch-redis-");
