@@ -13,16 +13,18 @@
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write as _};
+use std::io::{BufRead, BufReader, Write as _};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::process::{alive, keep_tmp, kill_child_group, kill_group, require_executable, sh_quote};
+use super::process::{alive, finish_dir, kill_child_group, kill_group, require_executable, sh_quote};
 #[allow(unused_imports)]
 pub use super::process::{exclusive, free_port, http, say, tail};
+#[allow(unused_imports)]
+pub use super::redis::{Redis, require_redis};
 
 /// How long a proxy may take to answer `/health/liveliness` (5–6 s idle; far
 /// more on a loaded 2-core machine).
@@ -33,24 +35,12 @@ pub fn require_litellm(test: &str) -> Option<PathBuf> {
     require_executable(test, "GATEWATCH_LITELLM", "/path/to/venv/bin/litellm")
 }
 
-/// `redis-server` (`GATEWATCH_REDIS_SERVER`), or `None` after the SKIPPED line.
-pub fn require_redis(test: &str) -> Option<PathBuf> {
-    require_executable(test, "GATEWATCH_REDIS_SERVER", "/usr/bin/redis-server")
-}
-
 fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
 fn tempdir(prefix: &str) -> tempfile::TempDir {
     tempfile::Builder::new().prefix(prefix).tempdir().expect("create temp dir")
-}
-
-fn finish_dir(dir: tempfile::TempDir) {
-    if keep_tmp() {
-        let kept = dir.keep();
-        say(&format!("kept {}", kept.display()));
-    }
 }
 
 /// The interpreter for `ci/fakeup.py`: `GATEWATCH_PYTHON`, else the venv's own
@@ -475,99 +465,6 @@ impl Drop for Proxy {
             say(&format!("proxy at {} (dir {}):\n{}", self.url(), self.root.display(), self.log_tail(60)));
         }
         self.stop();
-        if let Some(dir) = self.dir.take() {
-            finish_dir(dir);
-        }
-    }
-}
-
-/// A throwaway `redis-server` on a free loopback port, no persistence.
-pub struct Redis {
-    child: Child,
-    port: u16,
-    dir: Option<tempfile::TempDir>,
-}
-
-impl Redis {
-    /// `redis-server` from `GATEWATCH_REDIS_SERVER` (check with [`require_redis`] first).
-    pub fn start() -> Self {
-        let bin = std::env::var_os("GATEWATCH_REDIS_SERVER")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .expect("GATEWATCH_REDIS_SERVER (check with require_redis first)");
-        Self::start_with(&bin)
-    }
-
-    pub fn start_with(bin: &Path) -> Self {
-        let mut last = String::new();
-        for _ in 0..3 {
-            let dir = tempdir("gatewatch-redis-");
-            let port = free_port();
-            let log = dir.path().join("redis.log");
-            let child = Command::new(bin)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-                .arg("--dir")
-                .arg(dir.path())
-                .stdin(Stdio::null())
-                .stdout(std::fs::File::create(&log).expect("redis log"))
-                .stderr(Stdio::inherit())
-                .process_group(0)
-                .spawn()
-                .expect("spawn redis-server");
-            let mut r = Self { child, port, dir: Some(dir) };
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if r.command(&["PING"]).as_deref() == Some("+PONG") {
-                    return r;
-                }
-                if matches!(r.child.try_wait(), Ok(Some(_))) {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            last = tail(&log, 20);
-            kill_child_group(&mut r.child);
-        }
-        panic!("redis-server did not start\n{last}");
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// One command in RESP; the reply's first line (`+OK`, `:3`, `$-1`, …).
-    pub fn command(&self, args: &[&str]) -> Option<String> {
-        let addr = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, self.port));
-        let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        let mut req = format!("*{}\r\n", args.len());
-        for a in args {
-            let _ = write!(req, "${}\r\n{a}\r\n", a.len());
-        }
-        s.write_all(req.as_bytes()).ok()?;
-        let mut buf = [0u8; 512];
-        let mut got = Vec::new();
-        while !got.windows(2).any(|w| w == b"\r\n") {
-            let n = s.read(&mut buf).ok()?;
-            if n == 0 {
-                break;
-            }
-            got.extend_from_slice(&buf[..n]);
-        }
-        let text = String::from_utf8_lossy(&got).into_owned();
-        text.split("\r\n").next().map(str::to_owned)
-    }
-
-    /// `DBSIZE` over raw RESP.
-    pub fn dbsize(&self) -> u64 {
-        let reply = self.command(&["DBSIZE"]).expect("redis DBSIZE");
-        reply.strip_prefix(':').and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("DBSIZE reply {reply:?}"))
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        kill_child_group(&mut self.child);
         if let Some(dir) = self.dir.take() {
             finish_dir(dir);
         }

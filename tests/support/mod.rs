@@ -3,3 +3,4 @@
 
 pub mod litellm;
 pub mod process;
+pub mod redis;

@@ -58,6 +58,14 @@ pub fn keep_tmp() -> bool {
     std::env::var_os(KEEP_ENV).is_some_and(|v| !v.is_empty() && v != "0")
 }
 
+/// Drop a temp dir, or keep it (and say where) under `GATEWATCH_KEEP_TMP=1`.
+pub fn finish_dir(dir: tempfile::TempDir) {
+    if keep_tmp() {
+        let kept = dir.keep();
+        say(&format!("kept {}", kept.display()));
+    }
+}
+
 /// `'…'` for /bin/sh.
 pub fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
