@@ -9,6 +9,15 @@
 //! it exactly as the harness does: [`Proxy::restart_command`]. Its environment,
 //! master key included, lives in `proxy.env` (mode 0600) and reaches the
 //! proxy through `env -i` + `.`; no secret is ever in an argv.
+//!
+//! For an end-to-end test of the gatewatch binary against this proxy:
+//! `Proxy::url()` is the gateway URL; `master_key()` goes into the
+//! environment gatewatch runs in as `LITELLM_MASTER_KEY`, together with
+//! `env()` (the variables the config's `os.environ/` references need, so
+//! gatewatch computes the same ids); `config_path()` is `config_file`,
+//! `pid_file()` is `pid_file`, and `restart_command()` is `restart_command`
+//! (it returns once the new process is launched; poll until ready).
+//! `rewrite_config()` edits the file under the running proxy.
 
 #![allow(dead_code)]
 
