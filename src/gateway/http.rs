@@ -86,7 +86,9 @@ impl HttpClient {
         let client = reqwest::Client::builder()
             .connect_timeout(timeout)
             .timeout(timeout)
-            .pool_idle_timeout(Duration::from_secs(30))
+            // Below uvicorn's 5 s keep-alive: a pooled connection the server
+            // is about to close is not reused for the next poll.
+            .pool_idle_timeout(Duration::from_secs(3))
             .user_agent(concat!("gatewatch/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
@@ -99,7 +101,28 @@ impl HttpClient {
 
     /// Send a request and read the body within the limit. Every transport
     /// failure becomes a [`GatewayError`]; the status code is left to the caller.
+    /// A GET that hits a keep-alive connection the server just closed is sent
+    /// again (at most twice); other methods never are (they may be paid or change state).
     pub async fn send(
+        &self,
+        method: Method,
+        base: &str,
+        path: &str,
+        headers: HeaderMap,
+        body: Option<serde_json::Value>,
+    ) -> Result<RawResponse, GatewayError> {
+        let retry = method == Method::GET && body.is_none();
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.send_once(method.clone(), base, path, headers.clone(), body.clone()).await {
+                Err(GatewayError::Connect { detail }) if retry && tries < 3 && is_stale_connection(&detail) => {}
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_once(
         &self,
         method: Method,
         base: &str,
@@ -161,6 +184,11 @@ fn classify(e: &reqwest::Error, url: &str, timeout: Duration) -> GatewayError {
     } else {
         GatewayError::Connect { detail: last_cause(&chain) }
     }
+}
+
+/// hyper's words when the server's EOF comes first; the kernel's when our bytes hit the closed socket.
+fn is_stale_connection(detail: &str) -> bool {
+    detail.contains("connection closed before message completed") || detail.contains("Connection reset by peer")
 }
 
 fn strip_query(url: &str) -> String {

@@ -232,10 +232,15 @@ fn check(resp: RawResponse, env: &str) -> Result<RawResponse, GatewayError> {
             message,
             hint: format!("the proxy does not accept the key in {env}: it must equal general_settings.master_key (or a virtual key with admin rights)"),
         }),
+        // Measured on 1.106.12: without a database the proxy answers every
+        // key that is not its master key with 400 `no_db_connection`
+        // "No connected db." (it tries to look the key up as a virtual key).
         (400, Some("no_db_connection")) => Err(GatewayError::Auth {
             status,
-            message,
-            hint: format!("LiteLLM without a database answers a wrong master key with 400 \"No connected db\": check that {env} holds the proxy's master key"),
+            message: format!("wrong master key: the proxy has no database, so it answers every key other than its master key with \"{message}\""),
+            hint: format!(
+                "set {env} in gatewatch's environment to the proxy's master key: general_settings.master_key in its config, or the LITELLM_MASTER_KEY it was started with"
+            ),
         }),
         (500, _) if message == "Internal Server Error" => Err(GatewayError::Http {
             status,
@@ -364,7 +369,17 @@ impl LiteLlm {
             AdminOp::PurgeResponseCache => {
                 let resp = self.slow.send(Method::POST, base, "/cache/flushall", self.auth_headers()?, None).await?;
                 if resp.status.as_u16() == 503 && !resp.is_html() {
-                    return Err(GatewayError::Rejected { message: http::error_message(&resp) });
+                    let msg = http::error_message(&resp);
+                    let why = if msg.contains("not initialized") {
+                        "no response cache is configured"
+                    } else if msg.contains("does not support flushing") {
+                        "only a Redis response cache can be flushed"
+                    } else {
+                        "the proxy refused"
+                    };
+                    return Err(GatewayError::Rejected {
+                        message: format!("/cache/flushall refused (HTTP 503): {why}: {msg}"),
+                    });
                 }
                 let resp = check(resp, &self.spec.credential_env)?;
                 Ok(AdminResult::Done { message: format!("/cache/flushall: {}", resp.excerpt()) })

@@ -132,6 +132,8 @@ pub struct ProxyConfig {
     pub database_url_set: bool,
     pub ui_disabled: bool,
     pub include_files: Vec<String>,
+    /// Deployments the proxy cannot load at all (it exits at startup).
+    pub unloadable: Vec<String>,
 }
 
 impl ProxyConfig {
@@ -147,6 +149,7 @@ impl ProxyConfig {
         {
             out.push(format!("LiteLLM refuses to boot: {p}"));
         }
+        out.extend(self.unloadable.iter().map(|u| format!("LiteLLM exits at startup: {u}")));
         out
     }
 }
@@ -261,6 +264,7 @@ pub fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig,
     }
     let mut env_refs = Vec::new();
     let mut deployments = Vec::new();
+    let mut unloadable = Vec::new();
     if let Some(list_node) = root.get("model_list") {
         let list = match &list_node.value {
             PyValue::List(l) => l.as_slice(),
@@ -274,7 +278,10 @@ pub fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig,
             }
             let name_node =
                 entry.get("model_name").ok_or_else(|| field_err(entry.line, &at("model_name"), "missing"))?;
-            let model_name = match &name_node.value {
+            // `_check_for_os_environ_vars` resolves `model_name` too (once).
+            let mut name_refs = Vec::new();
+            let name_value = model_id::resolve_top("model_name", name_node, env, &mut name_refs, 1);
+            let model_name = match &name_value {
                 PyValue::Str(s) => s.clone(),
                 other => super::pyrepr::py_str(other),
             };
@@ -287,20 +294,42 @@ pub fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig,
                 return Err(field_err(params_node.line, &at("litellm_params.model"), "missing"));
             }
             let resolved: ResolvedParams = model_id::resolve_params(params, env);
-            for r in &resolved.env_refs {
+            let mut id_refs = Vec::new();
+            let declared_id = entry
+                .get("model_info")
+                .and_then(|mi| mi.get("id"))
+                .map(|n| model_id::resolve_top("id", n, env, &mut id_refs, 1))
+                .filter(|v| *v != PyValue::None)
+                .map(|v| super::pyrepr::py_str(&v));
+            let all_refs = name_refs
+                .iter()
+                .map(|r| (at("model_name"), r))
+                .chain(resolved.env_refs.iter().map(|r| (format!("{}.{}", at("litellm_params"), r.field), r)))
+                .chain(id_refs.iter().map(|r| (at("model_info.id"), r)));
+            let mut missing_env = Vec::new();
+            for (field, r) in all_refs {
+                if r.value.is_none() {
+                    missing_env.push(r.name.clone());
+                }
                 env_refs.push(EnvRef {
                     name: r.name.clone(),
-                    field: format!("{}.{}", at("litellm_params"), r.field),
+                    field,
                     line: r.line,
                     set: r.value.is_some(),
                     fingerprint: r.value.as_deref().map(Fingerprint::of),
                 });
             }
-            let declared_id = entry
-                .get("model_info")
-                .and_then(|mi| mi.get("id"))
-                .filter(|n| n.value != PyValue::None)
-                .map(|n| super::pyrepr::py_str(&n.value));
+            // Measured on 1.106.12: `generate_model_id` joins model_name as a
+            // str, so `model_name: 123`, `yes`, or an unset os.environ/ name
+            // crashes startup (TypeError, exit 3).
+            if declared_id.is_none() && !matches!(name_value, PyValue::Str(_)) {
+                unloadable.push(format!(
+                    "line {}: {} is {} (not a string): quote it",
+                    name_node.line,
+                    at("model_name"),
+                    super::pyrepr::py_repr(&name_value)
+                ));
+            }
             let id = declared_id.clone().unwrap_or_else(|| model_id::generate_model_id(&model_name, &resolved.params));
             let fields = resolved
                 .params
@@ -344,7 +373,7 @@ pub fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig,
                 id,
                 declared_id,
                 fields,
-                missing_env: resolved.env_refs.iter().filter(|r| r.value.is_none()).map(|r| r.name.clone()).collect(),
+                missing_env,
                 upstream_model: get_str("model"),
                 api_base: get_str("api_base"),
                 plain_key,
@@ -467,6 +496,7 @@ pub fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig,
             .and_then(Node::as_list)
             .map(|l| l.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect())
             .unwrap_or_default(),
+        unloadable,
     })
 }
 
@@ -528,6 +558,20 @@ mod tests {
         )
         .unwrap();
         assert!(c.boot_problems().is_empty());
+    }
+
+    #[test]
+    fn a_model_name_that_is_not_a_string_stops_the_proxy() {
+        let text = "model_list:\n  - model_name: 123\n    litellm_params: {model: x}\n  - model_name: os.environ/N\n    litellm_params: {model: y}\n  - model_name: '123'\n    litellm_params: {model: z}\ngeneral_settings: {master_key: sk-x-123456}\n";
+        let c = parse(text, Path::new("c.yaml"), &|_| None).unwrap();
+        let p = c.boot_problems();
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].contains("line 2") && p[0].contains("model_list[0].model_name is 123"), "{p:?}");
+        assert!(p[1].contains("model_list[1].model_name is None"), "{p:?}");
+        assert_eq!(c.deployments[1].missing_env, ["N"]);
+        let c = parse(text, Path::new("c.yaml"), &|_| Some("from-env".into())).unwrap();
+        assert_eq!(c.boot_problems().len(), 1);
+        assert_eq!(c.deployments[1].model_name, "from-env");
     }
 
     #[test]

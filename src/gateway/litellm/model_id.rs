@@ -6,8 +6,9 @@
 //! `json.dumps`, anything else as `str()`. Before hashing, the proxy replaces
 //! every `os.environ/NAME` string value in a mapping (at any depth, but not
 //! strings inside lists) with the environment value; an unset variable becomes
-//! `None`, and `"true"`/`"false"` become booleans (`str_to_bool`). The
-//! `*_ref` federation pointers stay as written.
+//! `None`, and `"true"`/`"false"` become booleans (`str_to_bool`). Top-level
+//! params are resolved twice more (a value that is itself `os.environ/…` is
+//! followed). The `*_ref` federation pointers stay as written.
 
 use sha2::{Digest, Sha256};
 
@@ -34,21 +35,45 @@ pub struct ResolvedParams {
     pub env_refs: Vec<ResolvedRef>,
 }
 
+/// `get_secret("os.environ/NAME")` without a secret manager: the variable's
+/// value, `None` when unset, a bool for `true`/`false` (any case, trimmed).
+fn resolve_str(key: &str, s: &str, line: usize, env: EnvLookup<'_>, refs: &mut Vec<ResolvedRef>) -> PyValue {
+    let name = s.replace("os.environ/", "");
+    let value = env(&name);
+    refs.push(ResolvedRef { field: key.to_owned(), name, line, value: value.clone() });
+    match value {
+        None => PyValue::None,
+        Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "true" => PyValue::Bool(true),
+            "false" => PyValue::Bool(false),
+            _ => PyValue::Str(v),
+        },
+    }
+}
+
+fn is_ref(key: &str, v: &PyValue) -> bool {
+    matches!(v, PyValue::Str(s) if s.starts_with("os.environ/")) && !POINTER_FIELDS.contains(&key)
+}
+
+/// Resolve one top-level value (a `litellm_params` field, `model_name`, a
+/// `model_info` field) the way the proxy does: `_check_for_os_environ_vars`
+/// resolves every depth once; then `load_config` and `Router.set_model_list`
+/// each resolve top-level `litellm_params` strings again, so a variable whose
+/// value is itself `os.environ/OTHER` is followed up to two more times.
+pub fn resolve_top(key: &str, node: &Node, env: EnvLookup<'_>, refs: &mut Vec<ResolvedRef>, passes: usize) -> PyValue {
+    let mut v = resolve_value(key, node, env, refs, 0);
+    for _ in 1..passes {
+        match &v {
+            PyValue::Str(s) if is_ref(key, &v) => v = resolve_str(key, &s.clone(), node.line, env, refs),
+            _ => break,
+        }
+    }
+    v
+}
+
 fn resolve_value(key: &str, node: &Node, env: EnvLookup<'_>, refs: &mut Vec<ResolvedRef>, depth: usize) -> PyValue {
     match &node.value {
-        PyValue::Str(s) if s.starts_with("os.environ/") && !POINTER_FIELDS.contains(&key) => {
-            let name = s.replace("os.environ/", "");
-            let value = env(&name);
-            refs.push(ResolvedRef { field: key.to_owned(), name, line: node.line, value: value.clone() });
-            match value {
-                None => PyValue::None,
-                Some(v) => match v.trim().to_ascii_lowercase().as_str() {
-                    "true" => PyValue::Bool(true),
-                    "false" => PyValue::Bool(false),
-                    _ => PyValue::Str(v),
-                },
-            }
-        }
+        PyValue::Str(s) if is_ref(key, &node.value) => resolve_str(key, s, node.line, env, refs),
         PyValue::Dict(items) if depth < 100 => PyValue::Dict(resolve_dict(items, env, refs, depth + 1, key)),
         PyValue::List(items) if depth < 100 => PyValue::List(
             items
@@ -100,7 +125,7 @@ pub fn resolve_params(params: &[(PyValue, Node)], env: EnvLookup<'_>) -> Resolve
                 PyValue::Str(s) => s.clone(),
                 other => super::pyrepr::py_str(other),
             };
-            (k.clone(), resolve_value(&key, v, env, &mut env_refs, 0))
+            (k.clone(), resolve_top(&key, v, env, &mut env_refs, 3))
         })
         .collect();
     ResolvedParams { params, env_refs }

@@ -1,7 +1,7 @@
 //! Python's `str()`, `repr()` and `json.dumps()` of the values PyYAML builds,
 //! byte for byte, because LiteLLM hashes those strings into deployment ids.
 
-use super::pyyaml::{Node, PyValue};
+use super::pyyaml::{Node, PyDateTime, PyValue};
 use std::fmt::Write as _;
 
 /// `repr(float)`: the shortest round-trip digits, fixed notation for decimal
@@ -48,7 +48,7 @@ pub fn py_str(v: &PyValue) -> String {
     match v {
         PyValue::Str(s) => s.clone(),
         PyValue::Date { y, m, d } => format!("{y:04}-{m:02}-{d:02}"),
-        PyValue::DateTime(s) => s.clone(),
+        PyValue::DateTime(dt) => datetime_str(dt),
         other => py_repr(other),
     }
 }
@@ -71,9 +71,7 @@ fn write_repr(out: &mut String, v: &PyValue) {
         PyValue::Date { y, m, d } => {
             let _ = write!(out, "datetime.date({y}, {m}, {d})");
         }
-        PyValue::DateTime(s) => {
-            let _ = write!(out, "datetime.datetime.fromisoformat({s:?})");
-        }
+        PyValue::DateTime(dt) => out.push_str(&datetime_repr(dt)),
         PyValue::List(items) => {
             out.push('[');
             for (i, n) in items.iter().enumerate() {
@@ -97,6 +95,51 @@ fn write_repr(out: &mut String, v: &PyValue) {
             out.push('}');
         }
     }
+}
+
+/// `str(datetime)`: `2024-01-05 10:03:04[.500000][+02:00]`.
+pub fn datetime_str(dt: &PyDateTime) -> String {
+    let mut out = format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", dt.y, dt.mo, dt.d, dt.h, dt.mi, dt.s);
+    if dt.us != 0 {
+        let _ = write!(out, ".{:06}", dt.us);
+    }
+    if let Some(tz) = dt.tz {
+        let sign = if tz < 0 { '-' } else { '+' };
+        let a = tz.unsigned_abs();
+        let _ = write!(out, "{sign}{:02}:{:02}", a / 3600, a % 3600 / 60);
+        if a % 60 != 0 {
+            let _ = write!(out, ":{:02}", a % 60);
+        }
+    }
+    out
+}
+
+/// `repr(datetime)`: `datetime.datetime(2024, 1, 5, 10, 3, 4, 500000, tzinfo=…)`,
+/// dropping a zero microsecond, then a zero second.
+pub fn datetime_repr(dt: &PyDateTime) -> String {
+    let mut out = format!("datetime.datetime({}, {}, {}, {}, {}", dt.y, dt.mo, dt.d, dt.h, dt.mi);
+    if dt.us != 0 {
+        let _ = write!(out, ", {}, {}", dt.s, dt.us);
+    } else if dt.s != 0 {
+        let _ = write!(out, ", {}", dt.s);
+    }
+    match dt.tz {
+        None => {}
+        Some(0) => out.push_str(", tzinfo=datetime.timezone.utc"),
+        Some(tz) => {
+            // timedelta normalises to days (may be negative) and 0 <= seconds < 86400.
+            let days = tz.div_euclid(86_400);
+            let secs = tz.rem_euclid(86_400);
+            let delta = match (days, secs) {
+                (0, s) => format!("seconds={s}"),
+                (d, 0) => format!("days={d}"),
+                (d, s) => format!("days={d}, seconds={s}"),
+            };
+            let _ = write!(out, ", tzinfo=datetime.timezone(datetime.timedelta({delta}))");
+        }
+    }
+    out.push(')');
+    out
 }
 
 fn is_printable(c: char) -> bool {
@@ -258,6 +301,31 @@ mod tests {
         ] {
             assert_eq!(float_repr(x), want, "{x}");
         }
+    }
+
+    #[test]
+    fn datetime_forms_match_python() {
+        // Python: yaml.safe_load(...) then str() / repr() of each.
+        let n = load("[2024-01-05 10:03:04, 2024-01-05T10:03:04.5Z, 2024-01-05 10:03:04 +02:00, 2024-01-05 10:03:00 -02:30, 2024-01-05 10:00:00.000001]").unwrap();
+        assert_eq!(
+            py_str(&n.value),
+            "[datetime.datetime(2024, 1, 5, 10, 3, 4), \
+             datetime.datetime(2024, 1, 5, 10, 3, 4, 500000, tzinfo=datetime.timezone.utc), \
+             datetime.datetime(2024, 1, 5, 10, 3, 4, tzinfo=datetime.timezone(datetime.timedelta(seconds=7200))), \
+             datetime.datetime(2024, 1, 5, 10, 3, tzinfo=datetime.timezone(datetime.timedelta(days=-1, seconds=77400))), \
+             datetime.datetime(2024, 1, 5, 10, 0, 0, 1)]"
+        );
+        let strs: Vec<String> = n.as_list().unwrap().iter().map(|x| py_str(&x.value)).collect();
+        assert_eq!(
+            strs,
+            [
+                "2024-01-05 10:03:04",
+                "2024-01-05 10:03:04.500000+00:00",
+                "2024-01-05 10:03:04+02:00",
+                "2024-01-05 10:03:00-02:30",
+                "2024-01-05 10:00:00.000001"
+            ]
+        );
     }
 
     #[test]

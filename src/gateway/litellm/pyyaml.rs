@@ -6,9 +6,10 @@
 //! so gatewatch must type every scalar the way PyYAML does, keep key order,
 //! and remember the line of every node for error messages.
 
-use std::sync::LazyLock;
+mod scalar;
 
-use regex::Regex;
+pub use scalar::resolve_plain;
+use scalar::{construct_float, construct_int};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -27,10 +28,25 @@ pub enum PyValue {
         m: u32,
         d: u32,
     },
-    /// `datetime.datetime`, kept as Python's `str()` of it.
-    DateTime(String),
+    /// `datetime.datetime`
+    DateTime(PyDateTime),
     List(Vec<Node>),
     Dict(Vec<(PyValue, Node)>),
+}
+
+/// A `datetime.datetime` as PyYAML builds it: naive, or aware with a fixed
+/// UTC offset (`tz`, in seconds; `Z` is offset 0, which Python shows as
+/// `datetime.timezone.utc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PyDateTime {
+    pub y: i32,
+    pub mo: u32,
+    pub d: u32,
+    pub h: u32,
+    pub mi: u32,
+    pub s: u32,
+    pub us: u32,
+    pub tz: Option<i32>,
 }
 
 /// A value with the 1-based line it starts on.
@@ -92,153 +108,6 @@ pub struct YamlError {
     pub message: String,
 }
 
-static BOOL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")
-        .expect("static regex")
-});
-static FLOAT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?",
-        r"|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?",
-        r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*",
-        r"|[-+]?\.(?:inf|Inf|INF)",
-        r"|\.(?:nan|NaN|NAN))$"
-    ))
-    .expect("static regex")
-});
-static INT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"^(?:[-+]?0b[0-1_]+",
-        r"|[-+]?0[0-7_]+",
-        r"|[-+]?(?:0|[1-9][0-9_]*)",
-        r"|[-+]?0x[0-9a-fA-F_]+",
-        r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$"
-    ))
-    .expect("static regex")
-});
-static NULL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:~|null|Null|NULL|)$").expect("static regex"));
-static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"^(?:(?P<date>[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9])",
-        r"|(?P<y>[0-9][0-9][0-9][0-9])-(?P<mo>[0-9][0-9]?)-(?P<d>[0-9][0-9]?)",
-        r"(?:[Tt]|[ \t]+)(?P<h>[0-9][0-9]?):(?P<mi>[0-9][0-9]):(?P<s>[0-9][0-9])(?:\.(?P<f>[0-9]*))?",
-        r"(?:[ \t]*(?P<tz>Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$"
-    ))
-    .expect("static regex")
-});
-
-/// Resolve a plain scalar the way PyYAML's SafeLoader does.
-pub fn resolve_plain(text: &str) -> PyValue {
-    if NULL.is_match(text) {
-        return PyValue::None;
-    }
-    if BOOL.is_match(text) {
-        return PyValue::Bool(
-            matches!(text.chars().next(), Some('y' | 'Y' | 't' | 'T')) || text.eq_ignore_ascii_case("on"),
-        );
-    }
-    if INT.is_match(text)
-        && let Some(i) = construct_int(text)
-    {
-        return PyValue::Int(i);
-    }
-    if FLOAT.is_match(text) {
-        return PyValue::Float(construct_float(text));
-    }
-    if let Some(c) = TIMESTAMP.captures(text) {
-        if let Some(date) = c.name("date") {
-            let parts: Vec<&str> = date.as_str().split('-').collect();
-            if let (Ok(y), Ok(m), Ok(d)) = (parts[0].parse(), parts[1].parse(), parts[2].parse()) {
-                return PyValue::Date { y, m, d };
-            }
-        } else {
-            return PyValue::DateTime(datetime_str(&c));
-        }
-    }
-    PyValue::Str(text.to_owned())
-}
-
-fn datetime_str(c: &regex::Captures<'_>) -> String {
-    let num = |n: &str| c.name(n).and_then(|m| m.as_str().parse::<u32>().ok()).unwrap_or(0);
-    let mut out =
-        format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", num("y"), num("mo"), num("d"), num("h"), num("mi"), num("s"));
-    if let Some(f) = c.name("f") {
-        let mut frac: String = f.as_str().chars().take(6).collect();
-        if !frac.is_empty() && frac.chars().any(|ch| ch != '0') {
-            while frac.len() < 6 {
-                frac.push('0');
-            }
-            out.push('.');
-            out.push_str(&frac);
-        }
-    }
-    if let Some(tz) = c.name("tz") {
-        let tz = tz.as_str();
-        if tz == "Z" {
-            out.push_str("+00:00");
-        } else {
-            let sign = &tz[..1];
-            let rest = &tz[1..];
-            let (h, m) = rest.split_once(':').unwrap_or((rest, "00"));
-            let h: u32 = h.parse().unwrap_or(0);
-            out.push_str(&format!("{sign}{h:02}:{m}"));
-        }
-    }
-    out
-}
-
-fn construct_int(text: &str) -> Option<String> {
-    let v = text.replace('_', "");
-    let (neg, body) = match v.as_bytes().first()? {
-        b'-' => (true, &v[1..]),
-        b'+' => (false, &v[1..]),
-        _ => (false, v.as_str()),
-    };
-    let magnitude: String = if body == "0" {
-        "0".into()
-    } else if let Some(b) = body.strip_prefix("0b") {
-        i128::from_str_radix(b, 2).ok()?.to_string()
-    } else if let Some(h) = body.strip_prefix("0x") {
-        i128::from_str_radix(h, 16).ok()?.to_string()
-    } else if body.starts_with('0') {
-        i128::from_str_radix(body, 8).ok()?.to_string()
-    } else if body.contains(':') {
-        let mut total: i128 = 0;
-        for part in body.split(':') {
-            total = total.checked_mul(60)?.checked_add(part.parse::<i128>().ok()?)?;
-        }
-        total.to_string()
-    } else {
-        body.to_owned()
-    };
-    if neg && magnitude != "0" { Some(format!("-{magnitude}")) } else { Some(magnitude) }
-}
-
-fn construct_float(text: &str) -> f64 {
-    let v = text.replace('_', "").to_ascii_lowercase();
-    let (sign, body) = match v.as_bytes().first() {
-        Some(b'-') => (-1.0, &v[1..]),
-        Some(b'+') => (1.0, &v[1..]),
-        _ => (1.0, v.as_str()),
-    };
-    if body == ".inf" {
-        return sign * f64::INFINITY;
-    }
-    if body == ".nan" {
-        return f64::NAN;
-    }
-    if body.contains(':') {
-        let mut total = 0.0;
-        for part in body.split(':') {
-            total = total * 60.0 + part.parse::<f64>().unwrap_or(0.0);
-        }
-        return sign * total;
-    }
-    let body = if body.ends_with('.') { format!("{body}0") } else { body.to_owned() };
-    let body = if body.starts_with('.') { format!("0{body}") } else { body };
-    sign * body.parse::<f64>().unwrap_or(0.0)
-}
-
 enum Frame {
     List {
         items: Vec<Node>,
@@ -262,9 +131,54 @@ struct Builder {
     error: Option<YamlError>,
 }
 
+/// An int-valued key as Python compares it (`True == 1 == 1.0`).
+fn exact_int(v: &PyValue) -> Option<String> {
+    match v {
+        PyValue::Bool(b) => Some(if *b { "1" } else { "0" }.to_owned()),
+        PyValue::Int(i) => Some(i.clone()),
+        PyValue::Float(f) if f.is_finite() && f.fract() == 0.0 => {
+            let s = format!("{f:.0}");
+            Some(if s == "-0" { "0".to_owned() } else { s })
+        }
+        _ => None,
+    }
+}
+
+/// Python's `==` between two hashable YAML values, which decides whether a
+/// mapping key replaces an earlier one: `{1: a, true: b, 1.0: c}` is `{1: c}`.
+pub fn py_key_eq(a: &PyValue, b: &PyValue) -> bool {
+    use PyValue::{Bool, DateTime, Float, Int};
+    match (a, b) {
+        (Float(x), Float(y)) => x == y,
+        (Bool(_) | Int(_) | Float(_), Bool(_) | Int(_) | Float(_)) => {
+            matches!((exact_int(a), exact_int(b)), (Some(x), Some(y)) if x == y)
+        }
+        (DateTime(x), DateTime(y)) => match (x.tz, y.tz) {
+            (None, None) => x == y,
+            (Some(_), Some(_)) => x.utc_key() == y.utc_key(),
+            _ => false,
+        },
+        _ => a == b,
+    }
+}
+
+impl PyDateTime {
+    /// Seconds and microseconds since 0000-03-01 UTC, for aware comparisons.
+    fn utc_key(&self) -> (i64, u32) {
+        // Days from civil (Howard Hinnant's algorithm).
+        let (y, m) = if self.mo <= 2 { (i64::from(self.y) - 1, self.mo + 9) } else { (i64::from(self.y), self.mo - 3) };
+        let days = 365 * y + y.div_euclid(4) - y.div_euclid(100)
+            + y.div_euclid(400)
+            + i64::from((153 * m + 2) / 5)
+            + i64::from(self.d);
+        let secs = days * 86_400 + i64::from(self.h * 3600 + self.mi * 60 + self.s) - i64::from(self.tz.unwrap_or(0));
+        (secs, self.us)
+    }
+}
+
 fn dict_insert(items: &mut Vec<(PyValue, Node)>, key: PyValue, value: Node) {
-    // Python dicts keep the first position and the last value.
-    if let Some(slot) = items.iter_mut().find(|(k, _)| *k == key) {
+    // Python dicts keep the first key (and its position) and the last value.
+    if let Some(slot) = items.iter_mut().find(|(k, _)| py_key_eq(k, &key)) {
         slot.1 = value;
     } else {
         items.push((key, value));
@@ -361,15 +275,15 @@ fn apply_merges(own: Vec<(PyValue, Node)>, merges: Vec<Node>) -> Vec<(PyValue, N
     if merges.is_empty() {
         return own;
     }
-    let mut merged: Vec<(PyValue, Node)> = Vec::new();
+    let mut flat: Vec<(PyValue, Node)> = Vec::new();
     for m in merges {
         match m.value {
-            PyValue::Dict(items) => merged.extend(items),
+            PyValue::Dict(items) => flat.extend(items),
             PyValue::List(list) => {
                 // Later mappings in the list have lower precedence: PyYAML reverses them.
                 for sub in list.into_iter().rev() {
                     if let PyValue::Dict(items) = sub.value {
-                        merged.extend(items);
+                        flat.extend(items);
                     }
                 }
             }
@@ -377,7 +291,7 @@ fn apply_merges(own: Vec<(PyValue, Node)>, merges: Vec<Node>) -> Vec<(PyValue, N
         }
     }
     let mut out = Vec::new();
-    for (k, v) in merged.into_iter().chain(own) {
+    for (k, v) in flat.into_iter().chain(own) {
         dict_insert(&mut out, k, v);
     }
     out
@@ -397,25 +311,6 @@ pub fn load(source: &str) -> Result<Node, YamlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn yaml11_scalars() {
-        assert_eq!(resolve_plain("yes"), PyValue::Bool(true));
-        assert_eq!(resolve_plain("Off"), PyValue::Bool(false));
-        assert_eq!(resolve_plain("017"), PyValue::Int("15".into()));
-        assert_eq!(resolve_plain("0x1F"), PyValue::Int("31".into()));
-        assert_eq!(resolve_plain("1_000"), PyValue::Int("1000".into()));
-        assert_eq!(resolve_plain("1:30"), PyValue::Int("90".into()));
-        assert_eq!(resolve_plain("-0"), PyValue::Int("0".into()));
-        assert_eq!(resolve_plain("1e5"), PyValue::Str("1e5".into()));
-        assert_eq!(resolve_plain("1.0e+5"), PyValue::Float(100_000.0));
-        assert_eq!(resolve_plain("1."), PyValue::Float(1.0));
-        assert_eq!(resolve_plain(".5"), PyValue::Float(0.5));
-        assert_eq!(resolve_plain("~"), PyValue::None);
-        assert_eq!(resolve_plain("2024-01-05"), PyValue::Date { y: 2024, m: 1, d: 5 });
-        assert_eq!(resolve_plain("os.environ/KEY"), PyValue::Str("os.environ/KEY".into()));
-        assert_eq!(resolve_plain("12345678901234567890123"), PyValue::Int("12345678901234567890123".into()));
-    }
 
     #[test]
     fn quoted_scalars_stay_strings() {
@@ -449,7 +344,23 @@ mod tests {
     }
 
     #[test]
-    fn datetime_str_form() {
-        assert_eq!(resolve_plain("2024-1-5 10:03:04.5Z"), PyValue::DateTime("2024-01-05 10:03:04.500000+00:00".into()));
+    fn equal_keys_collapse_like_a_python_dict() {
+        // Python: yaml.safe_load("{1: a, true: b, 1.0: c, 0: d, false: e, -0.0: f, 2.5: g, '1': h}")
+        //   == {1: 'c', 0: 'f', 2.5: 'g', '1': 'h'}
+        let n = load("{1: a, true: b, 1.0: c, 0: d, false: e, -0.0: f, 2.5: g, '1': h}").unwrap();
+        let items: Vec<_> = n.as_dict().unwrap().iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+        let s = |x: &str| PyValue::Str(x.into());
+        assert_eq!(
+            items,
+            vec![
+                (PyValue::Int("1".into()), s("c")),
+                (PyValue::Int("0".into()), s("f")),
+                (PyValue::Float(2.5), s("g")),
+                (s("1"), s("h")),
+            ]
+        );
+        // Aware datetimes compare as instants; naive never equals aware.
+        let n = load("{2024-01-05 10:00:00Z: a, 2024-01-05 12:00:00 +02:00: b, 2024-01-05 10:00:00: c}").unwrap();
+        assert_eq!(n.as_dict().unwrap().len(), 2);
     }
 }

@@ -1,0 +1,6 @@
+//! Shared support for integration tests that run real components
+//! (`mod support;` in a test file).
+
+pub mod litellm;
+pub mod process;
+pub mod redis;
