@@ -161,7 +161,7 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
                         let redactor = redactor_for_output.clone();
                         tokio::spawn(async move {
                             let out = crate::command::run(&command, limit).await;
-                            let output = redactor.redact(&format!("{}\n{}", out.output, out.describe()));
+                            let output = redactor.redact(&format!("{}\n{}", out.describe(), out.output));
                             let _ = tx.send(Msg::Validated { id, gateway, ok: out.success(), output }).await;
                         });
                     }

@@ -284,10 +284,15 @@ impl Proxy {
 
     /// Write the files without starting anything.
     pub fn prepare(bin: &Path, config_text: &str, extra_env: &[(&str, &str)]) -> Self {
+        Self::prepare_with_key(bin, config_text, extra_env, &fake_key("sk-master-test-"))
+    }
+
+    /// Like [`Proxy::prepare`] with a given master key (replicas of one gateway share one).
+    pub fn prepare_with_key(bin: &Path, config_text: &str, extra_env: &[(&str, &str)], master_key: &str) -> Self {
         let dir = tempdir("gatewatch-litellm-");
         let root = dir.path().to_owned();
         let port = free_port();
-        let master_key = fake_key("sk-master-test-");
+        let master_key = master_key.to_owned();
         let env: Vec<(String, String)> = extra_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         let p = Self { dir: Some(dir), root, port, master_key, env, start_time: Duration::ZERO };
         p.rewrite_config(config_text);
