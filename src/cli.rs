@@ -78,6 +78,9 @@ pub enum Cmd {
         /// Only this simulated gateway
         #[arg(long, value_enum)]
         only: Option<DemoOnly>,
+        /// Serve this many generated channels from the simulated New API (scale measurements)
+        #[arg(long, hide = true, value_name = "N")]
+        newapi_channels: Option<usize>,
     },
     /// Run every check once, print the verdicts, exit 0 ok / 1 warn / 2 fail / 3 unreachable
     Check {
@@ -107,6 +110,15 @@ pub enum Cmd {
     /// Used by the demo's restart command (not for operators)
     #[command(hide = true)]
     DemoCtl { url: String },
+    /// Serve a simulated New API on 127.0.0.1 until killed (for measurements; not for operators)
+    #[command(hide = true)]
+    SimNewapi {
+        /// Generated channels (default: the demo's staged set)
+        #[arg(long)]
+        channels: Option<usize>,
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -131,8 +131,12 @@ async fn stage_litellm(
 /// Stage the New API incident: a starved weight-0 channel, an auto-disabled
 /// channel with money on it, a mapping nobody can reach, a channel outside
 /// the users' group.
-async fn stage_newapi(cancel: &CancellationToken) -> color_eyre::Result<(GatewaySpec, Arc<dyn Gateway>)> {
-    let state = Arc::new(std::sync::Mutex::new(newapi_sim::NewApiState::demo()));
+async fn stage_newapi(
+    cancel: &CancellationToken,
+    channels: Option<usize>,
+) -> color_eyre::Result<(GatewaySpec, Arc<dyn Gateway>)> {
+    let state = channels.map_or_else(newapi_sim::NewApiState::demo, newapi_sim::NewApiState::with_channels);
+    let state = Arc::new(std::sync::Mutex::new(state));
     let addr = newapi_sim::serve(state, cancel.clone()).await?;
     let mut spec = GatewaySpec::new("newapi-demo", GatewayKind::NewApi, format!("http://{addr}"));
     spec.user_id = Some(newapi_sim::DEMO_USER_ID);
@@ -147,7 +151,7 @@ async fn stage_newapi(cancel: &CancellationToken) -> color_eyre::Result<(Gateway
 }
 
 /// Run the demo TUI.
-pub async fn run(o: Overrides, only: Option<DemoOnly>) -> color_eyre::Result<()> {
+pub async fn run(o: Overrides, only: Option<DemoOnly>, newapi_channels: Option<usize>) -> color_eyre::Result<()> {
     let state_dir = demo_state_dir(&o);
     std::fs::create_dir_all(&state_dir).wrap_err_with(|| format!("cannot create {}", state_dir.display()))?;
     let _log = crate::logging::init(&state_dir);
@@ -162,7 +166,7 @@ pub async fn run(o: Overrides, only: Option<DemoOnly>) -> color_eyre::Result<()>
         hook = Some(stages);
     }
     if only != Some(DemoOnly::Litellm) {
-        let (spec, gw) = stage_newapi(&cancel).await?;
+        let (spec, gw) = stage_newapi(&cancel, newapi_channels).await?;
         specs.push(spec);
         gateways.push(gw);
     }
@@ -183,6 +187,34 @@ pub async fn run(o: Overrides, only: Option<DemoOnly>) -> color_eyre::Result<()>
     let result = crate::tui::run(crate::tui::Session { config, tree, gateways, redactor, demo: hook }).await;
     cancel.cancel();
     result
+}
+
+/// `gatewatch sim-newapi`: a simulated New API in its own process, printing
+/// its URL and serving until killed (the scale measurements use it so the
+/// simulator's CPU is not counted as gatewatch's).
+pub async fn serve_newapi(channels: Option<usize>, port: u16) -> color_eyre::Result<ExitCode> {
+    let mut state = channels.map_or_else(newapi_sim::NewApiState::demo, newapi_sim::NewApiState::with_channels);
+    state.rate_limit = None;
+    let shared = Arc::new(std::sync::Mutex::new(state));
+    let cancel = CancellationToken::new();
+    let addr = if port == 0 {
+        newapi_sim::serve(shared, cancel.clone()).await?
+    } else {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let app = newapi_sim::router(shared).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        addr
+    };
+    #[allow(clippy::print_stdout)]
+    {
+        println!("http://{addr}");
+    }
+    tokio::signal::ctrl_c().await?;
+    cancel.cancel();
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `gatewatch demo-ctl URL`: ask a simulated gateway to restart; returns when

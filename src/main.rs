@@ -73,9 +73,9 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
             runtime()?.block_on(tui::run(tui::Session { config: cfg, tree, gateways, redactor, demo: None }))?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Cmd::Demo { only }) => {
+        Some(Cmd::Demo { only, newapi_channels }) => {
             let o = overrides(&cli.global);
-            runtime()?.block_on(demo::run(o, only))?;
+            runtime()?.block_on(demo::run(o, only, newapi_channels))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::Check { json, format }) => {
@@ -106,6 +106,7 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::DemoCtl { url }) => runtime()?.block_on(demo::control(&url)),
+        Some(Cmd::SimNewapi { channels, port }) => runtime()?.block_on(demo::serve_newapi(channels, port)),
     }
 }
 
@@ -150,6 +151,7 @@ fn config_cmd(g: &GlobalOpts, action: ConfigCmd) -> color_eyre::Result<ExitCode>
 }
 
 fn main() -> ExitCode {
+    let _ = tui::STARTED.set(std::time::Instant::now());
     if color_eyre::install().is_err() {
         eprintln!("gatewatch: cannot install the error handler");
     }

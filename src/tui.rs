@@ -64,6 +64,9 @@ pub fn redactor_for(config: &Config) -> Redactor {
     r
 }
 
+/// When the process started (set first thing in `main`), for the startup timing line in the log.
+pub static STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
 pub async fn run(session: Session) -> color_eyre::Result<()> {
     let Session { config, tree, gateways, redactor, demo } = session;
     let mut terminal = ratatui::init();
@@ -100,6 +103,7 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
 
     terminal.draw(|f| ui::draw(f, &app, &theme))?;
     app.dirty = false;
+    let mut first_data_frame = false;
     // The terminal-restoration test needs a real panic inside the running TUI.
     assert!(
         std::env::var_os("GATEWATCH_TEST_PANIC").is_none(),
@@ -178,6 +182,12 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
         if app.dirty {
             terminal.draw(|f| ui::draw(f, &app, &theme))?;
             app.dirty = false;
+            if !first_data_frame && app.fleet.gateways.iter().any(crate::fleet::GatewayObs::ever_polled) {
+                first_data_frame = true;
+                if let Some(t) = STARTED.get() {
+                    tracing::info!(ms = t.elapsed().as_secs_f64() * 1000.0, "first frame with live data");
+                }
+            }
         }
     }
     cancel.cancel();

@@ -159,7 +159,10 @@ impl Tmux {
     /// `None` (with a visible SKIPPED line) when tmux is not installed.
     pub fn start(test: &str, w: u16, h: u16, command: &str) -> Option<Self> {
         if std::process::Command::new("tmux").arg("-V").output().is_err() {
-            assert!(std::env::var_os("GATEWATCH_REQUIRE_REAL").is_none(), "{test}: tmux is required (GATEWATCH_REQUIRE_REAL is set)");
+            assert!(
+                std::env::var_os("GATEWATCH_REQUIRE_REAL").is_none(),
+                "{test}: tmux is required (GATEWATCH_REQUIRE_REAL is set)"
+            );
             eprintln!("SKIPPED {test}: tmux is not installed (.ci/run installs it)");
             return None;
         }
