@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use tokio::sync::{Mutex, mpsc};
 
 use super::audit::AuditLog;
-use super::plan::Plan;
+use super::plan::{Plan, expand, per_replica};
 use super::verify::{self, Expect, Verification};
 use super::{ActionEvent, ActionEventKind, GatewayAction};
 use crate::command;
@@ -123,15 +123,20 @@ impl Run {
         } else {
             None
         };
-        self.progress(format!("running: {cmd}")).await;
-        let out = command::run(&cmd, spec.action_timeout).await;
-        let ok = out.success();
-        self.finished(ok, format!("{cmd}: {}", out.describe()), out.tail(8)).await;
+        let (ok, summary, tail) = if per_replica(&cmd) {
+            self.restart_each(&cmd, spec.action_timeout).await
+        } else {
+            self.progress(format!("running: {cmd}")).await;
+            let out = command::run(&cmd, spec.action_timeout).await;
+            (out.success(), format!("{cmd}: {}", out.describe()), out.tail(8))
+        };
+        let out_tail = tail.clone();
+        self.finished(ok, summary, tail).await;
         if !ok {
             self.verified(Verification {
                 ok: false,
                 summary: "not verified: the command failed; the gateway may be down — check the replicas pane".into(),
-                detail: out.tail(8),
+                detail: out_tail,
                 behind: self.plan.replicas.clone(),
             })
             .await;
@@ -169,6 +174,24 @@ impl Run {
             }
         };
         self.verified(v).await;
+    }
+
+    /// A restart command with `{url}`, `{host}` or `{port}` runs once per
+    /// replica, one after another (a rolling restart); the first failure stops it.
+    async fn restart_each(&self, template: &str, timeout: std::time::Duration) -> (bool, String, Vec<String>) {
+        let total = self.plan.replicas.len();
+        let mut lines = Vec::new();
+        for (i, url) in self.plan.replicas.iter().enumerate() {
+            let cmd = expand(template, url);
+            self.progress(format!("replica {}/{total}: {cmd}", i + 1)).await;
+            let out = command::run(&cmd, timeout).await;
+            lines.push(format!("{url}: {}", out.describe()));
+            if !out.success() {
+                lines.extend(out.tail(6));
+                return (false, format!("replica {}/{total} failed: {cmd}: {}", i + 1, out.describe()), lines);
+            }
+        }
+        (true, format!("restarted {total} replica(s) one by one"), lines)
     }
 
     async fn purge(&self) {

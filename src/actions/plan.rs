@@ -102,7 +102,13 @@ fn restart_like(obs: &GatewayObs, index: usize, action: GatewayAction) -> Plan {
         }
         (_, Some(c)) => {
             p.command = Some(c.clone());
-            p.effect.push(format!("Runs: {c}"));
+            if per_replica(c) {
+                p.effect.push(format!(
+                    "Runs once per replica ({n}), one after another, stopping at the first failure: {c}"
+                ));
+            } else {
+                p.effect.push(format!("Runs: {c}"));
+            }
         }
     }
     match obs.spec.kind {
@@ -320,8 +326,36 @@ fn purge_litellm(obs: &GatewayObs, index: usize) -> Plan {
     p
 }
 
+/// Does the command name a replica (`{url}`, `{host}`, `{port}`)?
+pub fn per_replica(cmd: &str) -> bool {
+    cmd.contains("{url}") || cmd.contains("{host}") || cmd.contains("{port}")
+}
+
+/// Fill a per-replica command for one replica URL.
+pub fn expand(template: &str, url: &str) -> String {
+    let parsed = reqwest::Url::parse(url).ok();
+    let host = parsed.as_ref().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+    let port = parsed.as_ref().and_then(reqwest::Url::port_or_known_default).map(|p| p.to_string()).unwrap_or_default();
+    template.replace("{url}", url).replace("{host}", &host).replace("{port}", &port)
+}
+
 /// New API channel types whose balance the server can fetch (OpenAI, Custom,
 /// OpenRouter, Moonshot, SiliconFlow, DeepSeek; controller/channel-billing.go).
 fn balance_supported(type_id: i64) -> bool {
     matches!(type_id, 1 | 8 | 20 | 25 | 40 | 43)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_replica_commands_are_expanded() {
+        assert!(per_replica("ssh {host} systemctl restart litellm"));
+        assert!(!per_replica("kubectl rollout restart deployment/litellm"));
+        assert_eq!(
+            expand("ssh {host} restart --port {port} # {url}", "http://10.0.0.5:4000"),
+            "ssh 10.0.0.5 restart --port 4000 # http://10.0.0.5:4000"
+        );
+    }
 }
