@@ -245,6 +245,17 @@ pub struct ReplicaSnapshot {
     pub front_proxy: Option<String>,
     /// The admin UI path that answered without credentials, if any.
     pub admin_ui: Option<String>,
+    /// Model names in the gateway's recent error log (New API type-5 logs).
+    pub recent_errors: Section<Vec<ErrorLogModel>>,
+}
+
+/// Recent failed requests for one model name, from the gateway's own log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorLogModel {
+    pub model: String,
+    pub count: u32,
+    pub status_code: Option<u16>,
+    pub last_error: String,
 }
 
 impl ReplicaSnapshot {
@@ -264,6 +275,7 @@ impl ReplicaSnapshot {
             notes: Vec::new(),
             front_proxy: None,
             admin_ui: None,
+            recent_errors: Section::NotLoaded,
         }
     }
 }

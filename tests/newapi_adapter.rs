@@ -85,9 +85,9 @@ async fn poll_reads_status_probe_and_every_channel() {
     assert!(matches!(&s.router, Section::Unavailable(why) if why.contains("no fallback")));
     assert!(matches!(&s.cache, Section::Unavailable(why) if why.contains("no response cache")));
     assert_eq!(deployments(&s).len(), 13);
-    assert_eq!(s.requests, 3, "status + status/test + one page");
+    assert_eq!(s.requests, 4, "status + status/test + one page + the error log");
     let budget = s.budget.unwrap();
-    assert_eq!((budget.used, budget.limit, budget.window), (3, 180, Duration::from_secs(180)));
+    assert_eq!((budget.used, budget.limit, budget.window), (4, 180, Duration::from_secs(180)));
     // The staged incident reads through.
     assert_eq!(channel(&s, "4").status, DeploymentStatus::AutoDisabled);
     assert!(channel(&s, "4").status_reason.as_deref().unwrap().starts_with("status_code=401"));
@@ -102,8 +102,12 @@ async fn poll_reads_status_probe_and_every_channel() {
     assert!(!served.contains(&"text-embedding-3-small".to_owned()), "only on the auto-disabled channel");
     // The budget carries over between polls.
     let s2 = gw.poll(&sim.target).await.unwrap();
-    assert_eq!(s2.budget.unwrap().used, 6);
-    assert_eq!(sim.state.lock().unwrap().requests, 6);
+    assert_eq!(s2.budget.unwrap().used, 8);
+    assert_eq!(sim.state.lock().unwrap().requests, 8);
+    // The staged error log reaches the snapshot, grouped by model.
+    let logged = s.recent_errors.ok().unwrap();
+    assert_eq!(logged[0].model, "gpt-4.1");
+    assert_eq!((logged[0].count, logged[0].status_code), (6, Some(404)));
 }
 
 #[tokio::test]
@@ -187,7 +191,7 @@ async fn full_refresh_of_5000_channels() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 5_000, "every channel exactly once");
-    assert_eq!(s.requests, 50 + 2, "50 pages of 100 + status + status/test");
+    assert_eq!(s.requests, 50 + 3, "50 pages of 100 + status + status/test + the error log");
     assert_eq!(sim.state.lock().unwrap().rate_limited, 0);
     assert!(deps.iter().any(|d| d.multi_key.is_some()));
     assert!(took < Duration::from_secs(30), "{took:?}");
@@ -204,7 +208,7 @@ async fn pacing_stays_under_the_server_limit() {
     let started = Instant::now();
     let s = gw.poll(&sim.target).await.unwrap();
     assert_eq!(deployments(&s).len(), 2_000);
-    assert_eq!(s.requests, 22);
+    assert_eq!(s.requests, 23);
     assert_eq!(sim.state.lock().unwrap().rate_limited, 0);
     // 22 requests at ≤ 6 per second take a few seconds, not less.
     assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
@@ -229,7 +233,7 @@ async fn backs_off_on_429_and_completes() {
     };
     assert!(limited > 0, "the small limit must have been hit");
     assert_eq!(u64::from(s.requests), seen, "retries are counted");
-    assert_eq!(u64::from(s.requests), 10 + limited);
+    assert_eq!(u64::from(s.requests), 11 + limited);
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 

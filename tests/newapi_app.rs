@@ -136,3 +136,15 @@ async fn filter_by_status_and_group() {
     let deps = a.current().unwrap().deployments();
     assert!(a.table.rows.iter().all(|&i| deps[i].status == gatewatch::gateway::DeploymentStatus::AutoDisabled));
 }
+
+#[tokio::test]
+async fn error_log_names_feed_the_model_check() {
+    let a = app().await;
+    let f = a.current_evidence().unwrap().get("model-name-mismatch").unwrap();
+    assert_eq!(f.verdict, Verdict::Fail, "{f:?}");
+    assert!(
+        f.facts.iter().any(|x| x.contains("\"gpt-4.1\": served by the gateway, but the upstream rejects the name")),
+        "{f:?}"
+    );
+    assert!(f.facts.iter().any(|x| x.contains("error log: \"gpt-4o\"") && x.contains("429")), "{f:?}");
+}

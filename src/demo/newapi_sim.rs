@@ -12,6 +12,7 @@
 
 mod channels;
 mod guard;
+mod logs;
 pub mod model;
 mod reply;
 pub mod scenario;
@@ -29,6 +30,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 
+pub use logs::SimErrorLog;
 pub use model::{SimBehaviour, SimChannel, SimChannelInfo};
 
 /// The fake credentials of the demo server (obviously not real).
@@ -62,6 +64,8 @@ pub struct NewApiState {
     pub requests: u64,
     /// Requests answered 429.
     pub rate_limited: u64,
+    /// The type-5 error log, newest first (empty = ERROR_LOG_ENABLED off).
+    pub error_logs: Vec<SimErrorLog>,
     hits: HashMap<String, VecDeque<Instant>>,
     test_all_until: Option<Instant>,
 }
@@ -83,6 +87,7 @@ impl NewApiState {
             test_all_duration: Duration::from_secs(5),
             requests: 0,
             rate_limited: 0,
+            error_logs: Vec::new(),
             hits: HashMap::new(),
             test_all_until: None,
         }
@@ -91,7 +96,9 @@ impl NewApiState {
     /// The staged incident ([`scenario::demo`]), started three hours ago.
     pub fn demo() -> Self {
         let now = unix_now();
-        Self::base(scenario::demo(now), now - 3 * 3600)
+        let mut s = Self::base(scenario::demo(now), now - 3 * 3600);
+        s.error_logs = scenario::error_logs(now);
+        s
     }
 
     /// `n` deterministic channels for scale tests ([`scenario::many`]).
@@ -128,6 +135,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/channel/update_balance", get(channels::update_all))
         .route("/api/channel/update_balance/{id}", get(channels::update_one))
         .route("/api/channel/{id}", get(channels::get_one))
+        .route("/api/log/", get(logs::list))
         .route_layer(from_fn_with_state(state.clone(), guard::admin_auth));
     Router::new()
         .route("/api/status", get(status::status))

@@ -18,6 +18,7 @@ pub mod api;
 pub mod channel;
 pub mod client;
 pub mod list;
+pub mod logs;
 pub mod pacer;
 pub mod select;
 
@@ -194,6 +195,7 @@ impl Gateway for NewApi {
                     snap.notes.extend(l.notes);
                     snap.served_models = Section::Ok(served(&l.deployments));
                     snap.deployments = Section::Ok(l.deployments);
+                    snap.recent_errors = Section::from_result(logs::recent(&self.client, &calls, base).await);
                 }
                 Err(f) => {
                     snap.notes.extend(f.notes);

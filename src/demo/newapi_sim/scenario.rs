@@ -237,3 +237,43 @@ mod tests {
         assert!(d.len() >= 10 && d.len() <= 15);
     }
 }
+
+/// The staged error log: a model name the upstream does not have (every
+/// request for it fails), and the exhausted OpenAI account.
+pub fn error_logs(now: i64) -> Vec<super::SimErrorLog> {
+    let row =
+        |ago: i64, model: &str, content: &str, status: u16, channel: i64, name: &str, code: &str| super::SimErrorLog {
+            created_at: now - ago,
+            model_name: model.into(),
+            content: content.into(),
+            status_code: status,
+            channel,
+            channel_name: name.into(),
+            error_code: code.into(),
+        };
+    let mut v = Vec::new();
+    for i in 0..6 {
+        v.push(row(
+            30 + i * 40,
+            "gpt-4.1",
+            "status_code=404, The model `gpt-4.1-2025-04-14` does not exist or you do not have access to it.",
+            404,
+            1,
+            "openai-main",
+            "model_not_found",
+        ));
+    }
+    for i in 0..3 {
+        v.push(row(
+            90 + i * 70,
+            "gpt-4o",
+            "status_code=429, You exceeded your current quota, please check your plan and billing details.",
+            429,
+            6,
+            "openai-team-b",
+            "insufficient_quota",
+        ));
+    }
+    v.sort_by_key(|r| std::cmp::Reverse(r.created_at));
+    v
+}

@@ -54,24 +54,66 @@ pub fn diagnose(name: &str, served: &BTreeSet<String>) -> String {
     }
 }
 
+/// An upstream's way of saying it does not know the model.
+fn unknown_model_error(e: &crate::gateway::ErrorLogModel) -> bool {
+    let m = e.last_error.to_ascii_lowercase();
+    e.status_code == Some(404)
+        || m.contains("does not exist")
+        || m.contains("model_not_found")
+        || m.contains("invalid model")
+}
+
 pub fn name_mismatch(c: &Ctx<'_>) -> Finding {
-    let clients = c.client_models();
+    let mut clients = c.client_models();
     let served = served_names(c);
-    if c.gw.primary().is_none() {
+    let Some(primary) = c.gw.primary() else {
         return Finding::unknown("no data from the gateway yet");
+    };
+    // Names in the gateway's own error log count as names clients send.
+    let mut log_facts = Vec::new();
+    let mut rejected_upstream = Vec::new();
+    match &primary.recent_errors {
+        crate::gateway::Section::Ok(models) if models.is_empty() => {
+            log_facts.push("the error log is empty (New API writes it only with ERROR_LOG_ENABLED=true)".to_owned());
+        }
+        crate::gateway::Section::Ok(models) => {
+            for m in models {
+                if !clients.contains(&m.model) {
+                    clients.push(m.model.clone());
+                }
+                let status = m.status_code.map(|s| format!("HTTP {s}, ")).unwrap_or_default();
+                if served.contains(&m.model) && unknown_model_error(m) {
+                    rejected_upstream.push(format!(
+                        "{:?}: served by the gateway, but the upstream rejects the name ({} errors in the log: {status}{})",
+                        m.model, m.count, m.last_error
+                    ));
+                } else {
+                    log_facts.push(format!("error log: {:?} {} error(s), {status}{}", m.model, m.count, m.last_error));
+                }
+            }
+        }
+        _ => {}
     }
     if clients.is_empty() {
         return Finding::unknown(
             "no client model names known: list them under client_models in the config, or type them in with m",
         )
-        .fact(format!("served: {}", served.iter().cloned().collect::<Vec<_>>().join(", ")));
+        .fact(format!("served: {}", served.iter().cloned().collect::<Vec<_>>().join(", ")))
+        .facts(log_facts);
     }
     let missing: Vec<&String> = clients.iter().filter(|n| !served.contains(*n)).collect();
-    if missing.is_empty() {
-        return Finding::ok(format!("all {} client model names are served", clients.len()));
+    if missing.is_empty() && rejected_upstream.is_empty() {
+        return Finding::ok(format!("all {} client model names are served", clients.len())).facts(log_facts);
     }
-    let verdict_summary = format!("{} of {} client model names are not served", missing.len(), clients.len());
-    let mut f = Finding::fail(verdict_summary).facts(missing.iter().map(|n| diagnose(n, &served)));
+    let summary = if missing.is_empty() {
+        format!("{} model name(s) served here are rejected by the upstream", rejected_upstream.len())
+    } else {
+        format!("{} of {} client model names are not served", missing.len(), clients.len())
+    };
+    let mut f = Finding::fail(summary)
+        .facts(missing.iter().map(|n| diagnose(n, &served)))
+        .facts(rejected_upstream)
+        .facts(log_facts);
     if c.gw.kind() == GatewayKind::LiteLlm {
         f = f.fact("LiteLLM answers these with HTTP 400 'Invalid model name passed in model=…'");
     } else {

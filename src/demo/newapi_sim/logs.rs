@@ -1,0 +1,104 @@
+//! `GET /api/log/` (type 5: error logs), shaped like tests/fixtures/newapi/log_page.json.
+
+use axum::extract::{Query, State};
+use axum::response::Response;
+use serde::Serialize;
+
+use super::{Shared, lock, reply};
+
+/// One error-log row the simulator serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimErrorLog {
+    pub created_at: i64,
+    pub model_name: String,
+    pub content: String,
+    pub status_code: u16,
+    pub channel: i64,
+    pub channel_name: String,
+    pub error_code: String,
+}
+
+#[derive(Serialize)]
+struct Item<'a> {
+    id: usize,
+    user_id: i64,
+    created_at: i64,
+    #[serde(rename = "type")]
+    kind: i64,
+    content: &'a str,
+    username: &'a str,
+    token_name: &'a str,
+    model_name: &'a str,
+    quota: i64,
+    prompt_tokens: i64,
+    completion_tokens: i64,
+    use_time: i64,
+    is_stream: bool,
+    channel: i64,
+    channel_name: &'a str,
+    token_id: i64,
+    group: &'a str,
+    ip: &'a str,
+    other: String,
+}
+
+#[derive(Serialize)]
+struct Page<'a> {
+    page: usize,
+    page_size: usize,
+    total: usize,
+    items: Vec<Item<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct Params {
+    #[serde(default)]
+    p: Option<usize>,
+    #[serde(default)]
+    page_size: Option<usize>,
+    #[serde(default, rename = "type")]
+    kind: Option<i64>,
+}
+
+pub async fn list(State(state): State<Shared>, Query(q): Query<Params>) -> Response {
+    let s = lock(&state);
+    let page = q.p.unwrap_or(1).max(1);
+    let size = q.page_size.unwrap_or(10).clamp(1, 100);
+    let rows: Vec<&SimErrorLog> =
+        if q.kind.is_none_or(|k| k == 5 || k == 0) { s.error_logs.iter().collect() } else { Vec::new() };
+    let total = rows.len();
+    let items = rows
+        .iter()
+        .enumerate()
+        .skip((page - 1) * size)
+        .take(size)
+        .map(|(i, r)| Item {
+            id: 900_000 + total - i,
+            user_id: 17,
+            created_at: r.created_at,
+            kind: 5,
+            content: &r.content,
+            username: "acme-svc",
+            token_name: "backend-prod",
+            model_name: &r.model_name,
+            quota: 0,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            use_time: 0,
+            is_stream: false,
+            channel: r.channel,
+            channel_name: &r.channel_name,
+            token_id: 44,
+            group: "default",
+            ip: "",
+            other: serde_json::json!({
+                "admin_info": {"use_channel": [r.channel.to_string()]},
+                "channel_id": r.channel, "channel_name": r.channel_name, "channel_type": 1,
+                "error_code": r.error_code, "error_type": "openai_error",
+                "request_path": "/v1/chat/completions", "status_code": r.status_code
+            })
+            .to_string(),
+        })
+        .collect();
+    reply::data(Page { page, page_size: size, total, items })
+}

@@ -1,0 +1,83 @@
+//! New API's error log (`GET /api/log/?type=5`): the model names of recent
+//! failed requests, for the model-name check. New API writes these only with
+//! `ERROR_LOG_ENABLED=true`, and at the commit read only for requests that
+//! reached a channel (a request no channel serves fails in the distributor
+//! and is not logged); an empty log therefore proves nothing.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::client::{Calls, Client, Req};
+use super::pacer::Class;
+use crate::gateway::{ErrorLogModel, GatewayError};
+
+#[derive(Debug, Deserialize)]
+struct Page {
+    #[serde(default)]
+    data: Option<Items>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Items {
+    #[serde(default)]
+    items: Vec<LogEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LogEntry {
+    #[serde(default)]
+    model_name: String,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    other: String,
+}
+
+/// Group log entries by model name (newest first in the page, so the first
+/// message seen per model is its latest).
+pub fn aggregate(body: &[u8], path: &str) -> Result<Vec<ErrorLogModel>, GatewayError> {
+    let page: Page = crate::gateway::http::decode_json(body, path)?;
+    let mut by: BTreeMap<String, ErrorLogModel> = BTreeMap::new();
+    for e in page.data.map(|d| d.items).unwrap_or_default() {
+        if e.model_name.trim().is_empty() {
+            continue;
+        }
+        let status = serde_json::from_str::<serde_json::Value>(&e.other)
+            .ok()
+            .and_then(|o| o.get("status_code").and_then(serde_json::Value::as_u64))
+            .and_then(|s| u16::try_from(s).ok());
+        let entry = by.entry(e.model_name.clone()).or_insert_with(|| ErrorLogModel {
+            model: e.model_name.clone(),
+            count: 0,
+            status_code: status,
+            last_error: crate::gateway::http::first_line(&e.content),
+        });
+        entry.count += 1;
+    }
+    let mut out: Vec<ErrorLogModel> = by.into_values().collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.model.cmp(&b.model)));
+    Ok(out)
+}
+
+/// The last 100 error-log entries, grouped by model.
+pub async fn recent(client: &Client, calls: &Calls, base: &str) -> Result<Vec<ErrorLogModel>, GatewayError> {
+    let path = "/api/log/?p=1&page_size=100&type=5";
+    let resp = client.call(calls, base, &Req::get(path, Class::Poll)).await?;
+    aggregate(&resp.body, "/api/log/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_the_fixture_page_by_model() {
+        let body = include_bytes!("../../../tests/fixtures/newapi/log_page.json");
+        let models = aggregate(body, "/api/log/").unwrap();
+        assert_eq!(models.len(), 3);
+        let mini = models.iter().find(|m| m.model == "gpt-4o-mini").unwrap();
+        assert_eq!(mini.status_code, Some(429));
+        assert!(mini.last_error.contains("exceeded your current quota"));
+    }
+}
