@@ -43,7 +43,7 @@ struct Item<'a> {
 }
 
 #[derive(Serialize)]
-struct Page<'a> {
+struct LogPage<'a> {
     page: usize,
     page_size: usize,
     total: usize,
@@ -100,5 +100,5 @@ pub async fn list(State(state): State<Shared>, Query(q): Query<Params>) -> Respo
             .to_string(),
         })
         .collect();
-    reply::data(Page { page, page_size: size, total, items })
+    reply::data(LogPage { page, page_size: size, total, items })
 }

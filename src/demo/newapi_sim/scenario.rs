@@ -204,40 +204,6 @@ pub fn many(n: usize) -> Vec<SimChannel> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn many_is_deterministic_and_unique() {
-        let a = many(500);
-        let b = many(500);
-        assert_eq!(a, b);
-        let mut ids: Vec<i64> = a.iter().map(|c| c.id).collect();
-        ids.dedup();
-        assert_eq!(ids.len(), 500);
-        assert!(a.iter().any(|c| c.status == 2) && a.iter().any(|c| c.status == 3));
-        assert!(a.iter().any(|c| c.channel_info.is_multi_key));
-    }
-
-    #[test]
-    fn demo_stages_the_incidents() {
-        let d = demo(1_777_350_000);
-        let get = |id: i64| d.iter().find(|c| c.id == id).unwrap();
-        // Starved: weight 0 beside weighted channels at the same priority.
-        assert_eq!((get(2).priority, get(2).weight), (Some(10), Some(0)));
-        assert_eq!((get(1).priority, get(1).weight), (Some(10), Some(100)));
-        // Auto-disabled with money on it.
-        assert!(get(4).status == 3 && get(4).balance > 0.0 && get(4).other_info.contains("status_code=401"));
-        assert!(!get(5).group.split(',').any(|g| g == "default"));
-        assert!(!get(7).models_list().any(|m| m == "deepseek-v3"));
-        assert_eq!(get(8).status, 2);
-        assert!(get(9).channel_info.is_multi_key);
-        assert_eq!(get(6).sim.test_error_code, "insufficient_quota");
-        assert!(d.len() >= 10 && d.len() <= 15);
-    }
-}
-
 /// The staged error log: a model name the upstream does not have (every
 /// request for it fails), and the exhausted OpenAI account.
 pub fn error_logs(now: i64) -> Vec<super::SimErrorLog> {
@@ -276,4 +242,38 @@ pub fn error_logs(now: i64) -> Vec<super::SimErrorLog> {
     }
     v.sort_by_key(|r| std::cmp::Reverse(r.created_at));
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_is_deterministic_and_unique() {
+        let a = many(500);
+        let b = many(500);
+        assert_eq!(a, b);
+        let mut ids: Vec<i64> = a.iter().map(|c| c.id).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), 500);
+        assert!(a.iter().any(|c| c.status == 2) && a.iter().any(|c| c.status == 3));
+        assert!(a.iter().any(|c| c.channel_info.is_multi_key));
+    }
+
+    #[test]
+    fn demo_stages_the_incidents() {
+        let d = demo(1_777_350_000);
+        let get = |id: i64| d.iter().find(|c| c.id == id).unwrap();
+        // Starved: weight 0 beside weighted channels at the same priority.
+        assert_eq!((get(2).priority, get(2).weight), (Some(10), Some(0)));
+        assert_eq!((get(1).priority, get(1).weight), (Some(10), Some(100)));
+        // Auto-disabled with money on it.
+        assert!(get(4).status == 3 && get(4).balance > 0.0 && get(4).other_info.contains("status_code=401"));
+        assert!(!get(5).group.split(',').any(|g| g == "default"));
+        assert!(!get(7).models_list().any(|m| m == "deepseek-v3"));
+        assert_eq!(get(8).status, 2);
+        assert!(get(9).channel_info.is_multi_key);
+        assert_eq!(get(6).sim.test_error_code, "insufficient_quota");
+        assert!(d.len() >= 10 && d.len() <= 15);
+    }
 }
