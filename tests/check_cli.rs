@@ -7,12 +7,13 @@
 
 mod common;
 
+use common::BIN;
+
 use std::time::Duration;
 
 use gatewatch::demo::litellm_sim::{LiteLlmState, SimProxy};
 use tokio_util::sync::CancellationToken;
 
-const BIN: &str = env!("CARGO_BIN_EXE_gatewatch");
 const MASTER: &str = "sk-master-check-test-5555666677778888";
 const KEY_A: &str = "sk-upstream-check-AAAA-1111";
 const KEY_B: &str = "sk-upstream-check-BBBB-2222";

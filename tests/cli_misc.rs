@@ -4,9 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::default_trait_access, clippy::print_stderr)]
 
+mod common;
+
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_gatewatch");
+use common::BIN;
 
 fn run(args: &[&str], home: &std::path::Path) -> (i32, String, String) {
     let out = Command::new(BIN)

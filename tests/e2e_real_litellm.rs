@@ -24,10 +24,9 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::Tmux;
+use common::{BIN, Tmux};
 use support::litellm::{self as real, FakeUpstream, Proxy};
 
-const BIN: &str = env!("CARGO_BIN_EXE_gatewatch");
 const KEY_A: &str = "sk-upstream-e2e-AAAA-1111aaaa";
 const KEY_B: &str = "sk-upstream-e2e-BBBB-2222bbbb";
 const MINI: &str = "sk-upstream-e2e-MINI-3333cccc";

@@ -8,9 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::Tmux;
-
-const BIN: &str = env!("CARGO_BIN_EXE_gatewatch");
+use common::{BIN, Tmux};
 
 fn demo_command(state: &std::path::Path, extra: &str) -> String {
     format!(

@@ -11,9 +11,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::Tmux;
-
-const BIN: &str = env!("CARGO_BIN_EXE_gatewatch");
+use common::{BIN, Tmux};
 
 fn scan(what: &str, text: &str, secrets: &[&str]) {
     for s in secrets {

@@ -263,3 +263,29 @@ pub async fn newapi_report(gateway: usize) -> (GatewaySpec, PollReport) {
     };
     (spec, report)
 }
+
+/// The gatewatch binary under test: `GATEWATCH_E2E_BIN` (scripts/test points
+/// it at the release build), else the one cargo built for this test run.
+pub struct Bin;
+
+pub const BIN: Bin = Bin;
+
+impl Bin {
+    pub fn path() -> String {
+        std::env::var("GATEWATCH_E2E_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_gatewatch").to_owned())
+    }
+}
+
+impl std::fmt::Display for Bin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&Self::path())
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Bin {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        // Leaked once per process: the path lives as long as the tests.
+        static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        std::ffi::OsStr::new(PATH.get_or_init(Self::path).as_str())
+    }
+}
