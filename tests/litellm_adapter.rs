@@ -94,8 +94,8 @@ async fn wrong_and_missing_master_key_are_explained() {
     let wrong = LiteLlm::with_key(spec(&p.url()), Some(Secret::new("sk-wrong-key-000000")));
     let snap = wrong.poll(&target(&p.url())).await.unwrap();
     let AuthState::Rejected { message, hint } = &snap.auth else { panic!("{:?}", snap.auth) };
-    assert_eq!(message, "No connected db.");
-    assert!(hint.contains("wrong master key") && hint.contains("LITELLM_MASTER_KEY"), "{hint}");
+    assert!(message.contains("wrong master key") && message.contains("No connected db."), "{message}");
+    assert!(hint.contains("LITELLM_MASTER_KEY"), "{hint}");
     let none = LiteLlm::with_key(spec(&p.url()), None);
     let snap = none.poll(&target(&p.url())).await.unwrap();
     assert_eq!(snap.auth, AuthState::Missing { env: "LITELLM_MASTER_KEY".into() });

@@ -195,7 +195,11 @@ impl Gateway for NewApi {
                     snap.notes.extend(l.notes);
                     snap.served_models = Section::Ok(served(&l.deployments));
                     snap.deployments = Section::Ok(l.deployments);
-                    snap.recent_errors = Section::from_result(logs::recent(&self.client, &calls, base).await);
+                    snap.recent_errors = if l.flavor == Some(channel::Flavor::OneApi) {
+                        Section::Unavailable("One API's log has no error type".into())
+                    } else {
+                        Section::from_result(logs::recent(&self.client, &calls, base).await)
+                    };
                 }
                 Err(f) => {
                     snap.notes.extend(f.notes);
