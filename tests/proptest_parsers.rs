@@ -3,9 +3,9 @@
 //! input — arbitrary bytes and text, and structured mutations of the real
 //! fixtures (truncated, bytes flipped, inserted or deleted, lines dropped
 //! or re-indented, JSON values swapped for another type, deep nesting).
-//! Every result is `Ok` or a typed error. Also: `pyrepr::float_repr` against
-//! CPython, `json_dumps` round trips, and the SSE meter gives the same result
-//! however the stream is cut into chunks.
+//! Every result is `Ok` or a typed error. Also: `pyrepr::float_repr` and
+//! `py_repr` of strings against CPython, `json_dumps` round trips, and the SSE
+//! meter gives the same result however the stream is cut into chunks.
 //!
 //! The default case counts keep this file under a minute in a debug build.
 //! A longer fuzz pass: `PROPTEST_CASES=100000 cargo test --release --test proptest_parsers`
@@ -113,6 +113,26 @@ fn float_repr_matches_cpython() {
     assert_eq!(float_repr(f64::NAN), "nan");
     assert_eq!(float_repr(f64::INFINITY), "inf");
     assert_eq!(float_repr(f64::NEG_INFINITY), "-inf");
+}
+
+/// `repr(str)` against CPython for every format character, the private-use
+/// and noncharacter ranges, Latin-1 and a few scripts
+/// (tests/proptest_parsers/str_repr.txt). LiteLLM hashes `str()` of list
+/// params into deployment ids, so a wrong escape is a false drift report.
+#[test]
+fn py_repr_matches_cpython() {
+    let table = include_str!("proptest_parsers/str_repr.txt");
+    let mut n = 0;
+    for line in table.lines().filter(|l| !l.starts_with('#')) {
+        let mut parts = line.splitn(3, ' ');
+        let (cps, _category, want) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+        let s: String = cps.split(',').map(|h| char::from_u32(u32::from_str_radix(h, 16).unwrap()).unwrap()).collect();
+        let list = PyValue::List(vec![Node { value: PyValue::Str(s.clone()), line: 1 }]);
+        let got = format!("{} {}", py_repr(&PyValue::Str(s)), py_repr(&list));
+        assert_eq!(got, want, "code points {cps}");
+        n += 1;
+    }
+    assert!(n > 900, "{n}");
 }
 
 /// Anchors that expand exponentially ("billion laughs"): loading stays
