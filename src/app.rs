@@ -226,8 +226,9 @@ impl App {
             return;
         }
         let selected_id = self.selected_deployment().map(|d| d.id.clone());
-        let derived = self.derived.get(self.gateway).cloned().unwrap_or_default();
-        self.table.rows = table::rows(g, &derived, &self.table.filter, self.table.sort, self.table.reverse);
+        let none = Derived::default();
+        let derived = self.derived.get(self.gateway).unwrap_or(&none);
+        self.table.rows = table::rows(g, derived, &self.table.filter, self.table.sort, self.table.reverse);
         self.table.rows_for = key;
         // Keep the cursor on the same channel when the data refreshes.
         let deps = g.deployments();

@@ -273,14 +273,29 @@ impl GatewayObs {
         self.last_poll_at = Some(at);
         self.discovery_error = report.discovery_error;
         let name = self.spec.name.clone();
-        // Replicas may change with discovery: keep history by URL.
+        // Replicas may change with discovery: keep history by URL. Each old
+        // replica is moved to its last use and cloned only for earlier ones
+        // (a URL listed twice): a snapshot of 5,000 channels is costly to copy.
+        let mut old: Vec<Option<ReplicaObs>> = std::mem::take(&mut self.replicas).into_iter().map(Some).collect();
+        let matched: Vec<Option<usize>> = report
+            .replicas
+            .iter()
+            .map(|(url, _)| old.iter().position(|x| x.as_ref().is_some_and(|x| x.url == *url)))
+            .collect();
+        let mut uses = vec![0usize; old.len()];
+        for i in matched.iter().flatten() {
+            uses[*i] += 1;
+        }
         let mut next: Vec<ReplicaObs> = Vec::with_capacity(report.replicas.len());
-        for (url, result) in report.replicas {
-            let mut r = self
-                .replicas
-                .iter()
-                .position(|x| x.url == url)
-                .map_or_else(|| ReplicaObs::new(url.clone()), |i| self.replicas[i].clone());
+        for ((url, result), found) in report.replicas.into_iter().zip(matched) {
+            let mut r = match found {
+                Some(i) => {
+                    uses[i] -= 1;
+                    let kept = if uses[i] == 0 { old[i].take() } else { old[i].clone() };
+                    kept.unwrap_or_else(|| ReplicaObs::new(url.clone()))
+                }
+                None => ReplicaObs::new(url.clone()),
+            };
             let was_up = r.last.as_ref().map(Result::is_ok);
             let now_up = result.is_ok();
             match (&was_up, &result) {
@@ -322,7 +337,7 @@ impl GatewayObs {
 
     fn recompute_drift(&mut self, timeline: &mut Timeline, at: SystemTime, index: usize) {
         let name = self.spec.name.clone();
-        let cfg = self.local.proxy_config.as_ref().and_then(|r| r.as_ref().ok()).cloned();
+        let cfg = self.local.proxy_config.as_ref().and_then(|r| r.as_ref().ok());
         for r in &mut self.replicas {
             let before = r.drift_clean();
             r.drift = match (&cfg, r.last.as_ref()) {
@@ -422,6 +437,28 @@ mod tests {
         let mut steady = ReplicaObs::new("http://b".into());
         steady.recent.extend([true, true, false, false]);
         assert!(!steady.is_flapping());
+    }
+
+    #[test]
+    fn history_follows_the_url_even_when_listed_twice() {
+        let spec = GatewaySpec::new("gw", GatewayKind::NewApi, "http://a");
+        let mut fleet = Fleet::new(&[spec]);
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let report = |urls: &[&str]| PollReport {
+            gateway: 0,
+            at,
+            replicas: urls.iter().map(|u| ((*u).to_owned(), Ok(snap(&[("1", "c")])))).collect(),
+            local: LocalView::default(),
+            memory: MatchMemory::default(),
+            discovery_error: None,
+        };
+        fleet.apply_poll(report(&["http://a", "http://b"]));
+        fleet.apply_poll(report(&["http://b", "http://a", "http://a", "http://c"]));
+        let recent: Vec<(String, usize)> =
+            fleet.gateways[0].replicas.iter().map(|r| (r.url.clone(), r.recent.len())).collect();
+        let want = [("http://b", 2), ("http://a", 2), ("http://a", 2), ("http://c", 1)];
+        assert_eq!(recent, want.map(|(u, n)| (u.to_owned(), n)));
+        assert!(fleet.gateways[0].replicas.iter().all(|r| r.last_ok.is_some()));
     }
 
     #[test]

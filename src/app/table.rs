@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use crate::config::GatewayKind;
 use crate::fleet::GatewayObs;
-use crate::gateway::Deployment;
 use crate::gateway::newapi::select;
+use crate::gateway::{Deployment, DeploymentStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -123,17 +123,29 @@ fn compare(g: &GatewayObs, derived: &Derived, key: SortKey, a: &Deployment, b: &
     }
 }
 
+/// `haystack.to_ascii_lowercase().contains(needle)` for an ASCII-lowercase
+/// `needle`, without allocating (the filter runs over every channel per key).
+fn contains_lower(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b))
+}
+
+/// `haystack.to_ascii_lowercase().starts_with(needle)` for an ASCII-lowercase `needle`.
+fn starts_with_lower(haystack: &str, needle: &str) -> bool {
+    haystack.len() >= needle.len() && haystack.as_bytes()[..needle.len()].eq_ignore_ascii_case(needle.as_bytes())
+}
+
 /// One filter term: `text`, `field:value`, either negated with `!`.
 fn term_matches(g: &GatewayObs, d: &Deployment, term: &str) -> bool {
     let (neg, term) = term.strip_prefix('!').map_or((false, term), |t| (true, t));
     let term = term.to_ascii_lowercase();
-    let has = |s: &str| s.to_ascii_lowercase().contains(&term);
+    let has = |s: &str| contains_lower(s, &term);
     let hit = if let Some((field, value)) = term.split_once(':') {
         let v = value;
-        let c = |s: &str| s.to_ascii_lowercase().contains(v);
+        let c = |s: &str| contains_lower(s, v);
         match field {
             "name" => c(&d.name),
-            "id" => d.id.to_ascii_lowercase() == v || d.id.to_ascii_lowercase().starts_with(v),
+            "id" => starts_with_lower(&d.id, v),
             "model" | "models" => d.models.iter().any(|m| c(m)),
             "group" | "groups" => d.groups.iter().any(|x| x.eq_ignore_ascii_case(v)),
             "tag" => d.tag.as_deref().is_some_and(c),
@@ -165,8 +177,15 @@ pub fn rows(g: &GatewayObs, derived: &Derived, filter: &str, key: SortKey, rever
     let deps = g.deployments();
     let mut idx: Vec<usize> =
         (0..deps.len()).filter(|&i| filter.trim().is_empty() || matches(g, &deps[i], filter)).collect();
+    // The status sort looks each status up once, not twice per comparison.
+    let status: Vec<DeploymentStatus> =
+        if key == SortKey::Status { deps.iter().map(|d| g.effective_status(d)).collect() } else { Vec::new() };
     idx.sort_by(|&a, &b| {
-        let o = compare(g, derived, key, &deps[a], &deps[b]);
+        let o = if key == SortKey::Status {
+            status[b].cmp(&status[a]).then_with(|| deps[a].name.cmp(&deps[b].name))
+        } else {
+            compare(g, derived, key, &deps[a], &deps[b])
+        };
         if reverse { o.reverse() } else { o }
     });
     idx
@@ -206,6 +225,32 @@ mod tests {
         d.groups = vec![group.into()];
         d.provider = "OpenAI".into();
         d
+    }
+
+    #[test]
+    fn case_insensitive_search_is_lowercase_contains() {
+        let hays = ["OpenAI-GPT-4o", "azure/Gpt4o", "中文GPT", "", "ÉCOLE gpt", "gGpPt", "ID-17"];
+        let needles = ["gpt", "", "openai-", "中文g", "École", "é", "gpt-4o-mini", "id-1", "x"];
+        for h in hays {
+            for n in needles {
+                let n = n.to_ascii_lowercase();
+                assert_eq!(contains_lower(h, &n), h.to_ascii_lowercase().contains(&n), "{h:?} {n:?}");
+                assert_eq!(starts_with_lower(h, &n), h.to_ascii_lowercase().starts_with(&n), "{h:?} {n:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn status_sort_is_problems_first_then_name() {
+        let g = obs(vec![
+            ch("1", "b", DeploymentStatus::Serving, "default"),
+            ch("2", "a", DeploymentStatus::Serving, "default"),
+            ch("3", "c", DeploymentStatus::ManuallyDisabled, "default"),
+            ch("4", "d", DeploymentStatus::AutoDisabled, "default"),
+        ]);
+        let d = Derived::default();
+        assert_eq!(rows(&g, &d, "", SortKey::Status, false), vec![3, 2, 1, 0]);
+        assert_eq!(rows(&g, &d, "", SortKey::Status, true), vec![0, 1, 2, 3]);
     }
 
     #[test]

@@ -146,32 +146,7 @@ impl LiteLlm {
         let resp = self.slow.send(Method::GET, base, "/health", self.auth_headers()?, None).await?;
         let resp = check(resp, &self.spec.credential_env)?;
         let h: api::HealthResponse = resp.json()?;
-        let mut entries = Vec::new();
-        for (healthy, list) in [(true, h.healthy_endpoints), (false, h.unhealthy_endpoints)] {
-            for e in list {
-                let auth_tail = e
-                    .raw_request_typed_dict
-                    .as_ref()
-                    .and_then(|d| d.pointer("/raw_request_headers/Authorization"))
-                    .and_then(Value::as_str)
-                    .and_then(|m| m.rsplit('*').next())
-                    .filter(|t| !t.is_empty() && t.len() <= 2)
-                    .map(str::to_owned);
-                entries.push(ProbeEntry {
-                    id: e.model_id.unwrap_or_default(),
-                    model: e.model.unwrap_or_default(),
-                    healthy,
-                    status: api::as_f64(e.exception_status.as_ref()).and_then(|f| {
-                        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                        let s = f as u16;
-                        (100.0..600.0).contains(&f).then_some(s)
-                    }),
-                    error: e.error.as_deref().map(|m| http::first_line(strip_stack(m))),
-                    auth_tail,
-                });
-            }
-        }
-        Ok(AdminResult::Probe { entries })
+        Ok(AdminResult::Probe { entries: probe_entries(h) })
     }
 
     async fn tiny_completion(&self, base: &str, model: &str) -> Result<AdminResult, GatewayError> {
@@ -208,12 +183,42 @@ impl LiteLlm {
     }
 }
 
+/// One entry per deployment of a `/health` answer (public for the property tests).
+pub fn probe_entries(h: api::HealthResponse) -> Vec<ProbeEntry> {
+    let mut entries = Vec::new();
+    for (healthy, list) in [(true, h.healthy_endpoints), (false, h.unhealthy_endpoints)] {
+        for e in list {
+            let auth_tail = e
+                .raw_request_typed_dict
+                .as_ref()
+                .and_then(|d| d.pointer("/raw_request_headers/Authorization"))
+                .and_then(Value::as_str)
+                .and_then(|m| m.rsplit('*').next())
+                .filter(|t| !t.is_empty() && t.len() <= 2)
+                .map(str::to_owned);
+            entries.push(ProbeEntry {
+                id: e.model_id.unwrap_or_default(),
+                model: e.model.unwrap_or_default(),
+                healthy,
+                status: api::as_f64(e.exception_status.as_ref()).and_then(|f| {
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    let s = f as u16;
+                    (100.0..600.0).contains(&f).then_some(s)
+                }),
+                error: e.error.as_deref().map(|m| http::first_line(strip_stack(m))),
+                auth_tail,
+            });
+        }
+    }
+    entries
+}
+
 fn strip_stack(m: &str) -> &str {
     m.split("\nstack trace:").next().unwrap_or(m)
 }
 
 /// Map non-success answers to errors, recognising LiteLLM's auth failures.
-fn check(resp: RawResponse, env: &str) -> Result<RawResponse, GatewayError> {
+pub fn check(resp: RawResponse, env: &str) -> Result<RawResponse, GatewayError> {
     if resp.status.is_success() {
         if resp.is_html() {
             return Err(GatewayError::Html { status: resp.status.as_u16(), title: resp.html_title() });
@@ -250,7 +255,8 @@ fn check(resp: RawResponse, env: &str) -> Result<RawResponse, GatewayError> {
     }
 }
 
-fn to_deployment(e: api::ModelInfoEntry) -> Deployment {
+/// One `/model/info` entry as a [`Deployment`] (public for the benchmarks and property tests).
+pub fn to_deployment(e: api::ModelInfoEntry) -> Deployment {
     let id = match e.model_info.id {
         Some(Value::String(s)) => s,
         Some(v) => v.to_string(),

@@ -121,7 +121,7 @@ fn front_proxy(resp: &RawResponse) -> Option<String> {
 }
 
 /// The model names clients can use: every model of an enabled channel.
-fn served(deployments: &[Deployment]) -> Vec<String> {
+pub fn served(deployments: &[Deployment]) -> Vec<String> {
     let set: BTreeSet<&str> = deployments
         .iter()
         .filter(|d| d.status == DeploymentStatus::Serving)

@@ -141,15 +141,46 @@ pub fn datetime_repr(dt: &PyDateTime) -> String {
     out.push(')');
     out
 }
+/// Characters Python's `str.isprintable` rejects besides controls and
+/// white space: every format character (category Cf, Unicode 15), the
+/// private-use areas (Co) and the noncharacters. `repr` escapes them.
+/// (Unassigned code points are not printable either; which ones are
+/// unassigned depends on the Python version, so they are not listed.)
+const NOT_PRINTABLE: &[(char, char)] = &[
+    ('\u{ad}', '\u{ad}'),
+    ('\u{600}', '\u{605}'),
+    ('\u{61c}', '\u{61c}'),
+    ('\u{6dd}', '\u{6dd}'),
+    ('\u{70f}', '\u{70f}'),
+    ('\u{890}', '\u{891}'),
+    ('\u{8e2}', '\u{8e2}'),
+    ('\u{180e}', '\u{180e}'),
+    ('\u{200b}', '\u{200f}'),
+    ('\u{2028}', '\u{202e}'),
+    ('\u{2060}', '\u{206f}'),
+    ('\u{e000}', '\u{f8ff}'),
+    ('\u{fdd0}', '\u{fdef}'),
+    ('\u{feff}', '\u{feff}'),
+    ('\u{fff9}', '\u{fffb}'),
+    ('\u{110bd}', '\u{110bd}'),
+    ('\u{110cd}', '\u{110cd}'),
+    ('\u{13430}', '\u{1343f}'),
+    ('\u{1bca0}', '\u{1bca3}'),
+    ('\u{1d173}', '\u{1d17a}'),
+    ('\u{e0001}', '\u{e0001}'),
+    ('\u{e0020}', '\u{e007f}'),
+    ('\u{f0000}', '\u{10ffff}'),
+];
 
 fn is_printable(c: char) -> bool {
     if c == ' ' {
         return true;
     }
+    let noncharacter = u32::from(c) & 0xfffe == 0xfffe;
     !(c.is_control()
         || c.is_whitespace()
-        || matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
-        || ('\u{e000}'..='\u{f8ff}').contains(&c))
+        || noncharacter
+        || NOT_PRINTABLE.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c)))
 }
 
 fn write_str_repr(out: &mut String, s: &str) {

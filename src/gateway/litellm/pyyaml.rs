@@ -108,11 +108,23 @@ pub struct YamlError {
     pub message: String,
 }
 
+/// Deepest nesting of lists and mappings accepted. PyYAML's `safe_load`
+/// recurses once per level and raises `RecursionError` near 490 levels, so
+/// LiteLLM cannot load anything deeper either.
+pub const MAX_DEPTH: usize = 512;
+
+/// Most values that aliases may copy in (`*name` repeats its anchor's whole
+/// value): enough for any real config, and it stops "billion laughs" files
+/// that would expand exponentially.
+pub const MAX_ALIAS_VALUES: usize = 500_000;
+
 enum Frame {
     List {
         items: Vec<Node>,
         line: usize,
         anchor: usize,
+        /// Values in this collection, itself included.
+        size: usize,
     },
     Dict {
         items: Vec<(PyValue, Node)>,
@@ -120,15 +132,21 @@ enum Frame {
         pending: Option<(PyValue, bool)>,
         line: usize,
         anchor: usize,
+        size: usize,
     },
 }
 
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
-    anchors: std::collections::HashMap<usize, Node>,
+    /// Anchored values with their size in values.
+    anchors: std::collections::HashMap<usize, (Node, usize)>,
     docs: Vec<Node>,
     error: Option<YamlError>,
+    /// Values copied in by aliases so far.
+    aliased: usize,
+    /// A limit was hit: loading stops at once with this error.
+    limit: Option<YamlError>,
 }
 
 /// An int-valued key as Python compares it (`True == 1 == 1.0`).
@@ -186,29 +204,35 @@ fn dict_insert(items: &mut Vec<(PyValue, Node)>, key: PyValue, value: Node) {
 }
 
 impl Builder {
-    fn push_value(&mut self, node: Node, anchor: usize) {
+    fn push_value(&mut self, node: Node, anchor: usize, size: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         match self.stack.last_mut() {
             None => self.docs.push(node),
-            Some(Frame::List { items, .. }) => items.push(node),
-            Some(Frame::Dict { items, merges, pending, .. }) => match pending.take() {
-                None => {
-                    let is_merge = matches!(&node.value, PyValue::Str(s) if s == "<<");
-                    *pending = Some((node.value, is_merge));
-                }
-                Some((_, true)) => merges.push(node),
-                Some((key, false)) => {
-                    if matches!(key, PyValue::List(_) | PyValue::Dict(_)) && self.error.is_none() {
-                        self.error = Some(YamlError {
-                            line: node.line,
-                            message: "a list or mapping used as a mapping key (unhashable in Python)".into(),
-                        });
+            Some(Frame::List { items, size: parent, .. }) => {
+                *parent += size;
+                items.push(node);
+            }
+            Some(Frame::Dict { items, merges, pending, size: parent, .. }) => {
+                *parent += size;
+                match pending.take() {
+                    None => {
+                        let is_merge = matches!(&node.value, PyValue::Str(s) if s == "<<");
+                        *pending = Some((node.value, is_merge));
                     }
-                    dict_insert(items, key, node);
+                    Some((_, true)) => merges.push(node),
+                    Some((key, false)) => {
+                        if matches!(key, PyValue::List(_) | PyValue::Dict(_)) && self.error.is_none() {
+                            self.error = Some(YamlError {
+                                line: node.line,
+                                message: "a list or mapping used as a mapping key (unhashable in Python)".into(),
+                            });
+                        }
+                        dict_insert(items, key, node);
+                    }
                 }
-            },
+            }
         }
     }
 
@@ -238,31 +262,70 @@ impl Builder {
     }
 }
 
+impl Builder {
+    /// Whether another list or mapping may open here; past [`MAX_DEPTH`] it
+    /// records the error that stops loading.
+    fn open(&mut self, line: usize) -> bool {
+        if self.stack.len() >= MAX_DEPTH {
+            self.limit = Some(YamlError {
+                line,
+                message: format!(
+                    "lists and mappings nested deeper than {MAX_DEPTH} levels (PyYAML's safe_load gives up near 490, so LiteLLM cannot load this file either)"
+                ),
+            });
+            return false;
+        }
+        true
+    }
+}
+
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         let line = mark.line();
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 let value = self.scalar(text, style, tag.as_ref(), line);
-                self.push_value(Node { value, line }, anchor);
+                self.push_value(Node { value, line }, anchor, 1);
             }
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().unwrap_or(Node { value: PyValue::None, line });
-                self.push_value(Node { line, ..node }, 0);
+                let (node, size) = match self.anchors.get(&id) {
+                    Some((_, size)) if self.aliased + size > MAX_ALIAS_VALUES => {
+                        self.limit = Some(YamlError {
+                            line,
+                            message: format!(
+                                "aliases expand to more than {MAX_ALIAS_VALUES} values (a \"billion laughs\" file?)"
+                            ),
+                        });
+                        return;
+                    }
+                    Some((node, size)) => (node.clone(), *size),
+                    None => (Node { value: PyValue::None, line }, 1),
+                };
+                self.aliased += size;
+                self.push_value(Node { line, ..node }, 0, size);
             }
-            Event::SequenceStart(anchor, _) => self.stack.push(Frame::List { items: Vec::new(), line, anchor }),
-            Event::MappingStart(anchor, _) => {
-                self.stack.push(Frame::Dict { items: Vec::new(), merges: Vec::new(), pending: None, line, anchor });
+            Event::SequenceStart(anchor, _) if self.open(line) => {
+                self.stack.push(Frame::List { items: Vec::new(), line, anchor, size: 1 });
+            }
+            Event::MappingStart(anchor, _) if self.open(line) => {
+                self.stack.push(Frame::Dict {
+                    items: Vec::new(),
+                    merges: Vec::new(),
+                    pending: None,
+                    line,
+                    anchor,
+                    size: 1,
+                });
             }
             Event::SequenceEnd => {
-                if let Some(Frame::List { items, line, anchor }) = self.stack.pop() {
-                    self.push_value(Node { value: PyValue::List(items), line }, anchor);
+                if let Some(Frame::List { items, line, anchor, size }) = self.stack.pop() {
+                    self.push_value(Node { value: PyValue::List(items), line }, anchor, size);
                 }
             }
             Event::MappingEnd => {
-                if let Some(Frame::Dict { items, merges, line, anchor, .. }) = self.stack.pop() {
+                if let Some(Frame::Dict { items, merges, line, anchor, size, .. }) = self.stack.pop() {
                     let items = apply_merges(items, merges);
-                    self.push_value(Node { value: PyValue::Dict(items), line }, anchor);
+                    self.push_value(Node { value: PyValue::Dict(items), line }, anchor, size);
                 }
             }
             _ => {}
@@ -301,7 +364,21 @@ fn apply_merges(own: Vec<(PyValue, Node)>, merges: Vec<Node>) -> Vec<(PyValue, N
 pub fn load(source: &str) -> Result<Node, YamlError> {
     let mut b = Builder::default();
     let mut parser = Parser::new_from_str(source);
-    parser.load(&mut b, false).map_err(|e| YamlError { line: e.marker().line(), message: e.info().to_owned() })?;
+    // One event at a time, as `Parser::load(_, false)` delivers them, but
+    // without its recursion (one stack frame per nesting level: a deeply
+    // nested file overflowed the stack) and stopping at a limit.
+    loop {
+        let (ev, mark) =
+            parser.next_token().map_err(|e| YamlError { line: e.marker().line(), message: e.info().to_owned() })?;
+        let last = matches!(ev, Event::DocumentEnd | Event::StreamEnd);
+        b.on_event(ev, mark);
+        if let Some(err) = b.limit.take() {
+            return Err(err);
+        }
+        if last {
+            break;
+        }
+    }
     if let Some(err) = b.error {
         return Err(err);
     }
@@ -335,6 +412,34 @@ mod tests {
             ]
         );
         assert_eq!(item.line, 5);
+    }
+
+    #[test]
+    fn nesting_is_capped_where_pyyaml_gives_up() {
+        let deepest = format!("{}x\n", "- ".repeat(MAX_DEPTH));
+        assert!(load(&deepest).is_ok());
+        for text in [format!("{}x\n", "- ".repeat(MAX_DEPTH + 1)), format!("{}x\n", "- ".repeat(200_000))] {
+            let err = load(&text).unwrap_err();
+            assert!(err.message.contains("nested deeper than 512"), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn alias_expansion_is_capped() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let err = load(&text).unwrap_err();
+        assert!(err.message.contains("billion laughs"), "{err:?}");
+        // a4 holds 111,111 values: the fourth `*a4` on line 6 passes 500,000.
+        assert_eq!(err.line, 6, "the alias that crosses the limit");
+        // Ordinary reuse is untouched.
+        let n = load("d: &d {rpm: 1}\nm: [{<<: *d, a: 1}, {<<: *d, a: 2}]\n").unwrap();
+        assert_eq!(n.get("m").unwrap().as_list().unwrap()[1].get("rpm").unwrap().value, PyValue::Int("1".into()));
     }
 
     #[test]

@@ -14,7 +14,11 @@ use crate::gateway::StreamReport;
 /// Incremental SSE parsing state, kept apart from I/O so it can be tested.
 #[derive(Debug, Default)]
 pub struct SseMeter {
-    buf: String,
+    /// Bytes not yet part of a complete event. Kept as bytes: a chunk may end
+    /// inside a multi-byte character, which is decoded once the event is whole.
+    buf: Vec<u8>,
+    /// `buf` holds no event separator before this offset.
+    scanned: usize,
     pub events: u32,
     pub done: bool,
     pub saw_token: bool,
@@ -23,11 +27,19 @@ pub struct SseMeter {
 
 impl SseMeter {
     /// Feed bytes; returns true when this feed produced the first token.
+    /// The result does not depend on how the stream is cut into chunks.
     pub fn feed(&mut self, bytes: &[u8]) -> bool {
-        self.buf.push_str(&String::from_utf8_lossy(bytes));
+        self.buf.extend_from_slice(bytes);
         let mut first_token = false;
-        while let Some(pos) = self.buf.find("\n\n") {
-            let event: String = self.buf.drain(..pos + 2).collect();
+        loop {
+            let Some(pos) = self.buf[self.scanned..].windows(2).position(|w| w == b"\n\n").map(|p| p + self.scanned)
+            else {
+                self.scanned = self.buf.len().saturating_sub(1);
+                break;
+            };
+            let raw: Vec<u8> = self.buf.drain(..pos + 2).collect();
+            self.scanned = 0;
+            let event = String::from_utf8_lossy(&raw);
             for line in event.lines() {
                 let Some(data) = line.strip_prefix("data:") else { continue };
                 let data = data.trim();
@@ -51,7 +63,7 @@ impl SseMeter {
 
     /// Leftover bytes without a closing blank line mean the stream was cut.
     pub fn has_partial_event(&self) -> bool {
-        !self.buf.trim().is_empty()
+        !String::from_utf8_lossy(&self.buf).trim().is_empty()
     }
 
     pub fn last_chunk_complete(&self) -> bool {
@@ -133,6 +145,16 @@ mod tests {
         assert_eq!(first, 1);
         assert!(m.done);
         assert!(m.last_chunk_complete());
+    }
+
+    #[test]
+    fn a_character_split_across_chunks_is_whole() {
+        let event = "data: {\"choices\":[{\"delta\":{\"content\":\"中文\"}}]}\n\n".as_bytes();
+        let cut = event.iter().position(|&b| b >= 0x80).unwrap() + 1;
+        let mut m = SseMeter::default();
+        assert!(!m.feed(&event[..cut]));
+        assert!(m.feed(&event[cut..]));
+        assert_eq!(m.last_data.as_deref(), Some("{\"choices\":[{\"delta\":{\"content\":\"中文\"}}]}"));
     }
 
     #[test]

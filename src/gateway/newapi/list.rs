@@ -71,8 +71,8 @@ async fn fetch(client: &Client, calls: &Calls, base: &str, path: &str) -> Result
     Ok(resp.json::<Envelope<ListData>>()?.data)
 }
 
-/// Collects channels, keeping the first of each id.
-struct Collector {
+/// Collects channels, keeping the first of each id (public for the benchmarks).
+pub struct Collector {
     seen: HashSet<i64>,
     out: Vec<Deployment>,
     repeats: usize,
@@ -80,12 +80,13 @@ struct Collector {
 }
 
 impl Collector {
-    fn new(flavor: Flavor, capacity: usize) -> Self {
+    /// An empty collector for `capacity` channels.
+    pub fn new(flavor: Flavor, capacity: usize) -> Self {
         Self { seen: HashSet::with_capacity(capacity), out: Vec::with_capacity(capacity), repeats: 0, flavor }
     }
 
     /// Add a page; the number of channels not seen before.
-    fn add(&mut self, items: Vec<Channel>) -> usize {
+    pub fn add(&mut self, items: Vec<Channel>) -> usize {
         let mut fresh = 0;
         for c in items {
             if self.seen.insert(c.id) {
@@ -98,7 +99,8 @@ impl Collector {
         fresh
     }
 
-    fn finish(self, mut notes: Vec<String>) -> Listing {
+    /// The listing, with a note when channels repeated across pages.
+    pub fn finish(self, mut notes: Vec<String>) -> Listing {
         if self.repeats > 0 {
             notes.push(format!(
                 "{} channel(s) appeared on two pages (list changed while reading); kept once",

@@ -46,13 +46,17 @@ fn enabled(d: &Deployment) -> bool {
     matches!(d.status, DeploymentStatus::Serving | DeploymentStatus::Unhealthy)
 }
 
+/// The enabled and the disabled channels of one (group, model) pair.
+type Members = (Vec<usize>, Vec<usize>);
+
 /// Split traffic for every (group, model) pair the channels serve.
 pub fn shares(channels: &[Deployment], memory_cache: bool) -> Vec<PairShares> {
-    let mut pairs: BTreeMap<(String, String), (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+    // Keyed by borrowed names: thousands of channels share a few dozen pairs.
+    let mut pairs: BTreeMap<(&str, &str), Members> = BTreeMap::new();
     for (i, d) in channels.iter().enumerate() {
         for g in &d.groups {
             for m in &d.models {
-                let e = pairs.entry((g.clone(), m.clone())).or_default();
+                let e = pairs.entry((g.as_str(), m.as_str())).or_default();
                 if enabled(d) {
                     e.0.push(i);
                 } else {
@@ -70,30 +74,26 @@ pub fn shares(channels: &[Deployment], memory_cache: bool) -> Vec<PairShares> {
             let top = prios.first().copied();
             let tier_members: Vec<usize> =
                 live.iter().copied().filter(|&i| Some(channels[i].priority.unwrap_or(0)) == top).collect();
-            let weights: Vec<u64> = tier_members
-                .iter()
-                .map(|&i| {
-                    let w = channels[i].weight.unwrap_or(0);
-                    if memory_cache { w } else { w + 10 }
-                })
-                .collect();
-            let sum: u64 = weights.iter().sum();
+            let weight = |i: usize| {
+                let w = channels[i].weight.unwrap_or(0);
+                if memory_cache { w } else { w + 10 }
+            };
+            let sum: u64 = tier_members.iter().map(|&i| weight(i)).sum();
             let channels_out = live
                 .iter()
                 .map(|&i| {
                     let p = channels[i].priority.unwrap_or(0);
                     let tier = prios.iter().position(|&x| x == p).unwrap_or(0);
                     let share = if tier == 0 {
-                        let k = tier_members.iter().position(|&m| m == i).unwrap_or(0);
                         #[allow(clippy::cast_precision_loss)]
-                        if sum == 0 { 1.0 / tier_members.len() as f64 } else { weights[k] as f64 / sum as f64 }
+                        if sum == 0 { 1.0 / tier_members.len() as f64 } else { weight(i) as f64 / sum as f64 }
                     } else {
                         0.0
                     };
                     ChannelShare { channel: i, priority: p, weight: channels[i].weight.unwrap_or(0), share, tier }
                 })
                 .collect();
-            PairShares { group, model, channels: channels_out, disabled }
+            PairShares { group: group.to_owned(), model: model.to_owned(), channels: channels_out, disabled }
         })
         .collect()
 }
@@ -114,6 +114,81 @@ mod tests {
 
     fn share_of(p: &PairShares, chans: &[Deployment], id: &str) -> f64 {
         p.channels.iter().find(|c| chans[c.channel].id == id).map_or(-1.0, |c| c.share)
+    }
+
+    /// The straightforward version (owned keys, weights looked up by position).
+    fn reference(channels: &[Deployment], memory_cache: bool) -> Vec<PairShares> {
+        let mut pairs: BTreeMap<(String, String), (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+        for (i, d) in channels.iter().enumerate() {
+            for g in &d.groups {
+                for m in &d.models {
+                    let e = pairs.entry((g.clone(), m.clone())).or_default();
+                    if enabled(d) { e.0.push(i) } else { e.1.push(i) }
+                }
+            }
+        }
+        let prio = |i: usize| channels[i].priority.unwrap_or(0);
+        pairs
+            .into_iter()
+            .map(|((group, model), (live, disabled))| {
+                let mut prios: Vec<i64> = live.iter().map(|&i| prio(i)).collect();
+                prios.sort_unstable_by(|a, b| b.cmp(a));
+                prios.dedup();
+                let top = prios.first().copied();
+                let tier: Vec<usize> = live.iter().copied().filter(|&i| Some(prio(i)) == top).collect();
+                let weights: Vec<u64> =
+                    tier.iter().map(|&i| channels[i].weight.unwrap_or(0) + if memory_cache { 0 } else { 10 }).collect();
+                let sum: u64 = weights.iter().sum();
+                let out = live
+                    .iter()
+                    .map(|&i| {
+                        let t = prios.iter().position(|&x| x == prio(i)).unwrap_or(0);
+                        let k = tier.iter().position(|&m| m == i).unwrap_or(0);
+                        #[allow(clippy::cast_precision_loss)]
+                        let share = match (t, sum) {
+                            (0, 0) => 1.0 / tier.len() as f64,
+                            (0, _) => weights[k] as f64 / sum as f64,
+                            _ => 0.0,
+                        };
+                        ChannelShare {
+                            channel: i,
+                            priority: prio(i),
+                            weight: channels[i].weight.unwrap_or(0),
+                            share,
+                            tier: t,
+                        }
+                    })
+                    .collect();
+                PairShares { group, model, channels: out, disabled }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn same_split_as_the_reference() {
+        let statuses = [
+            DeploymentStatus::Serving,
+            DeploymentStatus::Unhealthy,
+            DeploymentStatus::AutoDisabled,
+            DeploymentStatus::ManuallyDisabled,
+        ];
+        let chans: Vec<Deployment> = (0..900usize)
+            .map(|i| {
+                let mut d =
+                    ch(&i.to_string(), i64::try_from(i % 4).unwrap() * 5, (i as u64 * 7) % 5, statuses[i % 7 % 4]);
+                d.models =
+                    ["gpt-4o", "gpt-4o-mini", "claude", "gpt-4o"][..=(i % 4)].iter().map(|m| (*m).into()).collect();
+                d.groups = if i % 3 == 0 { vec!["default".into(), "vip".into()] } else { vec!["default".into()] };
+                if i % 11 == 0 {
+                    d.weight = None;
+                    d.priority = None;
+                }
+                d
+            })
+            .collect();
+        for cache in [true, false] {
+            assert_eq!(shares(&chans, cache), reference(&chans, cache));
+        }
     }
 
     #[test]

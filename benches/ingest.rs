@@ -1,0 +1,148 @@
+//! (a) A poll of 5,000 New API channels and 500 LiteLLM deployments, from
+//! JSON to state: page parsing, `App::update(Msg::Poll)` (merge, every check
+//! re-evaluated, table re-sorted), and the pieces alone: `evidence::evaluate`,
+//! the LiteLLM config loader and the drift comparison.
+//!
+//! `cargo bench --bench ingest`; medians in target/criterion/*/new/estimates.json.
+#![allow(clippy::unwrap_used, clippy::print_stderr, clippy::missing_panics_doc)]
+
+mod common;
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use gatewatch::app::Msg;
+use gatewatch::fleet::{LocalView, PollReport};
+use gatewatch::gateway::litellm::drift::MatchMemory;
+use gatewatch::gateway::litellm::{config_file, drift};
+use gatewatch::triage::evidence;
+
+use common::{
+    CHANNELS, DEPLOYMENTS, LITELLM_URL, NEWAPI_URL, Scenario, litellm_snapshot, model_info_response, newapi_snapshot,
+    parse_model_info, parse_newapi_pages, t0,
+};
+
+fn newapi(c: &mut Criterion, s: &Scenario) {
+    let mut g = c.benchmark_group("newapi_5000");
+    g.bench_function("parse_50_pages", |b| {
+        b.iter_batched(|| s.newapi_pages.clone(), |p| parse_newapi_pages(p).unwrap(), BatchSize::PerIteration);
+    });
+    g.bench_function("merge_poll", |b| {
+        b.iter_batched(
+            || (s.app(), Box::new(s.newapi_report.clone())),
+            |(mut app, r)| {
+                app.update(Msg::Poll(r));
+                app
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    g.bench_function("parse_and_merge", |b| {
+        b.iter_batched(
+            || (s.app(), s.newapi_pages.clone()),
+            |(mut app, pages)| {
+                let deps = parse_newapi_pages(pages).unwrap();
+                let report = PollReport {
+                    gateway: 0,
+                    at: t0(),
+                    replicas: vec![(NEWAPI_URL.into(), Ok(newapi_snapshot(deps)))],
+                    local: LocalView::default(),
+                    memory: MatchMemory::default(),
+                    discovery_error: None,
+                };
+                app.update(Msg::Poll(Box::new(report)));
+                assert_eq!(app.fleet.gateways[0].deployments().len(), CHANNELS);
+                app
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    let app = s.app();
+    g.bench_function("evidence_evaluate", |b| {
+        b.iter(|| evidence::evaluate(black_box(&app.fleet.gateways[0]), t0()));
+    });
+    g.finish();
+}
+
+fn litellm(c: &mut Criterion, s: &Scenario) {
+    let mut g = c.benchmark_group("litellm_500");
+    g.bench_function("parse_model_info", |b| {
+        b.iter_batched(
+            || model_info_response(s.model_info.clone()),
+            |r| parse_model_info(r).unwrap(),
+            BatchSize::PerIteration,
+        );
+    });
+    g.bench_function("merge_poll", |b| {
+        b.iter_batched(
+            || (s.app(), Box::new(s.litellm_report.clone())),
+            |(mut app, r)| {
+                app.update(Msg::Poll(r));
+                app
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    g.bench_function("parse_and_merge", |b| {
+        b.iter_batched(
+            || (s.app(), model_info_response(s.model_info.clone()), s.litellm_report.local.clone()),
+            |(mut app, resp, local)| {
+                let deps = parse_model_info(resp).unwrap();
+                let report = PollReport {
+                    gateway: 1,
+                    at: t0(),
+                    replicas: vec![(LITELLM_URL.into(), Ok(litellm_snapshot(deps)))],
+                    local,
+                    memory: s.memory.clone(),
+                    discovery_error: None,
+                };
+                app.update(Msg::Poll(Box::new(report)));
+                assert_eq!(app.fleet.gateways[1].deployments().len(), DEPLOYMENTS);
+                app
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    let app = s.app();
+    g.bench_function("evidence_evaluate", |b| {
+        b.iter(|| evidence::evaluate(black_box(&app.fleet.gateways[1]), t0()));
+    });
+    g.bench_function("config_parse", |b| {
+        b.iter(|| config_file::parse(black_box(&s.file_text), Path::new(common::CONFIG_PATH), &common::env).unwrap());
+    });
+    let running = app.fleet.gateways[1].deployments();
+    g.bench_function("drift_compare", |b| {
+        b.iter(|| drift::compare(black_box(&s.file), black_box(running), &s.memory));
+    });
+    g.bench_function("config_parse_and_drift_compare", |b| {
+        b.iter(|| {
+            let cfg =
+                config_file::parse(black_box(&s.file_text), Path::new(common::CONFIG_PATH), &common::env).unwrap();
+            drift::compare(&cfg, black_box(running), &s.memory)
+        });
+    });
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let s = Scenario::build();
+    // The scenario is what it claims: drift on every 50th deployment.
+    let app = s.app();
+    let rows = app.fleet.gateways[1].drift_rows().unwrap();
+    let drifted = rows.iter().filter(|r| r.state.is_problem()).count();
+    assert_eq!(drifted, DEPLOYMENTS / 50, "{rows:?}");
+    newapi(c, &s);
+    litellm(c, &s);
+}
+
+criterion_group! {
+    name = ingest;
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    targets = benches
+}
+criterion_main!(ingest);
