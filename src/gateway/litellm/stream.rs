@@ -19,6 +19,8 @@ pub struct SseMeter {
     buf: Vec<u8>,
     /// `buf` holds no event separator before this offset.
     scanned: usize,
+    /// The last byte fed was a CR: an LF right after it ends the same line.
+    after_cr: bool,
     pub events: u32,
     pub done: bool,
     pub saw_token: bool,
@@ -28,8 +30,18 @@ pub struct SseMeter {
 impl SseMeter {
     /// Feed bytes; returns true when this feed produced the first token.
     /// The result does not depend on how the stream is cut into chunks.
+    /// Lines may end in LF, CRLF or CR (the SSE specification allows all
+    /// three); they are normalised to LF on the way in.
     pub fn feed(&mut self, bytes: &[u8]) -> bool {
-        self.buf.extend_from_slice(bytes);
+        self.buf.reserve(bytes.len());
+        for &b in bytes {
+            let after_cr = std::mem::replace(&mut self.after_cr, b == b'\r');
+            match b {
+                b'\n' if after_cr => {}
+                b'\r' => self.buf.push(b'\n'),
+                _ => self.buf.push(b),
+            }
+        }
         let mut first_token = false;
         loop {
             let Some(pos) = self.buf[self.scanned..].windows(2).position(|w| w == b"\n\n").map(|p| p + self.scanned)
@@ -155,6 +167,23 @@ mod tests {
         assert!(!m.feed(&event[..cut]));
         assert!(m.feed(&event[cut..]));
         assert_eq!(m.last_data.as_deref(), Some("{\"choices\":[{\"delta\":{\"content\":\"中文\"}}]}"));
+    }
+
+    #[test]
+    fn crlf_and_cr_line_endings_end_events_wherever_the_chunks_split() {
+        let stream =
+            "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\r\n\r\ndata: {\"x\":1}\r\rdata: [DONE]\r\n\r\n";
+        for cut in 0..stream.len() {
+            let mut m = SseMeter::default();
+            m.feed(&stream.as_bytes()[..cut]);
+            m.feed(&stream.as_bytes()[cut..]);
+            assert_eq!((m.events, m.done, m.saw_token), (3, true, true), "cut at {cut}");
+            assert!(!m.has_partial_event(), "cut at {cut}");
+        }
+        let mut cut_short = SseMeter::default();
+        cut_short.feed(b"data: {\"x\":1}\r\n\r\ndata: {\"y\"");
+        assert_eq!(cut_short.events, 1);
+        assert!(cut_short.has_partial_event());
     }
 
     #[test]
