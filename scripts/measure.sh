@@ -43,7 +43,7 @@ url=$(head -1 "$work/sim.url")
 tmux -S "$work/tmux" new-session -d -s idle -x 200 -y 60 \
   "env XDG_STATE_HOME=$work/idle NEW_API_ACCESS_TOKEN=demo-newapi-access-token-0000 NEW_API_USER_ID=1 $bin --gateway newapi=$url --refresh 2s"
 sleep 20   # first full refresh of 50 pages, then steady state
-pid=$(pgrep -f "$bin --gateway newapi=$url" | head -1)
+pid=$(pgrep -f "^$bin --gateway newapi=$url" | head -1)   # the binary, not the tmux server whose argv names it
 clk=$(getconf CLK_TCK)
 t0=$(awk '{print $14+$15}' "/proc/$pid/stat"); s0=$(date +%s.%N)
 sleep 60
@@ -54,9 +54,51 @@ hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 echo "idle with 5000 channels, refresh 2s: CPU ${cpu}% of one core over 60 s; RSS ${rss} kB (peak ${hwm} kB)"
 tmux -S "$work/tmux" send-keys -t idle q
 
-# 4. check --json vs curl + jq against a real LiteLLM.
-if [ -n "${GATEWATCH_LITELLM:-}" ] && command -v jq >/dev/null && [ -n "${LITELLM_URL:-}" ] && [ -n "${LITELLM_MASTER_KEY:-}" ]; then
-  hyperfine --warmup 2 --runs 10 \
-    "$bin check --json --gateway litellm=$LITELLM_URL > /dev/null || true" \
-    "curl -sf -H \"Authorization: Bearer \$LITELLM_MASTER_KEY\" $LITELLM_URL/model/info | jq '.data[] | {model_name, id: .model_info.id}' > /dev/null"
+# 4. `gatewatch check --json` against a real LiteLLM Proxy, side by side with
+#    the Python `litellm-proxy models info` CLI (one listing) and curl + jq
+#    fetching the same seven endpoints the check reads. Starts its own proxy
+#    and fake upstream on loopback; needs GATEWATCH_LITELLM (the venv's
+#    litellm) and hyperfine.
+if [ -n "${GATEWATCH_LITELLM:-}" ] && command -v hyperfine >/dev/null && command -v jq >/dev/null; then
+  venv=$(dirname "$GATEWATCH_LITELLM")
+  "$venv/python" ci/fakeup.py --port 0 --log "$work/up.jsonl" --reject "$work/reject.txt" --parent-pid $$ > "$work/up.port" 2>"$work/up.err" &
+  for _ in $(seq 100); do [ -s "$work/up.port" ] && break; sleep 0.1; done
+  upport=$(head -1 "$work/up.port" | awk -F: '{print $NF}')
+  cat > "$work/litellm.yaml" <<YAML
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: "http://127.0.0.1:$upport/v1", api_key: os.environ/OPENAI_API_KEY}
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "http://127.0.0.1:$upport/v1", api_key: os.environ/OPENAI_API_KEY}
+  - model_name: deepseek-chat
+    litellm_params: {model: openai/deepseek-chat, api_base: "http://127.0.0.1:$upport/v1", api_key: os.environ/OPENAI_API_KEY}
+  - model_name: gpt-4-turbo
+    litellm_params: {model: openai/gpt-4-turbo, api_base: "http://127.0.0.1:$upport/v1", api_key: os.environ/OPENAI_API_KEY}
+litellm_settings:
+  fallbacks: [{gpt-4o-mini: [gpt-4o]}]
+general_settings:
+  master_key: os.environ/LITELLM_MASTER_KEY
+YAML
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  export LITELLM_MASTER_KEY="sk-measure-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  export OPENAI_API_KEY="sk-fake-upstream-measure" LITELLM_LOCAL_MODEL_COST_MAP=True
+  export LITELLM_PROXY_API_KEY=$LITELLM_MASTER_KEY LITELLM_PROXY_URL=http://127.0.0.1:$port
+  t0=$(date +%s.%N)
+  "$GATEWATCH_LITELLM" --config "$work/litellm.yaml" --host 127.0.0.1 --port "$port" > "$work/proxy.log" 2>&1 &
+  proxy=$!
+  until curl -sf "http://127.0.0.1:$port/health/liveliness" >/dev/null; do
+    kill -0 "$proxy" 2>/dev/null || { tail -20 "$work/proxy.log"; exit 1; }
+    sleep 0.1
+  done
+  echo "real LiteLLM $("$venv/python" -c 'import importlib.metadata as m; print(m.version("litellm"))') started in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b-a}') s"
+  u=http://127.0.0.1:$port
+  curl_cmd="curl -s -H \"Authorization: Bearer \$LITELLM_MASTER_KEY\" $u/health/liveliness $u/health/readiness/details $u/model/info $u/get/config/callbacks $u/cache/ping $u/v1/models | jq -c . > /dev/null; curl -s -o /dev/null $u/ui/"
+  hyperfine -N -i --warmup 2 --runs 20 --export-json "$work/hf.json" \
+    "$bin check --json --gateway litellm=$u --litellm-config $work/litellm.yaml" \
+    "$venv/litellm-proxy models info --format json" 2>&1 | grep -v '^ *Warning' || true
+  hyperfine -i --warmup 2 --runs 20 --export-json "$work/hf2.json" "$curl_cmd" 2>&1 | grep -v '^ *Warning' || true
+  jq -r '.results[] | "\(.median*1000|floor) ms median: \(.command)"' "$work/hf.json" "$work/hf2.json" | sed "s#$work#\$WORK#g"
+  kill "$proxy" 2>/dev/null || true
+else
+  echo "check vs litellm-proxy CLI / curl+jq: skipped (set GATEWATCH_LITELLM to the venv's litellm; needs hyperfine and jq)"
 fi

@@ -4,6 +4,7 @@
 //! `apply` functions; the TUI and `gatewatch check` share it.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::config::{GatewayKind, GatewaySpec};
@@ -59,8 +60,10 @@ pub struct PollReport {
 #[derive(Debug, Clone)]
 pub struct ReplicaObs {
     pub url: String,
-    pub last: Option<Result<ReplicaSnapshot, GatewayError>>,
-    pub last_ok: Option<ReplicaSnapshot>,
+    /// The latest poll. A good snapshot is shared with `last_ok`, not
+    /// copied: 5,000 channels are megabytes.
+    pub last: Option<Result<Arc<ReplicaSnapshot>, GatewayError>>,
+    pub last_ok: Option<Arc<ReplicaSnapshot>>,
     pub last_at: Option<SystemTime>,
     pub last_ok_at: Option<SystemTime>,
     /// Up/down of the recent polls (newest last), to spot flapping.
@@ -182,10 +185,10 @@ impl GatewayObs {
         self.replicas
             .iter()
             .find_map(|r| match &r.last {
-                Some(Ok(s)) => Some(s),
+                Some(Ok(s)) => Some(&**s),
                 _ => None,
             })
-            .or_else(|| self.replicas.iter().find_map(|r| r.last_ok.as_ref()))
+            .or_else(|| self.replicas.iter().find_map(|r| r.last_ok.as_deref()))
     }
 
     pub fn deployments(&self) -> &[Deployment] {
@@ -297,6 +300,7 @@ impl GatewayObs {
                 None => ReplicaObs::new(url.clone()),
             };
             let was_up = r.last.as_ref().map(Result::is_ok);
+            let result = result.map(Arc::new);
             let now_up = result.is_ok();
             match (&was_up, &result) {
                 (Some(true) | None, Err(e)) => {
@@ -318,7 +322,7 @@ impl GatewayObs {
                         format!("{name} {url}: admin auth rejected: {message}"),
                     );
                 }
-                r.last_ok = Some(s.clone());
+                r.last_ok = Some(Arc::clone(s));
                 r.last_ok_at = Some(at);
             }
             r.recent.push_back(now_up);
