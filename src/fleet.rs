@@ -466,6 +466,23 @@ mod tests {
     }
 
     #[test]
+    fn the_latest_good_snapshot_is_shared_not_copied() {
+        let spec = GatewaySpec::new("gw", GatewayKind::NewApi, "http://a");
+        let mut fleet = Fleet::new(&[spec]);
+        fleet.apply_poll(PollReport {
+            gateway: 0,
+            at: SystemTime::UNIX_EPOCH,
+            replicas: vec![("http://a".into(), Ok(snap(&[("1", "c"), ("2", "d")])))],
+            local: LocalView::default(),
+            memory: MatchMemory::default(),
+            discovery_error: None,
+        });
+        let r = &fleet.gateways[0].replicas[0];
+        let (Some(Ok(last)), Some(last_ok)) = (&r.last, &r.last_ok) else { panic!("no snapshot kept") };
+        assert!(Arc::ptr_eq(last, last_ok), "a second copy of every channel");
+    }
+
+    #[test]
     fn going_down_and_up_lands_on_the_timeline() {
         let spec = GatewaySpec::new("gw", GatewayKind::LiteLlm, "http://127.0.0.1:1");
         let mut fleet = Fleet::new(&[spec]);
