@@ -307,8 +307,10 @@ pub enum AdminOp {
     SetChannelEnabled { id: String, enabled: bool },
     /// One tiny chat completion through the gateway (paid), reading routing headers.
     TinyCompletion { model: String },
-    /// One tiny streamed completion, measuring the stream.
-    StreamProbe { model: String },
+    /// One tiny streamed completion, measuring the stream; with `direct`,
+    /// the same probe again straight to that replica, bypassing whatever
+    /// is in front of the gateway's address.
+    StreamProbe { model: String, direct: Option<String> },
 }
 
 /// Per-deployment result of a health probe.
@@ -352,6 +354,26 @@ pub struct StreamReport {
     pub last_chunk_complete_json: bool,
     pub x_accel_buffering: Option<String>,
     pub error: Option<String>,
+    /// The address the probe went to.
+    pub via: String,
+    /// The same probe sent straight to a replica (bypassing the proxy in
+    /// front of `via`), when the operator asked for it.
+    pub direct: Option<Box<StreamReport>>,
+}
+
+impl StreamReport {
+    /// Whole and in order: no error, `[DONE]`, the last chunk complete JSON.
+    pub fn arrived_whole(&self) -> bool {
+        self.error.is_none() && self.done_marker && self.last_chunk_complete_json
+    }
+
+    /// The first token came with the last on a stream long enough to tell:
+    /// something on the path buffers it.
+    pub fn buffered(&self) -> bool {
+        self.first_token.is_some_and(|ft| {
+            self.total > std::time::Duration::from_millis(500) && ft.as_secs_f64() > self.total.as_secs_f64() * 0.9
+        })
+    }
 }
 
 /// What an admin operation returned.

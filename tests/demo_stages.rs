@@ -65,8 +65,10 @@ async fn each_stage_fires_its_check() {
 
     let (o, gw, url, _t) = staged(3).await;
     assert_eq!(verdict(&o, "nginx-lint"), Verdict::Fail);
-    let AdminResult::Stream(s) =
-        gw.admin(&ReplicaTarget { index: 0, url }, &AdminOp::StreamProbe { model: "gpt-4o".into() }).await.unwrap()
+    let AdminResult::Stream(s) = gw
+        .admin(&ReplicaTarget { index: 0, url }, &AdminOp::StreamProbe { model: "gpt-4o".into(), direct: None })
+        .await
+        .unwrap()
     else {
         panic!()
     };

@@ -135,11 +135,62 @@ async fn health_probe_and_route_headers() {
     assert_eq!(r.model_group.as_deref(), Some("gpt-4o-mini"));
     assert_eq!(r.attempted_fallbacks, Some(0));
     let AdminResult::Stream(s) =
-        gw.admin(&target(&p.url()), &AdminOp::StreamProbe { model: "gpt-4o-mini".into() }).await.unwrap()
+        gw.admin(&target(&p.url()), &AdminOp::StreamProbe { model: "gpt-4o-mini".into(), direct: None }).await.unwrap()
     else {
         panic!()
     };
     assert!(s.done_marker && s.last_chunk_complete_json, "{s:?}");
+    assert_eq!(s.via, p.url());
+    assert!(s.direct.is_none());
+}
+
+/// A front door that forwards chat requests to `upstream` and returns only
+/// the first half of the streamed body: what a proxy that times the stream
+/// out does to it.
+async fn cutting_front(upstream: String) -> String {
+    use axum::body::Bytes;
+    use axum::http::HeaderMap;
+    use axum::routing::post;
+    let app = Router::new().route(
+        "/v1/chat/completions",
+        post(move |headers: HeaderMap, body: Bytes| {
+            let upstream = upstream.clone();
+            async move {
+                let client = reqwest::Client::new();
+                let resp = client
+                    .post(format!("{upstream}/v1/chat/completions"))
+                    .header("authorization", headers.get("authorization").cloned().unwrap())
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                let full = resp.bytes().await.unwrap();
+                let half = full.slice(..full.len() / 2);
+                ([("content-type", "text/event-stream")], half)
+            }
+        }),
+    );
+    serve(app).await
+}
+
+#[tokio::test]
+async fn stream_probe_through_a_cutting_front_and_straight_to_the_replica() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = sim(&dir, &shared_without_env_key()).await;
+    let front = cutting_front(p.url()).await;
+    let gw = LiteLlm::with_key(spec(&front), Some(Secret::new(MASTER)));
+    let op = AdminOp::StreamProbe { model: "gpt-4o-mini".into(), direct: Some(p.url()) };
+    let AdminResult::Stream(s) = gw.admin(&target(&front), &op).await.unwrap() else { panic!() };
+    assert_eq!(s.via, front);
+    assert!(!s.done_marker && !s.last_chunk_complete_json, "the front cuts the stream: {s:?}");
+    let d = s.direct.as_deref().expect("the direct probe ran");
+    assert_eq!(d.via, p.url());
+    assert!(d.done_marker && d.last_chunk_complete_json, "straight to the replica it is whole: {d:?}");
+    // The replica given as the address itself is one probe, not two.
+    let same = AdminOp::StreamProbe { model: "gpt-4o-mini".into(), direct: Some(format!("{}/", p.url())) };
+    let AdminResult::Stream(s) = gw.admin(&target(&p.url()), &same).await.unwrap() else { panic!() };
+    assert!(s.direct.is_none(), "{s:?}");
 }
 
 async fn poll_err(url: &str) -> GatewayError {

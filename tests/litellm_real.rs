@@ -427,7 +427,9 @@ fn stream_probe_and_tiny_completion_through_the_proxy() {
 
     // Twice: the first request through a fresh proxy pays for lazy imports.
     for run in ["cold", "warm"] {
-        let report = match rt.block_on(gw.admin(&target(&proxy), &AdminOp::StreamProbe { model: "gpt-4o".into() })) {
+        let report = match rt
+            .block_on(gw.admin(&target(&proxy), &AdminOp::StreamProbe { model: "gpt-4o".into(), direct: None }))
+        {
             Ok(AdminResult::Stream(s)) => s,
             other => panic!("stream probe: {other:?}"),
         };

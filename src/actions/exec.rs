@@ -92,7 +92,10 @@ impl Run {
             GatewayAction::ProbeHealth => self.probe().await,
             GatewayAction::RouteProbe => self.route_probe().await,
             GatewayAction::StreamProbe { model } => {
-                self.one_result(&model, AdminOp::StreamProbe { model: model.clone() }).await;
+                // The plan lists the front door first and, when the operator
+                // has replicas behind it, the one to compare with directly.
+                let direct = self.plan.replicas.get(1).cloned();
+                self.one_result(&model, AdminOp::StreamProbe { model: model.clone(), direct }).await;
             }
             GatewayAction::TestChannel { id, .. } => {
                 self.one_result(&id, AdminOp::TestChannel { id: id.clone(), model: None }).await;
@@ -333,15 +336,21 @@ impl Run {
                         if *ok { format!("test passed in {seconds:.2}s") } else { format!("test failed: {message}") },
                     ),
                     AdminResult::Balance { balance } => (true, format!("balance ${balance:.2}")),
-                    AdminResult::Stream(s) => (
-                        s.error.is_none() && s.done_marker,
-                        format!(
-                            "stream: {} chunks, [DONE] {}, first token {}",
-                            s.chunks,
-                            if s.done_marker { "yes" } else { "NO" },
-                            s.first_token.map_or("-".into(), crate::config::duration::human)
-                        ),
-                    ),
+                    AdminResult::Stream(s) => {
+                        let line = |s: &crate::gateway::StreamReport| {
+                            format!(
+                                "{} chunks, [DONE] {}, first token {}",
+                                s.chunks,
+                                if s.done_marker { "yes" } else { "NO" },
+                                s.first_token.map_or("-".into(), crate::config::duration::human)
+                            )
+                        };
+                        let mut summary = format!("stream: {}", line(s));
+                        if let Some(d) = &s.direct {
+                            summary.push_str(&format!("; direct to {}: {}", d.via, line(d)));
+                        }
+                        (s.error.is_none() && s.done_marker, summary)
+                    }
                     AdminResult::Done { message } => (true, message.clone()),
                     other => (true, format!("{other:?}")),
                 };

@@ -207,13 +207,23 @@ pub fn plan(obs: &GatewayObs, index: usize, action: GatewayAction, read_only: bo
         }
         (GatewayAction::StreamProbe { model }, GatewayKind::LiteLlm) => {
             let mut p = base(obs, index, action.clone(), format!("Stream probe on {}", obs.spec.name));
+            let front = obs.spec.url.trim_end_matches('/');
+            // A replica behind the front door: the same probe sent there
+            // tells a buffering proxy in front from a gateway that buffers.
+            let direct = obs.spec.replicas.iter().map(|r| r.trim_end_matches('/')).find(|r| *r != front);
             p.effect.push(format!(
-                "One streamed chat completion to {model} (max_tokens 16): 1 paid request through {}.",
-                obs.spec.url
+                "One streamed chat completion to {model} (max_tokens 16): 1 paid request through {front}."
             ));
-            p.effect.push("Measures time to first byte and token, the largest gap, [DONE] and the last chunk.".into());
+            p.replicas = vec![front.to_owned()];
             p.paid_requests = Some(1);
-            p.replicas = vec![obs.spec.url.clone()];
+            if let Some(direct) = direct {
+                p.effect.push(format!(
+                    "Then the same request straight to replica {direct} (1 more paid request), bypassing what is in front of {front}: which hop buffers or cuts the stream."
+                ));
+                p.replicas.push(direct.to_owned());
+                p.paid_requests = Some(2);
+            }
+            p.effect.push("Measures time to first byte and token, the largest gap, [DONE] and the last chunk.".into());
             p.verify = "the result is the evidence".into();
             p
         }
@@ -356,6 +366,27 @@ mod tests {
         assert_eq!(
             expand("ssh {host} restart --port {port} # {url}", "http://10.0.0.5:4000"),
             "ssh 10.0.0.5 restart --port 4000 # http://10.0.0.5:4000"
+        );
+    }
+
+    #[test]
+    fn stream_probe_also_goes_straight_to_a_replica_behind_the_front_door() {
+        use crate::config::GatewaySpec;
+        let action = GatewayAction::StreamProbe { model: "gpt-4o".into() };
+        let mut spec = GatewaySpec::new("gw", GatewayKind::LiteLlm, "https://llm.example.com");
+        let alone = plan(&GatewayObs::new(spec.clone()), 0, action.clone(), false);
+        assert_eq!(alone.replicas, ["https://llm.example.com"]);
+        assert_eq!(alone.paid_requests, Some(1));
+
+        // The front door listed as a replica too is skipped: the next one is compared.
+        spec.replicas = vec!["https://llm.example.com/".into(), "http://10.0.0.11:4000".into()];
+        let both = plan(&GatewayObs::new(spec), 0, action, false);
+        assert_eq!(both.replicas, ["https://llm.example.com", "http://10.0.0.11:4000"]);
+        assert_eq!(both.paid_requests, Some(2));
+        assert!(
+            both.effect.iter().any(|e| e.contains("straight to replica http://10.0.0.11:4000")),
+            "{:?}",
+            both.effect
         );
     }
 }

@@ -392,11 +392,16 @@ impl LiteLlm {
             }
             AdminOp::ProbeAllDeployments => self.probe_health(base).await,
             AdminOp::TinyCompletion { model } => self.tiny_completion(base, model).await,
-            AdminOp::StreamProbe { model } => {
+            AdminOp::StreamProbe { model, direct } => {
                 let headers = self.auth_headers()?;
-                Ok(AdminResult::Stream(
-                    stream::probe(base, model, headers, self.spec.action_timeout.min(Duration::from_secs(120))).await,
-                ))
+                let limit = self.spec.action_timeout.min(Duration::from_secs(120));
+                let mut report = stream::probe(base, model, headers.clone(), limit).await;
+                if let Some(direct) =
+                    direct.as_deref().filter(|d| d.trim_end_matches('/') != base.trim_end_matches('/'))
+                {
+                    report.direct = Some(Box::new(stream::probe(direct, model, headers, limit).await));
+                }
+                Ok(AdminResult::Stream(report))
             }
             other => Err(GatewayError::Unsupported(format!("{other:?} is a New API operation"))),
         }

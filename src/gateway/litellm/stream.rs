@@ -85,7 +85,7 @@ impl SseMeter {
 
 pub async fn probe(base: &str, model: &str, headers: HeaderMap, limit: Duration) -> StreamReport {
     let started = Instant::now();
-    let mut report = StreamReport::default();
+    let mut report = StreamReport { via: base.trim_end_matches('/').to_owned(), ..StreamReport::default() };
     let client = match reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build() {
         Ok(c) => c,
         Err(e) => {

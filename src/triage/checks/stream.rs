@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::config::duration::human;
+use crate::gateway::StreamReport;
 use crate::triage::evidence::{Ctx, Finding, Verdict};
 
 pub fn probe(c: &Ctx<'_>) -> Finding {
@@ -11,10 +12,87 @@ pub fn probe(c: &Ctx<'_>) -> Finding {
             "not probed: press s to stream one tiny completion through the gateway (paid, asked first)",
         );
     };
+    let mut facts = stream_facts("", r);
+    facts[0] = format!("model {model}: {}", facts[0]);
+    let front = Problem::of(r);
+    let Some(d) = r.direct.as_deref() else {
+        if !c.gw.spec.replicas.is_empty() || front.is_none() {
+            return finish(front, facts);
+        }
+        facts.push(
+            "no replica listed behind this address: list one (replicas:) and the probe also streams straight to it, to tell a buffering proxy in front from the gateway"
+                .into(),
+        );
+        return finish(front, facts);
+    };
+    facts.extend(stream_facts(&format!("direct to {}: ", d.via), d));
+    match (front, Problem::of(d)) {
+        (None, _) => Finding::ok("the stream arrived whole and incrementally").facts(facts),
+        (Some(bad), None) => Finding::new(
+            bad.verdict(),
+            format!(
+                "{} through {}, but not straight to the replica: the proxy in front (Nginx, a load balancer, Cloudflare) is the cause, see nginx-lint",
+                bad.describe(),
+                r.via
+            ),
+        )
+        .facts(facts),
+        (Some(bad), Some(_)) => Finding::new(
+            bad.verdict(),
+            format!(
+                "{} also straight to the replica: the gateway or its upstream is the cause, not the proxy in front",
+                bad.describe()
+            ),
+        )
+        .facts(facts),
+    }
+}
+
+/// What is wrong with one probed stream.
+#[derive(Debug, Clone, PartialEq)]
+enum Problem {
+    Failed(String),
+    Cut,
+    Buffered,
+}
+
+impl Problem {
+    fn of(r: &StreamReport) -> Option<Self> {
+        if let Some(e) = &r.error {
+            return Some(Self::Failed(e.clone()));
+        }
+        if !r.arrived_whole() {
+            return Some(Self::Cut);
+        }
+        r.buffered().then_some(Self::Buffered)
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Self::Failed(e) => format!("the stream failed: {e}"),
+            Self::Cut => "the stream was cut before its end".into(),
+            Self::Buffered => "the first token arrived with the last: something buffers the stream".into(),
+        }
+    }
+
+    /// A buffered stream still arrives: a warning. A failed or cut one does not.
+    fn verdict(&self) -> Verdict {
+        if *self == Self::Buffered { Verdict::Warn } else { Verdict::Fail }
+    }
+}
+
+fn finish(front: Option<Problem>, facts: Vec<String>) -> Finding {
+    match front {
+        None => Finding::ok("the stream arrived whole and incrementally").facts(facts),
+        Some(bad) => Finding::new(bad.verdict(), bad.describe()).facts(facts),
+    }
+}
+
+fn stream_facts(prefix: &str, r: &StreamReport) -> Vec<String> {
     let mut facts = vec![
-        format!("model {model}: HTTP {} {}", r.status, r.content_type.as_deref().unwrap_or("")),
+        format!("{prefix}HTTP {} {}", r.status, r.content_type.as_deref().unwrap_or("")),
         format!(
-            "first byte {}, first token {}, total {}, largest gap {}, {} chunks",
+            "{prefix}first byte {}, first token {}, total {}, largest gap {}, {} chunks",
             r.ttfb.map_or("-".into(), human),
             r.first_token.map_or("-".into(), human),
             human(r.total),
@@ -22,28 +100,19 @@ pub fn probe(c: &Ctx<'_>) -> Finding {
             r.chunks
         ),
         format!(
-            "[DONE] {}, last chunk {}",
+            "{prefix}[DONE] {}, last chunk {}",
             if r.done_marker { "arrived" } else { "MISSING" },
             if r.last_chunk_complete_json { "complete JSON" } else { "INCOMPLETE" }
         ),
     ];
-    match r.x_accel_buffering.as_deref() {
-        Some(v) => facts.push(format!("x-accel-buffering: {v} reached gatewatch")),
-        None => facts.push("no x-accel-buffering header reached gatewatch (a proxy may have stripped it)".into()),
-    }
+    facts.push(match r.x_accel_buffering.as_deref() {
+        Some(v) => format!("{prefix}x-accel-buffering: {v} reached gatewatch"),
+        None => format!("{prefix}no x-accel-buffering header reached gatewatch (a proxy may have stripped it)"),
+    });
     if let Some(e) = &r.error {
-        return Finding::fail(format!("the stream failed: {e}")).facts(facts);
+        facts.push(format!("{prefix}error: {e}"));
     }
-    if !r.done_marker || !r.last_chunk_complete_json {
-        return Finding::fail("the stream was cut before its end").facts(facts);
-    }
-    if let Some(ft) = r.first_token
-        && r.total > Duration::from_millis(500)
-        && ft.as_secs_f64() > r.total.as_secs_f64() * 0.9
-    {
-        return Finding::warn("the first token arrived with the last: something buffers the stream").facts(facts);
-    }
-    Finding::ok("the stream arrived whole and incrementally").facts(facts)
+    facts
 }
 
 /// Directives as `(name, value)` pairs, comments stripped.
@@ -169,6 +238,90 @@ pub fn cloudflare(c: &Ctx<'_>) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::SystemTime;
+
+    use crate::config::{GatewayKind, GatewaySpec};
+    use crate::fleet::GatewayObs;
+
+    fn whole(via: &str) -> StreamReport {
+        StreamReport {
+            status: 200,
+            content_type: Some("text/event-stream".into()),
+            ttfb: Some(Duration::from_millis(40)),
+            first_token: Some(Duration::from_millis(60)),
+            total: Duration::from_millis(900),
+            max_gap: Duration::from_millis(30),
+            chunks: 7,
+            done_marker: true,
+            last_chunk_complete_json: true,
+            via: via.into(),
+            ..StreamReport::default()
+        }
+    }
+
+    fn cut(via: &str) -> StreamReport {
+        StreamReport { done_marker: false, last_chunk_complete_json: false, ..whole(via) }
+    }
+
+    fn buffered(via: &str) -> StreamReport {
+        StreamReport { first_token: Some(Duration::from_millis(880)), ..whole(via) }
+    }
+
+    fn judge(report: StreamReport, replicas: &[&str]) -> Finding {
+        let mut spec = GatewaySpec::new("gw", GatewayKind::LiteLlm, "https://llm.example.com");
+        spec.replicas = replicas.iter().map(|r| (*r).to_owned()).collect();
+        let mut gw = GatewayObs::new(spec);
+        gw.stream = Some((SystemTime::UNIX_EPOCH, "gpt-4o".into(), report));
+        probe(&Ctx { gw: &gw, now: SystemTime::UNIX_EPOCH })
+    }
+
+    const FRONT: &str = "https://llm.example.com";
+    const REPLICA: &str = "http://10.0.0.11:4000";
+
+    #[test]
+    fn one_probe_without_replicas_judges_the_whole_path() {
+        let f = judge(whole(FRONT), &[]);
+        assert_eq!(f.verdict, Verdict::Ok, "{f:?}");
+        assert!(f.facts[0].starts_with("model gpt-4o: HTTP 200"), "{:?}", f.facts);
+
+        let f = judge(cut(FRONT), &[]);
+        assert_eq!(f.verdict, Verdict::Fail);
+        assert!(f.facts.iter().any(|x| x.contains("list one (replicas:)")), "hint to compare: {:?}", f.facts);
+
+        let f = judge(buffered(FRONT), &[]);
+        assert_eq!(f.verdict, Verdict::Warn, "{f:?}");
+    }
+
+    #[test]
+    fn front_door_cut_but_replica_whole_blames_the_proxy_in_front() {
+        let f = judge(StreamReport { direct: Some(Box::new(whole(REPLICA))), ..cut(FRONT) }, &[REPLICA]);
+        assert_eq!(f.verdict, Verdict::Fail);
+        assert!(f.summary.contains("proxy in front"), "{}", f.summary);
+        assert!(f.summary.contains(FRONT), "{}", f.summary);
+        assert!(
+            f.facts.iter().any(|x| x.starts_with(&format!("direct to {REPLICA}: [DONE] arrived"))),
+            "{:?}",
+            f.facts
+        );
+
+        let f = judge(StreamReport { direct: Some(Box::new(whole(REPLICA))), ..buffered(FRONT) }, &[REPLICA]);
+        assert_eq!(f.verdict, Verdict::Warn);
+        assert!(f.summary.contains("proxy in front"), "{}", f.summary);
+    }
+
+    #[test]
+    fn cut_on_both_paths_blames_the_gateway_or_its_upstream() {
+        let f = judge(StreamReport { direct: Some(Box::new(cut(REPLICA))), ..cut(FRONT) }, &[REPLICA]);
+        assert_eq!(f.verdict, Verdict::Fail);
+        assert!(f.summary.contains("not the proxy in front"), "{}", f.summary);
+    }
+
+    #[test]
+    fn a_failed_request_is_named() {
+        let f = judge(StreamReport { error: Some("HTTP 400: Invalid model name".into()), ..cut(FRONT) }, &[]);
+        assert_eq!(f.verdict, Verdict::Fail);
+        assert!(f.summary.contains("Invalid model name"), "{}", f.summary);
+    }
 
     #[test]
     fn lints_a_buffering_nginx() {
