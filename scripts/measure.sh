@@ -56,7 +56,8 @@ tmux -S "$work/tmux" send-keys -t idle q
 
 # 4. `gatewatch check --json` against a real LiteLLM Proxy, side by side with
 #    the Python `litellm-proxy models info` CLI (one listing) and curl + jq
-#    fetching the same seven endpoints the check reads. Starts its own proxy
+#    fetching the same seven endpoints the check reads, and the check of three
+#    replicas at once. Starts its own three proxies
 #    and fake upstream on loopback; needs GATEWATCH_LITELLM (the venv's
 #    litellm) and hyperfine.
 if [ -n "${GATEWATCH_LITELLM:-}" ] && command -v hyperfine >/dev/null && command -v jq >/dev/null; then
@@ -79,26 +80,36 @@ litellm_settings:
 general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
 YAML
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
   export LITELLM_MASTER_KEY="sk-measure-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   export OPENAI_API_KEY="sk-fake-upstream-measure" LITELLM_LOCAL_MODEL_COST_MAP=True
-  export LITELLM_PROXY_API_KEY=$LITELLM_MASTER_KEY LITELLM_PROXY_URL=http://127.0.0.1:$port
+  # Three replicas of one gateway, started together (the first is also the
+  # single-gateway case).
+  ports=(); pids=()
   t0=$(date +%s.%N)
-  "$GATEWATCH_LITELLM" --config "$work/litellm.yaml" --host 127.0.0.1 --port "$port" > "$work/proxy.log" 2>&1 &
-  proxy=$!
-  until curl -sf "http://127.0.0.1:$port/health/liveliness" >/dev/null; do
-    kill -0 "$proxy" 2>/dev/null || { tail -20 "$work/proxy.log"; exit 1; }
-    sleep 0.1
+  for i in 1 2 3; do
+    p=$(free_port); ports+=("$p")
+    "$GATEWATCH_LITELLM" --config "$work/litellm.yaml" --host 127.0.0.1 --port "$p" > "$work/proxy$i.log" 2>&1 &
+    pids+=($!)
   done
-  echo "real LiteLLM $("$venv/python" -c 'import importlib.metadata as m; print(m.version("litellm"))') started in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b-a}') s"
+  for i in 0 1 2; do
+    until curl -sf "http://127.0.0.1:${ports[$i]}/health/liveliness" >/dev/null; do
+      kill -0 "${pids[$i]}" 2>/dev/null || { tail -20 "$work/proxy$((i+1)).log"; exit 1; }
+      sleep 0.1
+    done
+  done
+  port=${ports[0]}
+  export LITELLM_PROXY_API_KEY=$LITELLM_MASTER_KEY LITELLM_PROXY_URL=http://127.0.0.1:$port
+  echo "3 real LiteLLM $("$venv/python" -c 'import importlib.metadata as m; print(m.version("litellm"))') proxies started together in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b-a}') s"
   u=http://127.0.0.1:$port
   curl_cmd="curl -s -H \"Authorization: Bearer \$LITELLM_MASTER_KEY\" $u/health/liveliness $u/health/readiness/details $u/model/info $u/get/config/callbacks $u/cache/ping $u/v1/models | jq -c . > /dev/null; curl -s -o /dev/null $u/ui/"
   hyperfine -N -i --warmup 2 --runs 20 --export-json "$work/hf.json" \
     "$bin check --json --gateway litellm=$u --litellm-config $work/litellm.yaml" \
+    "$bin check --json --gateway litellm=$u,http://127.0.0.1:${ports[1]},http://127.0.0.1:${ports[2]} --litellm-config $work/litellm.yaml" \
     "$venv/litellm-proxy models info --format json" 2>&1 | grep -v '^ *Warning' || true
   hyperfine -i --warmup 2 --runs 20 --export-json "$work/hf2.json" "$curl_cmd" 2>&1 | grep -v '^ *Warning' || true
   jq -r '.results[] | "\(.median*1000|floor) ms median: \(.command)"' "$work/hf.json" "$work/hf2.json" | sed "s#$work#\$WORK#g"
-  kill "$proxy" 2>/dev/null || true
+  kill "${pids[@]}" 2>/dev/null || true
 else
   echo "check vs litellm-proxy CLI / curl+jq: skipped (set GATEWATCH_LITELLM to the venv's litellm; needs hyperfine and jq)"
 fi
