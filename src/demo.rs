@@ -6,6 +6,7 @@
 //! weight-0 channel and an auto-disabled channel with balance left. The demo's restart really restarts the simulated proxy,
 //! which then loads the new key: detect → triage → act → verified.
 
+pub mod front;
 pub mod litellm_sim;
 pub mod newapi_sim;
 pub mod scenario;
@@ -117,7 +118,11 @@ async fn stage_litellm(
     let nginx = dir.join("nginx.conf");
     let stages = Arc::new(scenario::LiteLlmStages::new(sim.clone(), cfg_path.clone(), nginx.clone()));
     stages.first().map_err(|e| eyre!(e))?;
-    let mut spec = GatewaySpec::new("litellm-demo", GatewayKind::LiteLlm, sim.url());
+    // Clients reach the proxy through a front door (the incident's Nginx);
+    // gatewatch also knows the proxy's own address, as it would a replica.
+    let front = front::serve(sim.clone(), cancel.clone()).await?;
+    let mut spec = GatewaySpec::new("litellm-demo", GatewayKind::LiteLlm, format!("http://{front}"));
+    spec.replicas = vec![sim.url()];
     spec.config_file = Some(cfg_path);
     spec.nginx_config = Some(nginx);
     spec.restart_command = Some(format!("{exe} demo-ctl http://{control}/restart"));

@@ -29,7 +29,10 @@ async fn staged(i: usize) -> (GatewayObs, Arc<LiteLlm>, String, tempfile::TempDi
     let sim = SimProxy::start(st, 0, CancellationToken::new()).await.unwrap();
     let stages = LiteLlmStages::new(sim.clone(), cfg.clone(), dir.join("nginx.conf"));
     let stage = stages.apply(i).unwrap();
-    let mut spec = GatewaySpec::new("litellm-demo", GatewayKind::LiteLlm, sim.url());
+    // As in the demo: clients go through the front door, the proxy itself is the replica.
+    let front = gatewatch::demo::front::serve(sim.clone(), CancellationToken::new()).await.unwrap();
+    let mut spec = GatewaySpec::new("litellm-demo", GatewayKind::LiteLlm, format!("http://{front}"));
+    spec.replicas = vec![sim.url()];
     spec.config_file = Some(cfg);
     spec.nginx_config = Some(dir.join("nginx.conf"));
     spec.timeout = Duration::from_secs(2);
@@ -63,16 +66,20 @@ async fn each_stage_fires_its_check() {
     assert_eq!(verdict(&o, "retries-multiplier"), Verdict::Warn);
     assert_eq!(verdict(&o, "health-check-cost"), Verdict::Warn);
 
-    let (o, gw, url, _t) = staged(3).await;
+    let (mut o, gw, replica, _t) = staged(3).await;
     assert_eq!(verdict(&o, "nginx-lint"), Verdict::Fail);
-    let AdminResult::Stream(s) = gw
-        .admin(&ReplicaTarget { index: 0, url }, &AdminOp::StreamProbe { model: "gpt-4o".into(), direct: None })
-        .await
-        .unwrap()
-    else {
+    let front = o.spec.url.clone();
+    let probe = AdminOp::StreamProbe { model: "gpt-4o".into(), direct: Some(replica.clone()) };
+    let AdminResult::Stream(s) = gw.admin(&ReplicaTarget { index: 0, url: front }, &probe).await.unwrap() else {
         panic!()
     };
-    assert!(!s.done_marker && !s.last_chunk_complete_json, "{s:?}");
+    assert!(!s.done_marker && !s.last_chunk_complete_json, "cut through the front door: {s:?}");
+    let direct = s.direct.as_deref().unwrap();
+    assert!(direct.done_marker && direct.last_chunk_complete_json, "whole straight to the proxy: {direct:?}");
+    o.stream = Some((SystemTime::now(), "gpt-4o".into(), s));
+    let f = evidence::evaluate(&o, SystemTime::now()).get("stream-probe").unwrap().clone();
+    assert_eq!(f.verdict, Verdict::Fail);
+    assert!(f.summary.contains("proxy in front"), "{}", f.summary);
 
     let (o, _, _, _t) = staged(4).await;
     assert_eq!(verdict(&o, "restart-preflight"), Verdict::Fail);

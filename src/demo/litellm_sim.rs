@@ -53,7 +53,9 @@ pub struct LiteLlmState {
     pub revoked: HashSet<String>,
     pub restarts: u32,
     pub restart_delay: Duration,
-    /// Streams stop mid-token without `data: [DONE]` (a buffering/timeout proxy).
+    /// The demo's front door ([`super::front`]) cuts event streams mid-token,
+    /// without `data: [DONE]` (a buffering/timeout proxy); straight to this
+    /// simulator they stay whole.
     pub cut_streams: bool,
     /// Serve the admin UI login page at `/ui/`.
     pub admin_ui: bool,
@@ -414,16 +416,11 @@ async fn chat(State(state): State<Shared>, headers: HeaderMap, Json(body): Json<
                 json!({"id": "chatcmpl-sim", "object": "chat.completion.chunk", "created": 1_795_554_456, "model": d.model_name, "choices": [{"index": 0, "delta": {"content": tok}}]})
             ));
         }
-        if s.cut_streams {
-            // What a client sees behind a proxy that times the stream out: a chunk cut in half, no [DONE].
-            text.push_str("data: {\"id\": \"chatcmpl-sim\", \"object\": \"chat.completion.chunk\", \"choi");
-        } else {
-            text.push_str(&format!(
-                "data: {}\n\n",
-                json!({"id": "chatcmpl-sim", "object": "chat.completion.chunk", "created": 1_795_554_456, "model": d.model_name, "choices": [{"finish_reason": "stop", "index": 0, "delta": {}}]})
-            ));
-            text.push_str("data: [DONE]\n\n");
-        }
+        text.push_str(&format!(
+            "data: {}\n\n",
+            json!({"id": "chatcmpl-sim", "object": "chat.completion.chunk", "created": 1_795_554_456, "model": d.model_name, "choices": [{"finish_reason": "stop", "index": 0, "delta": {}}]})
+        ));
+        text.push_str("data: [DONE]\n\n");
         let mut r = Response::new(Body::from(text));
         r.headers_mut().insert("content-type", "text/event-stream; charset=utf-8".parse().expect("static header"));
         r.headers_mut().insert("x-accel-buffering", "no".parse().expect("static header"));
