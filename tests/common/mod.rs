@@ -198,6 +198,12 @@ impl Tmux {
 
     pub fn send(&self, keys: &str) {
         self.tmux(&["send-keys", "-t", &self.session, keys]);
+        if keys == "Escape" {
+            // A lone ESC byte followed closely by another key reads as Alt+key
+            // when both land in one read (a loaded machine delays the app):
+            // give the app time to take the ESC on its own.
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
     }
 
     pub fn capture(&self) -> String {
