@@ -56,7 +56,7 @@ impl RawResponse {
     pub fn excerpt(&self) -> String {
         let text = String::from_utf8_lossy(&self.body[..self.body.len().min(300)]);
         let one: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        one.chars().take(160).collect()
+        crate::secret::mask_key_like(&one).chars().take(160).collect()
     }
 }
 
@@ -250,13 +250,16 @@ pub fn error_message(resp: &RawResponse) -> String {
 }
 
 /// First line of a message, trimmed to a readable length (LiteLLM errors carry stack traces).
+/// The first non-empty line of gateway text, shortened, with key-shaped
+/// tokens masked ([`crate::secret::mask_key_like`]).
 pub fn first_line(s: &str) -> String {
     let line = s.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let line = crate::secret::mask_key_like(line);
     if line.chars().count() > 200 {
         let cut: String = line.chars().take(199).collect();
         format!("{cut}…")
     } else {
-        line.to_owned()
+        line.into_owned()
     }
 }
 
