@@ -14,14 +14,12 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use gatewatch::app::Msg;
-use gatewatch::fleet::{LocalView, PollReport};
-use gatewatch::gateway::litellm::drift::MatchMemory;
 use gatewatch::gateway::litellm::{config_file, drift};
 use gatewatch::triage::evidence;
 
 use common::{
-    CHANNELS, DEPLOYMENTS, LITELLM_URL, NEWAPI_URL, Scenario, litellm_snapshot, model_info_response, newapi_snapshot,
-    parse_model_info, parse_newapi_pages, t0,
+    CHANNELS, DEPLOYMENTS, Scenario, litellm_report, model_info_response, newapi_report, parse_model_info,
+    parse_newapi_pages, t0,
 };
 
 fn newapi(c: &mut Criterion, s: &Scenario) {
@@ -44,15 +42,7 @@ fn newapi(c: &mut Criterion, s: &Scenario) {
             || (s.app(), s.newapi_pages.clone()),
             |(mut app, pages)| {
                 let deps = parse_newapi_pages(pages).unwrap();
-                let report = PollReport {
-                    gateway: 0,
-                    at: t0(),
-                    replicas: vec![(NEWAPI_URL.into(), Ok(newapi_snapshot(deps)))],
-                    local: LocalView::default(),
-                    memory: MatchMemory::default(),
-                    discovery_error: None,
-                };
-                app.update(Msg::Poll(Box::new(report)));
+                app.update(Msg::Poll(Box::new(newapi_report(deps))));
                 assert_eq!(app.fleet.gateways[0].deployments().len(), CHANNELS);
                 app
             },
@@ -90,15 +80,7 @@ fn litellm(c: &mut Criterion, s: &Scenario) {
             || (s.app(), model_info_response(s.model_info.clone()), s.litellm_report.local.clone()),
             |(mut app, resp, local)| {
                 let deps = parse_model_info(resp).unwrap();
-                let report = PollReport {
-                    gateway: 1,
-                    at: t0(),
-                    replicas: vec![(LITELLM_URL.into(), Ok(litellm_snapshot(deps)))],
-                    local,
-                    memory: s.memory.clone(),
-                    discovery_error: None,
-                };
-                app.update(Msg::Poll(Box::new(report)));
+                app.update(Msg::Poll(Box::new(litellm_report(deps, local, s.memory.clone()))));
                 assert_eq!(app.fleet.gateways[1].deployments().len(), DEPLOYMENTS);
                 app
             },

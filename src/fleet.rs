@@ -276,29 +276,15 @@ impl GatewayObs {
         self.last_poll_at = Some(at);
         self.discovery_error = report.discovery_error;
         let name = self.spec.name.clone();
-        // Replicas may change with discovery: keep history by URL. Each old
-        // replica is moved to its last use and cloned only for earlier ones
-        // (a URL listed twice): a snapshot of 5,000 channels is costly to copy.
-        let mut old: Vec<Option<ReplicaObs>> = std::mem::take(&mut self.replicas).into_iter().map(Some).collect();
-        let matched: Vec<Option<usize>> = report
-            .replicas
-            .iter()
-            .map(|(url, _)| old.iter().position(|x| x.as_ref().is_some_and(|x| x.url == *url)))
-            .collect();
-        let mut uses = vec![0usize; old.len()];
-        for i in matched.iter().flatten() {
-            uses[*i] += 1;
-        }
+        // Replicas may change with discovery: keep history by URL. Copying a
+        // replica's history is cheap: its snapshots are shared (`Arc`).
         let mut next: Vec<ReplicaObs> = Vec::with_capacity(report.replicas.len());
-        for ((url, result), found) in report.replicas.into_iter().zip(matched) {
-            let mut r = match found {
-                Some(i) => {
-                    uses[i] -= 1;
-                    let kept = if uses[i] == 0 { old[i].take() } else { old[i].clone() };
-                    kept.unwrap_or_else(|| ReplicaObs::new(url.clone()))
-                }
-                None => ReplicaObs::new(url.clone()),
-            };
+        for (url, result) in report.replicas {
+            let mut r = self
+                .replicas
+                .iter()
+                .find(|x| x.url == url)
+                .map_or_else(|| ReplicaObs::new(url.clone()), ReplicaObs::clone);
             let was_up = r.last.as_ref().map(Result::is_ok);
             let result = result.map(Arc::new);
             let now_up = result.is_ok();

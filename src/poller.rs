@@ -35,14 +35,9 @@ pub fn poll_deadline(gw: &dyn Gateway) -> Duration {
     }
 }
 
-/// Replica URLs: the discovery command's output, else the configured list.
-pub async fn discover(gw: &dyn Gateway) -> (Vec<String>, Option<String>) {
-    discover_for(gw.spec()).await
-}
-
-/// [`discover`] for a spec: the command's `http(s)://` lines (trailing
-/// slashes dropped), or the configured replicas and the reason why not.
-pub async fn discover_for(spec: &GatewaySpec) -> (Vec<String>, Option<String>) {
+/// Replica URLs: the discovery command's `http(s)://` lines (trailing
+/// slashes dropped), else the configured list and the reason why.
+pub async fn discover(spec: &GatewaySpec) -> (Vec<String>, Option<String>) {
     let Some(cmd) = &spec.discover_command else {
         return (spec.replica_urls(), None);
     };
@@ -112,7 +107,7 @@ pub async fn cycle(
     memory_file: Option<&std::path::Path>,
 ) -> PollReport {
     let started = std::time::Instant::now();
-    let (urls, discovery_error) = discover(gw).await;
+    let (urls, discovery_error) = discover(gw.spec()).await;
     let (local, results) = tokio::join!(read_local(gw), poll_replicas(gw, &urls));
     let at = SystemTime::now();
     tracing::debug!(
@@ -189,27 +184,27 @@ mod tests {
     #[tokio::test]
     async fn discovery_takes_the_urls_the_command_prints() {
         let cmd = "printf 'http://10.0.0.11:4000/\\n# comment\\n\\n  https://10.0.0.12:4000  \\nnot-a-url\\n'";
-        let (urls, err) = discover_for(&spec(Some(cmd))).await;
+        let (urls, err) = discover(&spec(Some(cmd))).await;
         assert_eq!(urls, ["http://10.0.0.11:4000", "https://10.0.0.12:4000"]);
         assert_eq!(err, None);
     }
 
     #[tokio::test]
     async fn without_a_command_the_configured_replicas_are_used() {
-        let (urls, err) = discover_for(&spec(None)).await;
+        let (urls, err) = discover(&spec(None)).await;
         assert_eq!(urls, ["http://127.0.0.1:4001", "http://127.0.0.1:4002"]);
         assert_eq!(err, None);
     }
 
     #[tokio::test]
     async fn a_failing_or_empty_discovery_falls_back_and_says_why() {
-        let (urls, err) = discover_for(&spec(Some("echo 'no such deployment' >&2; exit 3"))).await;
+        let (urls, err) = discover(&spec(Some("echo 'no such deployment' >&2; exit 3"))).await;
         assert_eq!(urls, ["http://127.0.0.1:4001", "http://127.0.0.1:4002"]);
         let err = err.expect("a reason");
         assert!(err.starts_with("discover_command"), "{err}");
         assert!(err.contains('3') || err.contains("no such deployment"), "{err}");
 
-        let (urls, err) = discover_for(&spec(Some("echo nothing useful"))).await;
+        let (urls, err) = discover(&spec(Some("echo nothing useful"))).await;
         assert_eq!(urls.len(), 2);
         assert!(err.expect("a reason").contains("no http(s) URL"));
     }

@@ -218,6 +218,30 @@ pub fn model_info_response(body: Vec<u8>) -> RawResponse {
     RawResponse { status: StatusCode::OK, headers, body, elapsed: Duration::ZERO, path: "/model/info".into() }
 }
 
+/// The poll of the New API gateway (index 0) holding `channels`.
+pub fn newapi_report(channels: Vec<Deployment>) -> PollReport {
+    PollReport {
+        gateway: 0,
+        at: t0(),
+        replicas: vec![(NEWAPI_URL.into(), Ok(newapi_snapshot(channels)))],
+        local: LocalView::default(),
+        memory: MatchMemory::default(),
+        discovery_error: None,
+    }
+}
+
+/// The poll of the LiteLLM gateway (index 1) holding `deployments`.
+pub fn litellm_report(deployments: Vec<Deployment>, local: LocalView, memory: MatchMemory) -> PollReport {
+    PollReport {
+        gateway: 1,
+        at: t0(),
+        replicas: vec![(LITELLM_URL.into(), Ok(litellm_snapshot(deployments)))],
+        local,
+        memory,
+        discovery_error: None,
+    }
+}
+
 /// A LiteLLM snapshot as `LiteLlm::poll` assembles it.
 pub fn litellm_snapshot(deployments: Vec<Deployment>) -> ReplicaSnapshot {
     let mut s = ReplicaSnapshot::new(Duration::from_millis(4));
@@ -278,22 +302,12 @@ impl Scenario {
         let mut memory = MatchMemory::default();
         memory.remember(&running_cfg, 1_777_000_000);
 
-        let newapi_report = PollReport {
-            gateway: 0,
-            at: t0(),
-            replicas: vec![(NEWAPI_URL.into(), Ok(newapi_snapshot(channels)))],
-            local: LocalView::default(),
-            memory: MatchMemory::default(),
-            discovery_error: None,
-        };
-        let litellm_report = PollReport {
-            gateway: 1,
-            at: t0(),
-            replicas: vec![(LITELLM_URL.into(), Ok(litellm_snapshot(deployments)))],
-            local: LocalView { proxy_config: Some(Ok(file.clone())), ..LocalView::default() },
-            memory: memory.clone(),
-            discovery_error: None,
-        };
+        let newapi_report = newapi_report(channels);
+        let litellm_report = litellm_report(
+            deployments,
+            LocalView { proxy_config: Some(Ok(file.clone())), ..LocalView::default() },
+            memory.clone(),
+        );
 
         let mut newapi = GatewaySpec::new("newapi-prod", GatewayKind::NewApi, NEWAPI_URL);
         newapi.user_id = Some(1);

@@ -102,10 +102,20 @@ fn cmp_opt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
     }
 }
 
-fn compare(g: &GatewayObs, derived: &Derived, key: SortKey, a: &Deployment, b: &Deployment) -> Ordering {
+/// Order two channels by `key`; `status` holds each channel's effective
+/// status (looked up once per sort, not twice per comparison).
+fn compare(
+    derived: &Derived,
+    key: SortKey,
+    deps: &[Deployment],
+    status: &[DeploymentStatus],
+    ia: usize,
+    ib: usize,
+) -> Ordering {
+    let (a, b) = (&deps[ia], &deps[ib]);
     match key {
         // Problems first.
-        SortKey::Status => g.effective_status(b).cmp(&g.effective_status(a)).then_with(|| a.name.cmp(&b.name)),
+        SortKey::Status => status[ib].cmp(&status[ia]).then_with(|| a.name.cmp(&b.name)),
         SortKey::Name => a.name.cmp(&b.name),
         SortKey::Id => cmp_opt(id_num(a), id_num(b)).then_with(|| a.id.cmp(&b.id)),
         SortKey::Provider => a.provider.cmp(&b.provider).then_with(|| a.name.cmp(&b.name)),
@@ -177,15 +187,10 @@ pub fn rows(g: &GatewayObs, derived: &Derived, filter: &str, key: SortKey, rever
     let deps = g.deployments();
     let mut idx: Vec<usize> =
         (0..deps.len()).filter(|&i| filter.trim().is_empty() || matches(g, &deps[i], filter)).collect();
-    // The status sort looks each status up once, not twice per comparison.
     let status: Vec<DeploymentStatus> =
         if key == SortKey::Status { deps.iter().map(|d| g.effective_status(d)).collect() } else { Vec::new() };
     idx.sort_by(|&a, &b| {
-        let o = if key == SortKey::Status {
-            status[b].cmp(&status[a]).then_with(|| deps[a].name.cmp(&deps[b].name))
-        } else {
-            compare(g, derived, key, &deps[a], &deps[b])
-        };
+        let o = compare(derived, key, deps, &status, a, b);
         if reverse { o.reverse() } else { o }
     });
     idx

@@ -260,9 +260,7 @@ impl Builder {
             None => PyValue::Str(text),
         }
     }
-}
 
-impl Builder {
     /// Whether another list or mapping may open here; past [`MAX_DEPTH`] it
     /// records the error that stops loading.
     fn open(&mut self, line: usize) -> bool {

@@ -16,36 +16,25 @@ pub fn probe(c: &Ctx<'_>) -> Finding {
     facts[0] = format!("model {model}: {}", facts[0]);
     let front = Problem::of(r);
     let Some(d) = r.direct.as_deref() else {
-        if !c.gw.spec.replicas.is_empty() || front.is_none() {
-            return finish(front, facts);
+        if front.is_some() && c.gw.spec.replicas.is_empty() {
+            facts.push(
+                "no replica listed behind this address: list one (replicas:) and the probe also streams straight to it, to tell a buffering proxy in front from the gateway"
+                    .into(),
+            );
         }
-        facts.push(
-            "no replica listed behind this address: list one (replicas:) and the probe also streams straight to it, to tell a buffering proxy in front from the gateway"
-                .into(),
-        );
         return finish(front, facts);
     };
     facts.extend(stream_facts(&format!("direct to {}: ", d.via), d));
-    match (front, Problem::of(d)) {
-        (None, _) => Finding::ok("the stream arrived whole and incrementally").facts(facts),
-        (Some(bad), None) => Finding::new(
-            bad.verdict(),
-            format!(
-                "{} through {}, but not straight to the replica: the proxy in front (Nginx, a load balancer, Cloudflare) is the cause, see nginx-lint",
-                bad.describe(),
-                r.via
-            ),
+    let Some(bad) = front else { return finish(None, facts) };
+    let which_hop = if Problem::of(d).is_none() {
+        format!(
+            "through {}, but not straight to the replica: the proxy in front (Nginx, a load balancer, Cloudflare) is the cause, see nginx-lint",
+            r.via
         )
-        .facts(facts),
-        (Some(bad), Some(_)) => Finding::new(
-            bad.verdict(),
-            format!(
-                "{} also straight to the replica: the gateway or its upstream is the cause, not the proxy in front",
-                bad.describe()
-            ),
-        )
-        .facts(facts),
-    }
+    } else {
+        "also straight to the replica: the gateway or its upstream is the cause, not the proxy in front".to_owned()
+    };
+    Finding::new(bad.verdict(), format!("{} {which_hop}", bad.describe())).facts(facts)
 }
 
 /// What is wrong with one probed stream.
