@@ -63,7 +63,7 @@ fn demo_detect_triage_restart_verify() {
     let audit = std::fs::read_to_string(state.path().join("gatewatch/demo/audit.jsonl")).unwrap();
     assert!(
         audit.contains("\"phase\":\"started\"")
-            && audit.contains("\"phase\":\"verified\"")
+            && audit.contains("\"phase\":\"ended\",\"outcome\":\"verified\"")
             && audit.contains("\"outcome\":\"ok\""),
         "{audit}"
     );
