@@ -181,15 +181,11 @@ impl Run {
             (out.success(), format!("{cmd}: {}", out.describe()), out.tail(8))
         };
         let out_tail = tail.clone();
+        let summary_line = summary.clone();
         self.finished(ok, summary, tail).await;
         if !ok {
-            self.verified(Verification {
-                ok: false,
-                summary: "not verified: the command failed; the gateway may be down — check the replicas pane".into(),
-                detail: out_tail,
-                behind: self.plan.replicas.clone(),
-            })
-            .await;
+            let summary = format!("{summary_line}; the gateway may be down: check the replicas");
+            self.end(Outcome::Failed, summary, out_tail).await;
             return;
         }
         let expect = match expect_before {
