@@ -209,3 +209,53 @@ fn ui_answers_keys_while_the_gateway_hangs() {
     t.wait_for("exit", Duration::from_secs(5), |s| s.contains("gatewatch-exit=0"));
     assert!(!t.alternate_on());
 }
+
+/// A purge the gateway answers with HTTP 500: the failure is shown, the app
+/// is ready for the next action at once (its confirmation opens), and one
+/// `q` quits. Before, the spinner ran forever and every action was "busy".
+#[test]
+fn a_failed_purge_ends_and_the_next_action_opens() {
+    use axum::Router;
+    use axum::routing::{get, post};
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let fixture = |name: &str| std::fs::read_to_string(format!("tests/fixtures/litellm/{name}")).unwrap();
+    let json = |body: String| ([("content-type", "application/json")], body);
+    let (model_info, models, ping, ready) = (
+        fixture("model_info.json"),
+        fixture("v1_models.json"),
+        fixture("cache_ping_redis.json"),
+        fixture("health_readiness.json"),
+    );
+    let app = Router::new()
+        .route("/health/liveliness", get(move || async move { json("\"I'm alive!\"".into()) }))
+        .route("/health/readiness", get(move || async move { json(ready) }))
+        .route("/model/info", get(move || async move { json(model_info) }))
+        .route("/v1/models", get(move || async move { json(models) }))
+        .route("/cache/ping", get(move || async move { json(ping) }))
+        .route(
+            "/cache/flushall",
+            post(|| async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "{\"error\":\"redis write failed\"}") }),
+        );
+    let url = rt.block_on(common::serve(app));
+    let state = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "env XDG_STATE_HOME={s} XDG_CONFIG_HOME={s} NO_COLOR=1 LITELLM_MASTER_KEY=sk-e2e-master-0000 {BIN} --gateway litellm={url} --refresh 1s; echo gatewatch-exit=$?; exec sleep 300",
+        s = state.path().display()
+    );
+    let Some(t) = Tmux::start("a_failed_purge_ends_and_the_next_action_opens", 120, 40, &cmd) else { return };
+    t.wait_for("the deployments", Duration::from_secs(20), |s| s.contains("gpt-4o") && s.contains("cache redis"));
+    t.send("p");
+    t.wait_for("the purge confirmation", Duration::from_secs(5), |s| s.contains("POST /cache/flushall"));
+    t.send("y");
+    let s = t.wait_for("the failure", Duration::from_secs(15), |s| s.contains("FAILED"));
+    assert!(s.contains("HTTP 500"), "{s}");
+    // Ready at once: the next action opens its confirmation.
+    t.send("p");
+    t.wait_for("a second confirmation", Duration::from_secs(5), |s| s.contains("POST /cache/flushall"));
+    t.send("Escape");
+    std::thread::sleep(Duration::from_millis(300));
+    t.send("q");
+    t.wait_for("the process to exit on one q", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0"));
+    let audit = std::fs::read_to_string(state.path().join("gatewatch/audit.jsonl")).unwrap_or_default();
+    assert!(audit.contains("\"phase\":\"ended\",\"outcome\":\"failed\""), "{audit}");
+}
