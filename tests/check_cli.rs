@@ -35,7 +35,10 @@ struct Env {
 async fn start(text: &str, key: &str) -> (Env, SimProxy) {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.yaml");
-    std::fs::write(&config, text.replace("os.environ/CHECK_KEY", key)).unwrap();
+    let booted = text.replace("os.environ/CHECK_KEY", key);
+    // The simulator's ids are recorded from LiteLLM for this exact text.
+    assert_eq!(booted, include_str!("fixtures/litellm/sim/check-clean.yaml"), "re-record: scripts/record-sim-ids");
+    std::fs::write(&config, booted).unwrap();
     // The running proxy booted from the file with the key resolved; gatewatch resolves it from its env.
     let st = LiteLlmState::boot(config.clone(), MASTER.into()).unwrap();
     std::fs::write(&config, text).unwrap();

@@ -113,10 +113,9 @@ fn demo_with_both_gateways_test_and_enable_a_channel() {
     t.wait_for("the test confirmation", Duration::from_secs(5), |s| s.contains("Test channel #4 openai-eu?"));
     t.send("y");
     t.wait_for("the test result", Duration::from_secs(20), |s| s.contains("test failed") && s.contains("401"));
-    // The action ends with its verification line; until then a second action is refused.
-    t.wait_for("the test to end", Duration::from_secs(20), |s| {
-        s.lines().any(|l| l.contains(" verify ") && l.contains("test failed"))
-    });
+    // The action ends with its outcome line ("done": the test ran and found
+    // the channel failing); until then a second action is refused.
+    t.wait_for("the test to end", Duration::from_secs(20), |s| s.lines().any(|l| l.contains("• done: test failed")));
     t.send("x");
     t.wait_for("the enable confirmation", Duration::from_secs(5), |s| s.contains("Enable channel #4 openai-eu?"));
     t.send("y");

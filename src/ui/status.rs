@@ -73,18 +73,21 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(t) = g.last_poll_at {
         spans.push(Span::styled(format!(" · updated {}", ago(app.now, t)), theme.dim()));
     }
-    if let Some((g, until)) = app.propagating
-        && g == app.gateway
-        && let Ok(left) = until.duration_since(app.now)
-    {
-        spans.push(Span::styled(format!(" · other nodes pick the edit up within {}", human(left)), theme.warn()));
-    }
     // What the operator just caused (a refusal, "press q again", an outcome)
     // and the running action come first: the static fields after them are
     // what the width cuts, never the message.
     let mut live = Vec::new();
     if let Some((msg, _)) = &app.flash {
         live.push(Span::styled(msg.clone(), theme.accent()));
+    }
+    if let Some((g, until)) = app.propagating
+        && g == app.gateway
+        && let Ok(left) = until.duration_since(app.now)
+    {
+        if !live.is_empty() {
+            live.push(Span::raw(" · "));
+        }
+        live.push(Span::styled(format!("other nodes pick the edit up within {}", human(left)), theme.warn()));
     }
     if let Some(r) = &app.running {
         let tick = app.now.duration_since(r.started).map_or(0, |d| (d.as_millis() / 250) as usize);
