@@ -155,7 +155,7 @@ async fn a_flapping_gateway_is_called_flapping() {
             let n = n.clone();
             async move {
                 // Up and down on alternate polls (each poll starts with liveliness).
-                if n.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+                if n.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
                     (StatusCode::OK, [("content-type", "application/json")], "\"I'm alive!\"").into_response()
                 } else {
                     (

@@ -227,7 +227,7 @@ async fn the_gateway_examples_run_as_written() {
             .replace("http://127.0.0.1:3000", &newapi)
             .replace("/etc/litellm/config.yaml", &config.display().to_string());
         let want = if line.contains("newapi=") { "Channels (" } else { "Deployments (" };
-        let env: String = exports.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+        let env = exports.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ") + " ";
         let run = format!(
             "cd {t} && env -i PATH={p}:/usr/bin:/bin HOME={t} XDG_STATE_HOME={t}/state XDG_CONFIG_HOME={t}/none NO_COLOR=1 {env}{swapped}; echo readme-exit=$?; exec sleep 300",
             t = tmp.display(),

@@ -33,10 +33,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled(format!(" {v}"), theme.dim()));
     }
     if let Some(s) = g.primary() {
-        if let Some(r) = s.readiness.ok() {
-            if let Some(db) = &r.db {
-                spans.push(Span::styled(format!(" · db {db}"), theme.dim()));
-            }
+        if let Some(r) = s.readiness.ok()
+            && let Some(db) = &r.db
+        {
+            spans.push(Span::styled(format!(" · db {db}"), theme.dim()));
         }
         match &s.cache {
             crate::gateway::Section::Ok(c) => {
