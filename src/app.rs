@@ -388,6 +388,10 @@ impl App {
                     g.apply_admin(ev.at, &subject, &result);
                 }
                 self.reevaluate(ev.gateway);
+                // Re-read channels replace their rows now, not at the next poll.
+                if matches!(result, crate::gateway::AdminResult::Channels { .. }) && ev.gateway == self.gateway {
+                    self.refresh_rows(true);
+                }
             }
             ActionEventKind::Finished { ok, summary, detail } => {
                 let text = format!("{name}: {} {summary}", if ok { "done:" } else { "FAILED:" });
@@ -415,6 +419,9 @@ impl App {
                 for d in detail.iter().take(6) {
                     self.fleet.timeline.push(ev.at, Some(ev.gateway), kind, format!("  {d}"));
                 }
+                // New API channel actions re-read what they touched (the
+                // table is already current); the full list keeps its cadence.
+                let mut refresh = true;
                 if matches_running && let Some(mut r) = self.running.take() {
                     if let Some(obs) = self.fleet.gateways.get(ev.gateway)
                         && ok
@@ -423,12 +430,16 @@ impl App {
                     {
                         self.propagating = Some((ev.gateway, ev.at + obs.spec.sync_frequency));
                     }
+                    refresh = !(self.fleet.gateways.get(ev.gateway).is_some_and(|g| g.kind() == GatewayKind::NewApi)
+                        && matches!(r.key, "toggle" | "test" | "balance" | "balances_all" | "test_all"));
                     r.verified = Some((ok, summary.clone()));
                     r.lines.extend(detail);
                     self.last_action = Some(r);
                 }
                 self.flash(format!("{} {summary}", if ok { "✓" } else { "✗" }));
-                effects.push(Effect::Refresh(ev.gateway));
+                if refresh {
+                    effects.push(Effect::Refresh(ev.gateway));
+                }
             }
         }
         effects

@@ -3,6 +3,8 @@
 //! key drift per replica, probe results and the timeline. Pure state with
 //! `apply` functions; the TUI and `gatewatch check` share it.
 
+mod newapi;
+
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -11,8 +13,8 @@ use crate::config::{GatewayKind, GatewaySpec};
 use crate::gateway::litellm::config_file::{ProxyConfig, ProxyConfigError};
 use crate::gateway::litellm::drift::{self, DriftRow, MatchMemory};
 use crate::gateway::{
-    AdminResult, AuthState, Deployment, DeploymentStatus, GatewayError, IntendedKey, ProbeEntry, ReplicaSnapshot,
-    RouteReport, StreamReport,
+    AdminResult, AuthState, Deployment, DeploymentStatus, GatewayError, IntendedKey, ProbeEntry, RateBudget,
+    ReplicaSnapshot, RouteReport, StreamReport,
 };
 use crate::timeline::{Timeline, TimelineKind};
 
@@ -54,6 +56,8 @@ pub struct PollReport {
     pub local: LocalView,
     pub memory: MatchMemory,
     pub discovery_error: Option<String>,
+    /// The gateway's request budget after this cycle (New API), with what the server said.
+    pub budget: Option<RateBudget>,
 }
 
 /// One replica's state.
@@ -78,6 +82,12 @@ impl ReplicaObs {
 
     pub fn is_up(&self) -> bool {
         matches!(self.last, Some(Ok(_)))
+    }
+
+    /// The last poll was refused with HTTP 429: the gateway answers, but
+    /// gave no data; the last good snapshot is still the one to show.
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self.last, Some(Err(GatewayError::RateLimited { .. })))
     }
 
     pub fn error(&self) -> Option<&GatewayError> {
@@ -154,6 +164,8 @@ pub struct GatewayObs {
     pub discovery_error: Option<String>,
     /// Client model names typed in by the operator this session.
     pub typed_models: Vec<String>,
+    /// The request budget as of the last poll (New API).
+    pub budget: Option<RateBudget>,
 }
 
 impl GatewayObs {
@@ -172,6 +184,7 @@ impl GatewayObs {
             last_poll_at: None,
             discovery_error: None,
             typed_models: Vec::new(),
+            budget: None,
         }
     }
 
@@ -212,6 +225,26 @@ impl GatewayObs {
 
     pub fn is_reachable(&self) -> bool {
         self.up_count() > 0
+    }
+
+    /// Replicas whose last poll the server refused with HTTP 429.
+    pub fn rate_limited_count(&self) -> usize {
+        self.replicas.iter().filter(|r| r.is_rate_limited()).count()
+    }
+
+    /// Replicas that answered the last poll at all (with data, or with a 429).
+    pub fn answered_count(&self) -> usize {
+        self.up_count() + self.rate_limited_count()
+    }
+
+    /// No fresh data, because the server refused: not the same as down.
+    pub fn is_rate_limited(&self) -> bool {
+        self.up_count() == 0 && self.rate_limited_count() > 0
+    }
+
+    /// When the data on screen was read: the newest good poll of any replica.
+    pub fn data_at(&self) -> Option<SystemTime> {
+        self.replicas.iter().filter_map(|r| r.last_ok_at).max()
     }
 
     pub fn ever_polled(&self) -> bool {
@@ -288,11 +321,20 @@ impl GatewayObs {
             let was_up = r.last.as_ref().map(Result::is_ok);
             let result = result.map(Arc::new);
             let now_up = result.is_ok();
-            match (&was_up, &result) {
-                (Some(true) | None, Err(e)) => {
+            let was_limited = r.is_rate_limited();
+            let now_limited = matches!(result, Err(GatewayError::RateLimited { .. }));
+            match &result {
+                Err(e) if now_limited && !was_limited => {
+                    timeline.push(at, Some(index), TimelineKind::Seen, newapi::went_limited(&name, &url, e));
+                }
+                Err(e) if !now_limited && (was_up != Some(false) || was_limited) => {
                     timeline.push(at, Some(index), TimelineKind::Seen, format!("{name} {url}: down: {e}"));
                 }
-                (Some(false), Ok(_)) => {
+                Ok(_) if was_limited => {
+                    let line = format!("{name} {url}: the server accepts requests again");
+                    timeline.push(at, Some(index), TimelineKind::Seen, line);
+                }
+                Ok(_) if was_up == Some(false) => {
                     timeline.push(at, Some(index), TimelineKind::Seen, format!("{name} {url}: reachable again"));
                 }
                 _ => {}
@@ -320,6 +362,12 @@ impl GatewayObs {
             next.push(r);
         }
         self.replicas = next;
+        if self.rate_limited_count() == 0
+            && let Some(line) = newapi::absorbed(&name, self.budget.as_ref(), report.budget.as_ref())
+        {
+            timeline.push(at, Some(index), TimelineKind::Seen, line);
+        }
+        self.budget = report.budget;
         self.local = report.local;
         self.memory = report.memory;
         self.recompute_drift(timeline, at, index);
@@ -380,6 +428,7 @@ impl GatewayObs {
                 self.channel_tests.retain(|(_, id, ..)| id != subject);
                 self.channel_tests.push((at, subject.to_owned(), *ok, message.clone(), *seconds));
             }
+            AdminResult::Channels { channels } => newapi::patch_channels(self, channels),
             AdminResult::Done { .. } | AdminResult::Balance { .. } => {}
         }
     }
@@ -441,6 +490,7 @@ mod tests {
             local: LocalView::default(),
             memory: MatchMemory::default(),
             discovery_error: None,
+            budget: None,
         };
         fleet.apply_poll(report(&["http://a", "http://b"]));
         fleet.apply_poll(report(&["http://b", "http://a", "http://a", "http://c"]));
@@ -462,6 +512,7 @@ mod tests {
             local: LocalView::default(),
             memory: MatchMemory::default(),
             discovery_error: None,
+            budget: None,
         });
         let r = &fleet.gateways[0].replicas[0];
         let (Some(Ok(last)), Some(last_ok)) = (&r.last, &r.last_ok) else { panic!("no snapshot kept") };
@@ -487,6 +538,7 @@ mod tests {
             local: LocalView::default(),
             memory: MatchMemory::default(),
             discovery_error: None,
+            budget: None,
         };
         fleet.apply_poll(report(true, t0));
         assert!(fleet.gateways[0].is_reachable());

@@ -3,6 +3,7 @@
 
 mod cost;
 mod keys;
+mod limited;
 mod models;
 mod newapi;
 mod reach;

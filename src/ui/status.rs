@@ -5,12 +5,13 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use std::time::SystemTime;
 
 use super::Theme;
 use super::util::ago;
 use crate::app::App;
 use crate::config::duration::human;
-use crate::gateway::AuthState;
+use crate::gateway::{AuthState, RateBudget};
 
 const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
 
@@ -24,6 +25,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         if let Some(l) = g.latency() {
             spans.push(Span::raw(format!(" {}", human(l))));
         }
+    } else if g.is_rate_limited() {
+        // It answered, with 429: not down, and the data shown is older.
+        spans.push(Span::styled("◐ RATE LIMITED (HTTP 429)", theme.warn()));
     } else {
         spans.push(Span::styled("✗ DOWN", theme.fail()));
     }
@@ -65,12 +69,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Some(AuthState::Rejected { .. }) => spans.push(Span::styled(" · AUTH REFUSED", theme.fail())),
         _ => {}
     }
-    if let Some(s) = g.primary()
-        && let Some(b) = s.budget
-    {
-        spans.push(Span::styled(format!(" · budget {}/{} per {}", b.used, b.limit, human(b.window)), theme.dim()));
+    if let Some(b) = &g.budget {
+        spans.extend(budget(b, app.now, theme));
     }
-    if let Some(t) = g.last_poll_at {
+    if g.is_rate_limited() {
+        let age = g.data_at().map_or_else(|| "no data yet".to_owned(), |t| format!("data from {}", ago(app.now, t)));
+        spans.push(Span::styled(format!(" · {age}"), theme.warn()));
+    } else if let Some(t) = g.last_poll_at {
         spans.push(Span::styled(format!(" · updated {}", ago(app.now, t)), theme.dim()));
     }
     if let Some((g, until)) = app.propagating
@@ -87,4 +92,25 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled(format!(" · {msg}"), theme.accent()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The request budget: what the server said first (New API's only word is
+/// an empty 429, and its limit is shared by every client at this address),
+/// then gatewatch's own count, then when gatewatch sends again.
+fn budget(b: &RateBudget, now: SystemTime, theme: &Theme) -> Vec<Span<'static>> {
+    let ours = format!("ours {}/{} per {}", b.used, b.limit, human(b.window));
+    let mut spans = Vec::new();
+    match b.last_refused {
+        Some(t) if b.refused > 0 => {
+            spans.push(Span::styled(
+                format!(" · budget: server said 429 ×{} ({}), {ours}", b.refused, ago(now, t)),
+                theme.warn(),
+            ));
+        }
+        _ => spans.push(Span::styled(format!(" · budget {ours}"), theme.dim())),
+    }
+    if let Some(left) = b.resume_at.and_then(|r| r.duration_since(now).ok()) {
+        spans.push(Span::styled(format!(" · retry in {}", human(left)), theme.warn()));
+    }
+    spans
 }

@@ -100,6 +100,7 @@ pub fn stale_key_report(at: SystemTime) -> PollReport {
         local: LocalView { proxy_config: Some(Ok(file)), ..LocalView::default() },
         memory,
         discovery_error: None,
+        budget: None,
     }
 }
 
@@ -266,6 +267,7 @@ pub async fn newapi_report(gateway: usize) -> (GatewaySpec, PollReport) {
         local: LocalView::default(),
         memory: MatchMemory::default(),
         discovery_error: None,
+        budget: None,
     };
     (spec, report)
 }

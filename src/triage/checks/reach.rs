@@ -28,8 +28,11 @@ pub fn reachable(c: &Ctx<'_>) -> Finding {
         })
         .collect();
     let flapping = g.replicas.iter().filter(|r| r.is_flapping()).count();
+    let limited = g.rate_limited_count();
     let f = if up == total && flapping == 0 {
         Finding::ok(if total == 1 { "the gateway answers".to_owned() } else { format!("all {total} replicas answer") })
+    } else if limited > 0 && up + limited == total {
+        return super::limited::finding(c, facts);
     } else if up == 0 {
         Finding::fail(format!("no replica answers ({total} tried)"))
     } else if up < total {
