@@ -22,7 +22,13 @@ fn key(c: char) -> Msg {
 }
 
 async fn app() -> App {
-    let (spec, report) = newapi_report(0).await;
+    app_with(None).await
+}
+
+/// The demo incident, with `memory_cache:` as the operator declared it (or not).
+async fn app_with(memory_cache: Option<bool>) -> App {
+    let (mut spec, report) = newapi_report(0).await;
+    spec.memory_cache = memory_cache;
     let mut a = App::new(&config(vec![spec]), load::load(None).unwrap(), t0());
     a.update(Msg::Poll(Box::new(report)));
     a
@@ -42,11 +48,17 @@ fn select(a: &mut App, name: &str) {
 
 #[tokio::test]
 async fn starved_and_disabled_channels_are_flagged() {
+    // memory_cache not declared: New API's default (off) is assumed, and said.
     let a = app().await;
     let ev = a.current_evidence().unwrap();
     let starve = ev.get("newapi-weight-starvation").unwrap();
-    assert_eq!(starve.verdict, Verdict::Fail);
-    assert!(starve.facts.iter().any(|f| f.contains("openai-backup") && f.contains("weight 0")), "{starve:?}");
+    assert_eq!(starve.verdict, Verdict::Warn, "never a failure on an assumed mode: {starve:?}");
+    assert!(starve.facts.iter().any(|f| f.contains("#2 openai-backup gets 6% of gpt-4o")), "{starve:?}");
+    assert!(
+        starve.facts.iter().any(|f| f.contains("with MEMORY_CACHE_ENABLED=true") && f.contains("#2 would get none")),
+        "{starve:?}"
+    );
+    assert!(starve.facts.iter().any(|f| f.contains("assumed off")), "{starve:?}");
     let bal = ev.get("newapi-balance-disabled").unwrap();
     assert_eq!(bal.verdict, Verdict::Warn);
     assert!(bal.facts.iter().any(|f| f.contains("openai-eu") && f.contains("401")), "{bal:?}");
@@ -54,11 +66,28 @@ async fn starved_and_disabled_channels_are_flagged() {
     assert_eq!(ev.get("newapi-mapping-target").unwrap().verdict, Verdict::Fail);
     // LiteLLM-only checks say so instead of guessing.
     assert_eq!(ev.get("fallback-cost").unwrap().verdict, Verdict::NotApplicable);
-    // The share column: the starved channel gets 0 %, its weighted neighbour all of it.
+    // The share column on the DB path: weight + 10 each (100, 0, 50 -> 110:10:60).
     let derived = &a.derived[0];
     let id = |n: &str| a.current().unwrap().deployments().iter().find(|d| d.name == n).unwrap().id.clone();
-    assert_eq!(derived.share.get(&id("openai-backup")), Some(&0.0));
-    assert!(derived.share.get(&id("openai-main")).unwrap() > &0.5);
+    let share = |n: &str| *derived.share.get(&id(n)).unwrap();
+    assert!((share("openai-backup") - 10.0 / 180.0).abs() < 1e-9);
+    assert!(share("openai-main") > 0.6, "the best of its pairs (it alone serves gpt-4.1)");
+}
+
+#[tokio::test]
+async fn the_declared_cache_mode_decides() {
+    // With the memory cache on (declared), weight 0 beside weighted channels gets nothing: a failure.
+    let a = app_with(Some(true)).await;
+    let starve = a.current_evidence().unwrap().get("newapi-weight-starvation").unwrap().clone();
+    assert_eq!(starve.verdict, Verdict::Fail, "{starve:?}");
+    assert!(starve.facts.iter().any(|f| f.contains("openai-backup") && f.contains("gets 0%")), "{starve:?}");
+    let id = a.current().unwrap().deployments().iter().find(|d| d.name == "openai-backup").unwrap().id.clone();
+    assert_eq!(a.derived[0].share.get(&id), Some(&0.0));
+    // Declared off: measured on a real server, weight 0 still gets weight+10.
+    let a = app_with(Some(false)).await;
+    let starve = a.current_evidence().unwrap().get("newapi-weight-starvation").unwrap().clone();
+    assert_eq!(starve.verdict, Verdict::Ok, "{starve:?}");
+    assert!(starve.summary.contains("still get a share"), "{starve:?}");
 }
 
 #[tokio::test]

@@ -267,7 +267,7 @@ pub async fn newapi_report(gateway: usize) -> (GatewaySpec, PollReport) {
         local: LocalView::default(),
         memory: MatchMemory::default(),
         discovery_error: None,
-        budget: None,
+        budget: gw.rate_budget(),
     };
     (spec, report)
 }

@@ -148,7 +148,7 @@ pub fn weight_starvation(c: &Ctx<'_>) -> Finding {
         // Never a failure on an assumed mode: the share is stated for New
         // API's default and the other mode's outcome is the warning.
         CacheMode::AssumedOff => Finding::warn(format!(
-            "{} weight-0 channel(s) beside weighted ones: a share with the memory cache off (assumed), none with it on",
+            "{} weight-0 channel(s) starve once the memory cache is on (assumed off)",
             zero.len()
         ))
         .facts(zero.iter().map(db_share))
