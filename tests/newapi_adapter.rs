@@ -330,3 +330,40 @@ async fn disable_and_enable_round_trip() {
     let e = gw.admin(t, &AdminOp::SetChannelEnabled { id: "404".into(), enabled: true }).await.unwrap_err();
     assert!(matches!(e, GatewayError::Rejected { .. }), "{e:?}");
 }
+
+/// A server already at its limit — other clients at this address used it —
+/// answers 429: the poll gives up within seconds with `RateLimited` (not
+/// "down"), the budget says what the server said, and the next poll during
+/// the cool-down fails at once without sending anything.
+#[tokio::test]
+async fn a_server_at_its_limit_is_rate_limited_and_the_adapter_cools_down() {
+    let mut st = NewApiState::demo();
+    st.rate_limit = Some((3, Duration::from_secs(60)));
+    let sim = start(st).await;
+    // Another client from the same address (a browser, a script) takes the budget.
+    let other = reqwest::Client::new();
+    for _ in 0..3 {
+        let r = other.get(format!("{}/api/status", sim.target.url)).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let pacing = PacerConfig { cooldown_base: Duration::from_secs(30), ..fast() };
+    let gw = NewApi::with_pacing(spec(&sim.target.url), Some(Secret::new(DEMO_ACCESS_TOKEN)), Some("1".into()), pacing);
+    let started = Instant::now();
+    let e = gw.poll(&sim.target).await.unwrap_err();
+    assert!(matches!(e, GatewayError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(30)), "{e:?}");
+    assert!(!e.is_unreachable());
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    let b = gw.rate_budget().unwrap();
+    assert_eq!((b.used, b.refused), (0, 3), "one try and two retries, none accepted");
+    assert!(b.last_refused.is_some() && b.resume_at.is_some());
+    // Cooling down: nothing is sent, the answer is immediate.
+    let seen = sim.state.lock().unwrap().requests;
+    let started = Instant::now();
+    let e = gw.poll(&sim.target).await.unwrap_err();
+    assert!(matches!(e, GatewayError::RateLimited { .. }));
+    assert!(started.elapsed() < Duration::from_millis(200));
+    assert_eq!(sim.state.lock().unwrap().requests, seen, "no request during the cool-down");
+    // An action asked for now says so at once too, rather than hang.
+    let e = gw.admin(&sim.target, &AdminOp::ReadChannel { id: "1".into() }).await.unwrap_err();
+    assert!(matches!(e, GatewayError::RateLimited { .. }), "{e:?}");
+}

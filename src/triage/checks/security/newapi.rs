@@ -50,7 +50,7 @@ pub fn setup(c: &Ctx<'_>) -> Finding {
              or block the address at the firewall or the proxy in front",
         ),
         Some(true) => Finding::unknown(
-            "setup complete: the root password was chosen at setup (no default 123456 on this version); \
+            "setup complete: root's password was chosen at setup (this version creates no default account); \
              it and SESSION_SECRET are not readable through the API",
         )
         .fact(format!("{version} reports setup: true"))
