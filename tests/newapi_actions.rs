@@ -32,7 +32,7 @@ struct Rig {
     app: App,
     gw: Arc<dyn Gateway>,
     _cancel: CancellationToken,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 fn key(c: char) -> Msg {
@@ -51,7 +51,7 @@ async fn rig() -> Rig {
     let report = gatewatch::poller::cycle(gw.as_ref(), 0, &mut MatchMemory::default(), None).await;
     let mut app = App::new(&config(vec![spec]), load::load(None).unwrap(), report.at);
     app.update(Msg::Poll(Box::new(report)));
-    Rig { sim, app, gw, _cancel: cancel, _dir: tempfile::tempdir().unwrap() }
+    Rig { sim, app, gw, _cancel: cancel, dir: tempfile::tempdir().unwrap() }
 }
 
 impl Rig {
@@ -74,7 +74,7 @@ impl Rig {
         }
         let [Effect::Run { id, plan }] = effects.as_slice() else { panic!("no action started: {effects:?}") };
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-        let audit = AuditLog::new(self._dir.path().join("audit.jsonl"), Redactor::default());
+        let audit = AuditLog::new(self.dir.path().join("audit.jsonl"), Redactor::default());
         let exec = Executor::new(vec![self.gw.clone()], audit, Redactor::default(), tx);
         exec.start(*id, (**plan).clone());
         let (mut events, mut out) = (Vec::new(), Vec::new());

@@ -102,7 +102,7 @@ async fn poll_reads_status_probe_and_every_channel() {
     assert!(served.contains(&"gpt-4o".to_owned()) && served.contains(&"claude-opus-4-1".to_owned()));
     assert!(!served.contains(&"text-embedding-3-small".to_owned()), "only on the auto-disabled channel");
     // The budget carries over between polls.
-    let s2 = gw.poll(&sim.target).await.unwrap();
+    gw.poll(&sim.target).await.unwrap();
     assert_eq!(gw.rate_budget().unwrap().used, 8, "the console at / is not paced, and not asked again for ten minutes");
     assert_eq!(sim.state.lock().unwrap().requests, 9);
     // The staged error log reaches the snapshot, grouped by model.
@@ -146,7 +146,15 @@ async fn every_auth_failure_maps_to_a_plain_error_with_a_hint() {
         ("user not int", Some(DEMO_ACCESS_TOKEN), Some("root"), |_| {}, 401, "not an integer", "numeric id"),
         ("user mismatch", Some(DEMO_ACCESS_TOKEN), Some("2"), |_| {}, 401, "does not match", "id of the user"),
         ("banned", Some(DEMO_ACCESS_TOKEN), Some("1"), |s| s.admin_mut().unwrap().status = 2, 200, "banned", "unban"),
-        ("not admin", Some(DEMO_ACCESS_TOKEN), Some("1"), |s| s.admin_mut().unwrap().role = 1, 200, "not an admin", "admin (10)"),
+        (
+            "not admin",
+            Some(DEMO_ACCESS_TOKEN),
+            Some("1"),
+            |s| s.admin_mut().unwrap().role = 1,
+            200,
+            "not an admin",
+            "admin (10)",
+        ),
     ];
     for (name, token, user, setup, status, msg, hint_part) in cases {
         {

@@ -177,3 +177,54 @@ async fn error_log_names_feed_the_model_check() {
     );
     assert!(f.facts.iter().any(|x| x.contains("error log: \"gpt-4o\"") && x.contains("429")), "{f:?}");
 }
+
+/// Captured: the server answered 429 while the gauge showed 58–101/180 (only
+/// gatewatch's own count), and the 429 was absorbed silently. Now a refused
+/// poll is its own state: not "down", the last good data stays with its age,
+/// and the gauge says what the server said and when gatewatch sends again.
+#[tokio::test]
+async fn a_rate_limited_gateway_keeps_its_data_and_says_what_the_server_said() {
+    use gatewatch::fleet::PollReport;
+    use gatewatch::gateway::{GatewayError, RateBudget};
+    use std::time::Duration;
+
+    let mut a = app().await;
+    let at = t0() + Duration::from_secs(75);
+    let budget = RateBudget {
+        used: 58,
+        limit: 180,
+        window: Duration::from_secs(180),
+        refused: 3,
+        last_refused: Some(at - Duration::from_secs(6)),
+        resume_at: Some(at + Duration::from_secs(15)),
+    };
+    let report = PollReport {
+        gateway: 0,
+        at,
+        replicas: vec![(
+            "http://127.0.0.1:3000".into(),
+            Err(GatewayError::RateLimited { retry_after: Some(Duration::from_secs(15)) }),
+        )],
+        local: Default::default(),
+        memory: Default::default(),
+        discovery_error: None,
+        budget: Some(budget),
+    };
+    a.update(Msg::Poll(Box::new(report)));
+    a.update(Msg::Tick(at));
+    let g = a.current().unwrap();
+    assert!(g.is_rate_limited() && !g.is_reachable());
+    assert_eq!(g.deployments().len(), 13, "the last good data stays on screen");
+    let reach = a.current_evidence().unwrap().get("gateway-reachable").unwrap().clone();
+    assert_eq!(reach.verdict, Verdict::Fail);
+    assert!(reach.summary.contains("rate limited by the server: HTTP 429"), "{reach:?}");
+    assert!(reach.facts.iter().any(|f| f.contains("other clients at this address")), "{reach:?}");
+    let out = render(&a, 200, 50);
+    let status = out.lines().rev().find(|l| l.contains("RATE LIMITED")).unwrap_or_else(|| panic!("{out}"));
+    assert!(status.contains("◐ RATE LIMITED (HTTP 429)") && !status.contains("DOWN"), "{status}");
+    assert!(status.contains("server said 429 ×3 (6.0s ago), ours 58/180 per 3m"), "{status}");
+    assert!(status.contains("retry in 15s") && status.contains("data from 75s ago"), "{status}");
+    assert!(out.contains("openai-backup"), "the channels are still listed");
+    assert!(out.contains("rate limited by the server (HTTP 429): no new data"), "the timeline says so once");
+    insta::assert_snapshot!("newapi_rate_limited_120x40", render(&a, 120, 40));
+}

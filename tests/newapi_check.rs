@@ -68,7 +68,10 @@ async fn a_rate_limited_server_fails_the_check_naming_the_429s() {
     eprintln!("check against a rate-limited server took {took:?}");
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("0/1 replica(s) up, 1 rate limited (HTTP 429)"), "{out}");
-    assert!(out.contains("✗ gateway-reachable          rate limited by the server: HTTP 429 from 1 of 1 replica(s)"), "{out}");
+    assert!(
+        out.contains("✗ gateway-reachable          rate limited by the server: HTTP 429 from 1 of 1 replica(s)"),
+        "{out}"
+    );
     assert!(out.contains("shared by every client there"), "{out}");
     assert!(out.contains("the server refused 3 request(s) in the last 3m"), "{out}");
     assert!(out.contains("GLOBAL_API_RATE_LIMIT"), "{out}");
@@ -108,7 +111,12 @@ async fn weight_zero_under_an_undeclared_cache_mode_is_a_warning_with_both_outco
     let sim = start(st).await;
     let (code, out, _) = check(&sim, &[]).await;
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("! newapi-weight-starvation   1 weight-0 channel(s) starve once the memory cache is on (assumed off)"), "{out}");
+    assert!(
+        out.contains(
+            "! newapi-weight-starvation   1 weight-0 channel(s) starve once the memory cache is on (assumed off)"
+        ),
+        "{out}"
+    );
     assert!(out.contains("#2 zero-weight gets 20% of gpt-4o in group default (weight+10 on the DB path)"), "{out}");
     assert!(out.contains("with MEMORY_CACHE_ENABLED=true (or REDIS_CONN_STRING), #2 would get none"), "{out}");
     assert!(out.contains("? master-key                 setup complete"), "{out}");

@@ -263,7 +263,7 @@ fn load(path: &Path) -> Capture {
     let text = std::fs::read_to_string(path).unwrap();
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let mut c = Capture { name: name.clone(), ..Capture::default() };
-    if name.ends_with(".json") {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
         // 08: the body of GET /api/user/token (session + New-Api-User), the token replaced.
         c.method = "GET".into();
         c.path = "/api/user/token".into();
@@ -272,7 +272,7 @@ fn load(path: &Path) -> Capture {
         c.headers.push(("New-Api-User".into(), "1".into()));
         c.status = 200;
         c.response_headers.push(("Content-Type".into(), "application/json; charset=utf-8".into()));
-        c.response_body = text.trim().to_owned();
+        text.trim().clone_into(&mut c.response_body);
         return c;
     }
     let text = text.replace("\r\n", "\n");
@@ -286,7 +286,7 @@ fn load(path: &Path) -> Capture {
     }
     c.status = lines.next().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
     c.response_headers = lines.filter_map(|l| l.split_once(": ")).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
-    c.response_body = body.trim().to_owned();
+    body.trim().clone_into(&mut c.response_body);
     c
 }
 
@@ -408,13 +408,19 @@ async fn replay(c: &Capture) -> Vec<String> {
     }
     for h in ["X-New-Api-Version", "X-Oneapi-Request-Id", "Auth-Version", "Set-Cookie", "Cache-Control"] {
         if !c.body_only && c.header(h).is_some() != resp.headers().contains_key(h) {
-            diffs.push(format!("header {h}: captured {}, simulator {}", c.header(h).is_some(), resp.headers().contains_key(h)));
+            diffs.push(format!(
+                "header {h}: captured {}, simulator {}",
+                c.header(h).is_some(),
+                resp.headers().contains_key(h)
+            ));
         }
     }
     let body = resp.text().await.unwrap();
     match (c.response_body.is_empty(), body.is_empty()) {
         (true, true) => {}
-        (true, false) | (false, true) => diffs.push(format!("body empty: captured {}, simulator {}", c.response_body.is_empty(), body.is_empty())),
+        (true, false) | (false, true) => {
+            diffs.push(format!("body empty: captured {}, simulator {}", c.response_body.is_empty(), body.is_empty()));
+        }
         (false, false) => {
             let want: J = serde_json::from_str(&c.response_body).unwrap();
             match serde_json::from_str::<J>(&body) {
@@ -463,7 +469,11 @@ fn the_comparison_catches_names_order_and_types() {
         assert!(!d.is_empty(), "{want} vs {got}");
     }
     let mut d = Vec::new();
-    same_protocol_values(&j(r#"{"data":{"page":-1},"success":true}"#), &j(r#"{"data":{"page":1},"success":true}"#), &mut d);
+    same_protocol_values(
+        &j(r#"{"data":{"page":-1},"success":true}"#),
+        &j(r#"{"data":{"page":1},"success":true}"#),
+        &mut d,
+    );
     assert_eq!(d.len(), 1, "{d:?}");
     let mut c = Capture::default();
     parse_curl(

@@ -398,8 +398,10 @@ impl Run {
                 return;
             }
         }
-        let newly: Vec<String> = match (&before_disabled, disabled().await) {
-            (Some(AdminResult::Channels { channels: was }), Some(AdminResult::Channels { channels })) => {
+        let newly: Vec<String> =
+            if let (Some(AdminResult::Channels { channels: was }), Some(AdminResult::Channels { channels })) =
+                (&before_disabled, disabled().await)
+            {
                 let newly = channels
                     .iter()
                     .filter(|d| d.status == DeploymentStatus::AutoDisabled && !was.iter().any(|w| w.id == d.id))
@@ -407,8 +409,7 @@ impl Run {
                     .collect();
                 self.result("disabled", &AdminResult::Channels { channels }).await;
                 newly
-            }
-            _ => {
+            } else {
                 let Some(after) = self.channel_statuses().await else {
                     self.verified(Verification {
                         ok: false,
@@ -427,8 +428,7 @@ impl Run {
                     })
                     .map(|(id, name, _)| format!("#{id} {name} was disabled by the balance update"))
                     .collect()
-            }
-        };
+            };
         let summary = if newly.is_empty() {
             "no channel was disabled".to_owned()
         } else {

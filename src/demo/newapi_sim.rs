@@ -13,8 +13,8 @@
 //!
 //! Not simulated: search, multi-key management, relaying, 2FA.
 
-mod channels;
 pub mod captured;
+mod channels;
 mod edit;
 mod guard;
 mod logs;

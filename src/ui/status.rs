@@ -69,13 +69,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Some(AuthState::Rejected { .. }) => spans.push(Span::styled(" · AUTH REFUSED", theme.fail())),
         _ => {}
     }
-    if let Some(b) = &g.budget {
-        spans.extend(budget(b, app.now, theme));
-    }
-    if g.is_rate_limited() {
+    let limited = g.is_rate_limited();
+    if limited {
+        // What matters most first: how old the data is, and when it can change.
         let age = g.data_at().map_or_else(|| "no data yet".to_owned(), |t| format!("data from {}", ago(app.now, t)));
         spans.push(Span::styled(format!(" · {age}"), theme.warn()));
-    } else if let Some(t) = g.last_poll_at {
+        spans.extend(retry(g.budget.as_ref(), app.now, theme));
+    }
+    if let Some(b) = &g.budget {
+        spans.push(budget(b, app.now, theme));
+        if !limited {
+            spans.extend(retry(Some(b), app.now, theme));
+        }
+    }
+    if !limited && let Some(t) = g.last_poll_at {
         spans.push(Span::styled(format!(" · updated {}", ago(app.now, t)), theme.dim()));
     }
     if let Some((g, until)) = app.propagating
@@ -96,21 +103,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 /// The request budget: what the server said first (New API's only word is
 /// an empty 429, and its limit is shared by every client at this address),
-/// then gatewatch's own count, then when gatewatch sends again.
-fn budget(b: &RateBudget, now: SystemTime, theme: &Theme) -> Vec<Span<'static>> {
+/// then gatewatch's own count.
+fn budget(b: &RateBudget, now: SystemTime, theme: &Theme) -> Span<'static> {
     let ours = format!("ours {}/{} per {}", b.used, b.limit, human(b.window));
-    let mut spans = Vec::new();
     match b.last_refused {
         Some(t) if b.refused > 0 => {
-            spans.push(Span::styled(
-                format!(" · budget: server said 429 ×{} ({}), {ours}", b.refused, ago(now, t)),
-                theme.warn(),
-            ));
+            Span::styled(format!(" · budget: server said 429 ×{} ({}), {ours}", b.refused, ago(now, t)), theme.warn())
         }
-        _ => spans.push(Span::styled(format!(" · budget {ours}"), theme.dim())),
+        _ => Span::styled(format!(" · budget {ours}"), theme.dim()),
     }
-    if let Some(left) = b.resume_at.and_then(|r| r.duration_since(now).ok()) {
-        spans.push(Span::styled(format!(" · retry in {}", human(left)), theme.warn()));
-    }
-    spans
+}
+
+/// When gatewatch sends again, during a cool-down after 429s.
+fn retry(b: Option<&RateBudget>, now: SystemTime, theme: &Theme) -> Option<Span<'static>> {
+    let left = b?.resume_at?.duration_since(now).ok()?;
+    Some(Span::styled(format!(" · retry in {}", human(left)), theme.warn()))
 }

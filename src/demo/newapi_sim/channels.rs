@@ -78,7 +78,8 @@ pub async fn list(State(state): State<Shared>, Query(q): Query<HashMap<String, S
         rows.sort_by_key(|c| std::cmp::Reverse(c.priority.unwrap_or(0)));
     }
     if go_bool(q.get("tag_mode")) {
-        let mut tags: Vec<&str> = st.channels.iter().filter_map(|c| c.tag.as_deref()).filter(|t| !t.is_empty()).collect();
+        let mut tags: Vec<&str> =
+            st.channels.iter().filter_map(|c| c.tag.as_deref()).filter(|t| !t.is_empty()).collect();
         tags.sort_unstable();
         tags.dedup();
         let total = tags.len();

@@ -95,23 +95,22 @@ fn session_id(headers: &HeaderMap) -> Option<&str> {
 }
 
 fn authorize(st: &NewApiState, headers: &HeaderMap, min_role: i64) -> Result<Caller, Refusal> {
-    let (id, role, status, session) = match session_id(headers).and_then(|s| st.sessions.get(s)) {
-        // The session holds what was true at login.
-        Some(s) => (s.user_id, s.role, s.status, true),
-        None => {
-            let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-            if auth.is_empty() {
-                return Err(Refusal::NoToken);
-            }
-            // model.ValidateAccessToken: strings.Replace(token, "Bearer ", "", 1).
-            let token = auth.replacen("Bearer ", "", 1);
-            let user = st
-                .users
-                .iter()
-                .find(|u| !token.is_empty() && u.access_token.as_deref() == Some(token.as_str()))
-                .ok_or(Refusal::InvalidToken)?;
-            (user.id, user.role, user.status, false)
+    // A session holds what was true at login.
+    let (id, role, status, session) = if let Some(s) = session_id(headers).and_then(|s| st.sessions.get(s)) {
+        (s.user_id, s.role, s.status, true)
+    } else {
+        let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+        if auth.is_empty() {
+            return Err(Refusal::NoToken);
         }
+        // model.ValidateAccessToken: strings.Replace(token, "Bearer ", "", 1).
+        let token = auth.replacen("Bearer ", "", 1);
+        let user = st
+            .users
+            .iter()
+            .find(|u| !token.is_empty() && u.access_token.as_deref() == Some(token.as_str()))
+            .ok_or(Refusal::InvalidToken)?;
+        (user.id, user.role, user.status, false)
     };
     let header = headers.get("new-api-user").and_then(|v| v.to_str().ok()).unwrap_or("");
     if header.is_empty() {

@@ -126,7 +126,6 @@ pub struct SimChannel {
     pub sim: SimBehaviour,
 }
 
-
 impl SimChannel {
     /// An enabled single-key channel as `POST /api/channel/` creates one
     /// (null `model_mapping` and `setting`, as captured on a real server).

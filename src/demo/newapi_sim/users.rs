@@ -174,11 +174,8 @@ pub async fn login(State(state): State<Shared>, body: axum::body::Bytes) -> Resp
         return reply::api_error("Invalid parameters");
     }
     let mut st = lock(&state);
-    let Some(user) = st
-        .users
-        .iter()
-        .find(|u| u.username == req.username && u.password == req.password && u.status == 1)
-        .cloned()
+    let Some(user) =
+        st.users.iter().find(|u| u.username == req.username && u.password == req.password && u.status == 1).cloned()
     else {
         return reply::api_error("Username or password is incorrect, or user has been banned");
     };
