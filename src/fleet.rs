@@ -84,12 +84,6 @@ impl ReplicaObs {
         matches!(self.last, Some(Ok(_)))
     }
 
-    /// The last poll was refused with HTTP 429: the gateway answers, but
-    /// gave no data; the last good snapshot is still the one to show.
-    pub fn is_rate_limited(&self) -> bool {
-        matches!(self.last, Some(Err(GatewayError::RateLimited { .. })))
-    }
-
     pub fn error(&self) -> Option<&GatewayError> {
         match &self.last {
             Some(Err(e)) => Some(e),
@@ -227,26 +221,6 @@ impl GatewayObs {
         self.up_count() > 0
     }
 
-    /// Replicas whose last poll the server refused with HTTP 429.
-    pub fn rate_limited_count(&self) -> usize {
-        self.replicas.iter().filter(|r| r.is_rate_limited()).count()
-    }
-
-    /// Replicas that answered the last poll at all (with data, or with a 429).
-    pub fn answered_count(&self) -> usize {
-        self.up_count() + self.rate_limited_count()
-    }
-
-    /// No fresh data, because the server refused: not the same as down.
-    pub fn is_rate_limited(&self) -> bool {
-        self.up_count() == 0 && self.rate_limited_count() > 0
-    }
-
-    /// When the data on screen was read: the newest good poll of any replica.
-    pub fn data_at(&self) -> Option<SystemTime> {
-        self.replicas.iter().filter_map(|r| r.last_ok_at).max()
-    }
-
     pub fn ever_polled(&self) -> bool {
         self.polls > 0
     }
@@ -321,23 +295,8 @@ impl GatewayObs {
             let was_up = r.last.as_ref().map(Result::is_ok);
             let result = result.map(Arc::new);
             let now_up = result.is_ok();
-            let was_limited = r.is_rate_limited();
-            let now_limited = matches!(result, Err(GatewayError::RateLimited { .. }));
-            match &result {
-                Err(e) if now_limited && !was_limited => {
-                    timeline.push(at, Some(index), TimelineKind::Seen, newapi::went_limited(&name, &url, e));
-                }
-                Err(e) if !now_limited && (was_up != Some(false) || was_limited) => {
-                    timeline.push(at, Some(index), TimelineKind::Seen, format!("{name} {url}: down: {e}"));
-                }
-                Ok(_) if was_limited => {
-                    let line = format!("{name} {url}: the server accepts requests again");
-                    timeline.push(at, Some(index), TimelineKind::Seen, line);
-                }
-                Ok(_) if was_up == Some(false) => {
-                    timeline.push(at, Some(index), TimelineKind::Seen, format!("{name} {url}: reachable again"));
-                }
-                _ => {}
+            if let Some(line) = newapi::transition(&name, &url, was_up, r.is_rate_limited(), &result) {
+                timeline.push(at, Some(index), TimelineKind::Seen, line);
             }
             if let Ok(s) = &result {
                 if let AuthState::Rejected { message, .. } = &s.auth

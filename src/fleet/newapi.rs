@@ -3,13 +3,64 @@
 //! their rows at once, without waiting for the next full list.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
-use super::GatewayObs;
+use super::{GatewayObs, ReplicaObs};
 use crate::config::duration::human;
 use crate::gateway::{Deployment, GatewayError, RateBudget, ReplicaSnapshot, Section};
 
+impl ReplicaObs {
+    /// The last poll was refused with HTTP 429: the gateway answers, but
+    /// gave no data; the last good snapshot is still the one to show.
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self.last, Some(Err(GatewayError::RateLimited { .. })))
+    }
+}
+
+impl GatewayObs {
+    /// Replicas whose last poll the server refused with HTTP 429.
+    pub fn rate_limited_count(&self) -> usize {
+        self.replicas.iter().filter(|r| r.is_rate_limited()).count()
+    }
+
+    /// Replicas that answered the last poll at all (with data, or with a 429).
+    pub fn answered_count(&self) -> usize {
+        self.up_count() + self.rate_limited_count()
+    }
+
+    /// No fresh data, because the server refused: not the same as down.
+    pub fn is_rate_limited(&self) -> bool {
+        self.up_count() == 0 && self.rate_limited_count() > 0
+    }
+
+    /// When the data on screen was read: the newest good poll of any replica.
+    pub fn data_at(&self) -> Option<SystemTime> {
+        self.replicas.iter().filter_map(|r| r.last_ok_at).max()
+    }
+}
+
+/// The timeline line for a replica whose state changed between polls: a
+/// 429 is "rate limited", never "down", and leaving it is not "reachable
+/// again" (it was reachable all along).
+pub fn transition<T>(
+    name: &str,
+    url: &str,
+    was_up: Option<bool>,
+    was_limited: bool,
+    result: &Result<T, GatewayError>,
+) -> Option<String> {
+    let now_limited = matches!(result, Err(GatewayError::RateLimited { .. }));
+    match result {
+        Err(e) if now_limited && !was_limited => Some(went_limited(name, url, e)),
+        Err(e) if !now_limited && (was_up != Some(false) || was_limited) => Some(format!("{name} {url}: down: {e}")),
+        Ok(_) if was_limited => Some(format!("{name} {url}: the server accepts requests again")),
+        Ok(_) if was_up == Some(false) => Some(format!("{name} {url}: reachable again")),
+        _ => None,
+    }
+}
+
 /// The timeline line when a replica's poll is refused with HTTP 429.
-pub fn went_limited(name: &str, url: &str, e: &GatewayError) -> String {
+fn went_limited(name: &str, url: &str, e: &GatewayError) -> String {
     let retry = match e {
         GatewayError::RateLimited { retry_after: Some(d) } => format!("; gatewatch tries again in {}", human(*d)),
         _ => String::new(),
@@ -77,7 +128,7 @@ fn patched(snap: &ReplicaSnapshot, channels: &[Deployment]) -> ReplicaSnapshot {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, SystemTime};
+    use std::time::Duration;
 
     use super::*;
     use crate::config::{GatewayKind, GatewaySpec};
