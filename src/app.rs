@@ -427,6 +427,9 @@ impl App {
                         && ok
                         && obs.kind() == GatewayKind::NewApi
                         && matches!(r.key, "toggle" | "balances_all" | "test_all")
+                        // Without the memory cache every node reads the database: no stale window.
+                        && crate::gateway::newapi::select::CacheMode::of(&obs.spec)
+                            != crate::gateway::newapi::select::CacheMode::Declared(false)
                     {
                         self.propagating = Some((ev.gateway, ev.at + obs.spec.sync_frequency));
                     }
