@@ -46,8 +46,9 @@ use pacer::{Class, PacerConfig};
 
 const NO_ROUTER: &str = "New API has no fallback chains: a request goes to one channel of the highest priority tier \
                          (weighted pick); lower tiers are tried only on retries (RetryTimes, default 0)";
-const NO_CACHE: &str = "New API has no response cache; each node caches the channel table in memory \
-                        for SYNC_FREQUENCY s, with no flush endpoint";
+const NO_CACHE: &str = "New API has no response cache; with the memory cache on (MEMORY_CACHE_ENABLED or Redis) \
+                        each node keeps the channel table for SYNC_FREQUENCY s, with no flush endpoint; \
+                        without it (the default) every request reads the database";
 
 pub struct NewApi {
     spec: GatewaySpec,
