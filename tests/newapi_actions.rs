@@ -40,14 +40,18 @@ fn key(c: char) -> Msg {
 }
 
 async fn rig() -> Rig {
-    let sim = Arc::new(Mutex::new(NewApiState::demo()));
+    rig_with(NewApiState::demo(), DEMO_ACCESS_TOKEN).await
+}
+
+async fn rig_with(state: NewApiState, token: &str) -> Rig {
+    let sim = Arc::new(Mutex::new(state));
     let cancel = CancellationToken::new();
     let addr = newapi_sim::serve(sim.clone(), cancel.clone()).await.unwrap();
     let mut spec = GatewaySpec::new("newapi", GatewayKind::NewApi, format!("http://{addr}"));
     spec.user_id = Some(1);
     spec.action_timeout = Duration::from_secs(5);
     let gw: Arc<dyn Gateway> =
-        Arc::new(NewApi::with_credentials(spec.clone(), Some(Secret::new(DEMO_ACCESS_TOKEN)), Some("1".into())));
+        Arc::new(NewApi::with_credentials(spec.clone(), Some(Secret::new(token)), Some("1".into())));
     let report = gatewatch::poller::cycle(gw.as_ref(), 0, &mut MatchMemory::default(), None).await;
     let mut app = App::new(&config(vec![spec]), load::load(None).unwrap(), report.at);
     app.update(Msg::Poll(Box::new(report)));
@@ -171,5 +175,24 @@ async fn update_all_balances_reads_only_the_disabled_channels() {
     assert!(ids.contains(&"6".to_owned()) && ids.contains(&"12".to_owned()), "{ids:?}");
     assert_eq!(r.status("6"), DeploymentStatus::AutoDisabled);
     assert_eq!(r.status("12"), DeploymentStatus::AutoDisabled);
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Refresh(_))));
+}
+
+/// The captured server's size: 1,004 channels, where the list is 11 pages
+/// and the old verification (a whole poll) took 22-31 s on the real server.
+#[tokio::test]
+async fn at_1004_channels_a_toggle_still_costs_two_requests() {
+    use gatewatch::demo::newapi_sim::captured;
+    let mut r = rig_with(captured::with_bulk(), captured::ROOT_TOKEN).await;
+    assert_eq!(r.app.current().unwrap().deployments().len(), 1004);
+    r.select("disabled");
+    let before = r.requests();
+    let started = Instant::now();
+    let (events, effects) = r.run("xy").await;
+    let took = started.elapsed();
+    eprintln!("disable #3 at 1,004 channels: verified in {took:?}, {} requests", r.requests() - before);
+    assert_eq!(verified(&events), (true, "verified: channel #3 is disabled".to_owned()));
+    assert_eq!(r.requests() - before, 2);
+    assert_eq!(r.status("3"), DeploymentStatus::ManuallyDisabled);
     assert!(!effects.iter().any(|e| matches!(e, Effect::Refresh(_))));
 }
