@@ -197,3 +197,25 @@ async fn at_1004_channels_a_toggle_still_costs_two_requests() {
     assert_eq!(r.status("3"), DeploymentStatus::ManuallyDisabled);
     assert!(!effects.iter().any(|e| matches!(e, Effect::Refresh(_))));
 }
+
+/// A channel whose test just failed: enabling it shows the failed test on
+/// the first panel, needs the second confirmation, and is verified as
+/// "enabled" with the failed test named — never "serving".
+#[tokio::test]
+async fn enabling_a_channel_whose_test_failed_says_so() {
+    let mut r = rig().await;
+    r.select("openai-eu");
+    let (events, _) = r.run("ty").await;
+    let (_, summary) = verified(&events);
+    assert!(summary.contains("test failed") && summary.contains("401"), "{summary}");
+    r.select("openai-eu");
+    r.app.update(key('x'));
+    let Some(gatewatch::app::Overlay::Confirm(c)) = &r.app.overlay else { panic!("{:?}", r.app.overlay) };
+    assert!(c.plan.last_test.as_ref().is_some_and(|t| !t.ok), "{:?}", c.plan.last_test);
+    assert!(c.plan.warnings.iter().any(|w| w.contains("last test failed")), "{:?}", c.plan.warnings);
+    r.app.overlay = None;
+    let (events, _) = r.run("xyY").await;
+    let (ok, summary) = verified(&events);
+    assert!(ok, "{summary}");
+    assert!(summary.contains("is enabled (its last test failed") && !summary.contains("serving"), "{summary}");
+}

@@ -135,6 +135,9 @@ async fn update_all_balances_needs_two_confirmations() {
     assert!(c.plan.warnings[0].contains("DISABLES"));
     let out = render(&a, 100, 30);
     assert!(out.contains("you will be asked again"), "{out}");
+    // The reason is on the first panel, above [y], not only on the second.
+    let first = out.split("[y] run").next().unwrap();
+    assert!(first.contains("DISABLES"), "{out}");
     assert!(a.update(key('y')).is_empty());
     let out = render(&a, 100, 30);
     assert!(out.contains("even with automatic disabling switched off"), "{out}");

@@ -487,6 +487,18 @@ impl Run {
                 let status = channels.iter().find(|d| d.id == id).map(|d| d.status);
                 self.result(id, &AdminResult::Channels { channels }).await;
                 match status {
+                    // Enabled is not serving while its last test failed.
+                    Some(st) if st == want && enable && self.plan.last_test.as_ref().is_some_and(|t| !t.ok) => {
+                        let t = self.plan.last_test.as_ref().map(super::plan::LastTest::describe).unwrap_or_default();
+                        Verification {
+                            ok: true,
+                            summary: format!(
+                                "verified: channel #{id} is enabled (its last test {t}); test it (t) before trusting it"
+                            ),
+                            detail: vec![nodes],
+                            behind: Vec::new(),
+                        }
+                    }
                     Some(st) if st == want => Verification {
                         ok: true,
                         summary: format!("verified: channel #{id} is {}", st.label()),

@@ -90,7 +90,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // what the width cuts, never the message.
     let mut live = Vec::new();
     if let Some((msg, _)) = &app.flash {
-        live.push(Span::styled(msg.clone(), theme.accent()));
+        // The whole text is on the timeline; here it leaves room for the
+        // running action and the propagation window.
+        let room = (usize::from(area.width) * 3 / 5).max(40);
+        live.push(Span::styled(super::util::fit(msg, room), theme.accent()));
     }
     if let Some((g, until)) = app.propagating
         && g == app.gateway
