@@ -11,6 +11,8 @@ pub mod api;
 pub mod config_file;
 pub mod drift;
 pub mod model_id;
+pub mod params;
+pub mod proxy_env;
 pub mod pyrepr;
 pub mod pyyaml;
 pub mod stream;
