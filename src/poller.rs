@@ -14,7 +14,6 @@ use tokio_util::sync::CancellationToken;
 use crate::command;
 use crate::config::GatewaySpec;
 use crate::fleet::{LocalView, PollReport};
-use crate::gateway::litellm::config_file;
 use crate::gateway::litellm::drift::{self, MatchMemory};
 use crate::gateway::{Gateway, GatewayError, ReplicaSnapshot, ReplicaTarget};
 use crate::local;
@@ -72,10 +71,11 @@ pub async fn poll_replicas(gw: &dyn Gateway, urls: &[String]) -> Vec<(String, Re
     futures::future::join_all(futs).await
 }
 
-/// Read the local view off the async threads.
+/// Read the local view off the async threads, with the proxy's environment.
 pub async fn read_local(gw: &dyn Gateway) -> LocalView {
     let spec = gw.spec().clone();
-    tokio::task::spawn_blocking(move || local::read(&spec, &config_file::process_env)).await.unwrap_or_default()
+    let env = local::env::proxy_env(&spec, false).await;
+    tokio::task::spawn_blocking(move || local::read(&spec, &env)).await.unwrap_or_default()
 }
 
 /// Remember the config's fingerprints when a replica runs exactly the file.

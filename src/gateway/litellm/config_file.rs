@@ -200,7 +200,8 @@ pub struct ProxyConfig {
     /// `dangerously_permit_weak_or_unset_master_key` in the file or the environment.
     pub weak_master_key_override: bool,
     /// The environment override could be set where gatewatch cannot see: why
-    /// (read as not set, and said so).
+    /// (read as not set: a proxy running on a weak key with it is a
+    /// development setup the security check flags anyway).
     pub weak_override_unknown: Option<String>,
     pub background_health_checks: bool,
     pub health_check_interval: Option<f64>,
@@ -234,11 +235,6 @@ impl ProxyConfig {
         let mut out = Vec::new();
         if let MasterKeyVerdict::Unknown { source, why } = &self.master_key {
             out.push(format!("master key ({source}): {why}"));
-        }
-        if let (Some(why), Some(_)) = (&self.weak_override_unknown, self.master_key.problem()) {
-            out.push(format!(
-                "it would boot anyway if the proxy's environment sets LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY=true ({why})"
-            ));
         }
         out
     }

@@ -56,7 +56,13 @@ pub fn admin_auth(c: &Ctx<'_>) -> Finding {
             Finding::fail(format!("credential refused: {message}")).fact(hint.clone())
         }
         Some(AuthState::NotChecked) => {
-            Finding::unknown("the admin endpoints did not answer, so the credential could not be checked")
+            // Answers that came back but cannot be read are a failure, not a shrug.
+            let unreadable = super::keys::unreadable_deployments(c.gw);
+            match unreadable.first() {
+                Some(first) => Finding::fail(format!("the admin API answers, but gatewatch cannot read it: {first}"))
+                    .facts(unreadable.iter().skip(1).cloned()),
+                None => Finding::unknown("the admin endpoints did not answer, so the credential could not be checked"),
+            }
         }
     }
 }
