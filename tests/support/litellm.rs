@@ -457,6 +457,22 @@ impl Proxy {
         self.root.join("config.yaml")
     }
 
+    /// The proxy's whole environment, as `proxyctl.sh` sources it
+    /// (`export K='v'` lines, mode 0600): what gatewatch's `env_file` names.
+    pub fn env_file(&self) -> PathBuf {
+        self.root.join("proxy.env")
+    }
+
+    /// Write another file next to config.yaml (an `include:`d one).
+    pub fn write_file(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.root.join(rel);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).expect("create include dir");
+        }
+        std::fs::write(&p, text).expect("write included file");
+        p
+    }
+
     pub fn log_path(&self) -> PathBuf {
         self.root.join("proxy.log")
     }

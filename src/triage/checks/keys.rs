@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime};
 
 use crate::config::GatewayKind;
 use crate::fleet::GatewayObs;
-use crate::gateway::litellm::config_file::{MasterKeyVerdict, ProxyConfig};
-use crate::gateway::litellm::drift::{Agreement, DriftRow};
+use crate::gateway::litellm::config_file::{ConfigDeployment, MasterKeyVerdict, ProxyConfig};
+use crate::gateway::litellm::drift::{Agreement, DriftRow, DriftState};
 use crate::gateway::{GatewayError, Section};
 use crate::triage::evidence::{Ctx, Finding};
 
@@ -183,25 +183,49 @@ pub fn process_age(c: &Ctx<'_>) -> Finding {
     }
 }
 
-/// Deployments whose key resolves to nothing in the proxy, and why.
-fn keyless(cfg: &ProxyConfig) -> Vec<String> {
-    cfg.deployments
-        .iter()
-        .flat_map(|d| {
-            d.unset_env.iter().map(move |name| {
-                let late = cfg.env_refs.iter().any(|r| r.name == *name && r.late_only);
-                let why = if late {
-                    "it is defined only under environment_variables:, which the proxy applies after resolving model_list".to_owned()
-                } else {
-                    format!("it is not set in the proxy's environment ({})", cfg.env.source.describe())
-                };
-                format!(
-                    "{}: os.environ/{name} resolves to nothing — {why}: the deployment loads with no value there (requests go out without it)",
-                    d.model_name
-                )
-            })
-        })
-        .collect()
+/// Deployments whose key resolves to nothing in the proxy, and why: names
+/// known to be unset in its environment, and names gatewatch could not see
+/// in a deployment whose id matches anyway (hashed as `None`, the proxy's
+/// equal id proves it had no value either).
+fn keyless(cfg: &ProxyConfig, gw: &GatewayObs) -> Vec<String> {
+    let proven = |d: &ConfigDeployment| {
+        gw.replicas
+            .iter()
+            .filter_map(|r| r.drift.as_deref())
+            .flatten()
+            .any(|row| row.state == DriftState::Match && row.file_id.as_deref() == Some(d.id.as_str()))
+    };
+    let mut out = Vec::new();
+    for d in &cfg.deployments {
+        let seen = d.unset_env.iter().map(|n| (n, false));
+        let inferred = d.unknown_env.iter().filter(|_| proven(d)).map(|(n, _)| (n, true));
+        for (name, inferred) in seen.chain(inferred) {
+            let late = cfg.env_refs.iter().any(|r| r.name == *name && r.late_only);
+            let why = if late {
+                "it is defined only under environment_variables:, which the proxy applies after resolving model_list"
+                    .to_owned()
+            } else if inferred {
+                "the proxy's id for it is the one computed without a value".to_owned()
+            } else {
+                format!("it is not set in the proxy's environment ({})", cfg.env.source.describe())
+            };
+            let field = cfg
+                .env_refs
+                .iter()
+                .find(|r| r.name == *name && r.field.starts_with(&format!("model_list[{}].", d.index)))
+                .map_or("it", |r| r.field.rsplit('.').next().unwrap_or("it"));
+            let effect = if field == "api_key" {
+                " (measured on 1.106.12: its requests then fail with HTTP 500 before reaching the upstream)"
+            } else {
+                ""
+            };
+            out.push(format!(
+                "{}: os.environ/{name} resolves to nothing — {why}: the deployment loads with no {field}{effect}",
+                d.model_name
+            ));
+        }
+    }
+    out
 }
 
 /// Names the proxy may or may not have: gatewatch cannot see its environment.
@@ -234,7 +258,7 @@ pub fn env_changed(c: &Ctx<'_>) -> Finding {
     if cfg.env_refs.is_empty() {
         return Finding::ok("the config references no os.environ/ variables");
     }
-    let keyless = keyless(cfg);
+    let keyless = keyless(cfg, c.gw);
     let mut facts = vec![cfg.env.describe()];
     facts.extend(keyless.iter().cloned());
     facts.extend(unseen(cfg));
@@ -298,7 +322,7 @@ pub fn preflight(c: &Ctx<'_>) -> Finding {
         );
     }
     let unknowns = cfg.boot_unknowns();
-    let keyless = keyless(cfg);
+    let keyless = keyless(cfg, c.gw);
     if !problems.is_empty() {
         return Finding::fail(format!("the next restart will fail: {}", problems[0]))
             .facts(problems.into_iter().skip(1))
