@@ -111,7 +111,8 @@ pub struct GatewaySpec {
     /// lines (`docker exec litellm env`); run with `action_timeout`, its output
     /// never shown or logged.
     pub env_command: Option<String>,
-    /// Largest response body read from the gateway.
+    /// Largest response body read from the gateway (`max_body_mb`; default
+    /// 128 MiB for LiteLLM, 16 MiB for New API).
     pub max_body_bytes: usize,
     /// Behind Cloudflare's proxy (100 s limit on proxied requests).
     pub behind_cloudflare: bool,
@@ -149,7 +150,12 @@ impl GatewaySpec {
             pid_file: None,
             env_file: None,
             env_command: None,
-            max_body_bytes: 16 * 1024 * 1024,
+            // LiteLLM 1.106.12 answers /model/info with ~7.4 KB per deployment
+            // (its price map fields): 10,000 deployments are ~74 MB.
+            max_body_bytes: match kind {
+                GatewayKind::LiteLlm => 128 * 1024 * 1024,
+                GatewayKind::NewApi => 16 * 1024 * 1024,
+            },
             behind_cloudflare: false,
         }
     }

@@ -36,6 +36,11 @@ pub async fn after_purge(
     let mut detail = Vec::new();
     let mut ok = true;
     let mut drifting = None;
+    // Counted first: the poll below itself writes to that Redis (health and rate-limit keys).
+    let after = match &before {
+        Some(Ok(_)) => redis_keys(&spec).await,
+        _ => None,
+    };
     match gw.poll(target).await {
         Ok(s) => {
             match s.cache.ok() {
@@ -59,10 +64,6 @@ pub async fn after_purge(
             detail.push(format!("re-read failed: {e}"));
         }
     }
-    let after = match &before {
-        Some(Ok(_)) => redis_keys(&spec).await,
-        _ => None,
-    };
     let redis = match (&before, &after) {
         (None, _) => "Redis key count not checked: the config file names no Redis response cache".to_owned(),
         (Some(Err(why)), _) => format!("Redis not readable from here ({why}): whether it emptied cannot be checked"),

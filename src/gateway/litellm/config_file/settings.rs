@@ -166,15 +166,19 @@ pub fn redis_target(ls: Option<&Node>, late: Resolver<'_>) -> Option<Result<Redi
     if kind != "redis" {
         return None;
     }
+    // A value named in cache_params must be known; an environment fallback
+    // gatewatch cannot see is read as absent (a Redis that wants a password
+    // then says so when asked).
     let value = |key: &str, env: &str| -> Result<Option<String>, String> {
-        let raw = match params.and_then(|p| p.get(key)).map(|n| &n.value) {
-            Some(PyValue::Str(s)) if s.starts_with("os.environ/") => late(s.trim_start_matches("os.environ/")),
-            Some(PyValue::None) | None => late(env),
-            Some(other) => Lookup::Set(py_str(other)),
+        let (raw, named) = match params.and_then(|p| p.get(key)).map(|n| &n.value) {
+            Some(PyValue::Str(s)) if s.starts_with("os.environ/") => (late(s.trim_start_matches("os.environ/")), true),
+            Some(PyValue::None) | None => (late(env), false),
+            Some(other) => (Lookup::Set(py_str(other)), true),
         };
         match raw {
             Lookup::Set(v) => Ok(Some(v)),
             Lookup::Unset => Ok(None),
+            Lookup::Unknown(_) if !named && key != "host" => Ok(None),
             Lookup::Unknown(why) => Err(format!("{key}: {why}")),
         }
     };
