@@ -120,12 +120,12 @@ async fn ten_thousand_real_sized_deployments_are_read_under_the_default_limit() 
         })
         .collect();
     let body = serde_json::to_vec(&serde_json::json!({ "data": data })).unwrap();
-    let mb = body.len() as f64 / 1e6;
+    let mb = body.len() / 1_000_000;
     let url = fake(Arc::new(body), "application/json").await;
     let started = Instant::now();
     let (code, v, human) = check(&url, "").await;
     eprintln!(
-        "/model/info of 10,000 deployments: {mb:.1} MB, two check runs in {:.1} s",
+        "/model/info of 10,000 deployments: {mb} MB, two check runs in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     assert_eq!(v["gateways"][0]["replicas"][0]["deployments"], 10_000, "{human}");

@@ -20,8 +20,10 @@ const OUTPUT_LIMIT: usize = 64 * 1024;
 /// How long an `env_command` result is reused between poll cycles.
 const COMMAND_TTL: Duration = Duration::from_secs(60);
 
-static COMMAND_CACHE: LazyLock<Mutex<HashMap<(String, String), (Instant, ProxyEnv)>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+/// (gateway name, command) → when it ran, and what it gave.
+type CommandCache = HashMap<(String, String), (Instant, ProxyEnv)>;
+
+static COMMAND_CACHE: LazyLock<Mutex<CommandCache>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 fn read_env_file(path: &Path) -> ProxyEnv {
     use std::io::Read as _;

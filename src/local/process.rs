@@ -105,7 +105,7 @@ fn matches(l: &Listener, host: Option<IpAddr>, port: u16) -> bool {
     }
     let mapped = |ip: IpAddr| match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
+        v4 @ IpAddr::V4(_) => v4,
     };
     let lip = mapped(l.ip);
     match host.map(mapped) {

@@ -213,53 +213,60 @@ fn parse_dotenv(text: &str) -> Vec<(String, Value)> {
             continue;
         }
         let value = value.trim_start_matches([' ', '\t']);
-        let parsed = match value.chars().next() {
-            Some(q @ ('"' | '\'')) => {
-                // The closing quote may be on a later line.
-                let resume = rest;
-                let mut body = String::new();
-                let mut chunk = &value[1..];
-                let closed = loop {
-                    if let Some(end) = closing_quote(chunk, q) {
-                        body.push_str(&chunk[..end]);
-                        let trailing = chunk[end + 1..].trim();
-                        break Some(trailing.is_empty() || trailing.starts_with('#'));
-                    }
-                    body.push_str(chunk);
-                    if rest.is_empty() {
-                        break None;
-                    }
-                    body.push('\n');
-                    let (next, after) = rest.split_once('\n').unwrap_or((rest, ""));
-                    chunk = next;
-                    rest = after;
-                };
-                match closed {
-                    None => {
-                        // Only this line is lost; the next ones are read as usual.
-                        rest = resume;
-                        Value::Unsure("a quote is never closed".into())
-                    }
-                    Some(false) => Value::Unsure("text after the closing quote".into()),
-                    Some(true) if q == '"' && interpolates(&body) => Value::Unsure(INTERPOLATION.into()),
-                    Some(true) if q == '"' => Value::Plain(unescape(&body)),
-                    Some(true) => Value::Plain(body),
-                }
-            }
-            _ => {
-                let value = value.trim_end_matches('\r');
-                let cut = value
-                    .char_indices()
-                    .find(|(i, c)| *c == '#' && *i > 0 && value[..*i].ends_with([' ', '\t']))
-                    .map_or(value, |(i, _)| &value[..i]);
-                let v = cut.trim_end();
-                if interpolates(v) { Value::Unsure(INTERPOLATION.into()) } else { Value::Plain(v.to_owned()) }
-            }
+        let parsed = if let Some(q @ ('"' | '\'')) = value.chars().next() {
+            quoted(q, &value[1..], &mut rest)
+        } else {
+            unquoted(value)
         };
         out.retain(|(k, _)| k != key);
         out.push((key.to_owned(), parsed));
     }
     out
+}
+
+/// A quoted value (after its opening quote), possibly closed on a later
+/// line: `rest` advances past the lines it takes.
+fn quoted(q: char, first: &str, rest: &mut &str) -> Value {
+    let resume = *rest;
+    let mut body = String::new();
+    let mut chunk = first;
+    let closed = loop {
+        if let Some(end) = closing_quote(chunk, q) {
+            body.push_str(&chunk[..end]);
+            let trailing = chunk[end + 1..].trim();
+            break Some(trailing.is_empty() || trailing.starts_with('#'));
+        }
+        body.push_str(chunk);
+        if rest.is_empty() {
+            break None;
+        }
+        body.push('\n');
+        let (next, after) = rest.split_once('\n').unwrap_or((rest, ""));
+        chunk = next;
+        *rest = after;
+    };
+    match closed {
+        None => {
+            // Only this line is lost; the next ones are read as usual.
+            *rest = resume;
+            Value::Unsure("a quote is never closed".into())
+        }
+        Some(false) => Value::Unsure("text after the closing quote".into()),
+        Some(true) if q == '"' && interpolates(&body) => Value::Unsure(INTERPOLATION.into()),
+        Some(true) if q == '"' => Value::Plain(unescape(&body)),
+        Some(true) => Value::Plain(body),
+    }
+}
+
+/// An unquoted value: to the end of the line, ` #` starting a comment.
+fn unquoted(value: &str) -> Value {
+    let value = value.trim_end_matches('\r');
+    let cut = value
+        .char_indices()
+        .find(|(i, c)| *c == '#' && *i > 0 && value[..*i].ends_with([' ', '\t']))
+        .map_or(value, |(i, _)| &value[..i]);
+    let v = cut.trim_end();
+    if interpolates(v) { Value::Unsure(INTERPOLATION.into()) } else { Value::Plain(v.to_owned()) }
 }
 
 /// The index of the quote that closes a quoted value (`\"` does not, in double quotes).
