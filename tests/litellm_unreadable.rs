@@ -124,10 +124,7 @@ async fn ten_thousand_real_sized_deployments_are_read_under_the_default_limit() 
     let url = fake(Arc::new(body), "application/json").await;
     let started = Instant::now();
     let (code, v, human) = check(&url, "").await;
-    eprintln!(
-        "/model/info of 10,000 deployments: {mb} MB, two check runs in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("/model/info of 10,000 deployments: {mb} MB, two check runs in {:.1} s", started.elapsed().as_secs_f64());
     assert_eq!(v["gateways"][0]["replicas"][0]["deployments"], 10_000, "{human}");
     assert_eq!(verdict(&v, "admin-auth").0, "ok", "{human}");
     assert!(code < 2, "{human}");
