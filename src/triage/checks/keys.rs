@@ -321,6 +321,16 @@ pub fn preflight(c: &Ctx<'_>) -> Finding {
                 .into(),
         );
     }
+    if !problems.is_empty()
+        && cfg.env.whole
+        && matches!(cfg.master_key, MasterKeyVerdict::NotSet { .. })
+        && matches!(c.gw.auth(), Some(crate::gateway::AuthState::Ok))
+    {
+        problems.push(format!(
+            "the running proxy accepted gatewatch's credential, so its environment has a master key now: check that {} is the proxy's whole environment",
+            cfg.env.source.describe()
+        ));
+    }
     let unknowns = cfg.boot_unknowns();
     let keyless = keyless(cfg, c.gw);
     if !problems.is_empty() {
