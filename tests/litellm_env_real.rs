@@ -186,6 +186,12 @@ fn a_key_only_in_the_proxys_environment_is_unknown_without_its_env_and_exact_wit
     let env_file = proxy.env_file().display().to_string();
     let (_, v) = check_json(&proxy, &["--litellm-env-file", &env_file]);
     assert_eq!(check_verdict(&v, "key-drift"), "ok", "{v:#}");
+    // The same environment printed by a command (as `docker exec litellm env` would).
+    let mut by_command = spec(&proxy, None);
+    by_command.env_command = Some(format!("env -i /bin/sh -c '. {env_file} && env'"));
+    let (obs, ev) = observe(&rt, &proxy, &by_command, &mut memory);
+    assert_eq!(row(&rows(&obs), "gpt-4o").state, DriftState::Match);
+    assert_eq!(finding(&ev, "key-drift").verdict, Verdict::Ok);
 
     // The env file says another value than the proxy runs with: exact drift on that deployment only.
     let other = proxy.dir().join("other.env");

@@ -116,11 +116,13 @@ pub fn drift(c: &Ctx<'_>) -> Finding {
     if drifted > 0 {
         Finding::fail(format!("{} — restart to load the file", rollup.describe())).facts(facts)
     } else if inconclusive > 0 {
-        let n = c.gw.drift_rows().map_or(0, |rows| rows.iter().filter(|r| r.state.is_inconclusive()).count());
-        Finding::unknown(format!(
-            "no drift seen, but {n} deployment(s) cannot be checked by id (pinned or random model_info.id, or an os.environ/ name whose value in the proxy is not visible here)"
-        ))
-        .facts(facts)
+        let unsure: Vec<&DriftRow> =
+            c.gw.drift_rows()
+                .map(|rows| rows.iter().filter(|r| r.state.is_inconclusive()).collect())
+                .unwrap_or_default();
+        let first = unsure.first().map(|r| r.summary()).unwrap_or_default();
+        Finding::unknown(format!("no drift seen, but {} deployment(s) cannot be checked by id — {first}", unsure.len()))
+            .facts(facts)
     } else {
         Finding::ok(rollup.describe()).facts(facts)
     }
