@@ -126,11 +126,7 @@ fn nothing_gatewatch_produces_contains_a_secret() {
     assert!(std::fs::read_dir(demo_dir.join("reports")).unwrap().count() >= 1);
     let log = std::fs::read_to_string(demo_dir.join("gatewatch.log")).unwrap();
     assert!(log.contains("action started"), "trace log has content");
-    assert!(files >= 3, "scanned {files} files");
-    for f in ["gatewatch/gatewatch.log", "gatewatch/fingerprints/litellm.json"] {
-        assert!(state.path().join(f).is_file(), "{f} was not written");
-    }
-    assert!(std::fs::read_dir(state.path().join("gatewatch/reports")).unwrap().count() >= 1);
+    assert!(files >= 4, "scanned {files} files");
 }
 
 #[test]
@@ -248,7 +244,8 @@ fn secrets_of_any_name_stay_fingerprints_against_the_real_proxy() {
     )
     .unwrap();
     drop(f);
-    let gw_args = format!("--gateway litellm={} --litellm-config {}", proxy.url(), proxy.config_path().display());
+    let gw_args =
+        format!("--gateway litellm={} --litellm-config {} --timeout 20s", proxy.url(), proxy.config_path().display());
     let check = |format: &str| {
         let out = std::process::Command::new("/bin/sh")
             .args(["-c", &format!(". '{}' && {BIN} check {gw_args} {format}", env.display())])
@@ -259,6 +256,9 @@ fn secrets_of_any_name_stay_fingerprints_against_the_real_proxy() {
     // The proxy matches the file: gatewatch remembers the fields' fingerprints.
     let (code, out) = check("--json");
     assert!(code.is_some_and(|c| c < 2), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let drift = v["gateways"][0]["checks"].as_array().unwrap().iter().find(|c| c["id"] == "key-drift").unwrap();
+    assert_eq!(drift["verdict"], "ok", "the match gatewatch remembers: {drift}");
     scan("check (match)", &out, &secrets);
     // Every unnamed secret changes in the file, the header dict among them.
     proxy.rewrite_config(&unnamed_secrets_config(&up, "NEW"));
