@@ -251,7 +251,9 @@ fn secrets_of_any_name_stay_fingerprints_against_the_real_proxy() {
             .args(["-c", &format!(". '{}' && {BIN} check {gw_args} {format}", env.display())])
             .output()
             .unwrap();
-        (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        scan("check stderr", &stderr, &secrets);
+        (out.status.code(), stdout.into_owned())
     };
     // The proxy matches the file: gatewatch remembers the fields' fingerprints.
     let (code, out) = check("--json");
