@@ -78,7 +78,8 @@ pub async fn read_local(gw: &dyn Gateway) -> LocalView {
     tokio::task::spawn_blocking(move || local::read(&spec, &env)).await.unwrap_or_default()
 }
 
-/// Remember the config's fingerprints when a replica runs exactly the file.
+/// Remember the config's fingerprints when a replica shows no drift (only the
+/// deployments whose ids prove their params are remembered).
 pub fn update_memory(
     local: &LocalView,
     results: &[(String, Result<ReplicaSnapshot, GatewayError>)],
@@ -90,7 +91,7 @@ pub fn update_memory(
         r.as_ref()
             .ok()
             .and_then(|s| s.deployments.ok())
-            .is_some_and(|deps| drift::all_match(&drift::compare(cfg, deps, memory)))
+            .is_some_and(|deps| drift::no_drift(&drift::compare(cfg, deps, memory)))
     });
     matched && memory.remember(cfg, now)
 }

@@ -109,9 +109,10 @@ pub fn replica_agreement(c: &Ctx<'_>) -> Finding {
         problems.push(r.describe());
     }
     let facts = g.replicas.iter().map(|r| {
-        let drift = match r.drift_clean() {
-            Some(true) => "keys match the file",
-            Some(false) => "DRIFT",
+        let drift = match r.agreement() {
+            Some(crate::gateway::litellm::drift::Agreement::Clean) => "keys match the file",
+            Some(crate::gateway::litellm::drift::Agreement::Drift) => "DRIFT",
+            Some(crate::gateway::litellm::drift::Agreement::Inconclusive) => "no drift seen (some ids prove nothing)",
             None => "not compared",
         };
         format!("{}: {}, {drift}", r.url, if r.is_up() { "up" } else { "down" })
