@@ -37,6 +37,10 @@ pub struct GlobalOpts {
     /// The LiteLLM proxy's own config.yaml (for key-drift detection)
     #[arg(long, global = true, value_name = "PATH")]
     pub litellm_config: Option<PathBuf>,
+    /// The LiteLLM proxy's own environment as a dotenv file (docker compose .env,
+    /// systemd EnvironmentFile): its os.environ/ names resolve there
+    #[arg(long, global = true, value_name = "PATH")]
+    pub litellm_env_file: Option<PathBuf>,
     /// Command that restarts the gateway (e.g. "docker restart litellm-proxy")
     #[arg(long, global = true, value_name = "CMD")]
     pub restart_command: Option<String>,

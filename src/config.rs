@@ -103,9 +103,18 @@ pub struct GatewaySpec {
     /// or `REDIS_CONN_STRING`). New API's API does not say; `None`: not declared,
     /// New API's default (off) is assumed and said so.
     pub memory_cache: Option<bool>,
-    /// A pid file of the gateway process, for the process-age check.
+    /// A pid file of the gateway process, for the process-age check (when
+    /// its listening socket is not visible from here).
     pub pid_file: Option<PathBuf>,
-    /// Largest response body read from the gateway.
+    /// LiteLLM: the proxy's own environment as a dotenv file (docker compose
+    /// `.env`, systemd `EnvironmentFile`): where its `os.environ/` names resolve.
+    pub env_file: Option<PathBuf>,
+    /// LiteLLM: a command printing the proxy's environment as `KEY=VALUE`
+    /// lines (`docker exec litellm env`); run with `action_timeout`, its output
+    /// never shown or logged.
+    pub env_command: Option<String>,
+    /// Largest response body read from the gateway (`max_body_mb`; default
+    /// 128 MiB for LiteLLM, 16 MiB for New API).
     pub max_body_bytes: usize,
     /// Behind Cloudflare's proxy (100 s limit on proxied requests).
     pub behind_cloudflare: bool,
@@ -143,7 +152,14 @@ impl GatewaySpec {
             user_group: "default".to_owned(),
             memory_cache: None,
             pid_file: None,
-            max_body_bytes: 16 * 1024 * 1024,
+            env_file: None,
+            env_command: None,
+            // LiteLLM 1.106.12 answers /model/info with ~7.4 KB per deployment
+            // (its price map fields): 10,000 deployments are ~74 MB.
+            max_body_bytes: match kind {
+                GatewayKind::LiteLlm => 128 * 1024 * 1024,
+                GatewayKind::NewApi => 16 * 1024 * 1024,
+            },
             behind_cloudflare: false,
             probe_ttl: Duration::from_secs(15 * 60),
         }
@@ -258,6 +274,10 @@ struct RawGateway {
     #[serde(default)]
     pid_file: Option<PathBuf>,
     #[serde(default)]
+    env_file: Option<PathBuf>,
+    #[serde(default)]
+    env_command: Option<String>,
+    #[serde(default)]
     max_body_mb: Option<u32>,
     #[serde(default)]
     behind_cloudflare: bool,
@@ -368,6 +388,18 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
         spec.memory_cache = g.memory_cache;
         spec.pid_file = g.pid_file.map(|p| resolve(base, &p));
+        if g.env_file.is_some() && g.env_command.is_some() {
+            return Err(field_err(
+                at("env_command"),
+                "set env_file or env_command, not both: either one is the proxy's whole environment".into(),
+            ));
+        }
+        if spec.kind != GatewayKind::LiteLlm && (g.env_file.is_some() || g.env_command.is_some()) {
+            let f = if g.env_file.is_some() { "env_file" } else { "env_command" };
+            return Err(field_err(at(f), "only LiteLLM gateways resolve os.environ/ names".into()));
+        }
+        spec.env_file = g.env_file.map(|p| resolve(base, &p));
+        spec.env_command = g.env_command.filter(|c| !c.trim().is_empty());
         if let Some(mb) = g.max_body_mb {
             if mb == 0 {
                 return Err(field_err(at("max_body_mb"), "must be at least 1".into()));
@@ -466,6 +498,8 @@ pub fn parse_gateway_flag(flag: &str) -> Result<(GatewayKind, Vec<String>), Conf
 pub struct Overrides {
     pub gateways: Vec<String>,
     pub litellm_config: Option<PathBuf>,
+    /// The LiteLLM proxy's environment as a dotenv file (`--litellm-env-file`).
+    pub litellm_env_file: Option<PathBuf>,
     pub restart_command: Option<String>,
     pub reload_command: Option<String>,
     pub refresh: Option<Duration>,
@@ -523,6 +557,10 @@ pub fn apply(cfg: &mut Config, o: &Overrides) {
         }
         if g.kind == GatewayKind::LiteLlm && o.litellm_config.is_some() && g.config_file.is_none() {
             g.config_file.clone_from(&o.litellm_config);
+        }
+        if g.kind == GatewayKind::LiteLlm && o.litellm_env_file.is_some() {
+            g.env_file.clone_from(&o.litellm_env_file);
+            g.env_command = None;
         }
         if o.restart_command.is_some() {
             g.restart_command.clone_from(&o.restart_command);
@@ -598,5 +636,20 @@ mod tests {
         assert_eq!(urls, vec!["http://a:4000", "http://b:4000"]);
         assert!(parse_gateway_flag("nope=http://a").is_err());
         assert!(parse_gateway_flag("litellm").is_err());
+    }
+
+    #[test]
+    fn env_file_and_env_command_are_exclusive_and_litellm_only() {
+        let base = "gateways:\n  - name: a\n    kind: litellm\n    url: http://x:4000\n";
+        let cfg = parse(&format!("{base}    env_file: litellm.env\n"), p()).unwrap();
+        assert_eq!(cfg.gateways[0].env_file.as_deref(), Some(Path::new("/etc/gatewatch/litellm.env")));
+        let cfg = parse(&format!("{base}    env_command: docker exec litellm env\n"), p()).unwrap();
+        assert_eq!(cfg.gateways[0].env_command.as_deref(), Some("docker exec litellm env"));
+        let err = parse(&format!("{base}    env_file: a.env\n    env_command: env\n"), p()).unwrap_err().to_string();
+        assert!(err.contains("config.yaml:6: field `gateways[0].env_command`"), "{err}");
+        let err = parse("gateways:\n  - name: n\n    kind: newapi\n    url: http://x:3000\n    env_file: a.env\n", p())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("gateways[0].env_file") && err.contains("only LiteLLM"), "{err}");
     }
 }

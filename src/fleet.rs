@@ -33,6 +33,8 @@ pub struct LocalView {
     pub intended_keys: Vec<(String, IntendedKey)>,
     pub intended_keys_error: Option<String>,
     pub process: Option<ProcessInfo>,
+    /// Why the process is not visible from here, when it is not.
+    pub process_note: Option<String>,
     pub validate: Option<ValidateOutcome>,
     /// The Nginx config in front of the gateway (text), for the streaming lint.
     pub nginx: Option<Result<String, String>>,
@@ -97,8 +99,18 @@ impl ReplicaObs {
         flips >= 3
     }
 
+    /// `Some(true)`: every deployment proven to match; `Some(false)`: drift;
+    /// `None`: not compared, or inconclusive (ids that prove nothing).
     pub fn drift_clean(&self) -> Option<bool> {
-        self.drift.as_ref().map(|rows| drift::all_match(rows))
+        match self.agreement()? {
+            drift::Agreement::Clean => Some(true),
+            drift::Agreement::Drift => Some(false),
+            drift::Agreement::Inconclusive => None,
+        }
+    }
+
+    pub fn agreement(&self) -> Option<drift::Agreement> {
+        self.drift.as_deref().map(drift::agreement)
     }
 }
 
@@ -115,12 +127,19 @@ pub struct DriftRollup {
     pub replicas: usize,
     pub compared: usize,
     pub clean: usize,
+    /// Compared, no drift, but some deployments cannot be checked by id.
+    pub inconclusive: usize,
 }
 
 impl DriftRollup {
     pub fn describe(&self) -> String {
         if self.compared == 0 {
             "key drift: not compared yet".into()
+        } else if self.inconclusive > 0 && self.clean + self.inconclusive == self.compared {
+            format!(
+                "no drift seen on {} of {} replica(s), but some deployments cannot be checked by id",
+                self.compared, self.replicas
+            )
         } else if self.clean == self.compared && self.compared == self.replicas {
             if self.replicas == 1 {
                 "config and proxy agree".into()
@@ -268,16 +287,19 @@ impl GatewayObs {
         self.proxy_config()?;
         let compared = self.replicas.iter().filter(|r| r.drift.is_some()).count();
         let clean = self.replicas.iter().filter(|r| r.drift_clean() == Some(true)).count();
-        Some(DriftRollup { replicas: self.replicas.len(), compared, clean })
+        let inconclusive =
+            self.replicas.iter().filter(|r| r.agreement() == Some(drift::Agreement::Inconclusive)).count();
+        Some(DriftRollup { replicas: self.replicas.len(), compared, clean, inconclusive })
     }
 
-    /// The drift rows of the first replica that has any problem, else the first compared.
+    /// The drift rows of the first replica that drifts, else of one that is
+    /// inconclusive, else the first compared.
     pub fn drift_rows(&self) -> Option<&[DriftRow]> {
-        self.replicas
-            .iter()
-            .filter_map(|r| r.drift.as_deref())
-            .find(|rows| !drift::all_match(rows))
-            .or_else(|| self.replicas.iter().find_map(|r| r.drift.as_deref()))
+        let all = || self.replicas.iter().filter_map(|r| r.drift.as_deref());
+        all()
+            .find(|rows| drift::agreement(rows) == drift::Agreement::Drift)
+            .or_else(|| all().find(|rows| drift::agreement(rows) == drift::Agreement::Inconclusive))
+            .or_else(|| all().next())
     }
 
     /// Fold one poll cycle in; returns what deserves a timeline line.

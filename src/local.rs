@@ -1,25 +1,35 @@
-//! What gatewatch reads on its own host: the gateway's config file, the
-//! intended channel keys (as fingerprints), the gateway process's start time,
-//! and the remembered fingerprints of the last matching config.
+//! What gatewatch reads on its own host: the gateway's config file and the
+//! proxy's environment (`env`), the intended channel keys (as fingerprints),
+//! the gateway process's start time (`process`), and the remembered
+//! fingerprints of the last matching config.
+
+pub mod env;
+pub mod process;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
 
 use crate::config::{GatewayKind, GatewaySpec};
-use crate::fleet::{LocalView, ProcessInfo};
+use crate::fleet::LocalView;
 use crate::gateway::IntendedKey;
 use crate::gateway::litellm::config_file::{self, EnvLookup};
 use crate::gateway::litellm::drift::MatchMemory;
+use crate::gateway::litellm::proxy_env::ProxyEnv;
 use crate::secret::Fingerprint;
 
-/// Read everything local for one gateway (blocking file I/O; run off the UI thread).
-pub fn read(spec: &GatewaySpec, env: EnvLookup<'_>) -> LocalView {
+pub use process::process_start;
+
+/// Read everything local for one gateway (blocking file I/O; run off the UI
+/// thread). `proxy_env` is the LiteLLM proxy's environment ([`env::proxy_env`]).
+pub fn read(spec: &GatewaySpec, proxy_env: &ProxyEnv) -> LocalView {
     let mut view = LocalView::default();
     if spec.kind == GatewayKind::LiteLlm
         && let Some(path) = &spec.config_file
     {
-        view.proxy_config = Some(config_file::load(path, env));
-        view.process = find_process(spec, path);
+        view.proxy_config = Some(config_file::load_in(path, proxy_env));
+        match process::find(spec) {
+            Ok(p) => view.process = Some(p),
+            Err(why) => view.process_note = Some(why),
+        }
         view.config_git_root = git_root(path);
     }
     if let Some(path) = &spec.nginx_config {
@@ -30,7 +40,7 @@ pub fn read(spec: &GatewaySpec, env: EnvLookup<'_>) -> LocalView {
         );
     }
     if let Some(path) = &spec.channel_keys_file {
-        match intended_keys(path, env) {
+        match intended_keys(path, &config_file::process_env) {
             Ok(keys) => view.intended_keys = keys,
             Err(e) => view.intended_keys_error = Some(e),
         }
@@ -77,47 +87,6 @@ pub fn intended_keys(path: &Path, env: EnvLookup<'_>) -> Result<Vec<(String, Int
     Ok(out)
 }
 
-/// The oldest process on this host that runs LiteLLM with this config file
-/// (workers started before the file changed hold the old params).
-pub fn find_process(spec: &GatewaySpec, config: &Path) -> Option<ProcessInfo> {
-    if let Some(pid_file) = &spec.pid_file {
-        let pid: u32 = std::fs::read_to_string(pid_file).ok()?.trim().parse().ok()?;
-        return Some(ProcessInfo {
-            pid,
-            started: process_start(pid)?,
-            how: format!("pid file {}", pid_file.display()),
-        });
-    }
-    let name = config.file_name()?.to_string_lossy().to_string();
-    let mut best: Option<ProcessInfo> = None;
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
-        let cmd = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        if !(cmd.contains("litellm") && cmd.contains(&name)) || cmd.contains("gatewatch") {
-            continue;
-        }
-        let Some(started) = process_start(pid) else { continue };
-        if best.as_ref().is_none_or(|b| started < b.started) {
-            best = Some(ProcessInfo { pid, started, how: "found in /proc by its command line".into() });
-        }
-    }
-    best
-}
-
-/// Start time of a process from `/proc/PID/stat` (field 22, clock ticks after
-/// boot; Linux uses 100 ticks per second) and the boot time in `/proc/stat`.
-pub fn process_start(pid: u32) -> Option<SystemTime> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_comm = stat.rsplit_once(')')?.1;
-    let ticks: u64 = after_comm.split_whitespace().nth(19)?.parse().ok()?;
-    let btime: u64 = std::fs::read_to_string("/proc/stat")
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix("btime ").and_then(|v| v.trim().parse().ok()))?;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(btime) + Duration::from_millis(ticks * 10))
-}
-
 /// Where the last-match fingerprints of a gateway are kept.
 pub fn memory_path(state_dir: &Path, gateway: &str) -> PathBuf {
     let safe: String =
@@ -125,8 +94,16 @@ pub fn memory_path(state_dir: &Path, gateway: &str) -> PathBuf {
     state_dir.join("fingerprints").join(format!("{safe}.json"))
 }
 
+/// The remembered fingerprints. A file an older gatewatch wrote with values in
+/// clear outside the allowlist is scrubbed and rewritten at once.
 pub fn load_memory(path: &Path) -> MatchMemory {
-    std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    let mut m: MatchMemory = std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    if m.scrub()
+        && let Err(e) = save_memory(path, &m)
+    {
+        tracing::warn!(path = %path.display(), error = %e, "could not rewrite the scrubbed fingerprint memory");
+    }
+    m
 }
 
 /// Save atomically (write then rename). The file holds fingerprints only.
@@ -179,8 +156,18 @@ mod tests {
     }
 
     #[test]
-    fn own_process_start_is_readable() {
-        let t = process_start(std::process::id()).unwrap();
-        assert!(t <= SystemTime::now() + Duration::from_secs(2));
+    fn a_memory_file_with_clear_values_is_scrubbed_on_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = memory_path(dir.path(), "old");
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(
+            &p,
+            r#"{"deployments":{"abc":{"model_name":"a","seen_at":1,"fields":[{"name":"extra_headers","fingerprint":"sha256:00000000","sensitive":false,"shown":"{\"X-Org-Token\": \"org-leaked-123\"}"}]}}}"#,
+        )
+        .unwrap();
+        let m = load_memory(&p);
+        assert!(m.deployments["abc"].fields[0].shown.is_none());
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(!text.contains("org-leaked"), "{text}");
     }
 }

@@ -17,6 +17,7 @@ fn overrides(g: &GlobalOpts) -> Overrides {
     Overrides {
         gateways: g.gateways.clone(),
         litellm_config: g.litellm_config.clone(),
+        litellm_env_file: g.litellm_env_file.clone(),
         restart_command: g.restart_command.clone(),
         reload_command: g.reload_command.clone(),
         refresh: g.refresh,

@@ -14,7 +14,6 @@ use tokio_util::sync::CancellationToken;
 use crate::command;
 use crate::config::GatewaySpec;
 use crate::fleet::{LocalView, PollReport};
-use crate::gateway::litellm::config_file;
 use crate::gateway::litellm::drift::{self, MatchMemory};
 use crate::gateway::{Gateway, GatewayError, ReplicaSnapshot, ReplicaTarget};
 use crate::local;
@@ -72,13 +71,15 @@ pub async fn poll_replicas(gw: &dyn Gateway, urls: &[String]) -> Vec<(String, Re
     futures::future::join_all(futs).await
 }
 
-/// Read the local view off the async threads.
+/// Read the local view off the async threads, with the proxy's environment.
 pub async fn read_local(gw: &dyn Gateway) -> LocalView {
     let spec = gw.spec().clone();
-    tokio::task::spawn_blocking(move || local::read(&spec, &config_file::process_env)).await.unwrap_or_default()
+    let env = local::env::proxy_env(&spec, false).await;
+    tokio::task::spawn_blocking(move || local::read(&spec, &env)).await.unwrap_or_default()
 }
 
-/// Remember the config's fingerprints when a replica runs exactly the file.
+/// Remember the config's fingerprints when a replica shows no drift (only the
+/// deployments whose ids prove their params are remembered).
 pub fn update_memory(
     local: &LocalView,
     results: &[(String, Result<ReplicaSnapshot, GatewayError>)],
@@ -90,7 +91,7 @@ pub fn update_memory(
         r.as_ref()
             .ok()
             .and_then(|s| s.deployments.ok())
-            .is_some_and(|deps| drift::all_match(&drift::compare(cfg, deps, memory)))
+            .is_some_and(|deps| drift::no_drift(&drift::compare(cfg, deps, memory)))
     });
     matched && memory.remember(cfg, now)
 }

@@ -102,6 +102,9 @@ fn normalise(json: &str, url: &str, config: &std::path::Path) -> String {
     }
     let text = serde_json::to_string_pretty(&v).unwrap();
     let text = regex::Regex::new(r"\b\d+(\.\d+)?(ms|s|m|h)\b").unwrap().replace_all(&text, "<dur>").into_owned();
+    // The simulated proxy runs inside the test binary: its name and pid vary.
+    let text =
+        regex::Regex::new(r"held by \S+ \(pid \d+\)").unwrap().replace_all(&text, "held by <test binary>").into_owned();
     text.replace(url, "http://127.0.0.1:PORT")
         .replace(&config.display().to_string(), "/etc/litellm/config.yaml")
         .replace(url.trim_start_matches("http://"), "127.0.0.1:PORT")

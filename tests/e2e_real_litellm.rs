@@ -9,8 +9,13 @@
 //!    clear auth message.
 //! 2. Three replicas serving one config, a partial rollout: the roll-up and the
 //!    per-replica drift are exact; a rolling restart verifies every replica.
-//! 3. Pre-flight: a public default master key, broken YAML, a missing variable
-//!    each need the second confirmation, and fail `check` with the reason.
+//! 3. Pre-flight: a public default master key, broken YAML, a missing
+//!    `include:` file each need the second confirmation, and fail `check`
+//!    with the reason. (An unset `os.environ/` name does not: the real proxy
+//!    boots with it and loads the deployment without a value.)
+//! 4. A key only the proxy's process has: without its env file the TUI shows
+//!    the deployment as unknown (never DRIFT), a restart needs one
+//!    confirmation and verifies; with `--litellm-env-file` it matches.
 //!
 //! Needs GATEWATCH_LITELLM (ci/setup-litellm.sh) and tmux; otherwise SKIPPED.
 
@@ -249,7 +254,7 @@ fn a_restart_that_would_strand_the_gateway_needs_two_confirmations() {
             "publicly known default",
         ),
         ("broken YAML", good.replace("  - model_name: gpt-4o-mini", "  - model_name: [gpt-4o-mini"), "YAML error"),
-        ("a missing variable", good.replace(MINI, "os.environ/GATEWATCH_E2E_UNSET_KEY"), "GATEWATCH_E2E_UNSET_KEY"),
+        ("a missing include", format!("include:\n  - gone.yaml\n{good}"), "gone.yaml"),
     ];
     let work = tempfile::tempdir().unwrap();
     for (what, text, reason) in &cases {
@@ -319,4 +324,49 @@ fn a_restart_that_would_strand_the_gateway_needs_two_confirmations() {
         // Nothing was restarted.
         assert!(proxy.pid().is_some());
     }
+}
+
+#[test]
+fn a_key_only_the_proxy_has_is_unknown_not_drift_and_a_restart_verifies() {
+    const TEST: &str = "a_key_only_the_proxy_has_is_unknown_not_drift_and_a_restart_verifies";
+    if real::require_litellm(TEST).is_none() {
+        return;
+    }
+    let _serial = real::exclusive();
+    let up = FakeUpstream::start();
+    let text = config(&up, KEY_A).replace(KEY_A, "os.environ/PROXY_ONLY_KEY");
+    let proxy = Proxy::start(&text, &[("PROXY_ONLY_KEY", KEY_B)]);
+    let work = tempfile::tempdir().unwrap();
+    let args = format!(
+        "--gateway litellm={} --litellm-config {} --restart-command \"{}\" --refresh 2s --timeout 20s",
+        proxy.url(),
+        proxy.config_path().display(),
+        proxy.restart_command().replace('"', "\\\"")
+    );
+    let Some(t) = Tmux::start(TEST, 130, 42, &gatewatch_cmd(work.path(), proxy.master_key(), &args)) else { return };
+    let s = t.wait_for("the comparison", Duration::from_secs(60), |s| s.contains("env unknown"));
+    assert!(!s.contains("DRIFT"), "a key gatewatch cannot see is not drift:\n{s}");
+    assert!(s.contains("? gpt-4o env unknown"), "{s}");
+    assert!(s.contains("✓ gpt-4o-mini"), "{s}");
+    t.send("R");
+    let s = t.wait_for("the confirmation", Duration::from_secs(10), |s| s.contains("[y] run"));
+    assert!(!s.contains("you will be asked again"), "no second confirmation:\n{s}");
+    t.send("y");
+    let s = t.wait_for("the verification", Duration::from_secs(180), |s| {
+        s.contains("verified: all 1 replica") || s.contains("NOT verified")
+    });
+    assert!(s.contains("verified: all 1 replica"), "{s}\n{}", proxy.log_tail(40));
+    t.send("q");
+    t.wait_for("exit", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0"));
+    drop(t);
+    // With the proxy's env file the id is exact: it matches.
+    let args = format!("{args} --litellm-env-file {}", proxy.env_file().display());
+    let Some(t) = Tmux::start(TEST, 130, 42, &gatewatch_cmd(work.path(), proxy.master_key(), &args)) else { return };
+    let s = t.wait_for("the match", Duration::from_secs(60), |s| s.contains("config and proxy agree"));
+    assert!(!s.contains("env unknown") && !s.contains("DRIFT"), "{s}");
+    for k in [KEY_A, KEY_B, MINI, proxy.master_key()] {
+        assert!(!s.contains(k));
+    }
+    t.send("q");
+    t.wait_for("exit", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0"));
 }

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use gatewatch::actions::verify;
 use gatewatch::config::{GatewayKind, GatewaySpec};
 use gatewatch::gateway::litellm::LiteLlm;
 use gatewatch::gateway::litellm::config_file::{self, ProxyConfig};
@@ -403,6 +404,9 @@ fn purge_empties_the_redis_response_cache() {
     }
     std::thread::sleep(Duration::from_millis(300));
     let before = redis.dbsize();
+    // gatewatch counts the keys itself, reaching Redis the way the proxy's config says.
+    let counted = rt.block_on(verify::redis_keys(gw.spec()));
+    assert_eq!(counted, Some(Ok(before)), "gatewatch's own DBSIZE");
     match rt.block_on(gw.admin(&target(&proxy), &AdminOp::PurgeResponseCache)) {
         Ok(AdminResult::Done { message }) => assert!(message.contains("success"), "{message}"),
         other => panic!("purge with Redis: {other:?}\n{}", proxy.log_tail(40)),
@@ -410,6 +414,19 @@ fn purge_empties_the_redis_response_cache() {
     let after = redis.dbsize();
     real::say(&format!("[{TEST}] Redis DBSIZE {before} before the purge, {after} after"));
     assert_eq!(after, 0, "Redis still holds keys after /cache/flushall");
+    let v = rt.block_on(verify::after_purge(&gw, &target(&proxy), counted));
+    real::say(&format!("[{TEST}] verification: {} — {}", v.summary, v.detail.join("; ")));
+    assert!(v.ok, "{v:#?}");
+    assert!(v.detail.iter().any(|d| d.starts_with(&format!("Redis keys: {before} before the purge, "))), "{v:#?}");
+    assert!(v.detail.iter().any(|d| d.contains("in-memory copies")), "what it cannot check is said: {v:#?}");
+
+    // A purge while the key drifts: done, but never "verified".
+    proxy.rewrite_config(&gateway_config(&up, NEW_KEY, &cache));
+    let counted = rt.block_on(verify::redis_keys(gw.spec()));
+    assert!(rt.block_on(gw.admin(&target(&proxy), &AdminOp::PurgeResponseCache)).is_ok());
+    let v = rt.block_on(verify::after_purge(&gw, &target(&proxy), counted));
+    real::say(&format!("[{TEST}] purge while drifting: {}", v.summary));
+    assert!(!v.ok && v.summary.contains("a purge never changes keys"), "{v:#?}");
 }
 
 #[test]

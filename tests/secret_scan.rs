@@ -7,11 +7,15 @@
 #![allow(clippy::unwrap_used, clippy::default_trait_access, clippy::print_stderr)]
 
 mod common;
+mod support;
 
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
 
 use common::{BIN, Tmux};
+use support::litellm::{self as real, FakeUpstream, Proxy};
 
 fn scan(what: &str, text: &str, secrets: &[&str]) {
     for s in secrets {
@@ -169,4 +173,131 @@ fn panic_output_and_check_output_hold_no_secret() {
         let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         scan("panic output", &all, &secrets);
     });
+}
+
+/// A real LiteLLM config whose secrets are not named like keys: an
+/// `extra_headers` token, an APIM subscription key in `headers`,
+/// `aws_secret_access_key`, and a JSON `vertex_credentials` string.
+fn unnamed_secrets_config(up: &FakeUpstream, generation: &str) -> String {
+    let base = up.api_base();
+    format!(
+        "model_list:
+  - model_name: gpt-4o
+    litellm_params:
+      model: openai/gpt-4o
+      api_base: {base}
+      api_key: sk-upstream-scan-KEY-{generation}-1111aaaa
+      extra_headers:
+        X-Org-Token: org-token-SECRET-{generation}-2222bbbb
+        X-Trace: trace-tag
+  - model_name: gpt-4o-mini
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_base: {base}
+      api_key: sk-upstream-scan-MINI-3333cccc
+      headers:
+        Ocp-Apim-Subscription-Key: apim-SECRET-{generation}-4444dddd
+      aws_secret_access_key: aws-SECRET-{generation}-5555eeee/wJalrXUtnFEMI
+      vertex_credentials: '{{\"type\": \"service_account\", \"private_key\": \"-----BEGIN PRIVATE KEY-----vertex-SECRET-{generation}-6666ffff\"}}'
+litellm_settings:
+  num_retries: 0
+general_settings:
+  master_key: os.environ/LITELLM_MASTER_KEY
+"
+    )
+}
+
+fn unnamed_secrets(generation: &str) -> Vec<String> {
+    vec![
+        format!("sk-upstream-scan-KEY-{generation}-1111aaaa"),
+        format!("org-token-SECRET-{generation}-2222bbbb"),
+        format!("apim-SECRET-{generation}-4444dddd"),
+        format!("aws-SECRET-{generation}-5555eeee/wJalrXUtnFEMI"),
+        format!("vertex-SECRET-{generation}-6666ffff"),
+        "sk-upstream-scan-MINI-3333cccc".to_owned(),
+    ]
+}
+
+#[test]
+fn secrets_of_any_name_stay_fingerprints_against_the_real_proxy() {
+    const TEST: &str = "secrets_of_any_name_stay_fingerprints_against_the_real_proxy";
+    if real::require_litellm(TEST).is_none() {
+        return;
+    }
+    let _serial = real::exclusive();
+    let up = FakeUpstream::start();
+    let proxy = Proxy::start(&unnamed_secrets_config(&up, "OLD"), &[]);
+    let mut secrets = unnamed_secrets("OLD");
+    secrets.extend(unnamed_secrets("NEW"));
+    secrets.push(proxy.master_key().to_owned());
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let state = tempfile::tempdir().unwrap();
+    // The environment gatewatch runs in (the master key, never in an argv) lives outside the scanned state dir.
+    let env_dir = tempfile::tempdir().unwrap();
+    let env = env_dir.path().join("gatewatch.env");
+    let mut f = std::fs::OpenOptions::new().create(true).truncate(true).write(true).mode(0o600).open(&env).unwrap();
+    writeln!(
+        f,
+        "export LITELLM_MASTER_KEY='{}'\nexport XDG_STATE_HOME='{s}'\nexport XDG_CONFIG_HOME='{s}'\nexport GATEWATCH_LOG=trace\nexport NO_COLOR=1",
+        proxy.master_key(),
+        s = state.path().display()
+    )
+    .unwrap();
+    drop(f);
+    let gw_args =
+        format!("--gateway litellm={} --litellm-config {} --timeout 20s", proxy.url(), proxy.config_path().display());
+    let check = |format: &str| {
+        let out = std::process::Command::new("/bin/sh")
+            .args(["-c", &format!(". '{}' && {BIN} check {gw_args} {format}", env.display())])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        scan("check stderr", &stderr, &secrets);
+        (out.status.code(), stdout.into_owned())
+    };
+    // The proxy matches the file: gatewatch remembers the fields' fingerprints.
+    let (code, out) = check("--json");
+    assert!(code.is_some_and(|c| c < 2), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let drift = v["gateways"][0]["checks"].as_array().unwrap().iter().find(|c| c["id"] == "key-drift").unwrap();
+    assert_eq!(drift["verdict"], "ok", "the match gatewatch remembers: {drift}");
+    scan("check (match)", &out, &secrets);
+    // Every unnamed secret changes in the file, the header dict among them.
+    proxy.rewrite_config(&unnamed_secrets_config(&up, "NEW"));
+    for format in ["--json", "--format prometheus", ""] {
+        let (code, out) = check(format);
+        assert_eq!(code, Some(2), "{out}");
+        scan(&format!("check {format}"), &out, &secrets);
+        if format.is_empty() {
+            assert!(
+                out.contains("X-Org-Token changed (sha256:"),
+                "the header is named, its value fingerprinted:\n{out}"
+            );
+        }
+    }
+    let cmd = format!(". '{}' && {BIN} {gw_args}; echo gatewatch-exit=$?; exec sleep 300", env.display());
+    let Some(t) = Tmux::start(TEST, 160, 50, &cmd) else { return };
+    let mut screens = vec![t.wait_for("the drift", Duration::from_secs(60), |s| s.contains("DRIFT"))];
+    for (keys, wait) in [(&["Tab", "Enter"][..], "Esc closes"), (&["Escape", "e"][..], "incident report written")] {
+        for k in keys {
+            t.send(k);
+            std::thread::sleep(Duration::from_millis(150));
+        }
+        screens.push(t.wait_for(wait, Duration::from_secs(30), |s| s.contains(wait)));
+    }
+    t.send("q");
+    screens.push(t.wait_for("exit", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0")));
+    for (i, s) in screens.iter().enumerate() {
+        scan(&format!("screen {i}"), s, &secrets);
+    }
+    let mut files = 0;
+    scan_tree(state.path(), &secrets, &mut files);
+    let memory = state.path().join("gatewatch/fingerprints/litellm.json");
+    let remembered = std::fs::read_to_string(&memory).unwrap();
+    assert!(remembered.contains("X-Org-Token"), "per-entry fingerprints are remembered: {remembered}");
+    assert!(files >= 3, "scanned {files} files");
+    for f in ["gatewatch/gatewatch.log", "gatewatch/fingerprints/litellm.json"] {
+        assert!(state.path().join(f).is_file(), "{f} was not written");
+    }
+    assert!(std::fs::read_dir(state.path().join("gatewatch/reports")).unwrap().count() >= 1);
 }

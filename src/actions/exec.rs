@@ -167,12 +167,14 @@ impl Run {
             let mut before = Vec::new();
             for (i, url) in self.plan.replicas.iter().enumerate() {
                 let t = ReplicaTarget { index: i, url: url.clone() };
-                before.push(self.gw.liveness(&t).await.ok().and_then(|l| l.started_at));
+                before.push((url.clone(), self.gw.liveness(&t).await.ok().and_then(|l| l.started_at)));
             }
             Some(before)
         } else {
             None
         };
+        // LiteLLM: the process visible on this host, to see that it was replaced.
+        let before = verify::before(&spec).await;
         let (ok, summary, tail) = if per_replica(&cmd) {
             self.restart_each(&cmd, spec.action_timeout).await
         } else {
@@ -190,14 +192,20 @@ impl Run {
         }
         let expect = match expect_before {
             Some(before) => Expect::Restarted(before),
-            None => verify::expected_after_restart(&spec),
+            None => verify::expected_after_restart(&spec).await,
         };
         self.progress("verifying: waiting for every replica".to_owned()).await;
         let (ptx, mut prx) = mpsc::unbounded_channel::<String>();
-        let verify_fut =
-            verify::until_verified(self.gw.as_ref(), &self.plan.replicas, &expect, spec.verify_timeout, move |line| {
+        let verify_fut = verify::until_verified(
+            self.gw.as_ref(),
+            &self.plan.replicas,
+            &expect,
+            &before,
+            spec.verify_timeout,
+            move |line| {
                 let _ = ptx.send(line);
-            });
+            },
+        );
         tokio::pin!(verify_fut);
         let v = loop {
             tokio::select! {
@@ -241,49 +249,21 @@ impl Run {
     }
 
     async fn purge(&self) {
+        // Counted before, so the verification can say whether Redis emptied.
+        let before = verify::redis_keys(self.gw.spec()).await;
         match self.admin(&AdminOp::PurgeResponseCache).await {
             Ok(AdminResult::Done { message }) => self.finished(true, message, Vec::new()).await,
-            Ok(other) => self.finished(true, format!("{other:?}"), Vec::new()).await,
+            Ok(other) => {
+                self.finished(false, format!("unexpected answer to the purge: {other:?}"), Vec::new()).await;
+                return;
+            }
             Err(e) => {
                 self.finished(false, e, Vec::new()).await;
                 return;
             }
         }
-        let expect = verify::expected_after_restart(self.gw.spec());
-        let target = self.target();
-        let snap = self.gw.poll(&target).await;
-        let mut detail = Vec::new();
-        let mut ok = true;
-        match &snap {
-            Ok(s) => {
-                if let Some(c) = s.cache.ok() {
-                    detail.push(format!("cache {} {}", c.kind, if c.healthy { "healthy" } else { "UNHEALTHY" }));
-                } else {
-                    ok = false;
-                    detail.push(format!("cache state: {}", s.cache.describe().unwrap_or_default()));
-                }
-                if let (Expect::Ids(cfg), Some(deps)) = (&expect, s.deployments.ok()) {
-                    let rows = crate::gateway::litellm::drift::compare(
-                        cfg,
-                        deps,
-                        &crate::gateway::litellm::drift::MatchMemory::default(),
-                    );
-                    if crate::gateway::litellm::drift::all_match(&rows) {
-                        detail.push("deployment ids re-read: they match the file".into());
-                    } else {
-                        detail.push(
-                            "deployment ids re-read: STILL DRIFTING — a purge cannot change keys; restart (R)".into(),
-                        );
-                    }
-                }
-            }
-            Err(e) => {
-                ok = false;
-                detail.push(format!("re-read failed: {e}"));
-            }
-        }
-        let summary = if ok { "verified: cache answers after the purge".to_owned() } else { "NOT verified".to_owned() };
-        self.verified(Verification { ok, summary, detail, behind: Vec::new() }).await;
+        let v = verify::after_purge(self.gw.as_ref(), &self.target(), before).await;
+        self.verified(v).await;
     }
 
     async fn probe(&self) {

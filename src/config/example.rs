@@ -23,6 +23,7 @@ gateways:
     # discover_command: kubectl get endpoints litellm -o jsonpath='{range .subsets[*].addresses[*]}http://{.ip}:4000{"\n"}{end}'
     credential_env: LITELLM_MASTER_KEY     # the variable holding the master key
     config_file: /etc/litellm/config.yaml  # the proxy's own config, for key-drift detection
+    # env_file: /srv/litellm/.env          # the proxy's own environment (or env_command: docker exec litellm env)
     restart_command: docker restart litellm-proxy
     # reload_command: kill -HUP $(cat /run/litellm-gunicorn.pid)   # gunicorn mode only
     # validate_command: litellm --config /etc/litellm/config.yaml --validate_config

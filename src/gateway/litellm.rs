@@ -11,8 +11,11 @@ pub mod api;
 pub mod config_file;
 pub mod drift;
 pub mod model_id;
+pub mod params;
+pub mod proxy_env;
 pub mod pyrepr;
 pub mod pyyaml;
+pub mod redis_probe;
 pub mod stream;
 
 use std::time::{Duration, Instant};
@@ -388,6 +391,19 @@ impl LiteLlm {
                     });
                 }
                 let resp = check(resp, &self.spec.credential_env)?;
+                // 1.106.12 answers {"status": "success"}; anything else is not a success.
+                let status = serde_json::from_slice::<Value>(&resp.body)
+                    .ok()
+                    .and_then(|v| v.get("status").and_then(Value::as_str).map(str::to_owned));
+                if status.as_deref() != Some("success") {
+                    return Err(GatewayError::Rejected {
+                        message: format!(
+                            "/cache/flushall answered HTTP {} without success: {}",
+                            resp.status.as_u16(),
+                            resp.excerpt()
+                        ),
+                    });
+                }
                 Ok(AdminResult::Done { message: format!("/cache/flushall: {}", resp.excerpt()) })
             }
             AdminOp::ProbeAllDeployments => self.probe_health(base).await,

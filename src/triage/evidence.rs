@@ -158,6 +158,13 @@ impl Finding {
     /// own. A stale finding, a check without data, or a question the check
     /// did not answer is unknown, never ok.
     pub fn answer(&self, aspect: Option<&str>) -> (Verdict, &str) {
+        // A question that does not arise here (one replica: no "some
+        // replicas") stays not applicable whatever the check knows.
+        if let Some(x) = aspect.and_then(|a| self.aspects.iter().find(|x| x.id == a))
+            && x.verdict == Verdict::NotApplicable
+        {
+            return (x.verdict, &x.summary);
+        }
         if self.stale.is_some() || matches!(self.verdict, Verdict::Unknown | Verdict::NotApplicable) {
             return (self.verdict, &self.summary);
         }

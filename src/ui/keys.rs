@@ -28,12 +28,22 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                 (Some(Err(e)), _) => {
                     head.push(Line::styled(fit(&format!("config file unusable: {e}"), width * 2), theme.fail()));
                 }
-                (Some(Ok(_)), Some(r)) => {
+                (Some(Ok(cfg)), Some(r)) => {
                     let clean = r.compared > 0 && r.clean == r.replicas;
-                    head.push(Line::styled(
-                        format!("{} {}", if clean { "✓" } else { "✗" }, r.describe()),
-                        if clean { theme.ok() } else { theme.fail() },
-                    ));
+                    let unsure = !clean && r.inconclusive > 0 && r.clean + r.inconclusive == r.compared;
+                    let (sym, style) = match (clean, unsure) {
+                        (true, _) => ("✓", theme.ok()),
+                        (_, true) => ("?", theme.dim()),
+                        _ => ("✗", theme.fail()),
+                    };
+                    head.push(Line::styled(format!("{sym} {}", r.describe()), style));
+                    // Where os.environ/ names resolve, when that leaves a deployment unknown.
+                    let env_unknown = g
+                        .drift_rows()
+                        .is_some_and(|rows| rows.iter().any(|r| matches!(r.state, DriftState::Unverifiable { .. })));
+                    if env_unknown {
+                        head.push(Line::styled(fit(&cfg.env.describe(), width), theme.dim()));
+                    }
                     if g.replicas.len() > 1 {
                         let per: Vec<Span> = g
                             .replicas
@@ -71,7 +81,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                 let (s, e) = window(app.keys_selected, drift.len(), height.saturating_sub(head.len() + 1));
                 for r in &drift[s..e] {
                     let bad = r.state.is_problem();
+                    let unsure = r.state.is_inconclusive();
                     let held = match (&r.state, r.running_key) {
+                        // The id proves nothing about the key: nothing to claim.
+                        (s, _) if s.is_inconclusive() => "? (unknown)".into(),
                         (_, Some(k)) => fp(k),
                         (DriftState::Drift { .. }, None) => "other (unknown)".into(),
                         (DriftState::OnlyInConfig, _) => "not loaded".into(),
@@ -83,18 +96,24 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                         r.running_id.as_deref().map_or("-", short_id)
                     );
                     rows.push(Row::new(vec![
-                        Cell::from(Span::styled(
-                            if bad { "✗" } else { "✓" },
-                            if bad { theme.fail() } else { theme.ok() },
-                        )),
-                        Cell::from(format!("{} {}", r.model_name, if bad { r.state.label() } else { "" })),
+                        Cell::from(match (bad, unsure) {
+                            (true, _) => Span::styled("✗", theme.fail()),
+                            (_, true) => Span::styled("?", theme.dim()),
+                            _ => Span::styled("✓", theme.ok()),
+                        }),
+                        Cell::from(format!("{} {}", r.model_name, if bad || unsure { r.state.label() } else { "" })),
                         Cell::from(r.file_key.map_or("-".into(), fp)),
                         Cell::from(Span::styled(held, if bad { theme.fail() } else { ratatui::style::Style::new() })),
                         Cell::from(Span::styled(ids, theme.dim())),
                     ]));
                 }
-                if let Some(first) = drift.iter().find(|r| r.state.is_problem()) {
-                    head.push(Line::styled(fit(&first.summary(), width * 2), theme.fail()));
+                if let Some(first) = drift
+                    .iter()
+                    .find(|r| r.state.is_problem())
+                    .or_else(|| drift.iter().find(|r| r.state.is_inconclusive()))
+                {
+                    let style = if first.state.is_problem() { theme.fail() } else { theme.dim() };
+                    head.push(Line::styled(fit(&first.summary(), width * 2), style));
                 }
             } else {
                 for d in g.deployments().iter().take(height) {

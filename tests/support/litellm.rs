@@ -362,13 +362,18 @@ impl Proxy {
     /// deadline passed.
     pub fn wait_ready(&self, deadline: Duration) -> Duration {
         let started = Instant::now();
+        // While the launcher execs its way to the proxy (setsid → env → sh →
+        // python), /proc/PID/cmdline can be empty for an instant: only a pid
+        // missing several polls in a row is a process that exited.
+        let mut missing = 0;
         loop {
             if let Some((200, body)) = http(self.port, "GET", "/health/liveliness", &[], None)
                 && body.contains("alive")
             {
                 return started.elapsed();
             }
-            assert!(self.pid().is_some(), "the proxy exited before it was ready\n{}", self.log_tail(60));
+            missing = if self.pid().is_some() { 0 } else { missing + 1 };
+            assert!(missing < 5, "the proxy exited before it was ready\n{}", self.log_tail(60));
             assert!(started.elapsed() < deadline, "proxy not ready after {deadline:?}\n{}", self.log_tail(60));
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -455,6 +460,22 @@ impl Proxy {
 
     pub fn config_path(&self) -> PathBuf {
         self.root.join("config.yaml")
+    }
+
+    /// The proxy's whole environment, as `proxyctl.sh` sources it
+    /// (`export K='v'` lines, mode 0600): what gatewatch's `env_file` names.
+    pub fn env_file(&self) -> PathBuf {
+        self.root.join("proxy.env")
+    }
+
+    /// Write another file next to config.yaml (an `include:`d one).
+    pub fn write_file(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.root.join(rel);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).expect("create include dir");
+        }
+        std::fs::write(&p, text).expect("write included file");
+        p
     }
 
     pub fn log_path(&self) -> PathBuf {

@@ -1,21 +1,29 @@
 //! The LiteLLM proxy's own config.yaml, read as the proxy reads it.
 //!
-//! From the file plus gatewatch's environment this computes, per deployment,
-//! the id the proxy *would* give it if it loaded the file now (see
-//! [`super::model_id`]), per-field fingerprints, the environment references
-//! and whether they are set, and the settings the checks need (fallbacks,
-//! retries, cache, master-key boot check, health checks).
+//! From the file, the files it includes and the proxy's environment (see
+//! [`super::proxy_env`]) this computes, per deployment, the id the proxy
+//! *would* give it if it loaded the file now (see [`super::model_id`]),
+//! per-field fingerprints, the environment references and what they resolve
+//! to, and the settings the checks need (fallbacks, retries, cache,
+//! master-key boot check, health checks).
+
+mod deployments;
+pub mod include;
+mod settings;
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use sha2::{Digest, Sha256};
-
-use super::model_id::{self, ResolvedParams};
-use super::pyyaml::{self, Node, PyValue};
+use super::model_id::{Envs, ResolvedRef};
+pub use super::params::ParamField;
+use super::proxy_env::{EnvSource, Lookup, ProxyEnv};
+use super::pyyaml::{Node, PyValue};
 use crate::secret::Fingerprint;
+pub use include::Reader;
+pub use settings::{Chains, RedisTarget};
 
-/// How the environment is read (a closure so tests can supply their own).
+/// How the environment is read (a closure so tests can supply their own):
+/// gatewatch's own environment, where a missing name is unknown.
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// gatewatch's own process environment.
@@ -29,37 +37,61 @@ pub struct EnvRef {
     pub name: String,
     pub field: String,
     pub line: usize,
+    /// The proxy's environment has a value for it.
     pub set: bool,
     pub fingerprint: Option<Fingerprint>,
+    /// Why its value in the proxy cannot be known from here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<String>,
+    /// Defined only under `environment_variables:`, which the proxy applies
+    /// after resolving model_list: it resolves to nothing there.
+    pub late_only: bool,
 }
 
-/// One `litellm_params` field of a deployment, as fingerprint (never the value
-/// for sensitive fields).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ParamField {
-    pub name: String,
-    pub fingerprint: Fingerprint,
-    pub sensitive: bool,
-    /// The value itself, only for non-sensitive fields (model, api_base, …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shown: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub env: Option<String>,
+impl EnvRef {
+    pub fn from_resolved(r: &ResolvedRef, field: String) -> Self {
+        Self {
+            name: r.name.clone(),
+            field,
+            line: r.line,
+            set: r.value.is_some(),
+            fingerprint: r.value.as_deref().map(Fingerprint::of),
+            unknown: r.unknown.clone(),
+            late_only: false,
+        }
+    }
+}
+
+/// Where a deployment's id comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdKind {
+    /// SHA-256 over the name and params: a changed key changes the id.
+    Computed,
+    /// `model_info.id` written in the file: the proxy uses it as is, so a
+    /// changed key leaves the id alone and cannot be seen by id.
+    Pinned(String),
+    /// `model_info.id: null`: a random uuid4 at every start (measured).
+    Random,
 }
 
 /// A deployment as the file describes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigDeployment {
     pub index: usize,
+    /// The file it is written in (the root config or an included one).
+    pub file: PathBuf,
     pub line: usize,
     pub model_name: String,
-    /// The id the proxy computes for these params (or the declared one).
+    /// The id the proxy computes for these params, the pinned one, or empty (random).
     pub id: String,
-    /// `model_info.id` written in the file: the proxy uses it as is, so key
-    /// changes do not change the id and drift cannot be seen by id.
-    pub declared_id: Option<String>,
+    pub id_kind: IdKind,
     pub fields: Vec<ParamField>,
-    pub missing_env: Vec<String>,
+    /// Names whose value in the proxy cannot be known here, and why: the id
+    /// cannot be reproduced.
+    pub unknown_env: Vec<(String, String)>,
+    /// Names known to be unset in the proxy: it loads them as `None` (a
+    /// deployment without its key); the id is still exact.
+    pub unset_env: Vec<String>,
     pub upstream_model: Option<String>,
     pub api_base: Option<String>,
     /// `api_key` written in the file in plain text (not `os.environ/`).
@@ -74,16 +106,34 @@ impl ConfigDeployment {
     pub fn field(&self, name: &str) -> Option<&ParamField> {
         self.fields.iter().find(|f| f.name == name)
     }
+
+    /// The id proves what the proxy holds (not pinned, not random, every name known).
+    pub fn id_is_exact(&self) -> bool {
+        self.id_kind == IdKind::Computed && self.unknown_env.is_empty()
+    }
 }
 
 /// What LiteLLM's boot check will say about the master key.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum MasterKeyVerdict {
-    Safe { fingerprint: Fingerprint },
-    NotSet { source: String },
-    Empty { source: String },
-    PubliclyKnown { source: String },
+    Safe {
+        fingerprint: Fingerprint,
+    },
+    NotSet {
+        source: String,
+    },
+    Empty {
+        source: String,
+    },
+    PubliclyKnown {
+        source: String,
+    },
+    /// It comes from the proxy's environment, which gatewatch cannot see.
+    Unknown {
+        source: String,
+        why: String,
+    },
 }
 
 impl MasterKeyVerdict {
@@ -93,7 +143,7 @@ impl MasterKeyVerdict {
 
     pub fn problem(&self) -> Option<String> {
         match self {
-            Self::Safe { .. } => None,
+            Self::Safe { .. } | Self::Unknown { .. } => None,
             Self::NotSet { source } => Some(format!("no master key is set ({source})")),
             Self::Empty { source } => Some(format!("the master key is empty ({source})")),
             Self::PubliclyKnown { source } => {
@@ -103,16 +153,38 @@ impl MasterKeyVerdict {
     }
 }
 
-/// A fallback chain as written.
-pub type Chains = Vec<(String, Vec<String>)>;
+/// Which environment the `os.environ/` references were resolved in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvInfo {
+    pub source: EnvSource,
+    /// The proxy's whole environment: a missing name is known to be missing.
+    pub whole: bool,
+    /// The configured source could not be read.
+    pub error: Option<String>,
+}
+
+impl EnvInfo {
+    /// One line for the screen and `check`.
+    pub fn describe(&self) -> String {
+        match (&self.source, &self.error) {
+            (EnvSource::Own, _) => "os.environ/ names resolved from gatewatch's own environment (no env_file or env_command): a name missing here is unknown, not unset".into(),
+            (s, Some(e)) => format!("the proxy's environment ({}) cannot be read: {e}", s.describe()),
+            (s, None) => format!("os.environ/ names resolved from the proxy's environment ({})", s.describe()),
+        }
+    }
+}
 
 /// The parsed config.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProxyConfig {
     pub path: PathBuf,
+    /// The newest modification time of the file and every file it includes.
     pub modified: Option<SystemTime>,
-    /// SHA-256 of the file bytes, to notice edits.
+    /// SHA-256 of every file's bytes, to notice edits.
     pub content_hash: String,
+    /// Every file read: the root config first, then each include.
+    pub files: Vec<PathBuf>,
+    pub env: EnvInfo,
     pub deployments: Vec<ConfigDeployment>,
     pub env_refs: Vec<EnvRef>,
     pub fallbacks: Chains,
@@ -122,23 +194,28 @@ pub struct ProxyConfig {
     pub num_retries: Option<u32>,
     /// `litellm_settings.cache` on, and the `cache_params.type`.
     pub cache: Option<String>,
+    /// The response cache's Redis, when it is one (or why it cannot be reached the proxy's way).
+    pub redis: Option<Result<RedisTarget, String>>,
     pub master_key: MasterKeyVerdict,
     /// `dangerously_permit_weak_or_unset_master_key` in the file or the environment.
     pub weak_master_key_override: bool,
+    /// The environment override could be set where gatewatch cannot see: why
+    /// (read as not set: a proxy running on a weak key with it is a
+    /// development setup the security check flags anyway).
+    pub weak_override_unknown: Option<String>,
     pub background_health_checks: bool,
     pub health_check_interval: Option<f64>,
     pub store_model_in_db: bool,
     pub max_budget: Option<f64>,
     pub database_url_set: bool,
     pub ui_disabled: bool,
-    pub include_files: Vec<String>,
     /// Deployments the proxy cannot load at all (it exits at startup).
     pub unloadable: Vec<String>,
 }
 
 impl ProxyConfig {
     pub fn deployment_by_id(&self, id: &str) -> Option<&ConfigDeployment> {
-        self.deployments.iter().find(|d| d.id == id)
+        self.deployments.iter().find(|d| !d.id.is_empty() && d.id == id)
     }
 
     /// Problems that would stop the proxy from starting with this file.
@@ -150,6 +227,15 @@ impl ProxyConfig {
             out.push(format!("LiteLLM refuses to boot: {p}"));
         }
         out.extend(self.unloadable.iter().map(|u| format!("LiteLLM exits at startup: {u}")));
+        out
+    }
+
+    /// What the boot check depends on that gatewatch cannot see from here.
+    pub fn boot_unknowns(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let MasterKeyVerdict::Unknown { source, why } = &self.master_key {
+            out.push(format!("master key ({source}): {why}"));
+        }
         out
     }
 }
@@ -165,7 +251,9 @@ pub enum ProxyConfigError {
     Field { path: String, line: usize, field: String, message: String },
 }
 
-/// LiteLLM's `SensitiveDataMasker` rule, plus the fields `/model/info` removes.
+/// LiteLLM's `SensitiveDataMasker` rule, plus the fields `/model/info` removes
+/// (for wording and the plain-key check; what is *shown* follows
+/// [`super::params`]' allowlist instead).
 pub fn is_sensitive(field: &str) -> bool {
     const REMOVED: [&str; 6] = [
         "api_key",
@@ -199,196 +287,67 @@ pub fn is_sensitive(field: &str) -> bool {
     pieces.iter().any(|p| PIECES.contains(p)) && !pieces.contains(&"cost")
 }
 
-/// Read and parse the file from disk.
+/// Read and parse the file from disk, names resolved in gatewatch's own environment.
 pub fn load(path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig, ProxyConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ProxyConfigError::Read { path: path.display().to_string(), message: e.to_string() })?;
-    let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let (text, modified) = include::read_file(path)
+        .map_err(|message| ProxyConfigError::Read { path: path.display().to_string(), message })?;
     let mut cfg = parse(&text, path, env)?;
-    cfg.modified = modified;
+    cfg.modified = cfg.modified.max(modified);
     Ok(cfg)
 }
 
-fn chains(node: Option<&Node>) -> Chains {
-    // fallbacks: [{"gpt-4o-mini": ["gpt-4o"]}, …]
-    let mut out = Vec::new();
-    let Some(list) = node.and_then(Node::as_list) else {
-        return out;
-    };
-    for item in list {
-        if let Some(d) = item.as_dict() {
-            for (k, v) in d {
-                let from = pyrepr_key(k);
-                let to: Vec<String> = match &v.value {
-                    PyValue::List(l) => l.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect(),
-                    PyValue::Str(s) => vec![s.clone()],
-                    _ => Vec::new(),
-                };
-                out.push((from, to));
-            }
-        }
-    }
-    out
+/// Read and parse the file from disk, names resolved in the proxy's environment.
+pub fn load_in(path: &Path, env: &ProxyEnv) -> Result<ProxyConfig, ProxyConfigError> {
+    let (text, modified) = include::read_file(path)
+        .map_err(|message| ProxyConfigError::Read { path: path.display().to_string(), message })?;
+    let mut cfg = parse_in(&text, path, env, &include::read_file)?;
+    cfg.modified = cfg.modified.max(modified);
+    Ok(cfg)
 }
 
-fn pyrepr_key(k: &PyValue) -> String {
-    super::pyrepr::py_str(k)
+/// Parse config text (the proxy's config.yaml), names resolved in gatewatch's
+/// own environment as `env` gives it; includes are read from disk.
+pub fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig, ProxyConfigError> {
+    let own =
+        |n: &str| env(n).map_or_else(|| Lookup::Unknown("not set in gatewatch's own environment".into()), Lookup::Set);
+    let info = EnvInfo { source: EnvSource::Own, whole: false, error: None };
+    parse_with(text, path, &own, info, &include::read_file)
 }
 
-fn number(node: Option<&Node>) -> Option<f64> {
-    match &node?.value {
-        PyValue::Int(i) => i.parse().ok(),
-        PyValue::Float(f) => Some(*f),
-        PyValue::Str(s) => s.parse().ok(),
-        _ => None,
-    }
+/// Parse config text with the proxy's environment and a reader for includes.
+pub fn parse_in(text: &str, path: &Path, env: &ProxyEnv, read: Reader<'_>) -> Result<ProxyConfig, ProxyConfigError> {
+    let lookup = |n: &str| env.lookup(n);
+    let info = EnvInfo { source: env.source().clone(), whole: env.is_whole(), error: env.error().map(str::to_owned) };
+    parse_with(text, path, &lookup, info, read)
 }
 
 fn truthy(node: Option<&Node>) -> bool {
     node.is_some_and(Node::is_truthy)
 }
 
-/// Parse config text (the proxy's config.yaml).
-pub fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig, ProxyConfigError> {
-    let p = path.display().to_string();
-    let root =
-        pyyaml::load(text).map_err(|e| ProxyConfigError::Yaml { path: p.clone(), line: e.line, message: e.message })?;
-    let field_err = |line: usize, field: &str, message: &str| ProxyConfigError::Field {
-        path: p.clone(),
-        line,
-        field: field.to_owned(),
-        message: message.to_owned(),
-    };
-    if !matches!(root.value, PyValue::Dict(_) | PyValue::None) {
-        return Err(field_err(root.line, "(top level)", "the file must be a mapping"));
-    }
+fn parse_with(
+    text: &str,
+    path: &Path,
+    early: &dyn Fn(&str) -> Lookup,
+    env: EnvInfo,
+    read: Reader<'_>,
+) -> Result<ProxyConfig, ProxyConfigError> {
+    let (_, merged) = include::load_merged(text, path, read)?;
     let mut env_refs = Vec::new();
-    let mut deployments = Vec::new();
-    let mut unloadable = Vec::new();
-    if let Some(list_node) = root.get("model_list") {
-        let list = match &list_node.value {
-            PyValue::List(l) => l.as_slice(),
-            PyValue::None => &[],
-            _ => return Err(field_err(list_node.line, "model_list", "must be a list")),
-        };
-        for (i, entry) in list.iter().enumerate() {
-            let at = |f: &str| format!("model_list[{i}].{f}");
-            if entry.as_dict().is_none() {
-                return Err(field_err(entry.line, &format!("model_list[{i}]"), "must be a mapping"));
-            }
-            let name_node =
-                entry.get("model_name").ok_or_else(|| field_err(entry.line, &at("model_name"), "missing"))?;
-            // `_check_for_os_environ_vars` resolves `model_name` too (once).
-            let mut name_refs = Vec::new();
-            let name_value = model_id::resolve_top("model_name", name_node, env, &mut name_refs, 1);
-            let model_name = match &name_value {
-                PyValue::Str(s) => s.clone(),
-                other => super::pyrepr::py_str(other),
-            };
-            let params_node =
-                entry.get("litellm_params").ok_or_else(|| field_err(entry.line, &at("litellm_params"), "missing"))?;
-            let params = params_node
-                .as_dict()
-                .ok_or_else(|| field_err(params_node.line, &at("litellm_params"), "must be a mapping"))?;
-            if params.iter().all(|(k, _)| !matches!(k, PyValue::Str(s) if s == "model")) {
-                return Err(field_err(params_node.line, &at("litellm_params.model"), "missing"));
-            }
-            let resolved: ResolvedParams = model_id::resolve_params(params, env);
-            let mut id_refs = Vec::new();
-            let declared_id = entry
-                .get("model_info")
-                .and_then(|mi| mi.get("id"))
-                .map(|n| model_id::resolve_top("id", n, env, &mut id_refs, 1))
-                .filter(|v| *v != PyValue::None)
-                .map(|v| super::pyrepr::py_str(&v));
-            let all_refs = name_refs
-                .iter()
-                .map(|r| (at("model_name"), r))
-                .chain(resolved.env_refs.iter().map(|r| (format!("{}.{}", at("litellm_params"), r.field), r)))
-                .chain(id_refs.iter().map(|r| (at("model_info.id"), r)));
-            let mut missing_env = Vec::new();
-            for (field, r) in all_refs {
-                if r.value.is_none() {
-                    missing_env.push(r.name.clone());
-                }
-                env_refs.push(EnvRef {
-                    name: r.name.clone(),
-                    field,
-                    line: r.line,
-                    set: r.value.is_some(),
-                    fingerprint: r.value.as_deref().map(Fingerprint::of),
-                });
-            }
-            // Measured on 1.106.12: `generate_model_id` joins model_name as a
-            // str, so `model_name: 123`, `yes`, or an unset os.environ/ name
-            // crashes startup (TypeError, exit 3).
-            if declared_id.is_none() && !matches!(name_value, PyValue::Str(_)) {
-                unloadable.push(format!(
-                    "line {}: {} is {} (not a string): quote it",
-                    name_node.line,
-                    at("model_name"),
-                    super::pyrepr::py_repr(&name_value)
-                ));
-            }
-            let id = declared_id.clone().unwrap_or_else(|| model_id::generate_model_id(&model_name, &resolved.params));
-            let fields = resolved
-                .params
-                .iter()
-                .map(|(k, v)| {
-                    let name = super::pyrepr::py_str(k);
-                    let part = super::pyrepr::id_part(v);
-                    let sensitive = is_sensitive(&name);
-                    ParamField {
-                        fingerprint: Fingerprint::of(&part),
-                        shown: (!sensitive).then(|| part.chars().take(120).collect()),
-                        env: resolved.env_refs.iter().find(|r| r.field == name).map(|r| r.name.clone()),
-                        name,
-                        sensitive,
-                    }
-                })
-                .collect();
-            let get_str = |key: &str| {
-                resolved.params.iter().find_map(|(k, v)| match (k, v) {
-                    (PyValue::Str(kk), PyValue::Str(vv)) if kk == key => Some(vv.clone()),
-                    _ => None,
-                })
-            };
-            let get_num = |key: &str| {
-                resolved.params.iter().find_map(|(k, v)| match (k, v) {
-                    (PyValue::Str(kk), PyValue::Float(f)) if kk == key => Some(*f),
-                    (PyValue::Str(kk), PyValue::Int(i)) if kk == key => i.parse().ok(),
-                    _ => None,
-                })
-            };
-            let plain_key = params.iter().any(|(k, v)| {
-                matches!(k, PyValue::Str(s) if is_sensitive(s))
-                    && matches!(&v.value, PyValue::Str(s) if !s.starts_with("os.environ/") && !s.is_empty())
-            });
-            let model_info = entry.get("model_info");
-            let info_num = |key: &str| number(model_info.and_then(|m| m.get(key)));
-            deployments.push(ConfigDeployment {
-                index: i,
-                line: entry.line,
-                model_name,
-                id,
-                declared_id,
-                fields,
-                missing_env,
-                upstream_model: get_str("model"),
-                api_base: get_str("api_base"),
-                plain_key,
-                input_cost_per_token: get_num("input_cost_per_token").or_else(|| info_num("input_cost_per_token")),
-                output_cost_per_token: get_num("output_cost_per_token").or_else(|| info_num("output_cost_per_token")),
-                rpm: get_num("rpm"),
-                tpm: get_num("tpm"),
-            });
-        }
-    }
-    let ls = root.get("litellm_settings");
-    let rs = root.get("router_settings");
-    let gs = root.get("general_settings");
+    // `environment_variables:` reaches the proxy's environment only after
+    // model_list's first resolution pass (measured on 1.106.12).
+    let overlay = settings::env_overlay(merged.node("environment_variables"), early, &mut env_refs);
+    let late = |n: &str| settings::late_lookup(&overlay, early, n);
+    let late_only: Vec<String> =
+        overlay.iter().filter(|(n, _)| !matches!(early(n), Lookup::Set(_))).map(|(n, _)| n.clone()).collect();
+    let envs = Envs { early, late: &late };
+    let parsed = deployments::parse(&merged, envs, &late_only)?;
+    env_refs.extend(parsed.env_refs);
+    let ls = merged.node("litellm_settings");
+    let rs = merged.node("router_settings");
+    let gs = merged.node("general_settings");
     let pick = |key: &str| rs.and_then(|r| r.get(key)).or_else(|| ls.and_then(|l| l.get(key)));
-    let num_retries = number(pick("num_retries")).and_then(|n| {
+    let num_retries = settings::number(pick("num_retries")).and_then(|n| {
         if n >= 0.0 && n < f64::from(u32::MAX) {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             Some(n as u32)
@@ -396,204 +355,69 @@ pub fn parse(text: &str, path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig,
             None
         }
     });
-    let cache = if truthy(ls.and_then(|l| l.get("cache"))) {
-        Some(
-            ls.and_then(|l| l.get("cache_params"))
-                .and_then(|c| c.get("type"))
-                .and_then(Node::as_str)
-                .unwrap_or("redis")
-                .to_owned(),
-        )
-    } else {
-        None
-    };
-    // The master key, as the proxy's boot check sees it.
-    let env_master = env("LITELLM_MASTER_KEY");
-    let (master_raw, source): (Option<String>, String) = match gs.and_then(|g| g.get("master_key")) {
-        Some(n) => match &n.value {
-            PyValue::Str(s) if s.starts_with("os.environ/") => {
-                let name = s.trim_start_matches("os.environ/");
-                (env(name), format!("general_settings.master_key: os.environ/{name}, line {}", n.line))
-            }
-            PyValue::None => (None, format!("general_settings.master_key is empty, line {}", n.line)),
-            other => (
-                Some(super::pyrepr::py_str(other)),
-                format!("general_settings.master_key in the file, line {}", n.line),
-            ),
-        },
-        None => (env_master.clone(), "LITELLM_MASTER_KEY in the environment".to_owned()),
-    };
-    let master_key = match master_raw {
-        None => MasterKeyVerdict::NotSet { source },
-        Some(k) if k.trim().is_empty() => MasterKeyVerdict::Empty { source },
-        Some(k)
-            if hex::encode(Sha256::digest(k.trim().as_bytes()))
-                == "88dc28d0f030c55ed4ab77ed8faf098196cb1c05df778539800c9f1243fe6b4b" =>
-        {
-            MasterKeyVerdict::PubliclyKnown { source }
-        }
-        Some(k) => MasterKeyVerdict::Safe { fingerprint: Fingerprint::of(&k) },
-    };
-    let override_env = env("LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY")
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-    let override_file = gs
-        .and_then(|g| g.get("dangerously_permit_weak_or_unset_master_key"))
-        .is_some_and(|n| n.value == PyValue::Bool(true));
-    if let Some(g) = gs
-        && let Some(n) = g.get("master_key")
+    let cache = truthy(ls.and_then(|l| l.get("cache"))).then(|| {
+        ls.and_then(|l| l.get("cache_params"))
+            .and_then(|c| c.get("type"))
+            .and_then(Node::as_str)
+            .unwrap_or("redis")
+            .to_owned()
+    });
+    if let Some(n) = gs.and_then(|g| g.get("master_key"))
         && let PyValue::Str(s) = &n.value
         && let Some(name) = s.strip_prefix("os.environ/")
     {
-        env_refs.push(EnvRef {
-            name: name.to_owned(),
-            field: "general_settings.master_key".into(),
-            line: n.line,
-            set: env(name).is_some(),
-            fingerprint: env(name).as_deref().map(Fingerprint::of),
-        });
+        let r = match early(name) {
+            Lookup::Set(v) => {
+                ResolvedRef { field: String::new(), name: name.into(), line: n.line, value: Some(v), unknown: None }
+            }
+            Lookup::Unset => {
+                ResolvedRef { field: String::new(), name: name.into(), line: n.line, value: None, unknown: None }
+            }
+            Lookup::Unknown(w) => {
+                ResolvedRef { field: String::new(), name: name.into(), line: n.line, value: None, unknown: Some(w) }
+            }
+        };
+        env_refs.push(EnvRef::from_resolved(&r, "general_settings.master_key".into()));
     }
-    let database_url_set =
-        env("DATABASE_URL").is_some() || gs.and_then(|g| g.get("database_url")).is_some_and(Node::is_truthy);
+    let set = |name: &str| matches!(late(name), Lookup::Set(ref v) if v.eq_ignore_ascii_case("true"));
+    let weak = settings::weak_override(gs, &late);
+    let both = |key: &str, pick_ls: bool| {
+        let mut f = settings::chains(if pick_ls { ls } else { rs }.and_then(|l| l.get(key)));
+        f.extend(settings::chains(if pick_ls { rs } else { ls }.and_then(|r| r.get(key))));
+        f
+    };
     Ok(ProxyConfig {
         path: path.to_owned(),
-        modified: None,
-        content_hash: hex::encode(Sha256::digest(text.as_bytes())),
-        deployments,
+        modified: merged.modified,
+        content_hash: merged.content_hash.clone(),
+        files: merged.files.clone(),
+        env,
+        deployments: parsed.deployments,
         env_refs,
-        fallbacks: {
-            let mut f = chains(ls.and_then(|l| l.get("fallbacks")));
-            f.extend(chains(rs.and_then(|r| r.get("fallbacks"))));
-            f
-        },
-        context_window_fallbacks: {
-            let mut f = chains(ls.and_then(|l| l.get("context_window_fallbacks")));
-            f.extend(chains(rs.and_then(|r| r.get("context_window_fallbacks"))));
-            f
-        },
-        content_policy_fallbacks: {
-            let mut f = chains(ls.and_then(|l| l.get("content_policy_fallbacks")));
-            f.extend(chains(rs.and_then(|r| r.get("content_policy_fallbacks"))));
-            f
-        },
+        fallbacks: both("fallbacks", true),
+        context_window_fallbacks: both("context_window_fallbacks", true),
+        content_policy_fallbacks: both("content_policy_fallbacks", true),
         default_fallbacks: pick("default_fallbacks")
             .and_then(Node::as_list)
             .map(|l| l.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect())
             .unwrap_or_default(),
         num_retries,
         cache,
-        master_key,
-        weak_master_key_override: override_env || override_file,
+        redis: settings::redis_target(ls, &late),
+        master_key: settings::master_key(gs, early, &late),
+        weak_master_key_override: weak.as_ref().is_ok_and(|w| *w),
+        weak_override_unknown: weak.err(),
         background_health_checks: truthy(gs.and_then(|g| g.get("background_health_checks"))),
-        health_check_interval: number(gs.and_then(|g| g.get("health_check_interval"))),
+        health_check_interval: settings::number(gs.and_then(|g| g.get("health_check_interval"))),
         store_model_in_db: truthy(gs.and_then(|g| g.get("store_model_in_db"))),
-        max_budget: number(ls.and_then(|l| l.get("max_budget")))
-            .or_else(|| number(gs.and_then(|g| g.get("max_budget")))),
-        database_url_set,
-        ui_disabled: truthy(gs.and_then(|g| g.get("disable_admin_ui")))
-            || env("DISABLE_ADMIN_UI").is_some_and(|v| v.eq_ignore_ascii_case("true")),
-        include_files: root
-            .get("include")
-            .and_then(Node::as_list)
-            .map(|l| l.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default(),
-        unloadable,
+        max_budget: settings::number(ls.and_then(|l| l.get("max_budget")))
+            .or_else(|| settings::number(gs.and_then(|g| g.get("max_budget")))),
+        database_url_set: matches!(late("DATABASE_URL"), Lookup::Set(_))
+            || gs.and_then(|g| g.get("database_url")).is_some_and(Node::is_truthy),
+        ui_disabled: truthy(gs.and_then(|g| g.get("disable_admin_ui"))) || set("DISABLE_ADMIN_UI"),
+        unloadable: parsed.unloadable,
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SHARED: &str = include_str!("../../../tests/fixtures/litellm/config.yaml");
-
-    fn env(name: &str) -> Option<String> {
-        match name {
-            "THIRD_KEY" => Some("sk-upstream-THIRD-env-9999aaaabbbb".into()),
-            _ => None,
-        }
-    }
-
-    #[test]
-    fn reproduces_ids_captured_from_the_real_proxy() {
-        let cfg = parse(SHARED, Path::new("config.yaml"), &env).unwrap();
-        let ids: Vec<&str> = cfg.deployments.iter().map(|d| d.id.as_str()).collect();
-        // model_info.json from LiteLLM 1.106.12 (OLD key), health_stale_key.json.
-        assert_eq!(ids[0], "6e90e9de651b7e4b585ebfc8372275b3f0b5e4a8d78b6df6d9629155bbef3781");
-        assert_eq!(ids[1], "2075eb5839e903608c84288386ae8c6a19d831744d0460d7cbb572d986ec05c0");
-        assert_eq!(ids[2], "97d6eec37df2f1529b81e0c0b41ec63af1a9b0d9aa45d07742d2ca10ec869aa4");
-        assert_eq!(cfg.fallbacks, vec![("gpt-4o-mini".to_owned(), vec!["gpt-4o".to_owned()])]);
-        assert_eq!(cfg.cache.as_deref(), Some("local"));
-        assert!(cfg.master_key.is_safe());
-        assert!(cfg.deployments[0].plain_key);
-        assert!(!cfg.deployments[2].plain_key);
-    }
-
-    #[test]
-    fn rotated_key_gives_the_new_id_captured_live() {
-        let rotated = SHARED.replace("sk-upstream-OLD-1234567890abcd", "sk-upstream-NEW-0987654321wxyz");
-        let cfg = parse(&rotated, Path::new("config.yaml"), &env).unwrap();
-        assert!(cfg.deployments[0].id.starts_with("63ef5b64"));
-        assert!(cfg.deployments[0].id.ends_with("678b"));
-    }
-
-    #[test]
-    fn unset_env_reference_hashes_as_none_and_is_reported() {
-        let cfg = parse(SHARED, Path::new("config.yaml"), &|_| None).unwrap();
-        assert_eq!(cfg.deployments[2].missing_env, vec!["THIRD_KEY".to_owned()]);
-        assert!(cfg.env_refs.iter().any(|r| r.name == "THIRD_KEY" && !r.set));
-        assert_ne!(cfg.deployments[2].id, "97d6eec37df2f1529b81e0c0b41ec63af1a9b0d9aa45d07742d2ca10ec869aa4");
-    }
-
-    #[test]
-    fn master_key_boot_check() {
-        let k = |t: &str| parse(t, Path::new("c.yaml"), &|_| None).unwrap().master_key;
-        assert!(matches!(k("general_settings:\n  master_key: sk-1234\n"), MasterKeyVerdict::PubliclyKnown { .. }));
-        assert!(matches!(k("general_settings:\n  master_key: ' '\n"), MasterKeyVerdict::Empty { .. }));
-        assert!(matches!(k("model_list: []\n"), MasterKeyVerdict::NotSet { .. }));
-        assert!(matches!(k("general_settings:\n  master_key: os.environ/MK\n"), MasterKeyVerdict::NotSet { .. }));
-        let c = parse(
-            "general_settings:\n  master_key: sk-1234\n  dangerously_permit_weak_or_unset_master_key: true\n",
-            Path::new("c.yaml"),
-            &|_| None,
-        )
-        .unwrap();
-        assert!(c.boot_problems().is_empty());
-    }
-
-    #[test]
-    fn a_model_name_that_is_not_a_string_stops_the_proxy() {
-        let text = "model_list:\n  - model_name: 123\n    litellm_params: {model: x}\n  - model_name: os.environ/N\n    litellm_params: {model: y}\n  - model_name: '123'\n    litellm_params: {model: z}\ngeneral_settings: {master_key: sk-x-123456}\n";
-        let c = parse(text, Path::new("c.yaml"), &|_| None).unwrap();
-        let p = c.boot_problems();
-        assert_eq!(p.len(), 2, "{p:?}");
-        assert!(p[0].contains("line 2") && p[0].contains("model_list[0].model_name is 123"), "{p:?}");
-        assert!(p[1].contains("model_list[1].model_name is None"), "{p:?}");
-        assert_eq!(c.deployments[1].missing_env, ["N"]);
-        let c = parse(text, Path::new("c.yaml"), &|_| Some("from-env".into())).unwrap();
-        assert_eq!(c.boot_problems().len(), 1);
-        assert_eq!(c.deployments[1].model_name, "from-env");
-    }
-
-    #[test]
-    fn errors_name_line_and_field() {
-        let e = parse("model_list:\n  - model_name: a\n    litellm_params: 3\n", Path::new("c.yaml"), &|_| None)
-            .unwrap_err()
-            .to_string();
-        assert_eq!(e, "c.yaml:3: field `model_list[0].litellm_params`: must be a mapping");
-        let e =
-            parse("model_list:\n  - model_name: a\n    litellm_params: {model: [\n", Path::new("c.yaml"), &|_| None)
-                .unwrap_err()
-                .to_string();
-        assert!(e.starts_with("c.yaml:"), "{e}");
-    }
-
-    #[test]
-    fn sensitive_field_rule_matches_litellm() {
-        assert!(is_sensitive("api_key"));
-        assert!(is_sensitive("aws_secret_access_key"));
-        assert!(is_sensitive("x-api-key"));
-        assert!(!is_sensitive("input_cost_per_token"));
-        assert!(!is_sensitive("api_base"));
-        assert!(!is_sensitive("model"));
-    }
-}
+mod tests;

@@ -82,7 +82,13 @@ pub fn admin_auth(c: &Ctx<'_>) -> Finding {
             Finding::fail(format!("credential refused: {message}")).fact(hint.clone())
         }
         Some(AuthState::NotChecked) => {
-            Finding::unknown("the admin endpoints did not answer, so the credential could not be checked")
+            // Answers that came back but cannot be read are a failure, not a shrug.
+            let unreadable = super::keys::unreadable_deployments(c.gw);
+            match unreadable.first() {
+                Some(first) => Finding::fail(format!("the admin API answers, but gatewatch cannot read it: {first}"))
+                    .facts(unreadable.iter().skip(1).cloned()),
+                None => Finding::unknown("the admin endpoints did not answer, so the credential could not be checked"),
+            }
         }
     }
 }
@@ -129,9 +135,10 @@ pub fn replica_agreement(c: &Ctx<'_>) -> Finding {
         problems.push(r.describe());
     }
     let facts = g.replicas.iter().map(|r| {
-        let drift = match r.drift_clean() {
-            Some(true) => "keys match the file",
-            Some(false) => "DRIFT",
+        let drift = match r.agreement() {
+            Some(crate::gateway::litellm::drift::Agreement::Clean) => "keys match the file",
+            Some(crate::gateway::litellm::drift::Agreement::Drift) => "DRIFT",
+            Some(crate::gateway::litellm::drift::Agreement::Inconclusive) => "no drift seen (some ids prove nothing)",
             None => "not compared",
         };
         format!("{}: {}, {drift}", r.url, if r.is_up() { "up" } else { "down" })

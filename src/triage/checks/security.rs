@@ -24,6 +24,9 @@ pub fn master_key(c: &Ctx<'_>) -> Finding {
                 (MasterKeyVerdict::Safe { .. }, true) => {
                     Finding::fail("dangerously_permit_weak_or_unset_master_key is set: remove it")
                 }
+                (MasterKeyVerdict::Unknown { source, why }, _) => Finding::unknown(format!(
+                    "the master key comes from the proxy's environment, which gatewatch cannot see ({source}: {why})"
+                )),
                 (v, true) => {
                     Finding::fail(format!("{} and the weak-key override is on", v.problem().unwrap_or_default()))
                 }
