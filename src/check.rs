@@ -78,7 +78,7 @@ pub async fn gather(config: &Config, gateways: &[Arc<dyn Gateway>]) -> (Fleet, V
         let mut report = poller::cycle(gw.as_ref(), i, &mut memory, Some(&path)).await;
         // `check` is the pre-restart cron job: run the operator's validation command too.
         if let Some(cmd) = &gw.spec().validate_command {
-            let out = crate::command::run(cmd, gw.spec().action_timeout).await;
+            let out = crate::command::run(cmd, gw.spec().action_timeout, &gw.spec().pass_env).await;
             report.local.validate = Some(crate::fleet::ValidateOutcome { ok: out.success(), output: out.output });
         }
         report

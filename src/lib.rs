@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod command;
 pub mod config;
+pub mod configcache;
 pub mod demo;
 pub mod fleet;
 pub mod gateway;

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use crate::config::{GatewayKind, GatewaySpec};
 use crate::fleet::{LocalView, ProcessInfo};
 use crate::gateway::IntendedKey;
-use crate::gateway::litellm::config_file::{self, EnvLookup};
+use crate::gateway::litellm::config_file::EnvLookup;
 use crate::gateway::litellm::drift::MatchMemory;
 use crate::secret::Fingerprint;
 
@@ -18,13 +18,13 @@ pub fn read(spec: &GatewaySpec, env: EnvLookup<'_>) -> LocalView {
     if spec.kind == GatewayKind::LiteLlm
         && let Some(path) = &spec.config_file
     {
-        view.proxy_config = Some(config_file::load(path, env));
+        view.proxy_config = Some(crate::configcache::litellm_config(path, env));
         view.process = find_process(spec, path);
         view.config_git_root = git_root(path);
     }
     if let Some(path) = &spec.nginx_config {
         view.nginx = Some(
-            std::fs::read_to_string(path)
+            crate::readlimit::read_text(path, crate::readlimit::NGINX, "an nginx config")
                 .map(|t| t.chars().take(512 * 1024).collect())
                 .map_err(|e| format!("{}: {e}", path.display())),
         );
@@ -48,7 +48,8 @@ pub fn git_root(path: &Path) -> Option<PathBuf> {
 /// lives: `env:NAME`, `file:/path`, or a bare variable name. Only fingerprints
 /// leave this function.
 pub fn intended_keys(path: &Path, env: EnvLookup<'_>) -> Result<Vec<(String, IntendedKey)>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = crate::readlimit::read_text(path, crate::readlimit::KEYS_MAP, "a channel keys file")
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let map: serde_yaml::Mapping = serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut out = Vec::new();
     for (k, v) in map {
@@ -62,10 +63,17 @@ pub fn intended_keys(path: &Path, env: EnvLookup<'_>) -> Result<Vec<(String, Int
         };
         let (label, value) = if let Some(file) = src.strip_prefix("file:") {
             let p = PathBuf::from(file.trim());
-            (format!("file {}", p.display()), std::fs::read_to_string(&p).ok().map(|s| s.trim().to_owned()))
+            let value = crate::readlimit::read_text(&p, crate::readlimit::KEY_FILE, "a key file").ok();
+            let value = value.map(|s| s.trim().to_owned());
+            if let Some(v) = &value {
+                crate::secret::known().add(crate::secret::Secret::new(v.clone()));
+            }
+            (format!("file {}", p.display()), value)
         } else {
             let name = src.strip_prefix("env:").unwrap_or(src).trim();
-            (format!("${name}"), env(name))
+            let value = env(name);
+            crate::secret::known().add_var(name, value.as_deref());
+            (format!("${name}"), value)
         };
         let key = IntendedKey {
             fingerprint: value.as_deref().filter(|v| !v.is_empty()).map(Fingerprint::of),
@@ -81,7 +89,8 @@ pub fn intended_keys(path: &Path, env: EnvLookup<'_>) -> Result<Vec<(String, Int
 /// (workers started before the file changed hold the old params).
 pub fn find_process(spec: &GatewaySpec, config: &Path) -> Option<ProcessInfo> {
     if let Some(pid_file) = &spec.pid_file {
-        let pid: u32 = std::fs::read_to_string(pid_file).ok()?.trim().parse().ok()?;
+        let pid: u32 =
+            crate::readlimit::read_text(pid_file, crate::readlimit::PID_FILE, "a pid file").ok()?.trim().parse().ok()?;
         return Some(ProcessInfo {
             pid,
             started: process_start(pid)?,
@@ -129,19 +138,15 @@ pub fn load_memory(path: &Path) -> MatchMemory {
     std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
 }
 
-/// Save atomically (write then rename). The file holds fingerprints only.
+/// Save atomically (write then rename; 0600, never through a symlink). The file holds fingerprints only.
 pub fn save_memory(path: &Path, memory: &MatchMemory) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(memory).map_err(std::io::Error::other)?)?;
-    std::fs::rename(tmp, path)
+    crate::statefile::replace(path, &serde_json::to_vec_pretty(memory).map_err(std::io::Error::other)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gateway::litellm::config_file;
 
     #[test]
     fn intended_keys_are_fingerprinted() {

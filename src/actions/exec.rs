@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use tokio::sync::{Mutex, mpsc};
 
 use super::audit::AuditLog;
-use super::plan::{Plan, expand, per_replica};
+use super::plan::Plan;
 use super::verify::{self, Expect, Verification};
 use super::{ActionEvent, ActionEventKind, GatewayAction};
 use crate::command;
@@ -22,6 +22,7 @@ pub struct Executor {
     redactor: Redactor,
     tx: mpsc::Sender<ActionEvent>,
     busy: Arc<Mutex<()>>,
+    audit_watch: Option<mpsc::Sender<Option<String>>>,
 }
 
 struct Run {
@@ -31,6 +32,10 @@ struct Run {
     audit: AuditLog,
     redactor: Redactor,
     tx: mpsc::Sender<ActionEvent>,
+    /// Told of every audit write that failed (`Some`) and of a write that
+    /// worked again after one failed (`None`), so the app can show it and
+    /// ask for consent to run unaudited.
+    audit_watch: Option<mpsc::Sender<Option<String>>>,
 }
 
 impl Run {
@@ -43,13 +48,40 @@ impl Run {
         self.send(ActionEventKind::Progress { line: self.redactor.redact(&line.into()) }).await;
     }
 
-    async fn audit(&self, phase: &str, outcome: Option<&str>, detail: Option<String>) {
+    async fn audit(&self, phase: &str, outcome: Option<&str>, detail: Option<String>) -> bool {
+        self.audit_with(phase, outcome, detail, self.plan.command.clone()).await
+    }
+
+    /// Append one record, synced. A failure is shown in the progress lines
+    /// and reported to the app (which keeps it on the timeline).
+    async fn audit_with(
+        &self,
+        phase: &str,
+        outcome: Option<&str>,
+        detail: Option<String>,
+        command: Option<String>,
+    ) -> bool {
         let mut rec = self.audit.record(self.id, &self.plan.gateway_name, self.plan.action.key(), phase);
         rec.outcome = outcome.map(str::to_owned);
         rec.detail = detail;
-        rec.command.clone_from(&self.plan.command);
-        if let Err(e) = self.audit.append_async(rec).await {
-            self.progress(format!("WARNING: audit log not written ({}): {e}", self.audit.path().display())).await;
+        rec.command = command;
+        match self.audit.append_async(rec).await {
+            Ok(()) => {
+                if self.audit.take_recovered()
+                    && let Some(w) = &self.audit_watch
+                {
+                    let _ = w.send(None).await;
+                }
+                true
+            }
+            Err(e) => {
+                let why = format!("{} ({phase} record): {e}", self.audit.path().display());
+                self.progress(format!("WARNING: audit log not written: {why}")).await;
+                if let Some(w) = &self.audit_watch {
+                    let _ = w.send(Some(self.redactor.redact(&why))).await;
+                }
+                false
+            }
         }
     }
 
@@ -84,7 +116,18 @@ impl Run {
 
     async fn run(self) {
         tracing::info!(gateway = %self.plan.gateway_name, action = self.plan.action.key(), id = self.id, "action started");
-        self.audit("started", None, Some(self.plan.effect.join(" | "))).await;
+        if !self.audit("started", None, Some(self.plan.effect.join(" | "))).await {
+            if !self.plan.unaudited {
+                // Nothing ran: the operator has not agreed to act without a record.
+                let why = "refused: the audit log cannot be written, so nothing was run. Ask again: the confirmation will say so and needs Y to run without an audit record";
+                self.send(ActionEventKind::Started { title: self.plan.title.clone() }).await;
+                self.finished(false, why.into(), Vec::new()).await;
+                self.verified(Verification { ok: false, summary: "not run (no audit record possible)".into(), detail: Vec::new(), behind: Vec::new() })
+                    .await;
+                return;
+            }
+            self.progress("running WITHOUT an audit record, as confirmed with Y".to_owned()).await;
+        }
         self.send(ActionEventKind::Started { title: self.plan.title.clone() }).await;
         match self.plan.action.clone() {
             GatewayAction::Restart | GatewayAction::Reload => self.restart().await,
@@ -110,10 +153,10 @@ impl Run {
     }
 
     async fn restart(&self) {
-        let Some(cmd) = self.plan.command.clone() else {
+        if self.plan.commands.is_empty() {
             self.finished(false, "no command configured".into(), Vec::new()).await;
             return;
-        };
+        }
         let spec = self.gw.spec().clone();
         // New API: remember start times to tell a new process from the old one.
         let expect_before = if spec.kind == crate::config::GatewayKind::NewApi {
@@ -126,13 +169,7 @@ impl Run {
         } else {
             None
         };
-        let (ok, summary, tail) = if per_replica(&cmd) {
-            self.restart_each(&cmd, spec.action_timeout).await
-        } else {
-            self.progress(format!("running: {cmd}")).await;
-            let out = command::run(&cmd, spec.action_timeout).await;
-            (out.success(), format!("{cmd}: {}", out.describe()), out.tail(8))
-        };
+        let (ok, summary, tail) = self.run_commands(&spec).await;
         let out_tail = tail.clone();
         self.finished(ok, summary, tail).await;
         if !ok {
@@ -179,22 +216,39 @@ impl Run {
         self.verified(v).await;
     }
 
-    /// A restart command with `{url}`, `{host}` or `{port}` runs once per
-    /// replica, one after another (a rolling restart); the first failure stops it.
-    async fn restart_each(&self, template: &str, timeout: std::time::Duration) -> (bool, String, Vec<String>) {
-        let total = self.plan.replicas.len();
+    /// Run the plan's command lines one after another (a per-replica
+    /// template is one line per replica: a rolling restart); the first
+    /// failure stops it. Each line is audited before it runs and after.
+    async fn run_commands(&self, spec: &crate::config::GatewaySpec) -> (bool, String, Vec<String>) {
+        let total = self.plan.commands.len();
+        let per_replica = self.plan.command.as_deref().is_some_and(command::per_replica);
         let mut lines = Vec::new();
-        for (i, url) in self.plan.replicas.iter().enumerate() {
-            let cmd = expand(template, url);
-            self.progress(format!("replica {}/{total}: {cmd}", i + 1)).await;
-            let out = command::run(&cmd, timeout).await;
-            lines.push(format!("{url}: {}", out.describe()));
+        for (i, cmd) in self.plan.commands.iter().enumerate() {
+            let replica = if per_replica { self.plan.replicas.get(i).cloned() } else { None };
+            let label = if total > 1 { format!("{}/{total}: ", i + 1) } else { String::new() };
+            self.progress(format!("running {label}{cmd}")).await;
+            self.audit_with("command", Some("starting"), replica.clone(), Some(cmd.clone())).await;
+            let out = command::run(cmd, spec.action_timeout, &spec.pass_env).await;
+            self.audit_with(
+                "command_ended",
+                Some(if out.success() { "ok" } else { "failed" }),
+                Some(out.describe()),
+                Some(cmd.clone()),
+            )
+            .await;
+            if total > 1 {
+                lines.push(format!("{}: {}", replica.as_deref().unwrap_or(cmd), out.describe()));
+            }
             if !out.success() {
-                lines.extend(out.tail(6));
-                return (false, format!("replica {}/{total} failed: {cmd}: {}", i + 1, out.describe()), lines);
+                lines.extend(out.tail(if total > 1 { 6 } else { 8 }));
+                return (false, format!("{label}{cmd}: {}", out.describe()), lines);
+            }
+            if total == 1 {
+                lines.extend(out.tail(8));
+                return (true, format!("{cmd}: {}", out.describe()), lines);
             }
         }
-        (true, format!("restarted {total} replica(s) one by one"), lines)
+        (true, format!("ran {total} command(s) one by one, one per replica"), lines)
     }
 
     async fn purge(&self) {
@@ -450,7 +504,13 @@ impl Executor {
         redactor: Redactor,
         tx: mpsc::Sender<ActionEvent>,
     ) -> Self {
-        Self { gateways, audit, redactor, tx, busy: Arc::new(Mutex::new(())) }
+        Self { gateways, audit, redactor, tx, busy: Arc::new(Mutex::new(())), audit_watch: None }
+    }
+
+    /// Report audit write failures (and recoveries) on `watch`.
+    pub fn with_audit_watch(mut self, watch: mpsc::Sender<Option<String>>) -> Self {
+        self.audit_watch = Some(watch);
+        self
     }
 
     pub fn audit(&self) -> &AuditLog {
@@ -460,7 +520,15 @@ impl Executor {
     /// Start a confirmed plan. Refused (with an event) if another action runs.
     pub fn start(&self, id: u64, plan: Plan) {
         let Some(gw) = self.gateways.get(plan.gateway).cloned() else { return };
-        let run = Run { id, plan, gw, audit: self.audit.clone(), redactor: self.redactor.clone(), tx: self.tx.clone() };
+        let run = Run {
+            id,
+            plan,
+            gw,
+            audit: self.audit.clone(),
+            redactor: self.redactor.clone(),
+            tx: self.tx.clone(),
+            audit_watch: self.audit_watch.clone(),
+        };
         let busy = self.busy.clone();
         tokio::spawn(async move {
             let Ok(_guard) = busy.try_lock() else {

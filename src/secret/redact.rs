@@ -92,6 +92,21 @@ impl Redactor {
         }
     }
 
+    /// Learn everything `other` knows (a no-op when both are the same set).
+    pub fn absorb(&self, other: &Redactor) {
+        if Arc::ptr_eq(&self.inner, &other.inner) {
+            return;
+        }
+        let (secrets, vars) = {
+            let o = other.read();
+            (o.secrets.clone(), o.vars.clone())
+        };
+        for s in secrets {
+            self.add(s);
+        }
+        self.write().vars.extend(vars);
+    }
+
     /// The environment variables known to hold secrets.
     pub fn vars(&self) -> Vec<String> {
         self.read().vars.iter().cloned().collect()

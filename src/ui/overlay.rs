@@ -26,13 +26,39 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn boxed(frame: &mut Frame, area: Rect, title: String, lines: Vec<Line<'_>>, theme: &Theme, focused: bool) {
+    boxed_scrolled(frame, area, title, lines, theme, focused, 0);
+}
+
+/// A centered box as tall as its text (wrapped), scrolled by `scroll` lines
+/// when the text is taller than the screen. The scroll is clamped here so
+/// the last line stays reachable and the box is never scrolled empty.
+fn boxed_scrolled(
+    frame: &mut Frame,
+    area: Rect,
+    title: String,
+    lines: Vec<Line<'_>>,
+    theme: &Theme,
+    focused: bool,
+    scroll: u16,
+) {
     let w = (area.width.saturating_mul(9) / 10).clamp(40, 100).min(area.width);
     let inner_w = usize::from(w.saturating_sub(2));
     let needed: usize = lines.iter().map(|l| l.width().div_ceil(inner_w.max(1)).max(1)).sum();
     let h = u16::try_from(needed + 2).unwrap_or(u16::MAX).min(area.height);
+    let visible = usize::from(h.saturating_sub(2));
+    let max_scroll = u16::try_from(needed.saturating_sub(visible)).unwrap_or(u16::MAX);
+    let scroll = scroll.min(max_scroll);
+    let title = if max_scroll > 0 {
+        format!("{title}(↑↓ scroll: {}/{}) ", scroll, max_scroll)
+    } else {
+        title
+    };
     let r = centered(area, w, h);
     frame.render_widget(Clear, r);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(pane_block(title, focused, theme)), r);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).block(pane_block(title, focused, theme)),
+        r,
+    );
 }
 
 fn section<'a>(out: &mut Vec<Line<'a>>, title: &'a str, items: &'a [HelpLine], theme: &Theme) {
@@ -73,16 +99,25 @@ fn plan_lines<'a>(p: &'a Plan, theme: &Theme) -> Vec<Line<'a>> {
         ]),
         Line::from(vec![
             Span::styled("Replicas ", theme.bold()),
-            Span::raw(if p.replicas.len() <= 3 {
-                p.replicas.join(", ")
-            } else {
-                format!("{} (and {} more)", p.replicas[..3].join(", "), p.replicas.len() - 3)
-            }),
+            Span::raw(p.replicas.join(", ")),
         ]),
         Line::from(vec![Span::styled("Action   ", theme.bold()), Span::raw(p.action.key())]),
     ];
     for e in &p.effect {
         lines.push(Line::from(vec![Span::styled("  • ", theme.accent()), Span::raw(e.as_str())]));
+    }
+    if !p.commands.is_empty() {
+        lines.push(Line::styled(
+            format!("Commands ({}), exactly as they will run with sh -c:", p.commands.len()),
+            theme.bold(),
+        ));
+        let width = p.commands.len().to_string().len();
+        for (i, c) in p.commands.iter().enumerate() {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:>width$}. $ ", i + 1), theme.accent()),
+                Span::raw(c.as_str()),
+            ]));
+        }
     }
     if let Some(n) = p.paid_requests {
         lines.push(Line::styled(format!("  $ {n} paid upstream request(s)"), theme.warn()));
@@ -134,7 +169,7 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, theme: &Theme) {
         lines.push(Line::styled(n.as_str(), theme.warn()));
     }
     let title = if c.second { format!(" SECOND CONFIRMATION: {}? ", p.title) } else { format!(" {}? ", p.title) };
-    boxed(frame, area, title, lines, theme, true);
+    boxed_scrolled(frame, area, title, lines, theme, true, c.scroll);
 }
 
 fn blocked(frame: &mut Frame, area: Rect, p: &Plan, theme: &Theme) {

@@ -201,7 +201,7 @@ pub fn is_sensitive(field: &str) -> bool {
 
 /// Read and parse the file from disk.
 pub fn load(path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig, ProxyConfigError> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::readlimit::read_text(path, crate::readlimit::LITELLM_CONFIG, "a LiteLLM config")
         .map_err(|e| ProxyConfigError::Read { path: path.display().to_string(), message: e.to_string() })?;
     let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
     let mut cfg = parse(&text, path, env)?;
