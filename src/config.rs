@@ -7,6 +7,7 @@
 
 pub mod duration;
 pub mod example;
+mod nesting;
 
 use serde::Deserialize;
 use std::fmt;
@@ -278,6 +279,13 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 
 /// Parse config text; `path` is used in messages and to resolve relative paths.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    if let Some(line) = nesting::too_deep(text, nesting::MAX_FLOW_DEPTH) {
+        return Err(ConfigError::Syntax {
+            path: path.to_owned(),
+            line,
+            message: format!("[ and {{ nested deeper than {} levels", nesting::MAX_FLOW_DEPTH),
+        });
+    }
     let raw: RawConfig = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, text, path))?;
     let base = path.parent().unwrap_or(Path::new("."));
     let field_err = |field: String, message: String| ConfigError::Field {

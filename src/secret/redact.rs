@@ -130,6 +130,17 @@ impl Redactor {
         }
     }
 
+    /// Byte ranges of `text` that hold a known secret (for masking text that
+    /// is already laid out, such as a drawn screen, without moving it).
+    pub fn known_ranges(&self, text: &str) -> Vec<std::ops::Range<usize>> {
+        let k = self.read();
+        let mut out = Vec::new();
+        for s in &k.secrets {
+            out.extend(text.match_indices(s.expose()).map(|(i, m)| i..i + m.len()));
+        }
+        out
+    }
+
     pub fn len(&self) -> usize {
         self.read().secrets.len()
     }

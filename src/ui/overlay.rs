@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
-use super::util::{centered, wrap};
+use super::util::{centered, clean, wrap};
 use super::{Theme, detail, pane_block};
 use crate::actions::plan::Plan;
 use crate::app::keymap::{self, HelpLine};
@@ -95,16 +95,16 @@ fn plan_lines<'a>(p: &'a Plan, theme: &Theme) -> Vec<Line<'a>> {
     let mut lines = vec![
         Line::from(vec![
             Span::styled("Gateway  ", theme.bold()),
-            Span::raw(format!("{} ({})", p.gateway_name, p.kind.display_name())),
+            Span::raw(format!("{} ({})", clean(&p.gateway_name), p.kind.display_name())),
         ]),
         Line::from(vec![
             Span::styled("Replicas ", theme.bold()),
-            Span::raw(p.replicas.join(", ")),
+            Span::raw(clean(&p.replicas.join(", ")).into_owned()),
         ]),
         Line::from(vec![Span::styled("Action   ", theme.bold()), Span::raw(p.action.key())]),
     ];
     for e in &p.effect {
-        lines.push(Line::from(vec![Span::styled("  • ", theme.accent()), Span::raw(e.as_str())]));
+        lines.push(Line::from(vec![Span::styled("  • ", theme.accent()), Span::raw(clean(e))]));
     }
     if !p.commands.is_empty() {
         lines.push(Line::styled(
@@ -115,7 +115,7 @@ fn plan_lines<'a>(p: &'a Plan, theme: &Theme) -> Vec<Line<'a>> {
         for (i, c) in p.commands.iter().enumerate() {
             lines.push(Line::from(vec![
                 Span::styled(format!("  {:>width$}. $ ", i + 1), theme.accent()),
-                Span::raw(c.as_str()),
+                Span::raw(clean(c)),
             ]));
         }
     }
@@ -125,7 +125,7 @@ fn plan_lines<'a>(p: &'a Plan, theme: &Theme) -> Vec<Line<'a>> {
     if !p.verify.is_empty() {
         lines.push(Line::from(vec![
             Span::styled("Then     ", theme.bold()),
-            Span::raw(format!("verify: {}", p.verify)),
+            Span::raw(format!("verify: {}", clean(&p.verify))),
         ]));
     }
     lines
@@ -137,7 +137,7 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, theme: &Theme) {
     if c.second {
         lines.push(Line::raw(""));
         for w in &p.warnings {
-            lines.push(Line::styled(format!("⚠ WARNING: {w}"), theme.fail()));
+            lines.push(Line::styled(format!("⚠ WARNING: {}", clean(w)), theme.fail()));
         }
         lines.push(Line::raw(""));
         lines.push(Line::from(vec![
@@ -161,27 +161,28 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, theme: &Theme) {
     }
     if p.validating {
         lines.push(Line::styled(
-            format!("… validating the config on disk: {}", p.validate_command.as_deref().unwrap_or("")),
+            format!("… validating the config on disk: {}", clean(p.validate_command.as_deref().unwrap_or(""))),
             theme.accent(),
         ));
     }
     if let Some(n) = &c.nudge {
         lines.push(Line::styled(n.as_str(), theme.warn()));
     }
-    let title = if c.second { format!(" SECOND CONFIRMATION: {}? ", p.title) } else { format!(" {}? ", p.title) };
+    let t = clean(&p.title);
+    let title = if c.second { format!(" SECOND CONFIRMATION: {t}? ") } else { format!(" {t}? ") };
     boxed_scrolled(frame, area, title, lines, theme, true, c.scroll);
 }
 
 fn blocked(frame: &mut Frame, area: Rect, p: &Plan, theme: &Theme) {
     let mut lines = vec![Line::styled(format!("Cannot {}:", p.action.key()), theme.fail())];
     if let Some(why) = &p.blocked {
-        for l in wrap(why, 90, "") {
+        for l in wrap(&clean(why), 90, "") {
             lines.push(Line::raw(l));
         }
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Any key closes this.", theme.dim()));
-    boxed(frame, area, format!(" {} ", p.title), lines, theme, true);
+    boxed(frame, area, format!(" {} ", clean(&p.title)), lines, theme, true);
 }
 
 fn input(frame: &mut Frame, area: Rect, prompt: &str, text: &str, theme: &Theme) {
@@ -189,7 +190,7 @@ fn input(frame: &mut Frame, area: Rect, prompt: &str, text: &str, theme: &Theme)
         Line::raw(prompt.to_owned()),
         Line::from(vec![
             Span::styled("> ", theme.accent()),
-            Span::raw(text.to_owned()),
+            Span::raw(clean(text).into_owned()),
             Span::styled("▏", theme.accent()),
         ]),
         Line::styled("Enter adds · Esc cancels", theme.dim()),
