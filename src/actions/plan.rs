@@ -126,9 +126,13 @@ fn restart_like(obs: &GatewayObs, index: usize, action: GatewayAction) -> Plan {
             if per_replica(c) {
                 match p.replicas.iter().map(|url| command::expand(c, url)).collect::<Result<Vec<_>, _>>() {
                     Ok(lines) => {
-                        p.effect.push(format!(
-                            "Runs once per replica ({n}), one after another, stopping at the first failure (every command below, exactly as it will run)."
-                        ));
+                        if let [one] = lines.as_slice() {
+                            p.effect.push(format!("Runs: {one}"));
+                        } else {
+                            p.effect.push(format!(
+                                "Runs once per replica ({n}), one after another, stopping at the first failure: the {n} commands below, exactly as they will run."
+                            ));
+                        }
                         p.commands = lines;
                     }
                     Err(why) => {
@@ -138,7 +142,7 @@ fn restart_like(obs: &GatewayObs, index: usize, action: GatewayAction) -> Plan {
                     }
                 }
             } else {
-                p.effect.push("Runs the command below once.".to_owned());
+                p.effect.push(format!("Runs: {c}"));
                 p.commands = vec![c.clone()];
             }
         }

@@ -26,12 +26,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn boxed(frame: &mut Frame, area: Rect, title: String, lines: Vec<Line<'_>>, theme: &Theme, focused: bool) {
-    boxed_scrolled(frame, area, title, lines, theme, focused, 0);
+    boxed_scrolled(frame, area, title, lines, theme, focused, None);
 }
 
-/// A centered box as tall as its text (wrapped), scrolled by `scroll` lines
-/// when the text is taller than the screen. The scroll is clamped here so
-/// the last line stays reachable and the box is never scrolled empty.
+/// A centered box as tall as its text (wrapped). With `scroll`, a text
+/// taller than the screen scrolls (the title says how far); the scroll is
+/// clamped here so the last line stays reachable and never scrolls away.
 fn boxed_scrolled(
     frame: &mut Frame,
     area: Rect,
@@ -39,7 +39,7 @@ fn boxed_scrolled(
     lines: Vec<Line<'_>>,
     theme: &Theme,
     focused: bool,
-    scroll: u16,
+    scroll: Option<u16>,
 ) {
     let w = (area.width.saturating_mul(9) / 10).clamp(40, 100).min(area.width);
     let inner_w = usize::from(w.saturating_sub(2));
@@ -47,8 +47,9 @@ fn boxed_scrolled(
     let h = u16::try_from(needed + 2).unwrap_or(u16::MAX).min(area.height);
     let visible = usize::from(h.saturating_sub(2));
     let max_scroll = u16::try_from(needed.saturating_sub(visible)).unwrap_or(u16::MAX);
-    let scroll = scroll.min(max_scroll);
-    let title = if max_scroll > 0 {
+    let scrollable = scroll.is_some();
+    let scroll = scroll.unwrap_or(0).min(max_scroll);
+    let title = if scrollable && max_scroll > 0 {
         format!("{title}(↑↓ scroll: {}/{}) ", scroll, max_scroll)
     } else {
         title
@@ -106,7 +107,8 @@ fn plan_lines<'a>(p: &'a Plan, theme: &Theme) -> Vec<Line<'a>> {
     for e in &p.effect {
         lines.push(Line::from(vec![Span::styled("  • ", theme.accent()), Span::raw(clean(e))]));
     }
-    if !p.commands.is_empty() {
+    // One command is in the effect line ("Runs: …"); several are listed, all of them.
+    if p.commands.len() > 1 {
         lines.push(Line::styled(
             format!("Commands ({}), exactly as they will run with sh -c:", p.commands.len()),
             theme.bold(),
@@ -170,7 +172,7 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, theme: &Theme) {
     }
     let t = clean(&p.title);
     let title = if c.second { format!(" SECOND CONFIRMATION: {t}? ") } else { format!(" {t}? ") };
-    boxed_scrolled(frame, area, title, lines, theme, true, c.scroll);
+    boxed_scrolled(frame, area, title, lines, theme, true, Some(c.scroll));
 }
 
 fn blocked(frame: &mut Frame, area: Rect, p: &Plan, theme: &Theme) {
