@@ -45,6 +45,8 @@ struct Entry {
     /// Each variable the parse looked up, with its value's fingerprint.
     env: Vec<(String, Option<Fingerprint>)>,
     result: Result<ProxyConfig, ProxyConfigError>,
+    /// How many times this path was read and parsed.
+    parses: u64,
 }
 
 impl Entry {
@@ -56,12 +58,9 @@ impl Entry {
 
 static CACHE: LazyLock<Mutex<HashMap<PathBuf, Entry>>> = LazyLock::new(Mutex::default);
 
-/// How many times a config file was actually read and parsed (for tests
-/// and the benchmark note).
-static PARSES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-pub fn parse_count() -> u64 {
-    PARSES.load(std::sync::atomic::Ordering::Relaxed)
+/// How many times the config at `path` was actually read and parsed.
+pub fn parses_of(path: &Path) -> u64 {
+    CACHE.lock().unwrap_or_else(PoisonError::into_inner).get(path).map_or(0, |e| e.parses)
 }
 
 /// The files a config includes (`include:` is relative to the config's directory).
@@ -86,7 +85,6 @@ pub fn litellm_config(path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig, Pr
         seen.borrow_mut().push((name.to_owned(), v.as_deref().map(Fingerprint::of)));
         v
     };
-    PARSES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let result = read(path, &recording);
     let mut files = vec![(path.to_owned(), before)];
     if let Ok(cfg) = &result {
@@ -98,7 +96,8 @@ pub fn litellm_config(path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig, Pr
     let mut env_seen = seen.into_inner();
     env_seen.sort();
     env_seen.dedup();
-    cache.insert(path.to_owned(), Entry { files, env: env_seen, result: result.clone() });
+    let parses = cache.get(path).map_or(0, |e| e.parses) + 1;
+    cache.insert(path.to_owned(), Entry { files, env: env_seen, result: result.clone(), parses });
     result
 }
 
