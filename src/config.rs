@@ -581,7 +581,8 @@ mod tests {
             ("4242424242424242", "4242424242424242"),
             ("[sk-in-a-list-999]", "sk-in-a-list-999"),
         ] {
-            let text = format!("gateways:\n  - name: a\n    kind: litellm\n    url: http://x\n    credential_env: {value}\n");
+            let text =
+                format!("gateways:\n  - name: a\n    kind: litellm\n    url: http://x\n    credential_env: {value}\n");
             let err = parse(&text, p()).unwrap_err().to_string();
             assert!(err.contains("config.yaml:5: field `gateways[0].credential_env`"), "{err}");
             assert!(!err.contains(shown), "the value is echoed: {err}");

@@ -115,7 +115,8 @@ fn read(path: &Path, env: EnvLookup<'_>) -> Result<ProxyConfig, ProxyConfigError
 mod tests {
     use super::*;
 
-    const TEXT: &str = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/a, api_key: os.environ/CACHE_TEST_KEY}\n";
+    const TEXT: &str =
+        "model_list:\n  - model_name: a\n    litellm_params: {model: openai/a, api_key: os.environ/CACHE_TEST_KEY}\n";
 
     #[test]
     fn reparsed_only_when_the_file_or_a_variable_changes() {

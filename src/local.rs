@@ -89,8 +89,11 @@ pub fn intended_keys(path: &Path, env: EnvLookup<'_>) -> Result<Vec<(String, Int
 /// (workers started before the file changed hold the old params).
 pub fn find_process(spec: &GatewaySpec, config: &Path) -> Option<ProcessInfo> {
     if let Some(pid_file) = &spec.pid_file {
-        let pid: u32 =
-            crate::readlimit::read_text(pid_file, crate::readlimit::PID_FILE, "a pid file").ok()?.trim().parse().ok()?;
+        let pid: u32 = crate::readlimit::read_text(pid_file, crate::readlimit::PID_FILE, "a pid file")
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
         return Some(ProcessInfo {
             pid,
             started: process_start(pid)?,

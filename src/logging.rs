@@ -32,7 +32,9 @@ pub fn status() -> Option<&'static LogStatus> {
     STATUS.get()
 }
 
-/// Each write from the log thread is one formatted event: it is redacted whole.
+/// Each write from the log thread is one formatted event: it is redacted
+/// whole, and gateway text in it cannot put an escape sequence in the file
+/// (`tail gatewatch.log` would replay it) or forge a line of its own.
 struct Redacting<W: Write> {
     inner: W,
     redactor: crate::secret::Redactor,
@@ -41,7 +43,10 @@ struct Redacting<W: Write> {
 impl<W: Write> Write for Redacting<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let text = String::from_utf8_lossy(buf);
-        self.inner.write_all(self.redactor.redact(&text).as_bytes())?;
+        let (body, end) = text.strip_suffix('\n').map_or((&*text, ""), |b| (b, "\n"));
+        let clean = crate::sanitize::line(&self.redactor.redact(body)).into_owned();
+        self.inner.write_all(clean.as_bytes())?;
+        self.inner.write_all(end.as_bytes())?;
         Ok(buf.len())
     }
 
@@ -88,9 +93,13 @@ mod tests {
     fn log_lines_are_redacted_before_the_disk() {
         let r = crate::secret::Redactor::new([crate::secret::Secret::new("sk-master-in-a-log-line-1")]);
         let mut w = Redacting { inner: Vec::new(), redactor: r };
-        w.write_all(b"WARN auth failed for sk-master-in-a-log-line-1 (Bearer abcdefgh12345678)\n").unwrap();
+        w.write_all(
+            b"WARN auth failed for sk-master-in-a-log-line-1 (Bearer abcdefgh12345678) \x1b]0;t\x07\nINFO forged\n",
+        )
+        .unwrap();
         let out = String::from_utf8(w.inner).unwrap();
         assert!(!out.contains("sk-master-in-a-log-line-1") && !out.contains("abcdefgh12345678"), "{out}");
-        assert!(out.ends_with('\n'));
+        assert!(!out.contains('\x1b') && out.contains("\\x1b"), "{out}");
+        assert_eq!(out.lines().count(), 1, "one event, one line: {out}");
     }
 }

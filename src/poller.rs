@@ -199,7 +199,8 @@ mod tests {
 
     #[tokio::test]
     async fn discovery_takes_the_urls_the_command_prints() {
-        let cmd = "printf 'http://10.0.0.11:4000/\\n# comment\\n\\n  https://10.0.0.12:4000  \\nhttp://10.0.0.11:4000\\n'";
+        let cmd =
+            "printf 'http://10.0.0.11:4000/\\n# comment\\n\\n  https://10.0.0.12:4000  \\nhttp://10.0.0.11:4000\\n'";
         let (urls, err) = discover(&spec(Some(cmd))).await;
         assert_eq!(urls, ["http://10.0.0.11:4000", "https://10.0.0.12:4000"]);
         assert_eq!(err, None);

@@ -131,11 +131,9 @@ mod tests {
         let fifo = dir.path().join("fifo");
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
         let started = std::time::Instant::now();
-        for (p, kind) in [
-            (Path::new("/dev/zero"), "a character device"),
-            (dir.path(), "a directory"),
-            (fifo.as_path(), "a FIFO"),
-        ] {
+        for (p, kind) in
+            [(Path::new("/dev/zero"), "a character device"), (dir.path(), "a directory"), (fifo.as_path(), "a FIFO")]
+        {
             let err = read_text(p, CONFIG, "a config").unwrap_err().to_string();
             assert!(err.contains(kind) && err.contains("only regular files"), "{p:?}: {err}");
         }

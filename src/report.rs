@@ -88,7 +88,8 @@ pub fn markdown(fleet: &Fleet, evidence: &[Evidence], tree: &Tree, started: Syst
     let _ = writeln!(out, "|---|---|---|---|");
     for e in fleet.timeline.entries() {
         let gw = e.gateway.and_then(|i| fleet.gateways.get(i)).map_or("-", |g| g.spec.name.as_str());
-        let _ = writeln!(out, "| {} | {} | {} | {} |", rfc3339(e.at), md_escape(gw), e.kind.label(), md_escape(&e.text));
+        let _ =
+            writeln!(out, "| {} | {} | {} | {} |", rfc3339(e.at), md_escape(gw), e.kind.label(), md_escape(&e.text));
     }
 
     let _ = writeln!(out, "\n## Actions taken\n");

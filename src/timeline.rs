@@ -59,7 +59,8 @@ impl Timeline {
             self.entries.pop_front();
         }
         // Always: the echoed-credential patterns apply even before any secret is known.
-        let text = self.redactor.redact(&text);
+        let redacted = self.redactor.redact(&text);
+        let text = if redacted == text { text } else { redacted };
         self.entries.push_back(TimelineEntry { at, gateway, kind, text });
     }
 

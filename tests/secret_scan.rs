@@ -3,10 +3,16 @@
 //! log, the incident report, `check --json` and its human and Prometheus
 //! forms, the log file (at trace level), panic output, and the argv of
 //! gatewatch and of every command it starts — for any raw key or master key.
+//! `echoed`: tokens of several shapes a gateway repeats back, literal keys
+//! from the LiteLLM config repeated by a command, and the environment of
+//! child commands.
 
 #![allow(clippy::unwrap_used, clippy::default_trait_access, clippy::print_stderr)]
 
 mod common;
+
+#[path = "secret_scan/echoed.rs"]
+mod echoed;
 
 use std::path::Path;
 use std::time::Duration;

@@ -74,6 +74,8 @@ impl AuditLog {
         if let Some(dir) = self.path.parent()
             && let Ok(st) = nix::sys::statvfs::statvfs(dir)
         {
+            // The field types differ between platforms (u32 on some): keep the conversions.
+            #[allow(clippy::useless_conversion)]
             let free = u64::from(st.blocks_available()).saturating_mul(u64::from(st.fragment_size()));
             if free < LOW_SPACE {
                 return Err(format!("{shown}: the disk is full ({free} bytes free)"));
@@ -113,7 +115,9 @@ impl AuditLog {
 
     fn append_inner(&self, rec: &AuditRecord) -> std::io::Result<()> {
         let mut rec = rec.clone();
-        rec.detail = rec.detail.map(|d| self.redactor.redact(&d));
+        // Details quote gateways and command output: redacted, and no raw
+        // escape or bidi character for whoever reads the file in a terminal.
+        rec.detail = rec.detail.map(|d| crate::sanitize::line(&self.redactor.redact(&d)).into_owned());
         rec.command = rec.command.map(|c| self.redactor.redact(&c));
         let mut line = serde_json::to_string(&rec).map_err(std::io::Error::other)?;
         line.push('\n');

@@ -122,8 +122,13 @@ impl Run {
                 let why = "refused: the audit log cannot be written, so nothing was run. Ask again: the confirmation will say so and needs Y to run without an audit record";
                 self.send(ActionEventKind::Started { title: self.plan.title.clone() }).await;
                 self.finished(false, why.into(), Vec::new()).await;
-                self.verified(Verification { ok: false, summary: "not run (no audit record possible)".into(), detail: Vec::new(), behind: Vec::new() })
-                    .await;
+                self.verified(Verification {
+                    ok: false,
+                    summary: "not run (no audit record possible)".into(),
+                    detail: Vec::new(),
+                    behind: Vec::new(),
+                })
+                .await;
                 return;
             }
             self.progress("running WITHOUT an audit record, as confirmed with Y".to_owned()).await;

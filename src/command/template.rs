@@ -56,7 +56,10 @@ pub fn replica_words(url: &str) -> Result<ReplicaWords, String> {
     }
     let host = parsed.host_str().unwrap_or_default().to_owned();
     if !HOST.is_match(&host) {
-        return Err(format!("{shown:?}: the host {:?} is not a plain host name or address", crate::sanitize::line(&host)));
+        return Err(format!(
+            "{shown:?}: the host {:?} is not a plain host name or address",
+            crate::sanitize::line(&host)
+        ));
     }
     let port = parsed.port_or_known_default().map(|p| p.to_string()).unwrap_or_default();
     Ok(ReplicaWords { url: url.to_owned(), host, port })
@@ -66,8 +69,10 @@ pub fn replica_words(url: &str) -> Result<ReplicaWords, String> {
 /// nothing else (no user, path, query or fragment, no stray characters).
 pub fn discovered_url(line: &str) -> Result<String, String> {
     static STRICT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^https?://(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252}[A-Za-z0-9])?)(?::[0-9]{1,5})?/?$")
-            .expect("static regex")
+        Regex::new(
+            r"^https?://(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252}[A-Za-z0-9])?)(?::[0-9]{1,5})?/?$",
+        )
+        .expect("static regex")
     });
     let trimmed = line.trim();
     if !STRICT.is_match(trimmed) {
@@ -169,7 +174,8 @@ mod tests {
     fn each_value_is_one_word_in_every_quoting_context() {
         // Plain values, but the template quotes them: the shell still sees the value.
         let url = "http://10.0.0.5:4000/a,b";
-        for t in ["printf '%s|' {url}", "printf '%s|' '{url}'", "printf '%s|' \"{url}\"", "printf '%s|' \"x {url} y\""] {
+        for t in ["printf '%s|' {url}", "printf '%s|' '{url}'", "printf '%s|' \"{url}\"", "printf '%s|' \"x {url} y\""]
+        {
             let line = expand(t, url).unwrap();
             assert!(sh(&line).contains("http://10.0.0.5:4000/a,b"), "{t} → {line} → {}", sh(&line));
         }
@@ -196,7 +202,13 @@ mod tests {
 
     #[test]
     fn discovery_lines_are_urls_with_a_host_and_port_only() {
-        for ok in ["http://10.0.0.11:4000", "https://10.0.0.12:4000/", "http://[fd00::1]:4000", "http://litellm-0.litellm:4000", "  http://pod-1:80  "] {
+        for ok in [
+            "http://10.0.0.11:4000",
+            "https://10.0.0.12:4000/",
+            "http://[fd00::1]:4000",
+            "http://litellm-0.litellm:4000",
+            "  http://pod-1:80  ",
+        ] {
             assert!(discovered_url(ok).is_ok(), "{ok}");
         }
         assert_eq!(discovered_url("https://10.0.0.12:4000/").unwrap(), "https://10.0.0.12:4000");

@@ -90,26 +90,27 @@ fn key_str(k: &PyValue) -> String {
 /// Every string under `node`; `os.environ/NAME` is the variable's value.
 fn all_values(node: &Node, env: EnvLookup<'_>, into: &Redactor) {
     match &node.value {
-        PyValue::Str(s) => match s.strip_prefix("os.environ/") {
-            Some(name) => into.add_var(name, env(name).as_deref()),
-            None => {
-                into.add(super::Secret::new(s.clone()));
-                // A connection URL: its password alone is echoed too.
-                if let Ok(url) = reqwest::Url::parse(s)
-                    && let Some(pw) = url.password()
-                {
-                    into.add(super::Secret::new(pw));
-                }
-                // A JSON credentials string: its inner values too (the private key alone).
-                if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(s) {
-                    for v in map.values() {
-                        if let serde_json::Value::String(inner) = v {
-                            into.add(super::Secret::new(inner.clone()));
-                        }
+        PyValue::Str(s) => {
+            if let Some(name) = s.strip_prefix("os.environ/") {
+                into.add_var(name, env(name).as_deref());
+                return;
+            }
+            into.add(super::Secret::new(s.clone()));
+            // A connection URL: its password alone is echoed too.
+            if let Ok(url) = reqwest::Url::parse(s)
+                && let Some(pw) = url.password()
+            {
+                into.add(super::Secret::new(pw));
+            }
+            // A JSON credentials string: its inner values too (the private key alone).
+            if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(s) {
+                for v in map.values() {
+                    if let serde_json::Value::String(inner) = v {
+                        into.add(super::Secret::new(inner.clone()));
                     }
                 }
             }
-        },
+        }
         PyValue::List(items) => items.iter().for_each(|n| all_values(n, env, into)),
         PyValue::Dict(items) => items.iter().for_each(|(_, n)| all_values(n, env, into)),
         _ => {}

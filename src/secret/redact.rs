@@ -278,7 +278,10 @@ mod tests {
     #[test]
     fn echoed_credentials_of_every_shape_are_masked() {
         let cases = [
-            ("Authentication Error, Invalid proxy server token passed. Received API Key = sk-...wxyz, Key Hash (Token) =master-Not-sk-shaped-42. Unable to find token", "master-Not-sk-shaped-42"),
+            (
+                "Authentication Error, Invalid proxy server token passed. Received API Key = sk-...wxyz, Key Hash (Token) =master-Not-sk-shaped-42. Unable to find token",
+                "master-Not-sk-shaped-42",
+            ),
             ("401: Bearer 0123456789abcdef0123456789abcdef rejected", "0123456789abcdef0123456789abcdef"),
             ("{\"authorization\": \"Bearer tok/with+base64==\"}", "tok/with+base64=="),
             ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA=="),
@@ -286,7 +289,10 @@ mod tests {
             ("{\"access_token\":\"f3a9c2e1-77b0-4c3e-9d2a-5b8e6f1a0c44\"}", "f3a9c2e1-77b0-4c3e-9d2a-5b8e6f1a0c44"),
             ("x-api-key: 9f86d081884c7d659a2feaa0c55ad015", "9f86d081884c7d659a2feaa0c55ad015"),
             ("redis://default:hunter2-redis-pw@10.0.0.5:6379 refused", "hunter2-redis-pw"),
-            ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "eyJzdWIiOiIxMjM0NTY3ODkwIn0"),
+            (
+                "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+                "eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+            ),
         ];
         for (text, secret) in cases {
             let out = mask_key_like(text);

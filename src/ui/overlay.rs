@@ -49,11 +49,8 @@ fn boxed_scrolled(
     let max_scroll = u16::try_from(needed.saturating_sub(visible)).unwrap_or(u16::MAX);
     let scrollable = scroll.is_some();
     let scroll = scroll.unwrap_or(0).min(max_scroll);
-    let title = if scrollable && max_scroll > 0 {
-        format!("{title}(↑↓ scroll: {}/{}) ", scroll, max_scroll)
-    } else {
-        title
-    };
+    let title =
+        if scrollable && max_scroll > 0 { format!("{title}(↑↓ scroll: {scroll}/{max_scroll}) ") } else { title };
     let r = centered(area, w, h);
     frame.render_widget(Clear, r);
     frame.render_widget(

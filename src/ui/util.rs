@@ -198,8 +198,10 @@ mod tests {
         use ratatui::widgets::{Paragraph, Widget};
         let area = Rect::new(0, 0, 40, 3);
         let mut buf = Buffer::empty(area);
-        Paragraph::new("x\u{202e}evil \u{1f468}\u{200d}\u{1f469}\u{200d}\u{1f467} end\nkey sk-not-fingerprinted-0001 here")
-            .render(area, &mut buf);
+        Paragraph::new(
+            "x\u{202e}evil \u{1f468}\u{200d}\u{1f469}\u{200d}\u{1f467} end\nkey sk-not-fingerprinted-0001 here",
+        )
+        .render(area, &mut buf);
         let r = crate::secret::Redactor::new([crate::secret::Secret::new("sk-not-fingerprinted-0001")]);
         clean_buffer(&mut buf, &r);
         let mut all = String::new();
@@ -207,7 +209,7 @@ mod tests {
             all.push_str(c.symbol());
             assert!(c.symbol().width() <= 2, "{:?}", c.symbol());
         }
-        assert!(!all.chars().any(|c| is_hidden(c)), "{all:?}");
+        assert!(!all.chars().any(is_hidden), "{all:?}");
         assert!(all.contains("xevil \u{1f468}"), "{all:?}");
         assert!(!all.contains("sk-not-fingerprinted") && all.contains("key *"), "{all:?}");
     }

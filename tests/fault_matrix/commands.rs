@@ -28,7 +28,12 @@ fn payloads(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
     ]
 }
 
-async fn run_to_end(exec: &Executor, id: u64, p: plan::Plan, rx: &mut tokio::sync::mpsc::Receiver<ActionEvent>) -> Vec<ActionEvent> {
+async fn run_to_end(
+    exec: &Executor,
+    id: u64,
+    p: plan::Plan,
+    rx: &mut tokio::sync::mpsc::Receiver<ActionEvent>,
+) -> Vec<ActionEvent> {
     exec.start(id, p);
     let mut events = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -123,10 +128,7 @@ async fn a_registry_that_prints_payloads_gets_them_reported_not_run() {
     assert!(!note.contains('\x1b') && note.contains("\\x1b"), "shown escaped: {note}");
     let mut fleet = gatewatch::fleet::Fleet::new(&[s]);
     fleet.apply_poll(report);
-    assert!(
-        fleet.timeline.entries().any(|e| e.text.contains("line(s) rejected")),
-        "the rejection is on the timeline"
-    );
+    assert!(fleet.timeline.entries().any(|e| e.text.contains("line(s) rejected")), "the rejection is on the timeline");
     let p = plan::plan(&fleet.gateways[0], 0, GatewayAction::Restart, false);
     assert_eq!(p.commands, [format!("echo {good} >> '{}'", dir.path().join("log").display())]);
     for m in ["a", "b", "c"] {

@@ -50,23 +50,36 @@ impl Drop for Mount {
     }
 }
 
+/// How a directory was made read-only.
+enum ReadOnly {
+    /// A read-only bind mount, undone on drop.
+    Bind { _mount: Mount },
+    /// Mode 0555 (enough when not root).
+    Mode,
+}
+
 /// A read-only directory: a read-only bind as root (permissions do not stop
 /// root), mode 0555 otherwise.
-fn read_only_dir(test: &str, dir: &Path) -> Option<Option<Mount>> {
+fn read_only_dir(test: &str, dir: &Path) -> Option<ReadOnly> {
     std::fs::create_dir_all(dir).unwrap();
     if nix::unistd::geteuid().is_root() {
         let m = Mount::new(test, dir, &["--bind", "-o", "ro", &dir.display().to_string()])?;
         // Older mount(8) ignores ro on the first bind: remount to be sure.
         let _ = std::process::Command::new("mount").args(["-o", "remount,bind,ro"]).arg(dir).status();
         assert!(std::fs::write(dir.join("probe"), "x").is_err(), "the bind is not read-only");
-        Some(Some(m))
+        Some(ReadOnly::Bind { _mount: m })
     } else {
         std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o555)).unwrap();
-        Some(None)
+        Some(ReadOnly::Mode)
     }
 }
 
-async fn events_of(exec: &Executor, id: u64, p: plan::Plan, rx: &mut tokio::sync::mpsc::Receiver<ActionEvent>) -> Vec<ActionEvent> {
+async fn events_of(
+    exec: &Executor,
+    id: u64,
+    p: plan::Plan,
+    rx: &mut tokio::sync::mpsc::Receiver<ActionEvent>,
+) -> Vec<ActionEvent> {
     exec.start(id, p);
     let mut out = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -95,7 +108,8 @@ async fn a_full_disk_stops_the_action_until_the_operator_accepts_no_record() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     std::fs::create_dir(&state).unwrap();
-    let Some(_m) = Mount::new("a_full_disk_stops_the_action", &state, &["-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs"])
+    let Some(_m) =
+        Mount::new("a_full_disk_stops_the_action", &state, &["-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs"])
     else {
         return;
     };
@@ -129,7 +143,9 @@ async fn a_full_disk_stops_the_action_until_the_operator_accepts_no_record() {
     let events = events_of(&exec, 2, p, &mut rx).await;
     assert!(marker.exists(), "confirmed with Y: it runs");
     assert!(
-        events.iter().any(|e| matches!(&e.kind, ActionEventKind::Progress { line } if line.contains("WITHOUT an audit record"))),
+        events
+            .iter()
+            .any(|e| matches!(&e.kind, ActionEventKind::Progress { line } if line.contains("WITHOUT an audit record"))),
         "{events:?}"
     );
     assert!(wrx.try_recv().is_ok_and(|p| p.is_some()), "each failed record is reported");
@@ -154,8 +170,9 @@ async fn a_symlinked_audit_log_is_refused_and_its_target_untouched() {
         Redactor::default(),
         tx,
     );
-    let (ok, summary) =
-        finished(&events_of(&exec, 1, plan::plan(&GatewayObs::new(s), 0, GatewayAction::Restart, false), &mut rx).await);
+    let (ok, summary) = finished(
+        &events_of(&exec, 1, plan::plan(&GatewayObs::new(s), 0, GatewayAction::Restart, false), &mut rx).await,
+    );
     assert!(!ok && summary.contains("refused"), "{summary}");
     assert!(!marker.exists());
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
