@@ -109,6 +109,75 @@ impl GatewayAction {
     }
 }
 
+/// How an action ended: the one terminal event every action sends, on every
+/// path (the executor's wrapper sends it when the action itself could not:
+/// an early return, a panic, a timeout, a refusal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It ran and the check afterwards confirmed the effect.
+    Verified,
+    /// It ran, but the check afterwards did not confirm the effect.
+    NotVerified,
+    /// It ran and has nothing to verify (probes, tests): its finding stands.
+    Done,
+    /// It did not do what it was asked (the command or the request failed).
+    Failed,
+    /// It never started (another action runs, nothing to run).
+    Refused,
+}
+
+impl Outcome {
+    /// The word in the audit log (`outcome`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Verified => "verified",
+            Self::NotVerified => "not_verified",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::Refused => "refused",
+        }
+    }
+
+    /// The symbol on screen; the words beside it say the rest.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Self::Verified => "✓",
+            // A probe or test that ran: what it found is in the words.
+            Self::Done => "•",
+            Self::NotVerified | Self::Failed => "✗",
+            Self::Refused => "!",
+        }
+    }
+
+    /// What the operator reads before the summary.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Verified => "verified",
+            Self::NotVerified => "NOT verified",
+            Self::Done => "done",
+            Self::Failed => "FAILED",
+            Self::Refused => "refused",
+        }
+    }
+
+    /// One line: the symbol, the label unless the summary already starts
+    /// with it ("verified: all 3 replicas …"), and the summary.
+    pub fn describe(self, summary: &str) -> String {
+        let label = self.label();
+        let head = summary.get(..label.len()).unwrap_or("");
+        if head.eq_ignore_ascii_case(label) {
+            format!("{} {summary}", self.symbol())
+        } else {
+            format!("{} {label}: {summary}", self.symbol())
+        }
+    }
+
+    /// The action did what it was asked (whatever it found).
+    pub fn succeeded(self) -> bool {
+        matches!(self, Self::Verified | Self::Done)
+    }
+}
+
 /// Progress of a running action, sent to the app.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionEvent {
@@ -126,7 +195,8 @@ pub enum ActionEventKind {
     Progress {
         line: String,
     },
-    /// The action itself ended.
+    /// A step: the action itself ran (a verification may follow). Never the
+    /// last event: [`ActionEventKind::Ended`] always follows.
     Finished {
         ok: bool,
         summary: String,
@@ -137,9 +207,9 @@ pub enum ActionEventKind {
         subject: String,
         result: AdminResult,
     },
-    /// The verification ended; the action is over.
-    Verified {
-        ok: bool,
+    /// The action is over: exactly one per action, always the last.
+    Ended {
+        outcome: Outcome,
         summary: String,
         detail: Vec<String>,
     },

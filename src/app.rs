@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::actions::plan::{self, Plan};
-use crate::actions::{ActionEvent, ActionEventKind, GatewayAction};
+use crate::actions::{ActionEvent, ActionEventKind, GatewayAction, Outcome};
 use crate::config::{Config, GatewayKind};
 use crate::fleet::Fleet;
 use crate::gateway::DeploymentStatus;
@@ -68,8 +68,10 @@ pub struct RunningAction {
     pub title: String,
     pub started: SystemTime,
     pub lines: Vec<String>,
-    pub finished: Option<(bool, String)>,
-    pub verified: Option<(bool, String)>,
+    /// The action itself ran (ok, summary); a verification may follow.
+    pub step: Option<(bool, String)>,
+    /// How it ended (set when it moves to `last_action`).
+    pub outcome: Option<(Outcome, String)>,
 }
 
 /// The deployments table's view state.
@@ -408,45 +410,48 @@ impl App {
                 self.reevaluate(ev.gateway);
             }
             ActionEventKind::Finished { ok, summary, detail } => {
-                let text = format!("{name}: {} {summary}", if ok { "done:" } else { "FAILED:" });
-                self.fleet.timeline.push(ev.at, Some(ev.gateway), TimelineKind::Action, text);
-                for d in detail.iter().take(6) {
-                    self.fleet.timeline.push(ev.at, Some(ev.gateway), TimelineKind::Action, format!("  {d}"));
+                // A failed step is told once, by the `Ended` that follows.
+                if ok {
+                    self.fleet.timeline.push(
+                        ev.at,
+                        Some(ev.gateway),
+                        TimelineKind::Action,
+                        format!("{name}: ran: {summary}"),
+                    );
                 }
-                if matches_running {
-                    if let Some(r) = self.running.as_mut() {
-                        r.finished = Some((ok, summary.clone()));
-                        r.lines.extend(detail);
-                    }
-                } else if summary.starts_with("refused") {
-                    self.flash(summary);
+                if let Some(r) = self.running.as_mut().filter(|r| r.id == ev.id) {
+                    r.step = Some((ok, summary));
+                    r.lines.extend(detail);
                 }
             }
-            ActionEventKind::Verified { ok, summary, detail } => {
-                let kind = TimelineKind::Verify;
-                self.fleet.timeline.push(
-                    ev.at,
-                    Some(ev.gateway),
-                    kind,
-                    format!("{name}: {} {summary}", if ok { "✓" } else { "✗" }),
-                );
+            ActionEventKind::Ended { outcome, summary, detail } => {
+                let kind = if matches!(outcome, Outcome::Verified | Outcome::NotVerified) {
+                    TimelineKind::Verify
+                } else {
+                    TimelineKind::Action
+                };
+                let text = outcome.describe(&summary);
+                self.fleet.timeline.push(ev.at, Some(ev.gateway), kind, format!("{name}: {text}"));
                 for d in detail.iter().take(6) {
                     self.fleet.timeline.push(ev.at, Some(ev.gateway), kind, format!("  {d}"));
                 }
                 if matches_running && let Some(mut r) = self.running.take() {
                     if let Some(obs) = self.fleet.gateways.get(ev.gateway)
-                        && ok
+                        && outcome == Outcome::Verified
                         && obs.kind() == GatewayKind::NewApi
                         && matches!(r.key, "toggle" | "balances_all" | "test_all")
                     {
                         self.propagating = Some((ev.gateway, ev.at + obs.spec.sync_frequency));
                     }
-                    r.verified = Some((ok, summary.clone()));
+                    r.outcome = Some((outcome, summary));
                     r.lines.extend(detail);
                     self.last_action = Some(r);
+                    self.quit_armed = false;
                 }
-                self.flash(format!("{} {summary}", if ok { "✓" } else { "✗" }));
-                effects.push(Effect::Refresh(ev.gateway));
+                self.flash(text);
+                if outcome != Outcome::Refused {
+                    effects.push(Effect::Refresh(ev.gateway));
+                }
             }
         }
         effects
@@ -915,8 +920,8 @@ impl App {
             title: c.plan.title.clone(),
             started: self.now,
             lines: Vec::new(),
-            finished: None,
-            verified: None,
+            step: None,
+            outcome: None,
         });
         vec![Effect::Run { id: c.id, plan: Box::new(c.plan) }]
     }

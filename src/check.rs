@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout)]
 
 use std::fmt::Write as _;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -282,8 +283,13 @@ pub fn prometheus(r: &CheckReport, now: SystemTime) -> String {
     out
 }
 
-/// Run `gatewatch check`; returns the exit code.
-pub async fn run(config: &Config, gateways: &[Arc<dyn Gateway>], format: Format) -> i32 {
+/// Exit code when `--output` could not be written (the verdicts are lost).
+pub const EXIT_OUTPUT_FAILED: i32 = 4;
+
+/// Run `gatewatch check`; returns the exit code. With `output`, the result
+/// replaces that file atomically whatever the verdict (a cron job's metrics
+/// file must show the failure, not keep the last good values).
+pub async fn run(config: &Config, gateways: &[Arc<dyn Gateway>], format: Format, output: Option<&Path>) -> i32 {
     // Known before the first request, so gateway text is scrubbed as it arrives.
     let redactor = crate::tui::redactor_for(config);
     let (fleet, evidence) = gather(config, gateways).await;
@@ -294,6 +300,42 @@ pub async fn run(config: &Config, gateways: &[Arc<dyn Gateway>], format: Format)
         Format::Json => serde_json::to_string_pretty(&r).unwrap_or_default() + "\n",
         Format::Prometheus => prometheus(&r, now),
     };
-    print!("{}", redactor.redact(&text));
+    let text = redactor.redact(&text);
+    match output {
+        None => print!("{text}"),
+        Some(path) => {
+            if let Err(e) = replace_file(path, text.as_bytes()) {
+                #[allow(clippy::print_stderr)]
+                {
+                    eprintln!("gatewatch check: cannot write {}: {e}", path.display());
+                }
+                return EXIT_OUTPUT_FAILED;
+            }
+        }
+    }
     r.exit_code
+}
+
+/// Write `bytes` to a new file beside `path` and rename it over `path`, so a
+/// reader (node_exporter) sees the old file or the new one, never half of it.
+/// The temporary file is created exclusively (never through a symlink).
+pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| std::io::Error::other("not a file name"))?;
+    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let write = || -> std::io::Result<()> {
+        // Metrics are read by another user (node_exporter): world-readable,
+        // and they hold no secret.
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    let r = write();
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    r
 }

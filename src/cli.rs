@@ -82,13 +82,16 @@ pub enum Cmd {
         #[arg(long, hide = true, value_name = "N")]
         newapi_channels: Option<usize>,
     },
-    /// Run every check once, print the verdicts, exit 0 ok / 1 warn / 2 fail / 3 unreachable
+    /// Run every check once, print the verdicts, exit 0 ok / 1 warn / 2 fail / 3 unreachable / 4 output not written
     Check {
         /// JSON output (schema gatewatch.check/v1)
         #[arg(long, conflicts_with = "format")]
         json: bool,
         #[arg(long, value_enum)]
         format: Option<OutputFormat>,
+        /// Write the result to this file (atomically, whatever the exit code) instead of stdout
+        #[arg(long, short = 'o', value_name = "PATH")]
+        output: Option<PathBuf>,
     },
     /// Configuration helpers
     Config {

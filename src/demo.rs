@@ -10,6 +10,7 @@ pub mod front;
 pub mod litellm_sim;
 pub mod newapi_sim;
 pub mod scenario;
+pub mod sim_ids;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -78,7 +78,7 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
             runtime()?.block_on(demo::run(o, only, newapi_channels))?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Cmd::Check { json, format }) => {
+        Some(Cmd::Check { json, format, output }) => {
             let cfg = load_config(&cli.global)?;
             let fmt = match (json, format) {
                 (true, _) | (_, Some(OutputFormat::Json)) => check::Format::Json,
@@ -86,7 +86,7 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
                 _ => check::Format::Human,
             };
             let gateways = adapters(&cfg);
-            let code = runtime()?.block_on(check::run(&cfg, &gateways, fmt));
+            let code = runtime()?.block_on(check::run(&cfg, &gateways, fmt, output.as_deref()));
             Ok(ExitCode::from(u8::try_from(code).unwrap_or(3)))
         }
         Some(Cmd::Config { action }) => config_cmd(&cli.global, action),

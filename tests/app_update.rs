@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use gatewatch::actions::{ActionEvent, ActionEventKind, GatewayAction};
+use gatewatch::actions::{ActionEvent, ActionEventKind, GatewayAction, Outcome};
 use gatewatch::app::{App, Effect, Msg, Overlay, Pane};
 use gatewatch::gateway::GatewayError;
 use gatewatch::triage::evidence::Verdict;
@@ -104,10 +104,17 @@ fn restart_asks_then_runs_then_verifies() {
     a.update(ev(ActionEventKind::Started { title: "Restart litellm-prod".into() }));
     a.update(ev(ActionEventKind::Progress { line: "running".into() }));
     a.update(ev(ActionEventKind::Finished { ok: true, summary: "exited 0".into(), detail: vec![] }));
-    let fx = a.update(ev(ActionEventKind::Verified { ok: true, summary: "verified".into(), detail: vec![] }));
+    let fx = a.update(ev(ActionEventKind::Ended {
+        outcome: Outcome::Verified,
+        summary: "all 1 replica(s) hold the file's ids".into(),
+        detail: vec![],
+    }));
     assert_eq!(fx, vec![Effect::Refresh(0)]);
     assert!(a.running.is_none());
-    assert_eq!(a.last_action.as_ref().unwrap().verified, Some((true, "verified".into())));
+    assert_eq!(
+        a.last_action.as_ref().unwrap().outcome,
+        Some((Outcome::Verified, "all 1 replica(s) hold the file's ids".into()))
+    );
     // The next poll shows the drift cleared.
     a.update(Msg::Poll(Box::new(fixed_report(at + Duration::from_secs(2)))));
     assert_eq!(a.current_evidence().unwrap().get("key-drift").unwrap().verdict, Verdict::Ok);
@@ -245,4 +252,85 @@ fn switching_gateways_keeps_state_apart() {
     a.update(key('['));
     assert_eq!(a.gateway, 0);
     assert_eq!(a.table.rows.len(), 3);
+}
+
+/// Confirm whatever confirmation is open (`y`, then `Y` when a second one is
+/// asked); the id of the action that starts.
+fn confirm(a: &mut App) -> Option<u64> {
+    for k in ['y', 'Y'] {
+        match a.update(key(k)).as_slice() {
+            [Effect::Run { id, .. }] => return Some(*id),
+            [] => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    None
+}
+
+/// Every action key of a LiteLLM gateway, ended each way that is not a
+/// success: the busy state clears, the outcome is told, and the next action
+/// opens its confirmation at once.
+#[test]
+fn every_failed_action_leaves_the_app_ready_for_the_next() {
+    let failures = [
+        (Outcome::Failed, "HTTP 500: Internal Server Error"),
+        (Outcome::NotVerified, "NOT verified after 2m: 1 of 1 replica(s) still behind"),
+        (Outcome::Refused, "refused: another action is still running"),
+    ];
+    let mut ran = std::collections::BTreeSet::new();
+    for action_key in ['R', 'r', 'p', 'H', 'f', 's'] {
+        for (outcome, summary) in failures {
+            let mut a = with_stale_key();
+            a.update(key(action_key));
+            if !matches!(a.overlay, Some(Overlay::Confirm(_))) {
+                // Blocked here (no reload command, say): nothing runs.
+                assert!(matches!(a.overlay, Some(Overlay::Blocked(_))), "{action_key}: {:?}", a.overlay);
+                continue;
+            }
+            let id = confirm(&mut a).unwrap_or_else(|| panic!("{action_key} did not start"));
+            assert!(a.running.is_some());
+            ran.insert(action_key);
+            let at = t0() + Duration::from_secs(2);
+            let ev = |kind| Msg::Action(ActionEvent { id, gateway: 0, at, kind });
+            a.update(ev(ActionEventKind::Started { title: "x".into() }));
+            if outcome == Outcome::Failed {
+                a.update(ev(ActionEventKind::Finished { ok: false, summary: summary.into(), detail: vec![] }));
+                assert!(a.running.is_some(), "a step is not the end");
+            }
+            a.update(ev(ActionEventKind::Ended { outcome, summary: summary.into(), detail: vec![] }));
+            assert!(a.running.is_none(), "{action_key} {outcome:?}: still busy");
+            assert_eq!(a.last_action.as_ref().unwrap().outcome.as_ref().unwrap().0, outcome);
+            let flash = &a.flash.as_ref().unwrap().0;
+            assert!(flash.contains(summary), "{flash}");
+            let told = a.fleet.timeline.entries().filter(|e| e.text.contains(summary)).count();
+            assert_eq!(told, 1, "the outcome is told once on the timeline ({action_key} {outcome:?})");
+            // The next action opens its confirmation; nothing is "busy".
+            a.update(key('R'));
+            assert!(matches!(a.overlay, Some(Overlay::Confirm(_))), "{action_key} {outcome:?}: {:?}", a.overlay);
+            // And a single q quits.
+            a.update(code(KeyCode::Esc));
+            assert_eq!(a.update(key('q')), vec![Effect::Quit]);
+        }
+    }
+    assert_eq!(ran.into_iter().collect::<String>(), "HRfs", "the actions this gateway offers all ran");
+}
+
+/// An outcome that arrives for an action the app no longer tracks (a late
+/// refusal) is told, and changes nothing else.
+#[test]
+fn a_stray_outcome_is_told_and_ignored() {
+    let mut a = with_stale_key();
+    let at = t0() + Duration::from_secs(1);
+    a.update(Msg::Action(ActionEvent {
+        id: 99,
+        gateway: 0,
+        at,
+        kind: ActionEventKind::Ended {
+            outcome: Outcome::Refused,
+            summary: "refused: another action is still running".into(),
+            detail: vec![],
+        },
+    }));
+    assert!(a.running.is_none() && a.last_action.is_none());
+    assert!(a.flash.as_ref().unwrap().0.contains("refused"));
 }

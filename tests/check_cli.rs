@@ -35,7 +35,10 @@ struct Env {
 async fn start(text: &str, key: &str) -> (Env, SimProxy) {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.yaml");
-    std::fs::write(&config, text.replace("os.environ/CHECK_KEY", key)).unwrap();
+    let booted = text.replace("os.environ/CHECK_KEY", key);
+    // The simulator's ids are recorded from LiteLLM for this exact text.
+    assert_eq!(booted, include_str!("fixtures/litellm/sim/check-clean.yaml"), "re-record: scripts/record-sim-ids");
+    std::fs::write(&config, booted).unwrap();
     // The running proxy booted from the file with the key resolved; gatewatch resolves it from its env.
     let st = LiteLlmState::boot(config.clone(), MASTER.into()).unwrap();
     std::fs::write(&config, text).unwrap();
@@ -144,12 +147,9 @@ async fn prometheus_exposition() {
     }
     // A real parser, when the CI venv has one.
     let Ok(python) = std::env::var("GATEWATCH_PYTHON") else {
-        assert!(
-            std::env::var_os("GATEWATCH_REQUIRE_REAL").is_none(),
-            "GATEWATCH_PYTHON is required (GATEWATCH_REQUIRE_REAL is set)"
-        );
-        eprintln!(
-            "SKIPPED prometheus_exposition real-parser step: set GATEWATCH_PYTHON to a python with prometheus_client (.ci/run does)"
+        common::skip::skip(
+            "prometheus_exposition real-parser step",
+            "set GATEWATCH_PYTHON to a python with prometheus_client (.ci/run does)",
         );
         return;
     };

@@ -63,7 +63,7 @@ fn demo_detect_triage_restart_verify() {
     let audit = std::fs::read_to_string(state.path().join("gatewatch/demo/audit.jsonl")).unwrap();
     assert!(
         audit.contains("\"phase\":\"started\"")
-            && audit.contains("\"phase\":\"verified\"")
+            && audit.contains("\"phase\":\"ended\",\"outcome\":\"verified\"")
             && audit.contains("\"outcome\":\"ok\""),
         "{audit}"
     );
@@ -113,10 +113,9 @@ fn demo_with_both_gateways_test_and_enable_a_channel() {
     t.wait_for("the test confirmation", Duration::from_secs(5), |s| s.contains("Test channel #4 openai-eu?"));
     t.send("y");
     t.wait_for("the test result", Duration::from_secs(20), |s| s.contains("test failed") && s.contains("401"));
-    // The action ends with its verification line; until then a second action is refused.
-    t.wait_for("the test to end", Duration::from_secs(20), |s| {
-        s.lines().any(|l| l.contains(" verify ") && l.contains("test failed"))
-    });
+    // The action ends with its outcome line ("done": the test ran and found
+    // the channel failing); until then a second action is refused.
+    t.wait_for("the test to end", Duration::from_secs(20), |s| s.lines().any(|l| l.contains("• done: test failed")));
     t.send("x");
     t.wait_for("the enable confirmation", Duration::from_secs(5), |s| s.contains("Enable channel #4 openai-eu?"));
     t.send("y");
@@ -208,4 +207,54 @@ fn ui_answers_keys_while_the_gateway_hangs() {
     t.send("q");
     t.wait_for("exit", Duration::from_secs(5), |s| s.contains("gatewatch-exit=0"));
     assert!(!t.alternate_on());
+}
+
+/// A purge the gateway answers with HTTP 500: the failure is shown, the app
+/// is ready for the next action at once (its confirmation opens), and one
+/// `q` quits. Before, the spinner ran forever and every action was "busy".
+#[test]
+fn a_failed_purge_ends_and_the_next_action_opens() {
+    use axum::Router;
+    use axum::routing::{get, post};
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let fixture = |name: &str| std::fs::read_to_string(format!("tests/fixtures/litellm/{name}")).unwrap();
+    let json = |body: String| ([("content-type", "application/json")], body);
+    let (model_info, models, ping, ready) = (
+        fixture("model_info.json"),
+        fixture("v1_models.json"),
+        fixture("cache_ping_redis.json"),
+        fixture("health_readiness.json"),
+    );
+    let app = Router::new()
+        .route("/health/liveliness", get(move || async move { json("\"I'm alive!\"".into()) }))
+        .route("/health/readiness", get(move || async move { json(ready) }))
+        .route("/model/info", get(move || async move { json(model_info) }))
+        .route("/v1/models", get(move || async move { json(models) }))
+        .route("/cache/ping", get(move || async move { json(ping) }))
+        .route(
+            "/cache/flushall",
+            post(|| async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "{\"error\":\"redis write failed\"}") }),
+        );
+    let url = rt.block_on(common::serve(app));
+    let state = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "env XDG_STATE_HOME={s} XDG_CONFIG_HOME={s} NO_COLOR=1 LITELLM_MASTER_KEY=sk-e2e-master-0000 {BIN} --gateway litellm={url} --refresh 1s; echo gatewatch-exit=$?; exec sleep 300",
+        s = state.path().display()
+    );
+    let Some(t) = Tmux::start("a_failed_purge_ends_and_the_next_action_opens", 120, 40, &cmd) else { return };
+    t.wait_for("the deployments", Duration::from_secs(20), |s| s.contains("gpt-4o") && s.contains("cache redis"));
+    t.send("p");
+    t.wait_for("the purge confirmation", Duration::from_secs(5), |s| s.contains("POST /cache/flushall"));
+    t.send("y");
+    let s = t.wait_for("the failure", Duration::from_secs(15), |s| s.contains("FAILED"));
+    assert!(s.contains("HTTP 500"), "{s}");
+    // Ready at once: the next action opens its confirmation.
+    t.send("p");
+    t.wait_for("a second confirmation", Duration::from_secs(5), |s| s.contains("POST /cache/flushall"));
+    t.send("Escape");
+    std::thread::sleep(Duration::from_millis(300));
+    t.send("q");
+    t.wait_for("the process to exit on one q", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0"));
+    let audit = std::fs::read_to_string(state.path().join("gatewatch/audit.jsonl")).unwrap_or_default();
+    assert!(audit.contains("\"phase\":\"ended\",\"outcome\":\"failed\""), "{audit}");
 }

@@ -31,7 +31,7 @@ use axum::routing::get;
 use gatewatch::actions::audit::AuditLog;
 use gatewatch::actions::exec::Executor;
 use gatewatch::actions::plan;
-use gatewatch::actions::{ActionEvent, ActionEventKind, GatewayAction};
+use gatewatch::actions::{ActionEvent, ActionEventKind, GatewayAction, Outcome};
 use gatewatch::config::{GatewayKind, GatewaySpec};
 use gatewatch::fleet::{Fleet, GatewayObs};
 use gatewatch::gateway::litellm::LiteLlm;
@@ -168,7 +168,7 @@ async fn a_flapping_gateway_is_called_flapping() {
             let n = n.clone();
             async move {
                 // Up and down on alternate polls (each poll starts with liveliness).
-                if n.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+                if n.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
                     (StatusCode::OK, [("content-type", "application/json")], "\"I'm alive!\"").into_response()
                 } else {
                     (
@@ -219,7 +219,7 @@ async fn run_restart(cmd: &str, timeout: Duration) -> Vec<ActionEvent> {
     let mut events = Vec::new();
     let deadline = Instant::now() + timeout + Duration::from_secs(10);
     while let Ok(Some(ev)) = tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), rx.recv()).await {
-        let done = matches!(ev.kind, ActionEventKind::Verified { .. });
+        let done = matches!(ev.kind, ActionEventKind::Ended { .. });
         events.push(ev);
         if done {
             break;
@@ -248,7 +248,7 @@ async fn restart_command_that_hangs_is_killed_and_reported() {
     assert!(!ok);
     assert!(summary.contains("timed out"), "{summary}");
     assert!(started.elapsed() < Duration::from_secs(8));
-    assert!(matches!(&ev.last().unwrap().kind, ActionEventKind::Verified { ok: false, .. }));
+    assert!(matches!(&ev.last().unwrap().kind, ActionEventKind::Ended { outcome: Outcome::Failed, .. }));
 }
 
 #[tokio::test]
@@ -293,12 +293,12 @@ async fn two_actions_in_quick_succession_never_interleave() {
         } else {
             first_events += 1;
         }
-        if matches!(ev.kind, ActionEventKind::Verified { .. }) && ev.id == 1 {
+        if matches!(ev.kind, ActionEventKind::Ended { .. }) && ev.id == 1 {
             break;
         }
     }
     assert!(
-        matches!(second, Some(ActionEventKind::Finished { ok: false, ref summary, .. }) if summary.contains("another action")),
+        matches!(second, Some(ActionEventKind::Ended { outcome: Outcome::Refused, ref summary, .. }) if summary.contains("another action")),
         "{second:?}"
     );
     assert!(first_events >= 3);

@@ -44,9 +44,10 @@ async fn sim(dir: &tempfile::TempDir, text: &str) -> SimProxy {
     SimProxy::start(st, 0, CancellationToken::new()).await.unwrap()
 }
 
+/// The shared config with its env-referenced key written in (the simulator
+/// takes its ids from a recording of this exact text: tests/fixtures/litellm/sim/).
 fn shared_without_env_key() -> String {
-    // The simulator resolves env refs from the test process; keep the test hermetic.
-    SHARED_CONFIG.replace("os.environ/THIRD_KEY", "sk-upstream-THIRD-env-9999aaaabbbb")
+    include_str!("fixtures/litellm/sim/shared.yaml").to_owned()
 }
 
 #[tokio::test]
@@ -73,6 +74,7 @@ async fn restart_of_the_simulator_loads_the_rotated_key() {
     let p = sim(&dir, &shared_without_env_key()).await;
     let gw = LiteLlm::with_key(spec(&p.url()), Some(Secret::new(MASTER)));
     let rotated = shared_without_env_key().replace(OLD, NEW);
+    assert_eq!(rotated, include_str!("fixtures/litellm/sim/shared-rotated.yaml"), "re-record: scripts/record-sim-ids");
     std::fs::write(dir.path().join("config.yaml"), &rotated).unwrap();
     let cfg = config_file::parse(&rotated, std::path::Path::new("c.yaml"), &|_| None).unwrap();
     let before = gw.poll(&target(&p.url())).await.unwrap();

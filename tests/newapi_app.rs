@@ -148,3 +148,43 @@ async fn error_log_names_feed_the_model_check() {
     );
     assert!(f.facts.iter().any(|x| x.contains("error log: \"gpt-4o\"") && x.contains("429")), "{f:?}");
 }
+
+/// Each New API action key, failed or not verified: the app is ready for the
+/// next action at once (no spinner left behind, one q quits).
+#[tokio::test]
+async fn every_failed_channel_action_leaves_the_app_ready() {
+    use gatewatch::actions::{ActionEvent, ActionEventKind, Outcome};
+    let mut ran = String::new();
+    for action_key in ['t', 'T', 'b', 'B', 'x'] {
+        for outcome in [Outcome::Failed, Outcome::NotVerified] {
+            let mut a = app().await;
+            select(&mut a, "openai-eu");
+            a.update(key(action_key));
+            assert!(matches!(a.overlay, Some(Overlay::Confirm(_))), "{action_key}: {:?}", a.overlay);
+            let mut id = None;
+            for k in ['y', 'Y'] {
+                if let [Effect::Run { id: i, .. }] = a.update(key(k)).as_slice() {
+                    id = Some(*i);
+                    break;
+                }
+            }
+            let id = id.unwrap_or_else(|| panic!("{action_key} did not start"));
+            if outcome == Outcome::Failed {
+                ran.push(action_key);
+            }
+            let at = t0() + std::time::Duration::from_secs(1);
+            let summary = "HTTP 500: Internal Server Error";
+            a.update(Msg::Action(ActionEvent {
+                id,
+                gateway: 0,
+                at,
+                kind: ActionEventKind::Ended { outcome, summary: summary.into(), detail: vec![] },
+            }));
+            assert!(a.running.is_none(), "{action_key} {outcome:?}");
+            assert!(a.flash.as_ref().unwrap().0.contains(summary));
+            a.update(key('t'));
+            assert!(matches!(a.overlay, Some(Overlay::Confirm(_))), "{action_key} {outcome:?}: {:?}", a.overlay);
+        }
+    }
+    assert_eq!(ran, "tTbBx");
+}

@@ -95,7 +95,7 @@ fn nothing_gatewatch_produces_contains_a_secret() {
     step(&["Escape", "H"], "paid requests", &mut screens);
     step(&["y"], "unhealthy", &mut screens);
     step(&["s"], "Stream probe", &mut screens);
-    step(&["y"], "stream:", &mut screens);
+    step(&["y"], "stream probe done:", &mut screens);
     step(&["R"], "Restart litellm-demo?", &mut screens);
     t.send("y");
     // Catch the restart command while it runs.

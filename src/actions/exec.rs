@@ -1,10 +1,16 @@
 //! Runs a confirmed [`Plan`] off the render path: audit (synced), run,
 //! audit, verify, audit — sending [`ActionEvent`]s to the app as it goes.
 //! One action at a time: a second one is refused, never interleaved.
+//!
+//! Every action ends with exactly one [`ActionEventKind::Ended`]: the action
+//! sends it when it knows its outcome, and the wrapper in [`Executor::start`]
+//! sends it on every other path (an early return, a panic, the time limit, a
+//! refusal), so the app's busy state always clears.
 
 mod audited;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use tokio::sync::{Mutex, mpsc};
@@ -12,7 +18,7 @@ use tokio::sync::{Mutex, mpsc};
 use super::audit::AuditLog;
 use super::plan::Plan;
 use super::verify::{self, Expect, Verification};
-use super::{ActionEvent, ActionEventKind, GatewayAction};
+use super::{ActionEvent, ActionEventKind, GatewayAction, Outcome};
 use crate::gateway::{AdminOp, AdminResult, DeploymentStatus, Gateway, ReplicaTarget};
 use crate::secret::Redactor;
 
@@ -33,6 +39,11 @@ struct Run {
     audit: AuditLog,
     redactor: Redactor,
     tx: mpsc::Sender<ActionEvent>,
+    /// The terminal event was sent (at most one is).
+    ended: AtomicBool,
+    /// The last step the action reported (`finished`), for the wrapper to end
+    /// an action that returned without ending itself.
+    step: std::sync::Mutex<Option<(bool, String, Vec<String>)>>,
     /// Told of every audit write that failed (`Some`) and of a write that
     /// worked again after one failed (`None`), so the app can show it and
     /// ask for consent to run unaudited.
@@ -53,18 +64,54 @@ impl Run {
         self.audit_with(phase, outcome, detail, self.plan.command.clone()).await
     }
 
+    /// A step: the action itself ran (a verification may follow).
     async fn finished(&self, ok: bool, summary: String, detail: Vec<String>) {
         let summary = self.redactor.redact(&summary);
         let detail: Vec<String> = detail.iter().map(|d| self.redactor.redact(d)).collect();
+        if let Ok(mut step) = self.step.lock() {
+            *step = Some((ok, summary.clone(), detail.clone()));
+        }
         self.audit("finished", Some(if ok { "ok" } else { "failed" }), Some(summary.clone())).await;
         self.send(ActionEventKind::Finished { ok, summary, detail }).await;
     }
 
+    /// The verification ended: the action is over.
     async fn verified(&self, v: Verification) {
-        tracing::info!(gateway = %self.plan.gateway_name, action = self.plan.action.key(), ok = v.ok, summary = %self.redactor.redact(&v.summary), "action verified");
-        let detail: Vec<String> = v.detail.iter().map(|d| self.redactor.redact(d)).collect();
-        self.audit("verified", Some(if v.ok { "ok" } else { "failed" }), Some(v.summary.clone())).await;
-        self.send(ActionEventKind::Verified { ok: v.ok, summary: v.summary, detail }).await;
+        let outcome = if v.ok { Outcome::Verified } else { Outcome::NotVerified };
+        self.end(outcome, v.summary, v.detail).await;
+    }
+
+    /// The one terminal event; a second call is ignored.
+    async fn end(&self, outcome: Outcome, summary: String, detail: Vec<String>) {
+        if self.ended.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let summary = self.redactor.redact(&summary);
+        let detail: Vec<String> = detail.iter().map(|d| self.redactor.redact(d)).collect();
+        tracing::info!(gateway = %self.plan.gateway_name, action = self.plan.action.key(), outcome = outcome.key(), summary = %summary, "action ended");
+        self.audit("ended", Some(outcome.key()), Some(summary.clone())).await;
+        self.send(ActionEventKind::Ended { outcome, summary, detail }).await;
+    }
+
+    /// End an action that returned, panicked or ran out of time without
+    /// ending itself: from its last step when there is one.
+    async fn end_unfinished(&self, cut: Option<String>) {
+        if self.ended.load(Ordering::SeqCst) {
+            return;
+        }
+        let step = self.step.lock().ok().and_then(|s| s.clone());
+        let (outcome, summary, detail) = match (cut, step) {
+            (Some(why), Some((true, summary, _))) => {
+                (Outcome::NotVerified, format!("{summary}; then {why}: the effect was not checked"), Vec::new())
+            }
+            (Some(why), _) => (Outcome::Failed, why, Vec::new()),
+            (None, Some((false, summary, detail))) => (Outcome::Failed, summary, detail),
+            (None, Some((true, summary, _))) => {
+                (Outcome::NotVerified, format!("{summary}; nothing checked the effect"), Vec::new())
+            }
+            (None, None) => (Outcome::Failed, "the action ended without a result".to_owned(), Vec::new()),
+        };
+        self.end(outcome, summary, detail).await;
     }
 
     fn target(&self) -> ReplicaTarget {
@@ -82,21 +129,13 @@ impl Run {
         self.send(ActionEventKind::Result { subject: subject.to_owned(), result: result.clone() }).await;
     }
 
-    async fn run(self) {
+    async fn run(&self) {
         tracing::info!(gateway = %self.plan.gateway_name, action = self.plan.action.key(), id = self.id, "action started");
         if !self.audit("started", None, Some(self.plan.effect.join(" | "))).await {
             if !self.plan.unaudited {
                 // Nothing ran: the operator has not agreed to act without a record.
                 let why = "refused: the audit log cannot be written, so nothing was run. Ask again: the confirmation will say so and needs Y to run without an audit record";
-                self.send(ActionEventKind::Started { title: self.plan.title.clone() }).await;
-                self.finished(false, why.into(), Vec::new()).await;
-                self.verified(Verification {
-                    ok: false,
-                    summary: "not run (no audit record possible)".into(),
-                    detail: Vec::new(),
-                    behind: Vec::new(),
-                })
-                .await;
+                self.end(Outcome::Refused, why.into(), Vec::new()).await;
                 return;
             }
             self.progress("running WITHOUT an audit record, as confirmed with Y".to_owned()).await;
@@ -144,15 +183,11 @@ impl Run {
         };
         let (ok, summary, tail) = self.run_commands(&spec).await;
         let out_tail = tail.clone();
+        let summary_line = summary.clone();
         self.finished(ok, summary, tail).await;
         if !ok {
-            self.verified(Verification {
-                ok: false,
-                summary: "not verified: the command failed; the gateway may be down — check the replicas pane".into(),
-                detail: out_tail,
-                behind: self.plan.replicas.clone(),
-            })
-            .await;
+            let summary = format!("{summary_line}; the gateway may be down: check the replicas");
+            self.end(Outcome::Failed, summary, out_tail).await;
             return;
         }
         let expect = match expect_before {
@@ -254,17 +289,11 @@ impl Run {
                     .collect();
                 let healthy = entries.iter().filter(|e| e.healthy).count();
                 self.result("all", &r).await;
-                self.finished(true, format!("{healthy} healthy, {} unhealthy", bad.len()), bad).await;
-                self.verified(Verification {
-                    ok: true,
-                    summary: "probe recorded".into(),
-                    detail: Vec::new(),
-                    behind: Vec::new(),
-                })
-                .await;
+                let summary = format!("probe done: {healthy} healthy, {} unhealthy", bad.len());
+                self.end(Outcome::Done, summary, bad).await;
             }
-            Ok(other) => self.finished(false, format!("unexpected answer {other:?}"), Vec::new()).await,
-            Err(e) => self.finished(false, e, Vec::new()).await,
+            Ok(other) => self.end(Outcome::Failed, format!("unexpected answer {other:?}"), Vec::new()).await,
+            Err(e) => self.end(Outcome::Failed, e, Vec::new()).await,
         }
     }
 
@@ -304,30 +333,19 @@ impl Run {
                 }
             }
         }
-        self.finished(
-            failures == 0,
-            format!("{} alias(es) probed, {failures} falling back or failing", aliases.len()),
-            lines,
-        )
-        .await;
-        self.verified(Verification {
-            ok: true,
-            summary: "probe recorded".into(),
-            detail: Vec::new(),
-            behind: Vec::new(),
-        })
-        .await;
+        let summary = format!("probe done: {failures} of {} alias(es) falling back or failing", aliases.len());
+        self.end(Outcome::Done, summary, lines).await;
     }
 
     async fn one_result(&self, subject: &str, op: AdminOp) {
         match self.admin(&op).await {
             Ok(r) => {
-                let (ok, summary) = match &r {
-                    AdminResult::ChannelTest { ok, message, seconds } => (
-                        *ok,
-                        if *ok { format!("test passed in {seconds:.2}s") } else { format!("test failed: {message}") },
-                    ),
-                    AdminResult::Balance { balance } => (true, format!("balance ${balance:.2}")),
+                // What a test or probe found is its outcome, not a failure of
+                // the action: the evidence pane judges it.
+                let summary = match &r {
+                    AdminResult::ChannelTest { ok: true, seconds, .. } => format!("test passed in {seconds:.2}s"),
+                    AdminResult::ChannelTest { message, .. } => format!("test failed: {message}"),
+                    AdminResult::Balance { balance } => format!("balance ${balance:.2}"),
                     AdminResult::Stream(s) => {
                         let line = |s: &crate::gateway::StreamReport| {
                             format!(
@@ -337,23 +355,19 @@ impl Run {
                                 s.first_token.map_or("-".into(), crate::config::duration::human)
                             )
                         };
-                        let mut summary = format!("stream: {}", line(s));
+                        let mut summary = format!("stream probe done: {}", line(s));
                         if let Some(d) = &s.direct {
                             summary.push_str(&format!("; direct to {}: {}", d.via, line(d)));
                         }
-                        (s.error.is_none() && s.done_marker, summary)
+                        summary
                     }
-                    AdminResult::Done { message } => (true, message.clone()),
-                    other => (true, format!("{other:?}")),
+                    AdminResult::Done { message } => message.clone(),
+                    other => format!("{other:?}"),
                 };
                 self.result(subject, &r).await;
-                self.finished(ok, summary.clone(), Vec::new()).await;
-                self.verified(Verification { ok, summary, detail: Vec::new(), behind: Vec::new() }).await;
+                self.end(Outcome::Done, summary, Vec::new()).await;
             }
-            Err(e) => {
-                self.finished(false, e.clone(), Vec::new()).await;
-                self.verified(Verification { ok: false, summary: e, detail: Vec::new(), behind: Vec::new() }).await;
-            }
+            Err(e) => self.end(Outcome::Failed, e, Vec::new()).await,
         }
     }
 
@@ -456,45 +470,67 @@ impl Executor {
     }
 
     /// Start a confirmed plan. Refused (with an event) if another action runs.
+    /// Whatever happens inside, the action ends with one `Ended` event.
     pub fn start(&self, id: u64, plan: Plan) {
-        let Some(gw) = self.gateways.get(plan.gateway).cloned() else { return };
-        let run = Run {
+        let Some(gw) = self.gateways.get(plan.gateway).cloned() else {
+            let tx = self.tx.clone();
+            let gateway = plan.gateway;
+            tokio::spawn(async move {
+                let _ = tx
+                    .send(ActionEvent {
+                        id,
+                        gateway,
+                        at: SystemTime::now(),
+                        kind: ActionEventKind::Ended {
+                            outcome: Outcome::Refused,
+                            summary: "refused: no such gateway".into(),
+                            detail: Vec::new(),
+                        },
+                    })
+                    .await;
+            });
+            return;
+        };
+        let run = Arc::new(Run {
             id,
             plan,
             gw,
             audit: self.audit.clone(),
             redactor: self.redactor.clone(),
             tx: self.tx.clone(),
+            ended: AtomicBool::new(false),
+            step: std::sync::Mutex::new(None),
             audit_watch: self.audit_watch.clone(),
-        };
+        });
         let busy = self.busy.clone();
         tokio::spawn(async move {
             let Ok(_guard) = busy.try_lock() else {
-                run.send(ActionEventKind::Finished {
-                    ok: false,
-                    summary: "refused: another action is still running".into(),
-                    detail: Vec::new(),
-                })
-                .await;
+                run.end(Outcome::Refused, "refused: another action is still running".into(), Vec::new()).await;
                 return;
             };
-            let limit =
-                run.gw.spec().action_timeout + run.gw.spec().verify_timeout + std::time::Duration::from_secs(30);
-            let (id, gateway, tx) = (run.id, run.plan.gateway, run.tx.clone());
-            if tokio::time::timeout(limit, run.run()).await.is_err() {
-                let _ = tx
-                    .send(ActionEvent {
-                        id,
-                        gateway,
-                        at: SystemTime::now(),
-                        kind: ActionEventKind::Verified {
-                            ok: false,
-                            summary: "the action exceeded its time limit and was abandoned".into(),
-                            detail: Vec::new(),
-                        },
-                    })
-                    .await;
-            }
+            // The command (each replica's, for a rolling restart, is bounded
+            // by the action timeout), the verification, and slack for requests.
+            let spec = run.gw.spec();
+            let steps = u32::try_from(run.plan.replicas.len().max(1)).unwrap_or(u32::MAX).saturating_add(1);
+            let limit = spec.action_timeout * steps + spec.verify_timeout + std::time::Duration::from_secs(5);
+            // The action runs in a task of its own, so a panic in it is caught here.
+            let inner = tokio::spawn({
+                let run = run.clone();
+                async move { run.run().await }
+            });
+            let abort = inner.abort_handle();
+            let cut = match tokio::time::timeout(limit, inner).await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => {
+                    tracing::error!(action = run.plan.action.key(), error = %e, "action task failed");
+                    Some("stopped by an internal error in gatewatch (see the log)".to_owned())
+                }
+                Err(_) => {
+                    abort.abort();
+                    Some(format!("abandoned after its time limit ({})", crate::config::duration::human(limit)))
+                }
+            };
+            run.end_unfinished(cut).await;
         });
     }
 }

@@ -20,6 +20,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use super::sim_ids;
 use crate::gateway::litellm::config_file::{self, ProxyConfig};
 use crate::triage::prices;
 
@@ -94,27 +95,35 @@ impl LiteLlmState {
     /// Replace what the running process holds (the demo stages an incident).
     pub fn load_text(&mut self, text: &str) -> Result<(), String> {
         let cfg = config_file::parse(text, &self.config_path, &config_file::process_env).map_err(|e| e.to_string())?;
-        self.apply(&cfg);
-        Ok(())
+        let ids = sim_ids::recorded(text, &config_file::process_env)?;
+        self.apply(&cfg, ids)
     }
 
     /// Re-read the file (only ever called at start and restart).
     pub fn load(&mut self) -> Result<(), String> {
-        let cfg = config_file::load(&self.config_path, &config_file::process_env).map_err(|e| e.to_string())?;
-        self.apply(&cfg);
-        Ok(())
+        let text =
+            std::fs::read_to_string(&self.config_path).map_err(|e| format!("{}: {e}", self.config_path.display()))?;
+        self.load_text(&text)
     }
 
-    fn apply(&mut self, cfg: &ProxyConfig) {
+    /// Hold the config's deployments, each with the id LiteLLM itself
+    /// computed for it (recorded), never one computed by gatewatch.
+    fn apply(&mut self, cfg: &ProxyConfig, ids: &[(String, String)]) -> Result<(), String> {
+        let names: Vec<&str> = cfg.deployments.iter().map(|d| d.model_name.as_str()).collect();
+        let recorded: Vec<&str> = ids.iter().map(|(n, _)| n.as_str()).collect();
+        if names != recorded {
+            return Err(format!("recorded ids are for {recorded:?}, the config has {names:?}"));
+        }
         self.deployments = cfg
             .deployments
             .iter()
-            .map(|d| {
+            .zip(ids)
+            .map(|(d, (_, id))| {
                 let model = d.upstream_model.clone().unwrap_or_default();
                 let price = prices::shipped(&model);
                 Loaded {
                     model_name: d.model_name.clone(),
-                    id: d.id.clone(),
+                    id: id.clone(),
                     provider: model.split_once('/').map_or("openai", |(p, _)| p).to_owned(),
                     model,
                     api_base: d.api_base.clone(),
@@ -127,6 +136,7 @@ impl LiteLlmState {
         self.fallbacks.clone_from(&cfg.fallbacks);
         self.num_retries = cfg.num_retries.unwrap_or(0);
         self.cache.clone_from(&cfg.cache);
+        Ok(())
     }
 
     fn healthy(&self, d: &Loaded) -> Result<(), (u16, String)> {

@@ -185,3 +185,18 @@ impl DemoHook for LiteLlmStages {
         self.apply(i)
     }
 }
+
+/// Every config text the demo's simulated proxy may load (what each stage
+/// runs, and what a restart reads from the file), named, once each: the
+/// recorder of the simulator's ids (`scripts/record-sim-ids`) takes them all.
+pub fn config_texts() -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (i, st) in stages().into_iter().enumerate() {
+        for (which, text) in [("running", st.running), ("file", st.file)] {
+            if !out.iter().any(|(_, t)| *t == text) {
+                out.push((format!("demo-{}-{which}", i + 1), text));
+            }
+        }
+    }
+    out
+}

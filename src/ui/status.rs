@@ -33,10 +33,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled(format!(" {v}"), theme.dim()));
     }
     if let Some(s) = g.primary() {
-        if let Some(r) = s.readiness.ok() {
-            if let Some(db) = &r.db {
-                spans.push(Span::styled(format!(" · db {db}"), theme.dim()));
-            }
+        if let Some(r) = s.readiness.ok()
+            && let Some(db) = &r.db
+        {
+            spans.push(Span::styled(format!(" · db {db}"), theme.dim()));
         }
         match &s.cache {
             crate::gateway::Section::Ok(c) => {
@@ -73,18 +73,34 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(t) = g.last_poll_at {
         spans.push(Span::styled(format!(" · updated {}", ago(app.now, t)), theme.dim()));
     }
+    // What the operator just caused (a refusal, "press q again", an outcome)
+    // and the running action come first: the static fields after them are
+    // what the width cuts, never the message.
+    let mut live = Vec::new();
+    if let Some((msg, _)) = &app.flash {
+        live.push(Span::styled(msg.clone(), theme.accent()));
+    }
     if let Some((g, until)) = app.propagating
         && g == app.gateway
         && let Ok(left) = until.duration_since(app.now)
     {
-        spans.push(Span::styled(format!(" · other nodes pick the edit up within {}", human(left)), theme.warn()));
+        if !live.is_empty() {
+            live.push(Span::raw(" · "));
+        }
+        live.push(Span::styled(format!("other nodes pick the edit up within {}", human(left)), theme.warn()));
     }
     if let Some(r) = &app.running {
         let tick = app.now.duration_since(r.started).map_or(0, |d| (d.as_millis() / 250) as usize);
         let last = r.lines.last().cloned().unwrap_or_else(|| "starting".into());
-        spans.push(Span::styled(format!(" · {} {}: {last}", SPINNER[tick % 4], r.title), theme.accent()));
-    } else if let Some((msg, _)) = &app.flash {
-        spans.push(Span::styled(format!(" · {msg}"), theme.accent()));
+        if !live.is_empty() {
+            live.push(Span::raw(" · "));
+        }
+        live.push(Span::styled(format!("{} {}: {last}", SPINNER[tick % 4], r.title), theme.accent()));
+    }
+    if !live.is_empty() {
+        live.push(Span::styled(" │ ", theme.dim()));
+        live.extend(spans);
+        spans = live;
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -38,7 +38,7 @@ async fn run_to_end(
     let mut events = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     while let Ok(Some(ev)) = tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), rx.recv()).await {
-        let done = matches!(ev.kind, ActionEventKind::Verified { .. });
+        let done = matches!(ev.kind, ActionEventKind::Ended { .. });
         events.push(ev);
         if done {
             break;
@@ -82,6 +82,7 @@ async fn each_replica_gets_its_own_quoted_command_and_each_is_audited() {
     assert_eq!(p.commands.len(), 3, "{p:?}");
     let events = run_to_end(&exec, 1, p.clone(), &mut rx).await;
     assert!(events.iter().any(|e| matches!(&e.kind, ActionEventKind::Finished { ok: true, .. })), "{events:?}");
+    assert!(events.iter().any(|e| matches!(&e.kind, ActionEventKind::Ended { .. })), "the action ended: {events:?}");
     let written: Vec<String> = std::fs::read_to_string(&log).unwrap().lines().map(str::to_owned).collect();
     let want: Vec<String> = s
         .replicas

@@ -11,18 +11,13 @@ use std::time::{Duration, Instant};
 use gatewatch::actions::audit::AuditLog;
 use gatewatch::actions::exec::Executor;
 use gatewatch::actions::plan;
-use gatewatch::actions::{ActionEvent, ActionEventKind, GatewayAction};
+use gatewatch::actions::{ActionEvent, ActionEventKind, GatewayAction, Outcome};
 use gatewatch::fleet::GatewayObs;
 use gatewatch::gateway::Gateway;
 use gatewatch::gateway::litellm::LiteLlm;
 use gatewatch::secret::Redactor;
 
 use crate::common::{BIN, Tmux, refused_url};
-
-fn say(line: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
-}
 
 /// A mount of our own, undone on drop.
 struct Mount(PathBuf);
@@ -37,9 +32,7 @@ impl Mount {
         if ok {
             return Some(Self(dir.to_owned()));
         }
-        let line = format!("SKIPPED {test}: needs root to mount a small tmpfs or a read-only bind");
-        assert!(std::env::var_os("GATEWATCH_REQUIRE_REAL").is_none_or(|v| v.is_empty() || v == "0"), "{line}");
-        say(&line);
+        crate::common::skip::skip(test, "needs root to mount a small tmpfs or a read-only bind");
         None
     }
 }
@@ -84,7 +77,7 @@ async fn events_of(
     let mut out = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     while let Ok(Some(ev)) = tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), rx.recv()).await {
-        let done = matches!(ev.kind, ActionEventKind::Verified { .. });
+        let done = matches!(ev.kind, ActionEventKind::Ended { .. });
         out.push(ev);
         if done {
             break;
@@ -93,14 +86,15 @@ async fn events_of(
     out
 }
 
-fn finished(events: &[ActionEvent]) -> (bool, String) {
+/// How the action ended, and the words with it.
+fn ended(events: &[ActionEvent]) -> (Outcome, String) {
     events
         .iter()
         .find_map(|e| match &e.kind {
-            ActionEventKind::Finished { ok, summary, .. } => Some((*ok, summary.clone())),
+            ActionEventKind::Ended { outcome, summary, .. } => Some((*outcome, summary.clone())),
             _ => None,
         })
-        .expect("a Finished event")
+        .expect("an Ended event")
 }
 
 #[tokio::test]
@@ -130,8 +124,9 @@ async fn a_full_disk_stops_the_action_until_the_operator_accepts_no_record() {
     let (wtx, mut wrx) = tokio::sync::mpsc::channel(16);
     let exec = Executor::new(vec![gw], audit, Redactor::default(), tx).with_audit_watch(wtx);
     let p = plan::plan(&GatewayObs::new(s), 0, GatewayAction::Restart, false);
-    let (ok, summary) = finished(&events_of(&exec, 1, p.clone(), &mut rx).await);
-    assert!(!ok && summary.contains("refused") && summary.contains("audit log cannot be written"), "{summary}");
+    let (outcome, summary) = ended(&events_of(&exec, 1, p.clone(), &mut rx).await);
+    assert_eq!(outcome, Outcome::Refused, "{summary}");
+    assert!(summary.contains("audit log cannot be written"), "{summary}");
     assert!(!marker.exists(), "the restart ran without an audit record");
     let told = wrx.try_recv().expect("the app is told").expect("a problem");
     assert!(told.contains("No space left"), "{told}");
@@ -170,10 +165,9 @@ async fn a_symlinked_audit_log_is_refused_and_its_target_untouched() {
         Redactor::default(),
         tx,
     );
-    let (ok, summary) = finished(
-        &events_of(&exec, 1, plan::plan(&GatewayObs::new(s), 0, GatewayAction::Restart, false), &mut rx).await,
-    );
-    assert!(!ok && summary.contains("refused"), "{summary}");
+    let (outcome, summary) =
+        ended(&events_of(&exec, 1, plan::plan(&GatewayObs::new(s), 0, GatewayAction::Restart, false), &mut rx).await);
+    assert_eq!(outcome, Outcome::Refused, "{summary}");
     assert!(!marker.exists());
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
 }
