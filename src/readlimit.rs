@@ -48,13 +48,13 @@ impl From<ReadError> for std::io::Error {
 
 /// `1 MiB`, `64 KiB`, `512 bytes`.
 pub fn human_size(n: u64) -> String {
-    if n >= 1024 * 1024 && n % (1024 * 1024) == 0 {
+    if n >= 1024 * 1024 && n.is_multiple_of(1024 * 1024) {
         format!("{} MiB", n / (1024 * 1024))
     } else if n >= 1024 * 1024 {
         #[allow(clippy::cast_precision_loss)]
         let mib = n as f64 / (1024.0 * 1024.0);
         format!("{mib:.1} MiB")
-    } else if n >= 1024 && n % 1024 == 0 {
+    } else if n >= 1024 && n.is_multiple_of(1024) {
         format!("{} KiB", n / 1024)
     } else {
         format!("{n} bytes")
