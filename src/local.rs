@@ -141,9 +141,12 @@ pub fn load_memory(path: &Path) -> MatchMemory {
     std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
 }
 
-/// Save atomically (write then rename; 0600, never through a symlink). The file holds fingerprints only.
+/// Save atomically (write then rename; 0600, never through a symlink). The
+/// file holds fingerprints only, and passes the redactor like every file
+/// gatewatch writes (its replacements keep the JSON valid).
 pub fn save_memory(path: &Path, memory: &MatchMemory) -> std::io::Result<()> {
-    crate::statefile::replace(path, &serde_json::to_vec_pretty(memory).map_err(std::io::Error::other)?)
+    let json = serde_json::to_string_pretty(memory).map_err(std::io::Error::other)?;
+    crate::statefile::replace(path, crate::secret::scrub(&json).as_bytes())
 }
 
 #[cfg(test)]

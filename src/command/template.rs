@@ -84,9 +84,10 @@ pub fn discovered_url(line: &str) -> Result<String, String> {
 }
 
 /// `value` as one shell word: unchanged when it holds only plain
-/// characters, else single-quoted.
+/// characters (no glob, no `=`, no `~` that a shell would expand), else
+/// single-quoted.
 pub fn shell_quote(value: &str) -> String {
-    if !value.is_empty() && value.chars().all(|c| plain_url_char(c) && c != '[' && c != ']' && c != '=') {
+    if !value.is_empty() && value.chars().all(|c| plain_url_char(c) && !matches!(c, '[' | ']' | '=' | '~')) {
         value.to_owned()
     } else {
         format!("'{}'", value.replace('\'', r"'\''"))
@@ -180,6 +181,7 @@ mod tests {
             assert!(sh(&line).contains("http://10.0.0.5:4000/a,b"), "{t} → {line} → {}", sh(&line));
         }
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote("~root"), "'~root'");
         assert_eq!(sh(&format!("printf %s {}", shell_quote("a b;$(x)'`"))), "a b;$(x)'`");
     }
 
