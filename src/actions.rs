@@ -11,6 +11,21 @@ use std::time::SystemTime;
 
 use crate::gateway::AdminResult;
 
+/// Each action key and the keyboard key that asks for it.
+const HOTKEYS: [(&str, char); 11] = [
+    ("purge", 'p'),
+    ("reload", 'r'),
+    ("restart", 'R'),
+    ("probe", 'H'),
+    ("route_probe", 'f'),
+    ("stream_probe", 's'),
+    ("test", 't'),
+    ("test_all", 'T'),
+    ("balance", 'b'),
+    ("balances_all", 'B'),
+    ("toggle", 'x'),
+];
+
 /// An action the operator can ask for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GatewayAction {
@@ -62,50 +77,56 @@ impl GatewayAction {
 
     /// The keyboard key that asks for it.
     pub fn hotkey(&self) -> char {
-        match self {
-            Self::Purge => 'p',
-            Self::Reload => 'r',
-            Self::Restart => 'R',
-            Self::ProbeHealth => 'H',
-            Self::RouteProbe => 'f',
-            Self::StreamProbe { .. } => 's',
-            Self::TestChannel { .. } => 't',
-            Self::TestAll => 'T',
-            Self::RefreshBalance { .. } => 'b',
-            Self::UpdateAllBalances => 'B',
-            Self::SetChannelEnabled { .. } => 'x',
-        }
+        Self::hotkey_for(self.key()).unwrap_or('?')
     }
 
     /// The hotkey for a tree action key.
     pub fn hotkey_for(key: &str) -> Option<char> {
-        Some(match key {
-            "purge" => 'p',
-            "reload" => 'r',
-            "restart" => 'R',
-            "probe" => 'H',
-            "route_probe" => 'f',
-            "stream_probe" => 's',
-            "test" => 't',
-            "test_all" => 'T',
-            "balance" => 'b',
-            "balances_all" => 'B',
-            "toggle" => 'x',
-            _ => return None,
-        })
+        HOTKEYS.iter().find(|(k, _)| *k == key).map(|(_, c)| *c)
     }
 
-    /// Changes the gateway (as opposed to reading from it).
+    /// The tree action key a hotkey asks for.
+    pub fn key_for_hotkey(c: char) -> Option<&'static str> {
+        HOTKEYS.iter().find(|(_, h)| *h == c).map(|(k, _)| *k)
+    }
+
+    /// Does the tree's action key exist for this kind of gateway?
+    pub fn key_applies(key: &str, kind: crate::config::GatewayKind) -> bool {
+        use crate::config::GatewayKind::{LiteLlm, NewApi};
+        match key {
+            "restart" | "reload" => true,
+            "purge" | "probe" | "route_probe" | "stream_probe" => kind == LiteLlm,
+            "test" | "test_all" | "balance" | "balances_all" | "toggle" => kind == NewApi,
+            _ => false,
+        }
+    }
+
+    /// Sends paid requests to a provider (probes, channel tests).
+    pub fn is_paid(&self) -> bool {
+        Self::key_is_paid(self.key())
+    }
+
+    /// Changes the gateway (as opposed to reading from it). A balance refresh
+    /// writes the fetched balance into the gateway's database.
     pub fn is_mutating(&self) -> bool {
-        matches!(
-            self,
-            Self::Purge
-                | Self::Reload
-                | Self::Restart
-                | Self::UpdateAllBalances
-                | Self::SetChannelEnabled { .. }
-                | Self::TestAll
-        )
+        Self::key_is_mutating(self.key())
+    }
+
+    /// `is_paid` by action key (the tree names actions by key).
+    pub fn key_is_paid(key: &str) -> bool {
+        matches!(key, "probe" | "route_probe" | "stream_probe" | "test" | "test_all")
+    }
+
+    /// `is_mutating` by action key.
+    pub fn key_is_mutating(key: &str) -> bool {
+        matches!(key, "purge" | "reload" | "restart" | "balances_all" | "balance" | "toggle" | "test_all")
+    }
+
+    /// May a session run the action with this key? A read-only session runs
+    /// nothing that changes a gateway, and spends money only when probes
+    /// were allowed (`--allow-probes`).
+    pub fn key_allowed(key: &str, read_only: bool, allow_probes: bool) -> bool {
+        !read_only || (!Self::key_is_mutating(key) && (!Self::key_is_paid(key) || allow_probes))
     }
 }
 

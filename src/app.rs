@@ -103,6 +103,7 @@ pub struct App {
     pub keys_selected: usize,
     pub timeline_scroll: usize,
     pub read_only: bool,
+    pub allow_probes: bool,
     pub now: SystemTime,
     pub started: SystemTime,
     pub running: Option<RunningAction>,
@@ -154,6 +155,7 @@ impl App {
             keys_selected: 0,
             timeline_scroll: 0,
             read_only: config.read_only,
+            allow_probes: config.allow_probes,
             now,
             started: now,
             running: None,
@@ -376,7 +378,7 @@ impl App {
             if node.is_leaf() || !node.applies(kind) {
                 continue;
             }
-            let v = self.evidence[g].node_verdict(&self.tree, i);
+            let v = self.evidence[g].node_verdict(&self.tree, i, kind);
             let key = (g, node.id.clone());
             if v.points_here() && !self.auto_opened.contains(&key) {
                 self.auto_opened.insert(key);
@@ -436,6 +438,13 @@ impl App {
                     self.fleet.timeline.push(ev.at, Some(ev.gateway), kind, format!("  {d}"));
                 }
                 if matches_running && let Some(mut r) = self.running.take() {
+                    // What probes found before a change no longer describes the gateway.
+                    if outcome != Outcome::Refused
+                        && GatewayAction::key_is_mutating(r.key)
+                        && let Some(obs) = self.fleet.gateways.get_mut(ev.gateway)
+                    {
+                        obs.changed_at = Some(ev.at);
+                    }
                     if let Some(obs) = self.fleet.gateways.get(ev.gateway)
                         && outcome == Outcome::Verified
                         && obs.kind() == GatewayKind::NewApi
@@ -450,6 +459,7 @@ impl App {
                 }
                 self.flash(text);
                 if outcome != Outcome::Refused {
+                    self.reevaluate(ev.gateway);
                     effects.push(Effect::Refresh(ev.gateway));
                 }
             }
@@ -865,7 +875,9 @@ impl App {
             }
         };
         let Some(obs) = self.fleet.gateways.get(self.gateway) else { return Vec::new() };
-        let mut plan = plan::plan(obs, self.gateway, action, self.read_only);
+        // A read-only session may still run the paid probes when they were allowed.
+        let read_only = !GatewayAction::key_allowed(action.key(), self.read_only, self.allow_probes);
+        let mut plan = plan::plan(obs, self.gateway, action, read_only);
         if let Some(why) = &self.audit_problem {
             plan.require_unaudited_consent(why);
         }

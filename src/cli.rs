@@ -43,9 +43,12 @@ pub struct GlobalOpts {
     /// Command that reloads the gateway (gunicorn: "kill -HUP <master pid>")
     #[arg(long, global = true, value_name = "CMD")]
     pub reload_command: Option<String>,
-    /// Disable every action that changes a gateway
+    /// Disable every action that changes a gateway or spends money (paid probes included)
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// With --read-only: still allow the paid probes (health, route, stream, channel test), each asked first
+    #[arg(long, global = true)]
+    pub allow_probes: bool,
     /// Poll interval, e.g. 5s
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
     pub refresh: Option<std::time::Duration>,

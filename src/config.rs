@@ -110,6 +110,8 @@ pub struct GatewaySpec {
     pub behind_cloudflare: bool,
     /// Credential variables the operator's commands may see (they get none by default).
     pub pass_env: Vec<String>,
+    /// A probe's result stops counting after this long (the tree shows it unknown).
+    pub probe_ttl: Duration,
 }
 
 impl GatewaySpec {
@@ -145,6 +147,7 @@ impl GatewaySpec {
             max_body_bytes: 16 * 1024 * 1024,
             behind_cloudflare: false,
             pass_env: Vec::new(),
+            probe_ttl: Duration::from_secs(15 * 60),
         }
     }
 
@@ -158,7 +161,10 @@ impl GatewaySpec {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub gateways: Vec<GatewaySpec>,
+    /// Nothing that changes a gateway or spends money runs.
     pub read_only: bool,
+    /// In a read-only session, the paid probes may still run (asked first).
+    pub allow_probes: bool,
     /// Override for the built-in triage tree.
     pub tree_file: Option<PathBuf>,
     /// Where the audit log, logs, reports and remembered fingerprints go.
@@ -185,6 +191,8 @@ pub enum ConfigError {
 struct RawConfig {
     #[serde(default)]
     read_only: bool,
+    #[serde(default)]
+    allow_probes: bool,
     #[serde(default)]
     tree_file: Option<PathBuf>,
     #[serde(default)]
@@ -258,6 +266,7 @@ struct RawGateway {
     behind_cloudflare: bool,
     #[serde(default)]
     pass_env: Vec<serde_yaml::Value>,
+    probe_ttl: Option<serde_yaml::Value>,
 }
 
 /// Default location of the config file.
@@ -364,6 +373,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         spec.nginx_config = g.nginx_config.map(|p| resolve(base, &p));
         spec.client_models = raw.client_models.iter().chain(g.client_models.iter()).cloned().collect();
         spec.channel_keys_file = g.channel_keys_file.map(|p| resolve(base, &p));
+        if let Some(d) = dur(g.probe_ttl.as_ref(), at("probe_ttl"))? {
+            spec.probe_ttl = d;
+        }
         if let Some(d) = dur(g.sync_frequency.as_ref(), at("sync_frequency"))? {
             spec.sync_frequency = d;
         }
@@ -386,6 +398,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     Ok(Config {
         gateways,
         read_only: raw.read_only,
+        allow_probes: raw.allow_probes,
         tree_file: raw.tree_file.map(|p| resolve(base, &p)),
         state_dir: raw.state_dir.map_or_else(default_state_dir, |p| resolve(base, &p)),
         source: Some(path.to_owned()),
@@ -485,6 +498,7 @@ pub struct Overrides {
     pub refresh: Option<Duration>,
     pub timeout: Option<Duration>,
     pub read_only: bool,
+    pub allow_probes: bool,
     pub tree_file: Option<PathBuf>,
     pub state_dir: Option<PathBuf>,
 }
@@ -505,7 +519,14 @@ pub fn from_flags(o: &Overrides) -> Result<Config, ConfigError> {
         }
         gateways.push(spec);
     }
-    let mut cfg = Config { gateways, read_only: false, tree_file: None, state_dir: default_state_dir(), source: None };
+    let mut cfg = Config {
+        gateways,
+        read_only: false,
+        allow_probes: false,
+        tree_file: None,
+        state_dir: default_state_dir(),
+        source: None,
+    };
     apply(&mut cfg, o);
     Ok(cfg)
 }
@@ -513,6 +534,7 @@ pub fn from_flags(o: &Overrides) -> Result<Config, ConfigError> {
 /// Flags win over the file.
 pub fn apply(cfg: &mut Config, o: &Overrides) {
     cfg.read_only |= o.read_only;
+    cfg.allow_probes |= o.allow_probes;
     if o.tree_file.is_some() {
         cfg.tree_file.clone_from(&o.tree_file);
     }

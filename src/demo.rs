@@ -179,6 +179,7 @@ pub async fn run(o: Overrides, only: Option<DemoOnly>, newapi_channels: Option<u
     let mut config = Config {
         gateways: specs,
         read_only: o.read_only,
+        allow_probes: o.allow_probes,
         tree_file: o.tree_file.clone(),
         state_dir: state_dir.clone(),
         source: None,

@@ -154,6 +154,9 @@ pub struct GatewayObs {
     pub discovery_error: Option<String>,
     /// Client model names typed in by the operator this session.
     pub typed_models: Vec<String>,
+    /// When an action last changed this gateway (a restart, a channel
+    /// toggle, …): probe results older than this no longer describe it.
+    pub changed_at: Option<SystemTime>,
 }
 
 impl GatewayObs {
@@ -172,6 +175,7 @@ impl GatewayObs {
             last_poll_at: None,
             discovery_error: None,
             typed_models: Vec::new(),
+            changed_at: None,
         }
     }
 
@@ -189,6 +193,12 @@ impl GatewayObs {
                 _ => None,
             })
             .or_else(|| self.replicas.iter().find_map(|r| r.last_ok.as_deref()))
+    }
+
+    /// When the data the views show was read: the freshest good snapshot of
+    /// any replica, else the last poll (which then failed).
+    pub fn data_at(&self) -> Option<SystemTime> {
+        self.replicas.iter().filter_map(|r| r.last_ok_at).max().or(self.last_poll_at)
     }
 
     pub fn deployments(&self) -> &[Deployment] {

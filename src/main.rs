@@ -22,6 +22,7 @@ fn overrides(g: &GlobalOpts) -> Overrides {
         refresh: g.refresh,
         timeout: g.timeout,
         read_only: g.read_only,
+        allow_probes: g.allow_probes,
         tree_file: g.tree.clone(),
         state_dir: g.state_dir.clone(),
     }

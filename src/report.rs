@@ -67,7 +67,7 @@ pub fn markdown(fleet: &Fleet, evidence: &[Evidence], tree: &Tree, started: Syst
             if !node.is_leaf() || !node.applies(g.spec.kind) {
                 continue;
             }
-            let v = ev.node_verdict(tree, n);
+            let v = ev.node_verdict(tree, n, g.spec.kind);
             if v.points_here() {
                 if !any {
                     let _ = writeln!(out, "### {}\n", md_escape(&g.spec.name));
@@ -76,8 +76,8 @@ pub fn markdown(fleet: &Fleet, evidence: &[Evidence], tree: &Tree, started: Syst
                 let path: Vec<String> =
                     tree.path_to(&node.id).iter().filter_map(|id| tree.get(id).map(|x| x.title.clone())).collect();
                 let _ = writeln!(out, "- **{}** ({})", tree_text(&path.join(" → ")), v.label());
-                for step in &node.remedy {
-                    let _ = writeln!(out, "  - {}", tree_text(step));
+                for step in node.remedy(g.spec.kind) {
+                    let _ = writeln!(out, "  - {}", tree_text(&step));
                 }
             }
         }

@@ -151,6 +151,34 @@ fn read_only_blocks_changes_visibly() {
     let Some(Overlay::Blocked(p)) = &a.overlay else { panic!("{:?}", a.overlay) };
     assert!(p.blocked.as_deref().unwrap().contains("read-only"));
     assert!(a.update(key('y')).is_empty());
+    // Paid probes spend money: blocked too, and nothing advertises them.
+    for k in ['H', 'f', 's', 'p', 'r'] {
+        a.overlay = None;
+        a.update(key(k));
+        let Some(Overlay::Blocked(p)) = &a.overlay else { panic!("{k}: {:?}", a.overlay) };
+        assert!(p.blocked.is_some(), "{k}");
+        assert!(a.update(key('y')).is_empty(), "{k} ran in a read-only session");
+    }
+    a.overlay = None;
+    a.tree_selected = "p3-drift".into();
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    term.draw(|f| gatewatch::ui::draw(f, &a, &gatewatch::ui::Theme::plain())).unwrap();
+    let screen = term.backend().to_string();
+    assert!(!screen.contains("R:restart") && !screen.contains("r:reload"), "{screen}");
+    a.update(key('?'));
+    term.draw(|f| gatewatch::ui::draw(f, &a, &gatewatch::ui::Theme::plain())).unwrap();
+    let help = term.backend().to_string();
+    assert!(!help.contains("probe all deployments") && !help.contains("restart (configured"), "{help}");
+
+    // --allow-probes: the paid probes ask first again; changes stay blocked.
+    cfg.allow_probes = true;
+    let mut a = App::new(&cfg, load::load(None).unwrap(), t0());
+    a.update(Msg::Poll(Box::new(stale_key_report(t0()))));
+    a.update(key('H'));
+    assert!(matches!(a.overlay, Some(Overlay::Confirm(_))), "{:?}", a.overlay);
+    a.update(code(KeyCode::Esc));
+    a.update(key('R'));
+    assert!(matches!(a.overlay, Some(Overlay::Blocked(_))));
 }
 
 #[test]

@@ -319,6 +319,7 @@ impl Scenario {
         let config = Config {
             gateways: vec![newapi, litellm],
             read_only: false,
+            allow_probes: false,
             tree_file: None,
             state_dir: std::env::temp_dir().join("gatewatch-bench"),
             source: None,

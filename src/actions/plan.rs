@@ -332,8 +332,15 @@ pub fn plan(obs: &GatewayObs, index: usize, action: GatewayAction, read_only: bo
             p
         }
     };
-    if read_only && action.is_mutating() && p.blocked.is_none() {
-        p.blocked = Some("read-only session (--read-only): actions that change the gateway are disabled".into());
+    if read_only && p.blocked.is_none() {
+        if action.is_mutating() {
+            p.blocked = Some("read-only session (--read-only): actions that change the gateway are disabled".into());
+        } else if action.is_paid() {
+            p.blocked = Some(
+                "read-only session (--read-only): paid probes are disabled too (add --allow-probes to allow them)"
+                    .into(),
+            );
+        }
     }
     p
 }

@@ -156,6 +156,16 @@ pub const NEWAPI_ACTIONS: &[HelpLine] = &[
 pub const DEMO_HELP: &[HelpLine] =
     &[("n", "stage the next incident (stale key, model names, costs, streaming, restart pre-flight, security)")];
 
+/// What the tree's symbols mean, and how a parent rolls its children up.
+pub const SYMBOL_HELP: &[HelpLine] = &[
+    ("✓", "answered, and passes: a parent only when every part that applies is answered and passes"),
+    ("✗  !", "fails / warns: a failing or warning part makes its parent fail or warn"),
+    ("?", "not answered yet (no data, not probed, or a stale probe); a parent says \"n of m answered\""),
+    ("·", "no live data can answer this question: its details say what to ask instead"),
+    ("-", "does not apply to this gateway"),
+    ("•", "an action that ran and found something (its words say what)"),
+];
+
 pub const CONFIRM_HELP: &[HelpLine] =
     &[("y", "run it"), ("Y", "run anyway (second confirmation)"), ("n  Esc", "cancel")];
 

@@ -6,6 +6,7 @@ mod keys;
 mod models;
 mod newapi;
 mod reach;
+mod replicas;
 mod security;
 mod stream;
 
@@ -41,7 +42,7 @@ pub const ALL: &[CheckDef] = &[
         run: cost::fallback_live,
     },
     CheckDef { id: "health-check-cost", title: "No paid health checks on a timer", run: cost::health_checks },
-    CheckDef { id: "key-drift", title: "The running gateway holds the config file's keys", run: keys::drift },
+    CheckDef { id: "key-drift", title: "The running gateway holds the config file's keys", run: replicas::drift },
     CheckDef {
         id: "config-newer-than-process",
         title: "The process started after the last config edit",
@@ -75,6 +76,30 @@ pub const ALL: &[CheckDef] = &[
     CheckDef { id: "plain-http", title: "TLS to non-loopback gateways", run: security::plain_http },
     CheckDef { id: "key-budgets", title: "Budgets or rate limits are set", run: security::budgets },
 ];
+
+/// Checks answered by an operator's probe rather than by polling: their
+/// results age (see `evidence::evaluate`).
+const PROBES: [&str; 2] = ["fallback-live", "stream-probe"];
+
+/// The questions a check answers separately, for tree references
+/// `check#question` (validated when the tree loads).
+pub const ASPECTS: &[(&str, &[&str])] = &[
+    ("gateway-reachable", &["down", "proxy-page"]),
+    ("model-name-mismatch", &["alias", "prefix"]),
+    ("key-drift", &["replicas"]),
+];
+
+pub fn is_probe(id: &str) -> bool {
+    PROBES.contains(&id)
+}
+
+/// Is `check#question` (or a plain check id) something a check answers?
+pub fn known_reference(r: &str) -> bool {
+    match r.split_once('#') {
+        None => find(r).is_some(),
+        Some((id, q)) => find(id).is_some() && ASPECTS.iter().any(|(c, qs)| *c == id && qs.contains(&q)),
+    }
+}
 
 pub fn find(id: &str) -> Option<&'static CheckDef> {
     ALL.iter().find(|c| c.id == id)

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::checks;
 use super::model::Tree;
+use crate::config::GatewayKind;
 use crate::fleet::GatewayObs;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -64,6 +65,17 @@ impl Verdict {
     }
 }
 
+/// One question a check answers on its own, for the tree node that asks it
+/// (`gateway-reachable#proxy-page`). A check may answer several nodes, each
+/// by its own predicate on the facts, so a node is never red because a
+/// sibling's question failed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Aspect {
+    pub id: &'static str,
+    pub verdict: Verdict,
+    pub summary: String,
+}
+
 /// One check's verdict with its facts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
@@ -71,11 +83,29 @@ pub struct Finding {
     pub verdict: Verdict,
     pub summary: String,
     pub facts: Vec<String>,
+    /// The separate questions this check answers (see [`Aspect`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aspects: Vec<Aspect>,
+    /// When the evidence behind it was gathered.
+    #[serde(skip)]
+    pub at: Option<SystemTime>,
+    /// Why a probe's result no longer counts (an action or a config change
+    /// since, or its age): the verdict is then unknown until probed again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale: Option<String>,
 }
 
 impl Finding {
     pub fn new(verdict: Verdict, summary: impl Into<String>) -> Self {
-        Self { check: "", verdict, summary: summary.into(), facts: Vec::new() }
+        Self {
+            check: "",
+            verdict,
+            summary: summary.into(),
+            facts: Vec::new(),
+            aspects: Vec::new(),
+            at: None,
+            stale: None,
+        }
     }
 
     pub fn ok(summary: impl Into<String>) -> Self {
@@ -109,6 +139,76 @@ impl Finding {
         self.facts.extend(fs);
         self
     }
+
+    /// The verdict of one question this check answers.
+    #[must_use]
+    pub fn aspect(mut self, id: &'static str, verdict: Verdict, summary: impl Into<String>) -> Self {
+        self.aspects.push(Aspect { id, verdict, summary: summary.into() });
+        self
+    }
+
+    /// The evidence was gathered at `at` (probes: when the probe ran).
+    #[must_use]
+    pub fn at(mut self, at: SystemTime) -> Self {
+        self.at = Some(at);
+        self
+    }
+
+    /// The verdict of one question: the aspect's, or for a whole check its
+    /// own. A stale finding, a check without data, or a question the check
+    /// did not answer is unknown, never ok.
+    pub fn answer(&self, aspect: Option<&str>) -> (Verdict, &str) {
+        if self.stale.is_some() || matches!(self.verdict, Verdict::Unknown | Verdict::NotApplicable) {
+            return (self.verdict, &self.summary);
+        }
+        match aspect {
+            None => (self.verdict, &self.summary),
+            Some(a) => self
+                .aspects
+                .iter()
+                .find(|x| x.id == a)
+                .map_or((Verdict::Unknown, "this question was not answered"), |x| (x.verdict, x.summary.as_str())),
+        }
+    }
+}
+
+/// A tree node's verdict, rolled up: ✓ only when every part that applies
+/// (its own checks and its children) has evidence and passes; ✗ and !
+/// propagate; any part without evidence makes it unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeVerdict {
+    pub verdict: Verdict,
+    /// Parts (own checks and children) that have evidence.
+    pub answered: usize,
+    /// Parts that apply to this gateway.
+    pub total: usize,
+}
+
+impl NodeVerdict {
+    const NA: Self = Self { verdict: Verdict::NotApplicable, answered: 0, total: 0 };
+
+    /// "2 of 3 answered" when some part is unknown.
+    pub fn coverage(&self) -> Option<String> {
+        (self.answered < self.total).then(|| format!("{} of {} answered", self.answered, self.total))
+    }
+}
+
+/// Roll up the verdicts of a node's parts.
+fn roll_up(parts: &[Verdict]) -> NodeVerdict {
+    let applicable: Vec<Verdict> = parts.iter().copied().filter(|v| *v != Verdict::NotApplicable).collect();
+    let answered = applicable.iter().filter(|v| **v != Verdict::Unknown).count();
+    let verdict = if applicable.contains(&Verdict::Fail) {
+        Verdict::Fail
+    } else if applicable.contains(&Verdict::Warn) {
+        Verdict::Warn
+    } else if applicable.contains(&Verdict::Unknown) {
+        Verdict::Unknown
+    } else if applicable.is_empty() {
+        Verdict::NotApplicable
+    } else {
+        Verdict::Ok
+    };
+    NodeVerdict { verdict, answered, total: applicable.len() }
 }
 
 /// What a check sees.
@@ -140,15 +240,31 @@ impl Evidence {
         self.index.get(id).map(|&i| &self.findings[i])
     }
 
-    /// The aggregate verdict of a node: its own checks and those below it.
-    pub fn node_verdict(&self, tree: &Tree, node: usize) -> Verdict {
-        let mut v = Verdict::NotApplicable;
-        for c in tree.checks_under(node) {
-            if let Some(f) = self.get(c) {
-                v = v.worst(f.verdict);
-            }
+    /// The answer to one tree reference: `check` or `check#question`.
+    pub fn reference(&self, r: &str) -> (Verdict, &str) {
+        let (id, aspect) = r.split_once('#').map_or((r, None), |(id, a)| (id, Some(a)));
+        self.get(id).map_or((Verdict::Unknown, "not evaluated"), |f| f.answer(aspect))
+    }
+
+    /// A node's verdict for a gateway of this kind: its own references and
+    /// its children that apply, rolled up (see [`NodeVerdict`]). A leaf that
+    /// no data can answer is unknown.
+    pub fn node(&self, tree: &Tree, node: usize, kind: GatewayKind) -> NodeVerdict {
+        let n = &tree.nodes[node];
+        if !n.applies(kind) {
+            return NodeVerdict::NA;
         }
-        v
+        if n.unanswerable() {
+            return NodeVerdict { verdict: Verdict::Unknown, answered: 0, total: 1 };
+        }
+        let mut parts: Vec<Verdict> = n.checks.iter().map(|r| self.reference(r).0).collect();
+        parts.extend(n.children.iter().map(|&c| self.node(tree, c, kind).verdict));
+        roll_up(&parts)
+    }
+
+    /// The node's verdict symbol alone.
+    pub fn node_verdict(&self, tree: &Tree, node: usize, kind: GatewayKind) -> Verdict {
+        self.node(tree, node, kind).verdict
     }
 
     pub fn worst(&self) -> Verdict {
@@ -156,15 +272,50 @@ impl Evidence {
     }
 }
 
-/// Run every check against one gateway.
+/// Run every check against one gateway. Each finding says when its
+/// evidence was gathered; a probe's result stops counting (stale) after an
+/// action on this gateway, a change of its config file, or `probe_ttl`.
 pub fn evaluate(gw: &GatewayObs, now: SystemTime) -> Evidence {
     let ctx = Ctx { gw, now };
     let mut ev = Evidence::default();
+    let polled = gw.data_at();
     for def in checks::ALL {
         let mut f = (def.run)(&ctx);
         f.check = def.id;
+        if checks::is_probe(def.id) {
+            if let Some(at) = f.at
+                && let Some(why) = stale_reason(gw, at, now)
+            {
+                f = stale(f, &why, now);
+            }
+        } else if f.at.is_none() {
+            f.at = polled;
+        }
         ev.index.insert(def.id, ev.findings.len());
         ev.findings.push(f);
     }
     ev
+}
+
+/// Why a probe that ran at `at` no longer describes the gateway.
+fn stale_reason(gw: &GatewayObs, at: SystemTime, now: SystemTime) -> Option<String> {
+    if let Some(changed) = gw.changed_at
+        && changed > at
+    {
+        return Some("an action changed the gateway after it ran".into());
+    }
+    let modified = gw.local.proxy_config.as_ref().and_then(|c| c.as_ref().ok()).and_then(|c| c.modified);
+    if modified.is_some_and(|m| m > at) {
+        return Some("the config file changed after it ran".into());
+    }
+    let age = now.duration_since(at).unwrap_or_default();
+    (age > gw.spec.probe_ttl).then(|| format!("older than {}", crate::config::duration::human(gw.spec.probe_ttl)))
+}
+
+fn stale(f: Finding, why: &str, now: SystemTime) -> Finding {
+    let age = f.at.and_then(|at| now.duration_since(at).ok()).map_or_else(String::new, |d| {
+        format!(" {} ago", crate::config::duration::human(std::time::Duration::from_secs(d.as_secs())))
+    });
+    let summary = format!("stale ({why}): the probe{age} said {} {}; probe again", f.verdict.symbol(), f.summary);
+    Finding { verdict: Verdict::Unknown, summary, stale: Some(why.to_owned()), ..f }
 }

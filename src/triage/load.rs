@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::checks;
 use super::model::{Tree, TreeFile};
+use crate::config::GatewayKind;
 
 /// The tree compiled into the binary.
 pub const BUILTIN: &str = include_str!("../../assets/triage.yaml");
@@ -80,7 +81,7 @@ pub fn validate(tree: &Tree) -> Vec<String> {
             problems.push(format!("{}: empty title", n.id));
         }
         for c in &n.checks {
-            if checks::find(c).is_none() {
+            if !checks::known_reference(c) {
                 problems.push(format!("{}: unknown check {c:?}", n.id));
             }
         }
@@ -89,8 +90,10 @@ pub fn validate(tree: &Tree) -> Vec<String> {
                 problems.push(format!("{}: unknown action {a:?}", n.id));
             }
         }
-        if n.is_leaf() && n.remedy.is_empty() {
-            problems.push(format!("{}: leaf without a remedy", n.id));
+        for kind in [GatewayKind::LiteLlm, GatewayKind::NewApi] {
+            if n.is_leaf() && n.applies(kind) && n.remedy(kind).is_empty() {
+                problems.push(format!("{}: leaf without a remedy for {}", n.id, kind.as_str()));
+            }
         }
         if n.checks.is_empty() && n.no_data.is_none() && n.is_leaf() {
             problems.push(format!("{}: leaf with neither checks nor a no_data reason", n.id));
@@ -119,9 +122,25 @@ mod tests {
     #[test]
     fn every_check_is_referenced_by_the_tree() {
         let tree = parse(BUILTIN, "x").unwrap();
+        let id = |r: &str| r.split_once('#').map_or(r, |(c, _)| c).to_owned();
         for c in checks::ALL {
-            assert!(tree.nodes.iter().any(|n| n.checks.iter().any(|x| x == c.id)), "check {} is unused", c.id);
+            assert!(tree.nodes.iter().any(|n| n.checks.iter().any(|x| id(x) == c.id)), "check {} is unused", c.id);
         }
+        // Every question a check answers on its own is asked by some node.
+        for (c, qs) in checks::ASPECTS {
+            for q in *qs {
+                let r = format!("{c}#{q}");
+                assert!(tree.nodes.iter().any(|n| n.checks.contains(&r)), "{r} is asked by no node");
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_question_is_refused() {
+        let bad =
+            "version: 1\nnodes:\n  - id: a\n    title: A\n    checks: [gateway-reachable#nope]\n    remedy: [x]\n";
+        let TreeError::Invalid { problems, .. } = parse(bad, "t.yaml").unwrap_err() else { panic!() };
+        assert!(problems.join("\n").contains("unknown check \"gateway-reachable#nope\""), "{problems:?}");
     }
 
     #[test]
@@ -132,7 +151,7 @@ mod tests {
         assert!(all.contains("duplicate id \"a\""), "{all}");
         assert!(all.contains("unknown check \"no-such-check\""), "{all}");
         assert!(all.contains("unknown action \"explode\""), "{all}");
-        assert!(all.contains("leaf without a remedy"), "{all}");
+        assert!(all.contains("leaf without a remedy for litellm"), "{all}");
     }
 
     #[test]

@@ -7,6 +7,56 @@ use serde::Deserialize;
 
 use crate::config::GatewayKind;
 
+/// Text that may differ per gateway kind: a plain string (every kind), or
+/// `{all: …, litellm: …, newapi: …}` with any of the keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum KindText {
+    #[default]
+    None,
+    All(String),
+    Per {
+        #[serde(default)]
+        all: Option<String>,
+        #[serde(default)]
+        litellm: Option<String>,
+        #[serde(default)]
+        newapi: Option<String>,
+    },
+}
+
+impl KindText {
+    /// The text for this kind: the common part, then the kind's own.
+    pub fn for_kind(&self, kind: GatewayKind) -> Option<String> {
+        match self {
+            Self::None => None,
+            Self::All(s) => Some(s.clone()),
+            Self::Per { all, litellm, newapi } => {
+                let own = match kind {
+                    GatewayKind::LiteLlm => litellm,
+                    GatewayKind::NewApi => newapi,
+                };
+                match (all, own) {
+                    (Some(a), Some(o)) => Some(format!("{a} {o}")),
+                    (Some(t), None) | (None, Some(t)) => Some(t.clone()),
+                    (None, None) => None,
+                }
+            }
+        }
+    }
+
+    /// Every text it holds (for validation).
+    pub fn all_texts(&self) -> Vec<&str> {
+        match self {
+            Self::None => Vec::new(),
+            Self::All(s) => vec![s.as_str()],
+            Self::Per { all, litellm, newapi } => {
+                [all, litellm, newapi].into_iter().flatten().map(String::as_str).collect()
+            }
+        }
+    }
+}
+
 /// One node as written in the YAML file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -16,15 +66,15 @@ pub struct NodeDef {
     #[serde(default)]
     pub applies_to: Vec<GatewayKind>,
     #[serde(default)]
-    pub look_at: String,
+    pub look_at: KindText,
     #[serde(default)]
     pub checks: Vec<String>,
     #[serde(default)]
     pub no_data: Option<String>,
     #[serde(default)]
-    pub truth: Option<String>,
+    pub truth: KindText,
     #[serde(default)]
-    pub remedy: Vec<String>,
+    pub remedy: Vec<KindText>,
     #[serde(default)]
     pub actions: Vec<String>,
     #[serde(default)]
@@ -44,11 +94,13 @@ pub struct TreeNode {
     pub id: String,
     pub title: String,
     pub applies_to: Vec<GatewayKind>,
-    pub look_at: String,
+    pub look_at: KindText,
+    /// Check ids (`key-drift`), or one question a check answers
+    /// (`gateway-reachable#proxy-page`): what answers this node itself.
     pub checks: Vec<String>,
     pub no_data: Option<String>,
-    pub truth: Option<String>,
-    pub remedy: Vec<String>,
+    pub truth: KindText,
+    pub remedy: Vec<KindText>,
     pub actions: Vec<String>,
     pub parent: Option<usize>,
     pub children: Vec<usize>,
@@ -62,6 +114,33 @@ impl TreeNode {
 
     pub fn applies(&self, kind: GatewayKind) -> bool {
         self.applies_to.is_empty() || self.applies_to.contains(&kind)
+    }
+
+    /// A leaf no check can answer (it says why in `no_data`).
+    pub fn unanswerable(&self) -> bool {
+        self.is_leaf() && self.checks.is_empty() && self.no_data.is_some()
+    }
+
+    pub fn look_at(&self, kind: GatewayKind) -> String {
+        self.look_at.for_kind(kind).unwrap_or_default()
+    }
+
+    pub fn truth(&self, kind: GatewayKind) -> Option<String> {
+        self.truth.for_kind(kind)
+    }
+
+    /// The remedy steps that apply to this kind of gateway.
+    pub fn remedy(&self, kind: GatewayKind) -> Vec<String> {
+        self.remedy.iter().filter_map(|r| r.for_kind(kind)).collect()
+    }
+
+    /// The action keys that exist for this kind of gateway.
+    pub fn actions(&self, kind: GatewayKind) -> Vec<&str> {
+        self.actions
+            .iter()
+            .map(String::as_str)
+            .filter(|a| crate::actions::GatewayAction::key_applies(a, kind))
+            .collect()
     }
 }
 
@@ -85,10 +164,15 @@ impl Tree {
 
     fn add(&mut self, def: NodeDef, parent: Option<usize>, depth: usize) -> usize {
         let i = self.nodes.len();
+        // A child of a node for one kind is for that kind too.
+        let applies_to = match parent {
+            Some(p) if def.applies_to.is_empty() => self.nodes[p].applies_to.clone(),
+            _ => def.applies_to,
+        };
         self.nodes.push(TreeNode {
             id: def.id.clone(),
             title: def.title,
-            applies_to: def.applies_to,
+            applies_to,
             look_at: def.look_at,
             checks: def.checks,
             no_data: def.no_data,
@@ -128,14 +212,27 @@ impl Tree {
         out
     }
 
-    /// Every check referenced anywhere below (and at) a node.
-    pub fn checks_under(&self, i: usize) -> Vec<&str> {
-        let mut out: Vec<&str> = self.nodes[i].checks.iter().map(String::as_str).collect();
-        for &c in &self.nodes[i].children {
-            out.extend(self.checks_under(c));
-        }
-        out.sort_unstable();
-        out.dedup();
+    /// Every check referenced at and below a node that applies to `kind`
+    /// (check ids, without the `#question` part), once each, in tree order.
+    pub fn checks_under(&self, i: usize, kind: GatewayKind) -> Vec<&str> {
+        let mut out = Vec::new();
+        self.collect_checks(i, kind, &mut out);
         out
+    }
+
+    fn collect_checks<'a>(&'a self, i: usize, kind: GatewayKind, out: &mut Vec<&'a str>) {
+        let n = &self.nodes[i];
+        if !n.applies(kind) {
+            return;
+        }
+        for c in &n.checks {
+            let id = c.split_once('#').map_or(c.as_str(), |(id, _)| id);
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        for &c in &n.children {
+            self.collect_checks(c, kind, out);
+        }
     }
 }

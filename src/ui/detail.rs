@@ -10,7 +10,6 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use super::theme::status_symbol;
 use super::util::{ago_unix, centered};
 use super::{Theme, pane_block};
-use crate::actions::GatewayAction;
 use crate::app::App;
 use crate::triage::checks;
 
@@ -25,27 +24,46 @@ fn frame_box(frame: &mut Frame, area: Rect, title: String, lines: Vec<Line<'_>>,
 
 pub fn node(frame: &mut Frame, area: Rect, app: &App, i: usize, scroll: u16, theme: &Theme) {
     let n = &app.tree.nodes[i];
+    let kind = app.kind();
     let mut lines: Vec<Line> = Vec::new();
     let path: Vec<String> =
         app.tree.path_to(&n.id).iter().filter_map(|id| app.tree.get(id).map(|x| x.title.clone())).collect();
     lines.push(Line::styled(path.join(" → "), theme.dim()));
     lines.push(Line::raw(""));
     lines.push(Line::styled("Look at", theme.bold()));
-    lines.push(Line::raw(n.look_at.clone()));
+    lines.push(Line::raw(n.look_at(kind)));
     lines.push(Line::raw(""));
     lines.push(Line::styled("Evidence", theme.bold()));
-    let checks_here = app.tree.checks_under(i);
-    if checks_here.is_empty() {
+    if let Some(ev) = app.current_evidence() {
+        let nv = ev.node(&app.tree, i, kind);
+        lines.push(Line::from(vec![
+            Span::raw("This question: "),
+            Span::styled(format!("{} {}", nv.verdict.symbol(), nv.verdict.label()), theme.verdict(nv.verdict)),
+            Span::raw(nv.coverage().map(|c| format!(" ({c})")).unwrap_or_default()),
+        ]));
+        if let Some(old) = super::evidence::stale_data(app) {
+            lines.push(Line::styled(old, theme.warn()));
+        }
+        for line in super::evidence::reference_lines(app, ev, n, theme, usize::MAX) {
+            lines.push(line);
+        }
+    }
+    let checks_here = app.tree.checks_under(i, kind);
+    if checks_here.is_empty() && n.no_data.is_none() {
         lines.push(Line::styled("(no check answers this node)", theme.dim()));
     }
     if let Some(ev) = app.current_evidence() {
         for c in checks_here {
             let Some(f) = ev.get(c) else { continue };
+            if f.verdict == crate::triage::Verdict::NotApplicable {
+                continue;
+            }
             let title = checks::find(c).map_or("", |d| d.title);
             lines.push(Line::from(vec![
                 Span::styled(format!("{} {} ", f.verdict.symbol(), f.verdict.label()), theme.verdict(f.verdict)),
                 Span::styled(format!("{c} ({title}): "), theme.bold()),
                 Span::raw(f.summary.clone()),
+                Span::styled(super::evidence::age(app, f), theme.dim()),
             ]));
             for fact in &f.facts {
                 lines.push(Line::styled(format!("    {fact}"), theme.dim()));
@@ -55,22 +73,23 @@ pub fn node(frame: &mut Frame, area: Rect, app: &App, i: usize, scroll: u16, the
     if let Some(nd) = &n.no_data {
         lines.push(Line::styled(format!("No live data: {nd}"), theme.warn()));
     }
-    if let Some(t) = &n.truth {
+    if let Some(t) = n.truth(kind) {
         lines.push(Line::raw(""));
         lines.push(Line::styled("What is true", theme.bold()));
-        lines.push(Line::raw(t.clone()));
+        lines.push(Line::raw(t));
     }
-    if !n.remedy.is_empty() {
+    let remedy = n.remedy(kind);
+    if !remedy.is_empty() {
         lines.push(Line::raw(""));
         lines.push(Line::styled("Remedy", theme.bold()));
-        for (k, step) in n.remedy.iter().enumerate() {
+        for (k, step) in remedy.iter().enumerate() {
             lines.push(Line::raw(format!("{}. {step}", k + 1)));
         }
     }
-    if !n.actions.is_empty() {
+    let keys = super::evidence::action_keys(app, n);
+    if !keys.is_empty() {
         lines.push(Line::raw(""));
-        let keys: Vec<String> =
-            n.actions.iter().filter_map(|a| GatewayAction::hotkey_for(a).map(|k| format!("[{k}] {a}"))).collect();
+        let keys: Vec<String> = keys.iter().map(|(k, a)| format!("[{k}] {a}")).collect();
         lines.push(Line::styled(format!("Keys: {}", keys.join("   ")), theme.accent()));
     }
     lines.push(Line::styled("Esc closes · ↑↓ scroll", theme.dim()));

@@ -6,28 +6,38 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::util::fit;
+use super::util::{ago, fit};
 use super::{Theme, pane_block};
 use crate::actions::GatewayAction;
 use crate::app::App;
+use crate::triage::Verdict;
+use crate::triage::evidence::{Evidence, Finding};
+use crate::triage::model::TreeNode;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let Some(i) = app.selected_node() else { return };
     let node = &app.tree.nodes[i];
+    let kind = app.kind();
     let width = usize::from(area.width.saturating_sub(2));
     let mut lines: Vec<Line> = Vec::new();
-    let checks = app.tree.checks_under(i);
+    let checks = app.tree.checks_under(i, kind);
     let mut facts: Vec<Line> = Vec::new();
     if let Some(ev) = app.current_evidence() {
+        // The node's own answer first, with how much of it could be answered.
+        if let Some(c) = ev.node(&app.tree, i, kind).coverage() {
+            lines.push(Line::styled(format!("{c}: the rest cannot be checked yet"), theme.dim()));
+        }
+        lines.extend(reference_lines(app, ev, node, theme, width));
         for c in &checks {
             let Some(f) = ev.get(c) else { continue };
-            if f.verdict == crate::triage::Verdict::NotApplicable {
+            if f.verdict == Verdict::NotApplicable {
                 continue;
             }
             lines.push(Line::from(vec![
                 Span::styled(format!("{} ", f.verdict.symbol()), theme.verdict(f.verdict)),
                 Span::styled(format!("{c}: "), theme.bold()),
                 Span::raw(f.summary.clone()),
+                Span::styled(age(app, f), theme.dim()),
             ]));
             let max_facts = if checks.len() == 1 { 12 } else { 3 };
             for fact in f.facts.iter().take(max_facts) {
@@ -38,20 +48,69 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(nd) = &node.no_data {
         lines.push(Line::styled(format!("· no live data: {nd}"), theme.dim()));
     }
+    if let Some(old) = stale_data(app) {
+        lines.push(Line::styled(old, theme.warn()));
+    }
     // The next step and the keys come before the details, so they stay visible in a small pane.
-    if let Some(first) = node.remedy.first() {
+    let remedy = node.remedy(kind);
+    if let Some(first) = remedy.first() {
         lines.push(Line::from(vec![Span::styled("→ ", theme.accent()), Span::raw(first.clone())]));
     }
-    let keys: Vec<String> =
-        node.actions.iter().filter_map(|a| GatewayAction::hotkey_for(a).map(|k| format!("{k}:{a}"))).collect();
+    let keys: Vec<String> = action_keys(app, node).iter().map(|(k, a)| format!("{k}:{a}")).collect();
     if !keys.is_empty() {
         lines.push(Line::styled(format!("keys  {}  (Enter: full details)", keys.join("  ")), theme.accent()));
     }
     lines.extend(facts);
-    for step in node.remedy.iter().skip(1) {
+    for step in remedy.iter().skip(1) {
         lines.push(Line::from(vec![Span::styled("→ ", theme.accent()), Span::raw(step.clone())]));
     }
     let title = format!(" Evidence: {} ", fit(&node.title, width.saturating_sub(12)));
     let p = Paragraph::new(lines).wrap(Wrap { trim: false }).block(pane_block(title, false, theme));
     frame.render_widget(p, area);
+}
+
+/// The answers to the node's own questions (`check#question` references):
+/// what makes this node's symbol, apart from the check as a whole.
+pub fn reference_lines<'a>(app: &App, ev: &'a Evidence, node: &TreeNode, theme: &Theme, width: usize) -> Vec<Line<'a>> {
+    let _ = app;
+    node.checks
+        .iter()
+        .filter(|r| r.contains('#'))
+        .map(|r| {
+            let (v, why) = ev.reference(r);
+            Line::from(vec![
+                Span::styled(format!("{} ", v.symbol()), theme.verdict(v)),
+                Span::styled(format!("{r}: "), theme.bold()),
+                Span::raw(fit(why, width.max(20).saturating_mul(2))),
+            ])
+        })
+        .collect()
+}
+
+/// " (probe 12s ago)": how old a finding's evidence is, when it is not the
+/// data of the last poll (the status line gives that age).
+pub fn age(app: &App, f: &Finding) -> String {
+    let polled = app.current().and_then(crate::fleet::GatewayObs::data_at);
+    match f.at {
+        Some(at) if Some(at) != polled => format!(" (probe {})", ago(app.now, at)),
+        _ => String::new(),
+    }
+}
+
+/// When the last poll failed and the verdicts stand on older data: how old.
+pub fn stale_data(app: &App) -> Option<String> {
+    let g = app.current()?;
+    let (data, polled) = (g.data_at()?, g.last_poll_at?);
+    (polled > data).then(|| format!("verdicts from data read {}: the last poll failed", ago(app.now, data)))
+}
+
+/// The action keys a node offers here: those that exist for this kind of
+/// gateway and that this session allows (none that change a gateway or spend
+/// money in a read-only session, unless probes are allowed).
+pub fn action_keys<'a>(app: &App, node: &'a TreeNode) -> Vec<(char, &'a str)> {
+    node.actions(app.kind())
+        .into_iter()
+        .filter(|a| GatewayAction::key_allowed(a, app.read_only, app.allow_probes))
+        .filter_map(|a| GatewayAction::hotkey_for(a).map(|k| (k, a)))
+        .collect()
 }

@@ -66,25 +66,52 @@ fn section<'a>(out: &mut Vec<Line<'a>>, title: &'a str, items: &'a [HelpLine], t
     }
 }
 
+fn out_section(out: &mut Vec<Line<'_>>, title: &str, items: &[HelpLine], theme: &Theme) {
+    out.push(Line::styled(title.to_owned(), theme.bold()));
+    for (k, what) in items {
+        out.push(Line::from(vec![Span::styled(format!("  {k:<16}"), theme.accent()), Span::raw(*what)]));
+    }
+}
+
 fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut lines = Vec::new();
     section(&mut lines, "Everywhere", keymap::GLOBAL_HELP, theme);
     section(&mut lines, "Moving", keymap::MOVE_HELP, theme);
-    match app.kind() {
-        GatewayKind::LiteLlm => {
-            section(&mut lines, "Actions on this LiteLLM gateway (each asks first)", keymap::LITELLM_ACTIONS, theme);
-        }
-        GatewayKind::NewApi => {
-            section(&mut lines, "Actions on this New API gateway (each asks first)", keymap::NEWAPI_ACTIONS, theme);
-        }
+    let (title, all) = match app.kind() {
+        GatewayKind::LiteLlm => ("Actions on this LiteLLM gateway (each asks first)", keymap::LITELLM_ACTIONS),
+        GatewayKind::NewApi => ("Actions on this New API gateway (each asks first)", keymap::NEWAPI_ACTIONS),
+    };
+    // A read-only session lists only what it may still run.
+    let allowed: Vec<HelpLine> = all
+        .iter()
+        .filter(|(keys, _)| {
+            keys.split_whitespace().all(|k| {
+                k.chars()
+                    .next()
+                    .and_then(crate::actions::GatewayAction::key_for_hotkey)
+                    .is_some_and(|a| crate::actions::GatewayAction::key_allowed(a, app.read_only, app.allow_probes))
+            })
+        })
+        .copied()
+        .collect();
+    if !allowed.is_empty() {
+        out_section(&mut lines, title, &allowed, theme);
+        section(&mut lines, "In a confirmation", keymap::CONFIRM_HELP, theme);
     }
-    section(&mut lines, "In a confirmation", keymap::CONFIRM_HELP, theme);
     if app.demo {
         section(&mut lines, "Demo", keymap::DEMO_HELP, theme);
     }
     if app.read_only {
-        lines.push(Line::styled("READ-ONLY: actions that change a gateway are disabled.", theme.warn()));
+        lines.push(Line::styled(
+            if app.allow_probes {
+                "READ-ONLY: nothing that changes a gateway runs; paid probes are allowed (--allow-probes)."
+            } else {
+                "READ-ONLY: nothing that changes a gateway or spends money runs."
+            },
+            theme.warn(),
+        ));
     }
+    section(&mut lines, "Symbols", keymap::SYMBOL_HELP, theme);
     lines.push(Line::styled("Any key closes this help.", theme.dim()));
     boxed(frame, area, " Keys ".into(), lines, theme, true);
 }

@@ -16,8 +16,9 @@ fn item(app: &App, i: usize, kind: GatewayKind, theme: &Theme) -> Option<TreeIte
     if !node.applies(kind) {
         return None;
     }
-    let v = app.current_evidence().map_or(Verdict::Unknown, |e| e.node_verdict(&app.tree, i));
-    let sym = if node.checks.is_empty() && node.no_data.is_some() && node.is_leaf() { "·" } else { v.symbol() };
+    let v = app.current_evidence().map_or(Verdict::Unknown, |e| e.node_verdict(&app.tree, i, kind));
+    // "·": a question no data can answer (its details say what to ask instead).
+    let sym = if node.unanswerable() { "·" } else { v.symbol() };
     let style = theme.verdict(v);
     let text = Line::from(vec![
         Span::styled(format!("{sym} "), style),

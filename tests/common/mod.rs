@@ -35,7 +35,14 @@ pub fn litellm_spec() -> GatewaySpec {
 }
 
 pub fn config(gateways: Vec<GatewaySpec>) -> Config {
-    Config { gateways, read_only: false, tree_file: None, state_dir: "/tmp/gatewatch-test-state".into(), source: None }
+    Config {
+        gateways,
+        read_only: false,
+        allow_probes: false,
+        tree_file: None,
+        state_dir: "/tmp/gatewatch-test-state".into(),
+        source: None,
+    }
 }
 
 /// Deployments as a proxy running `text` reports them (ids computed the way LiteLLM does).

@@ -177,10 +177,15 @@ pub fn fallback_live(c: &Ctx<'_>) -> Finding {
         }
         facts.push(line);
     }
-    if firing.is_empty() {
+    let f = if firing.is_empty() {
         Finding::ok(format!("{} alias(es) probed, each served by its own deployment", c.gw.routes.len())).facts(facts)
     } else {
         Finding::fail(format!("fallbacks or errors right now on: {}", firing.join(", "))).facts(facts)
+    };
+    // As old as its oldest probe.
+    match c.gw.routes.iter().map(|(at, ..)| *at).min() {
+        Some(at) => f.at(at),
+        None => f,
     }
 }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use crate::config::GatewayKind;
 use crate::gateway::DeploymentStatus;
-use crate::triage::evidence::{Ctx, Finding};
+use crate::triage::evidence::{Ctx, Finding, Verdict};
 use crate::triage::prices;
 
 /// Every name a client may send that routes somewhere.
@@ -24,6 +24,32 @@ pub fn served_names(c: &Ctx<'_>) -> BTreeSet<String> {
         names.extend(d.models.iter().cloned());
     }
     names
+}
+
+/// Why a client name misses: the node that asks each question answers from
+/// this, not from the check as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Miss {
+    /// Served under another case (`GPT-4o`).
+    Case,
+    /// A provider prefix on the wrong side (`openai/gpt-4o` sent, `gpt-4o`
+    /// served; or `gpt-4o` sent, served only as `openai/gpt-4o`).
+    Prefix,
+    /// Not served at all (a typo, `.` for `-`, a model never added).
+    Unserved,
+}
+
+pub fn classify(name: &str, served: &BTreeSet<String>) -> Miss {
+    if served.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+        return Miss::Case;
+    }
+    let bare = name.rsplit('/').next().unwrap_or(name);
+    if (bare != name && served.contains(bare))
+        || served.iter().any(|s| s.rsplit('/').next() == Some(name) && s.contains('/'))
+    {
+        return Miss::Prefix;
+    }
+    Miss::Unserved
 }
 
 /// Why a client name misses, and the nearest served name.
@@ -102,9 +128,54 @@ pub fn name_mismatch(c: &Ctx<'_>) -> Finding {
         .facts(log_facts);
     }
     let missing: Vec<&String> = clients.iter().filter(|n| !served.contains(*n)).collect();
+    // LiteLLM also routes a deployment's own `provider/model` string: a
+    // client sending it works by accident and breaks when the alias changes.
+    let accidental: Vec<String> = if c.gw.kind() == GatewayKind::LiteLlm {
+        clients
+            .iter()
+            .filter(|n| n.contains('/') && served.contains(*n) && !c.gw.deployments().iter().any(|d| &d.name == *n))
+            .map(|n| format!("{n:?}"))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let by_accident = format!(
+        "served only through a deployment's own provider/model string, not an alias: {}",
+        accidental.join(", ")
+    );
     if missing.is_empty() && rejected_upstream.is_empty() {
-        return Finding::ok(format!("all {} client model names are served", clients.len())).facts(log_facts);
+        let ok = format!("all {} client model names are served", clients.len());
+        if accidental.is_empty() {
+            return Finding::ok(ok.clone()).facts(log_facts).aspect("alias", Verdict::Ok, ok.clone()).aspect(
+                "prefix",
+                Verdict::Ok,
+                ok,
+            );
+        }
+        return Finding::warn(format!("{ok}, {} only by accident", accidental.len()))
+            .fact(by_accident.clone())
+            .facts(log_facts)
+            .aspect("alias", Verdict::Ok, ok)
+            .aspect("prefix", Verdict::Warn, by_accident);
     }
+    let names = |kinds: &[Miss]| -> Vec<String> {
+        missing.iter().filter(|n| kinds.contains(&classify(n, &served))).map(|n| format!("{n:?}")).collect()
+    };
+    let (prefixed, unserved) = (names(&[Miss::Prefix]), names(&[Miss::Case, Miss::Unserved]));
+    let prefix = if !prefixed.is_empty() {
+        (Verdict::Fail, format!("provider prefix on the wrong side: {}", prefixed.join(", ")))
+    } else if !accidental.is_empty() {
+        (Verdict::Warn, by_accident)
+    } else {
+        (Verdict::Ok, "no client name differs from a served one by a provider prefix".to_owned())
+    };
+    let alias = if unserved.is_empty() && rejected_upstream.is_empty() {
+        (Verdict::Ok, "every client name without a prefix problem is served".to_owned())
+    } else if unserved.is_empty() {
+        (Verdict::Fail, format!("{} served name(s) rejected by the upstream", rejected_upstream.len()))
+    } else {
+        (Verdict::Fail, format!("not served (or served under another case): {}", unserved.join(", ")))
+    };
     let summary = if missing.is_empty() {
         format!("{} model name(s) served here are rejected by the upstream", rejected_upstream.len())
     } else {
@@ -113,7 +184,9 @@ pub fn name_mismatch(c: &Ctx<'_>) -> Finding {
     let mut f = Finding::fail(summary)
         .facts(missing.iter().map(|n| diagnose(n, &served)))
         .facts(rejected_upstream)
-        .facts(log_facts);
+        .facts(log_facts)
+        .aspect("alias", alias.0, alias.1)
+        .aspect("prefix", prefix.0, prefix.1);
     if c.gw.kind() == GatewayKind::LiteLlm {
         f = f.fact("LiteLLM answers these with HTTP 400 'Invalid model name passed in model=…'");
     } else {

@@ -1,8 +1,8 @@
 //! Reachability, admin auth, replica agreement.
 
 use crate::config::duration::human;
-use crate::gateway::AuthState;
-use crate::triage::evidence::{Ctx, Finding};
+use crate::gateway::{AuthState, GatewayError};
+use crate::triage::evidence::{Ctx, Finding, Verdict};
 
 pub fn reachable(c: &Ctx<'_>) -> Finding {
     let g = c.gw;
@@ -38,6 +38,23 @@ pub fn reachable(c: &Ctx<'_>) -> Finding {
         Finding::warn(format!("{flapping} replica(s) flapping between up and down"))
     };
     let mut f = f.facts(facts);
+    // Each question on its own: is anything down (refused, timeout), and is
+    // an HTML error page from a proxy in front what comes back?
+    let errors: Vec<&GatewayError> =
+        g.replicas.iter().filter_map(|r| r.last.as_ref().and_then(|l| l.as_ref().err())).collect();
+    let pages = errors.iter().filter(|e| matches!(e, GatewayError::Html { .. })).count();
+    let silent = errors.len() - pages;
+    let (down, down_why) = match silent {
+        0 => (Verdict::Ok, "every replica's address answers".to_owned()),
+        n if n == total => (Verdict::Fail, format!("nothing answers on {n} replica(s)")),
+        n => (Verdict::Warn, format!("{n} of {total} replica(s) do not answer")),
+    };
+    let (page, page_why) = match pages {
+        0 => (Verdict::Ok, "no HTML error page came back".to_owned()),
+        n if n == total => (Verdict::Fail, format!("an HTML error page comes back from {n} replica(s)")),
+        n => (Verdict::Warn, format!("an HTML error page comes back from {n} of {total} replica(s)")),
+    };
+    f = f.aspect("down", down, down_why).aspect("proxy-page", page, page_why);
     if let Some(e) = &g.discovery_error {
         f = f.fact(format!("replica discovery: {e}"));
     }
@@ -64,7 +81,7 @@ pub fn admin_auth(c: &Ctx<'_>) -> Finding {
 pub fn replica_agreement(c: &Ctx<'_>) -> Finding {
     let g = c.gw;
     if g.replicas.len() < 2 {
-        return Finding::ok("one replica configured (list replicas: to check each)");
+        return Finding::na("one replica configured: nothing to compare (list replicas: to check each)");
     }
     let mut problems = Vec::new();
     if g.versions_disagree() {

@@ -7,11 +7,15 @@ use crate::gateway::StreamReport;
 use crate::triage::evidence::{Ctx, Finding, Verdict};
 
 pub fn probe(c: &Ctx<'_>) -> Finding {
-    let Some((_, model, r)) = &c.gw.stream else {
+    let Some((at, model, r)) = &c.gw.stream else {
         return Finding::unknown(
             "not probed: press s to stream one tiny completion through the gateway (paid, asked first)",
         );
     };
+    probe_result(c, model, r).at(*at)
+}
+
+fn probe_result(c: &Ctx<'_>, model: &str, r: &StreamReport) -> Finding {
     let mut facts = stream_facts("", r);
     facts[0] = format!("model {model}: {}", facts[0]);
     let front = Problem::of(r);
@@ -211,6 +215,10 @@ pub fn cloudflare(c: &Ctx<'_>) -> Finding {
     let seen =
         c.gw.replicas.iter().any(|r| r.last_ok.as_ref().and_then(|s| s.front_proxy.as_deref()) == Some("cloudflare"));
     if !(c.gw.spec.behind_cloudflare || seen) {
+        // "No cf-ray header seen" is evidence only once some answer came back.
+        if c.gw.replicas.iter().all(|r| r.last_ok.is_none()) {
+            return Finding::unknown("no answer read yet: cannot tell whether Cloudflare is in front");
+        }
         return Finding::ok("no Cloudflare in front (no cf-ray header seen, behind_cloudflare not set)");
     }
     let how = if seen { "cf-ray headers seen" } else { "behind_cloudflare: true in the config" };
