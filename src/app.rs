@@ -410,6 +410,10 @@ impl App {
                     g.apply_admin(ev.at, &subject, &result);
                 }
                 self.reevaluate(ev.gateway);
+                // Re-read channels replace their rows now, not at the next poll.
+                if matches!(result, crate::gateway::AdminResult::Channels { .. }) && ev.gateway == self.gateway {
+                    self.refresh_rows(true);
+                }
             }
             ActionEventKind::Finished { ok, summary, detail } => {
                 // A failed step is told once, by the `Ended` that follows.
@@ -437,6 +441,9 @@ impl App {
                 for d in detail.iter().take(6) {
                     self.fleet.timeline.push(ev.at, Some(ev.gateway), kind, format!("  {d}"));
                 }
+                // New API channel actions re-read what they touched (the
+                // table is already current); the full list keeps its cadence.
+                let mut refresh = true;
                 if matches_running && let Some(mut r) = self.running.take() {
                     // What probes found before a change no longer describes the gateway.
                     if outcome != Outcome::Refused
@@ -449,9 +456,14 @@ impl App {
                         && outcome == Outcome::Verified
                         && obs.kind() == GatewayKind::NewApi
                         && matches!(r.key, "toggle" | "balances_all" | "test_all")
+                        // Without the memory cache every node reads the database: no stale window.
+                        && crate::gateway::newapi::select::CacheMode::of(&obs.spec)
+                            != crate::gateway::newapi::select::CacheMode::Declared(false)
                     {
                         self.propagating = Some((ev.gateway, ev.at + obs.spec.sync_frequency));
                     }
+                    refresh = !(self.fleet.gateways.get(ev.gateway).is_some_and(|g| g.kind() == GatewayKind::NewApi)
+                        && matches!(r.key, "toggle" | "test" | "balance" | "balances_all" | "test_all"));
                     r.outcome = Some((outcome, summary));
                     r.lines.extend(detail);
                     self.last_action = Some(r);
@@ -460,7 +472,9 @@ impl App {
                 self.flash(text);
                 if outcome != Outcome::Refused {
                     self.reevaluate(ev.gateway);
-                    effects.push(Effect::Refresh(ev.gateway));
+                    if refresh {
+                        effects.push(Effect::Refresh(ev.gateway));
+                    }
                 }
             }
         }

@@ -2,7 +2,8 @@
 //! Human summary, `--json` (schema `gatewatch.check/v1`, documented in the
 //! README), or `--format prometheus` (text exposition for node_exporter's
 //! textfile collector). Exit codes: 0 ok, 1 warnings, 2 failures, 3 a gateway
-//! could not be reached.
+//! could not be reached. A gateway that answers HTTP 429 was reached: it
+//! fails the reachability check (2), naming the 429s.
 #![allow(clippy::print_stdout)]
 
 use std::fmt::Write as _;
@@ -43,6 +44,8 @@ pub struct GatewayReport {
     pub kind: String,
     pub url: String,
     pub reachable: bool,
+    /// No replica gave data, and at least one answered HTTP 429.
+    pub rate_limited: bool,
     pub version: Option<String>,
     pub replicas: Vec<ReplicaReport>,
     pub worst: Verdict,
@@ -53,6 +56,8 @@ pub struct GatewayReport {
 pub struct ReplicaReport {
     pub url: String,
     pub up: bool,
+    /// The replica answered HTTP 429 (refused, not down).
+    pub rate_limited: bool,
     pub latency_ms: Option<f64>,
     pub version: Option<String>,
     pub error: Option<String>,
@@ -95,7 +100,9 @@ pub async fn gather(config: &Config, gateways: &[Arc<dyn Gateway>]) -> (Fleet, V
 }
 
 pub fn exit_code(fleet: &Fleet, evidence: &[Evidence]) -> i32 {
-    if fleet.gateways.iter().any(|g| !g.is_reachable()) {
+    // A replica that answered 429 answered: its gateway fails the
+    // reachability check (exit 2, naming the 429s), it is not unreachable.
+    if fleet.gateways.iter().any(|g| g.answered_count() == 0) {
         return 3;
     }
     let worst = evidence.iter().fold(Verdict::NotApplicable, |v, e| v.worst(e.worst()));
@@ -114,6 +121,7 @@ fn replica_report(g: &GatewayObs) -> Vec<ReplicaReport> {
             ReplicaReport {
                 url: r.url.clone(),
                 up: r.is_up(),
+                rate_limited: r.is_rate_limited(),
                 latency_ms: snap.map(|s| s.latency.as_secs_f64() * 1000.0),
                 version: snap.and_then(|s| s.version.clone()),
                 error: r.error().map(ToString::to_string),
@@ -134,6 +142,7 @@ pub fn report(fleet: &Fleet, evidence: &[Evidence], now: SystemTime) -> CheckRep
             kind: g.spec.kind.as_str().to_owned(),
             url: g.spec.url.clone(),
             reachable: g.is_reachable(),
+            rate_limited: g.is_rate_limited(),
             version: g.version().map(str::to_owned),
             replicas: replica_report(g),
             worst: ev.worst(),
@@ -168,14 +177,16 @@ pub fn human(r: &CheckReport) -> String {
     let _ = writeln!(out, "gatewatch check — {}", r.generated_at);
     for g in &r.gateways {
         let up = g.replicas.iter().filter(|x| x.up).count();
+        let limited = g.replicas.iter().filter(|x| x.rate_limited).count();
         let _ = writeln!(
             out,
-            "\n{} ({}{}) {} — {up}/{} replica(s) up",
+            "\n{} ({}{}) {} — {up}/{} replica(s) up{}",
             clean(&g.name),
             g.kind,
             g.version.as_deref().map(|v| format!(" {}", clean(v))).unwrap_or_default(),
             clean(&g.url),
-            g.replicas.len()
+            g.replicas.len(),
+            if limited > 0 { format!(", {limited} rate limited (HTTP 429)") } else { String::new() }
         );
         for rep in g.replicas.iter().filter(|x| !x.up) {
             let _ = writeln!(out, "  ✗ {}: {}", clean(&rep.url), clean(rep.error.as_deref().unwrap_or("down")));

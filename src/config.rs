@@ -100,8 +100,10 @@ pub struct GatewaySpec {
     pub sync_frequency: Duration,
     /// New API: the group the operator's users are in.
     pub user_group: String,
-    /// New API: whether the nodes run with the memory cache (normal in production).
-    pub memory_cache: bool,
+    /// New API: whether the nodes run with the memory cache (`MEMORY_CACHE_ENABLED=true`
+    /// or `REDIS_CONN_STRING`). New API's API does not say; `None`: not declared,
+    /// New API's default (off) is assumed and said so.
+    pub memory_cache: Option<bool>,
     /// A pid file of the gateway process, for the process-age check.
     pub pid_file: Option<PathBuf>,
     /// Largest response body read from the gateway.
@@ -142,7 +144,7 @@ impl GatewaySpec {
             channel_keys_file: None,
             sync_frequency: Duration::from_secs(60),
             user_group: "default".to_owned(),
-            memory_cache: true,
+            memory_cache: None,
             pid_file: None,
             max_body_bytes: 16 * 1024 * 1024,
             behind_cloudflare: false,
@@ -382,9 +384,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         if let Some(grp) = g.user_group {
             spec.user_group = grp;
         }
-        if let Some(m) = g.memory_cache {
-            spec.memory_cache = m;
-        }
+        spec.memory_cache = g.memory_cache;
         spec.pid_file = g.pid_file.map(|p| resolve(base, &p));
         if let Some(mb) = g.max_body_mb {
             if mb == 0 {

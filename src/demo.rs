@@ -148,6 +148,10 @@ async fn stage_newapi(
     spec.user_id = Some(newapi_sim::DEMO_USER_ID);
     spec.refresh = Duration::from_secs(5);
     spec.sync_frequency = Duration::from_secs(60);
+    // The staged story is a multi-node production setup with Redis, where
+    // the nodes pick channels from the memory cache (declared, as an
+    // operator would in gatewatch's config): the weight-0 channel starves.
+    spec.memory_cache = Some(true);
     let gw: Arc<dyn Gateway> = Arc::new(crate::gateway::newapi::NewApi::with_credentials(
         spec.clone(),
         Some(Secret::new(newapi_sim::DEMO_ACCESS_TOKEN)),

@@ -3,6 +3,8 @@
 //! key drift per replica, probe results and the timeline. Pure state with
 //! `apply` functions; the TUI and `gatewatch check` share it.
 
+mod newapi;
+
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -11,8 +13,8 @@ use crate::config::{GatewayKind, GatewaySpec};
 use crate::gateway::litellm::config_file::{ProxyConfig, ProxyConfigError};
 use crate::gateway::litellm::drift::{self, DriftRow, MatchMemory};
 use crate::gateway::{
-    AdminResult, AuthState, Deployment, DeploymentStatus, GatewayError, IntendedKey, ProbeEntry, ReplicaSnapshot,
-    RouteReport, StreamReport,
+    AdminResult, AuthState, Deployment, DeploymentStatus, GatewayError, IntendedKey, ProbeEntry, RateBudget,
+    ReplicaSnapshot, RouteReport, StreamReport,
 };
 use crate::timeline::{Timeline, TimelineKind};
 
@@ -54,6 +56,8 @@ pub struct PollReport {
     pub local: LocalView,
     pub memory: MatchMemory,
     pub discovery_error: Option<String>,
+    /// The gateway's request budget after this cycle (New API), with what the server said.
+    pub budget: Option<RateBudget>,
 }
 
 /// One replica's state.
@@ -157,6 +161,8 @@ pub struct GatewayObs {
     /// When an action last changed this gateway (a restart, a channel
     /// toggle, …): probe results older than this no longer describe it.
     pub changed_at: Option<SystemTime>,
+    /// The request budget as of the last poll (New API).
+    pub budget: Option<RateBudget>,
 }
 
 impl GatewayObs {
@@ -176,6 +182,7 @@ impl GatewayObs {
             discovery_error: None,
             typed_models: Vec::new(),
             changed_at: None,
+            budget: None,
         }
     }
 
@@ -193,12 +200,6 @@ impl GatewayObs {
                 _ => None,
             })
             .or_else(|| self.replicas.iter().find_map(|r| r.last_ok.as_deref()))
-    }
-
-    /// When the data the views show was read: the freshest good snapshot of
-    /// any replica, else the last poll (which then failed).
-    pub fn data_at(&self) -> Option<SystemTime> {
-        self.replicas.iter().filter_map(|r| r.last_ok_at).max().or(self.last_poll_at)
     }
 
     pub fn deployments(&self) -> &[Deployment] {
@@ -304,14 +305,8 @@ impl GatewayObs {
             let was_up = r.last.as_ref().map(Result::is_ok);
             let result = result.map(Arc::new);
             let now_up = result.is_ok();
-            match (&was_up, &result) {
-                (Some(true) | None, Err(e)) => {
-                    timeline.push(at, Some(index), TimelineKind::Seen, format!("{name} {url}: down: {e}"));
-                }
-                (Some(false), Ok(_)) => {
-                    timeline.push(at, Some(index), TimelineKind::Seen, format!("{name} {url}: reachable again"));
-                }
-                _ => {}
+            if let Some(line) = newapi::transition(&name, &url, was_up, r.is_rate_limited(), &result) {
+                timeline.push(at, Some(index), TimelineKind::Seen, line);
             }
             if let Ok(s) = &result {
                 if let AuthState::Rejected { message, .. } = &s.auth
@@ -336,6 +331,12 @@ impl GatewayObs {
             next.push(r);
         }
         self.replicas = next;
+        if self.rate_limited_count() == 0
+            && let Some(line) = newapi::absorbed(&name, self.budget.as_ref(), report.budget.as_ref())
+        {
+            timeline.push(at, Some(index), TimelineKind::Seen, line);
+        }
+        self.budget = report.budget;
         self.local = report.local;
         self.memory = report.memory;
         self.recompute_drift(timeline, at, index);
@@ -396,6 +397,7 @@ impl GatewayObs {
                 self.channel_tests.retain(|(_, id, ..)| id != subject);
                 self.channel_tests.push((at, subject.to_owned(), *ok, message.clone(), *seconds));
             }
+            AdminResult::Channels { channels } => newapi::patch_channels(self, channels),
             AdminResult::Done { .. } | AdminResult::Balance { .. } => {}
         }
     }
@@ -457,6 +459,7 @@ mod tests {
             local: LocalView::default(),
             memory: MatchMemory::default(),
             discovery_error: None,
+            budget: None,
         };
         fleet.apply_poll(report(&["http://a", "http://b"]));
         fleet.apply_poll(report(&["http://b", "http://a", "http://a", "http://c"]));
@@ -478,6 +481,7 @@ mod tests {
             local: LocalView::default(),
             memory: MatchMemory::default(),
             discovery_error: None,
+            budget: None,
         });
         let r = &fleet.gateways[0].replicas[0];
         let (Some(Ok(last)), Some(last_ok)) = (&r.last, &r.last_ok) else { panic!("no snapshot kept") };
@@ -503,6 +507,7 @@ mod tests {
             local: LocalView::default(),
             memory: MatchMemory::default(),
             discovery_error: None,
+            budget: None,
         };
         fleet.apply_poll(report(true, t0));
         assert!(fleet.gateways[0].is_reachable());

@@ -6,7 +6,7 @@ pub mod http;
 pub mod litellm;
 pub mod newapi;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
@@ -213,12 +213,33 @@ pub enum AuthState {
     NotChecked,
 }
 
-/// The request budget a rate-limited gateway allows.
+/// The request budget of a rate-limited gateway: gatewatch's own count, and
+/// what the server said. New API says nothing but an empty HTTP 429, and
+/// counts every client from the same address against one limit, so its 429
+/// can come while gatewatch's own count is far below the limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateBudget {
+    /// gatewatch's requests the server accepted in the current window.
     pub used: u32,
     pub limit: u32,
     pub window: Duration,
+    /// HTTP 429 answers in the current window.
+    pub refused: u32,
+    /// When the server last answered 429.
+    pub last_refused: Option<SystemTime>,
+    /// gatewatch sends nothing to the gateway before this (backing off after a 429).
+    pub resume_at: Option<SystemTime>,
+}
+
+/// What the gateway's own web console answered at `/` without credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Console {
+    /// An HTML page: the console (its login page) is served here.
+    Served { status: u16, title: String },
+    /// A redirect: the console lives elsewhere (New API slave nodes with `FRONTEND_BASE_URL`).
+    Redirect { status: u16, to: String },
+    /// Something else answered (an error page, JSON, a 404 from a proxy in front).
+    NotServed { status: u16 },
 }
 
 /// Everything one poll of one replica saw.
@@ -238,13 +259,18 @@ pub struct ReplicaSnapshot {
     pub started_at: Option<i64>,
     /// HTTP requests this poll made.
     pub requests: u32,
-    pub budget: Option<RateBudget>,
     /// Extra facts worth a line on screen.
     pub notes: Vec<String>,
     /// A CDN or proxy seen in front (`cloudflare` from `cf-ray`/`server`).
     pub front_proxy: Option<String>,
     /// The admin UI path that answered without credentials, if any.
     pub admin_ui: Option<String>,
+    /// New API: what `/` (the web console) answered.
+    pub console: Section<Console>,
+    /// New API: `/api/status` → `setup` (false: no root account yet, and
+    /// `POST /api/setup` creates one for whoever calls it); `None` when the
+    /// version does not report it (One API, New API before 2025-04).
+    pub setup: Option<bool>,
     /// Model names in the gateway's recent error log (New API type-5 logs).
     pub recent_errors: Section<Vec<ErrorLogModel>>,
 }
@@ -271,10 +297,11 @@ impl ReplicaSnapshot {
             served_models: Section::NotLoaded,
             started_at: None,
             requests: 0,
-            budget: None,
             notes: Vec::new(),
             front_proxy: None,
             admin_ui: None,
+            console: Section::NotLoaded,
+            setup: None,
             recent_errors: Section::NotLoaded,
         }
     }
@@ -305,6 +332,11 @@ pub enum AdminOp {
     UpdateAllBalances,
     /// New API: `PUT /api/channel/` with a status.
     SetChannelEnabled { id: String, enabled: bool },
+    /// New API: `GET /api/channel/:id`, one request (verification of a channel action).
+    ReadChannel { id: String },
+    /// New API: the disabled channels only (`status=disabled`), a page or two
+    /// where the whole list takes a dozen.
+    ReadDisabledChannels,
     /// One tiny chat completion through the gateway (paid), reading routing headers.
     TinyCompletion { model: String },
     /// One tiny streamed completion, measuring the stream; with `direct`,
@@ -379,10 +411,24 @@ impl StreamReport {
 /// What an admin operation returned.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AdminResult {
-    Done { message: String },
-    Probe { entries: Vec<ProbeEntry> },
-    ChannelTest { ok: bool, message: String, seconds: f64 },
-    Balance { balance: f64 },
+    Done {
+        message: String,
+    },
+    Probe {
+        entries: Vec<ProbeEntry>,
+    },
+    ChannelTest {
+        ok: bool,
+        message: String,
+        seconds: f64,
+    },
+    Balance {
+        balance: f64,
+    },
+    /// Channels re-read from the gateway's database, to replace in the table at once.
+    Channels {
+        channels: Vec<Deployment>,
+    },
     Route(RouteReport),
     Stream(StreamReport),
 }
@@ -405,6 +451,11 @@ pub trait Gateway: Send + Sync {
 
     /// Perform an admin operation on one replica.
     async fn admin(&self, target: &ReplicaTarget, op: &AdminOp) -> Result<AdminResult, GatewayError>;
+
+    /// The request budget, for gateways that limit the rate of admin requests.
+    fn rate_budget(&self) -> Option<RateBudget> {
+        None
+    }
 }
 
 /// The fingerprint of what the operator intends a key to be, for display.

@@ -144,7 +144,15 @@ pub async fn cycle(
         let (path, m) = (path.to_owned(), memory.clone());
         let _ = tokio::task::spawn_blocking(move || local::save_memory(&path, &m)).await;
     }
-    PollReport { gateway: index, at, replicas: results, local, memory: memory.clone(), discovery_error }
+    PollReport {
+        gateway: index,
+        at,
+        replicas: results,
+        local,
+        memory: memory.clone(),
+        discovery_error,
+        budget: gw.rate_budget(),
+    }
 }
 
 /// Start the poller of one gateway.

@@ -117,9 +117,19 @@ fn demo_with_both_gateways_test_and_enable_a_channel() {
     // the channel failing); until then a second action is refused.
     t.wait_for("the test to end", Duration::from_secs(20), |s| s.lines().any(|l| l.contains("• done: test failed")));
     t.send("x");
-    t.wait_for("the enable confirmation", Duration::from_secs(5), |s| s.contains("Enable channel #4 openai-eu?"));
+    // The failed test is on the first panel, and enabling needs Y.
+    t.wait_for("the enable confirmation with the failed test", Duration::from_secs(5), |s| {
+        s.contains("Enable channel #4 openai-eu?")
+            && s.contains("Last test failed")
+            && s.contains("you will be asked again")
+    });
     t.send("y");
-    t.wait_for("the verification", Duration::from_secs(20), |s| s.contains("verified: channel #4 is serving"));
+    t.wait_for("the second confirmation", Duration::from_secs(5), |s| s.contains("SECOND CONFIRMATION"));
+    t.send("Y");
+    // Enabled, not "serving": its last test failed.
+    t.wait_for("the verification", Duration::from_secs(20), |s| {
+        s.contains("verified: channel #4 is enabled (its last")
+    });
     t.wait_for("the propagation window", Duration::from_secs(5), |s| s.contains("other nodes pick the edit up within"));
     t.send("q");
     t.wait_for("exit", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0"));
@@ -246,8 +256,7 @@ fn a_failed_purge_ends_and_the_next_action_opens() {
     t.send("p");
     t.wait_for("the purge confirmation", Duration::from_secs(5), |s| s.contains("POST /cache/flushall"));
     t.send("y");
-    let s = t.wait_for("the failure", Duration::from_secs(15), |s| s.contains("FAILED"));
-    assert!(s.contains("HTTP 500"), "{s}");
+    t.wait_for("the failure", Duration::from_secs(15), |s| s.contains("FAILED") && s.contains("HTTP 500"));
     // Ready at once: the next action opens its confirmation.
     t.send("p");
     t.wait_for("a second confirmation", Duration::from_secs(5), |s| s.contains("POST /cache/flushall"));

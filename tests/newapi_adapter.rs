@@ -85,9 +85,10 @@ async fn poll_reads_status_probe_and_every_channel() {
     assert!(matches!(&s.router, Section::Unavailable(why) if why.contains("no fallback")));
     assert!(matches!(&s.cache, Section::Unavailable(why) if why.contains("no response cache")));
     assert_eq!(deployments(&s).len(), 13);
-    assert_eq!(s.requests, 4, "status + status/test + one page + the error log");
-    let budget = s.budget.unwrap();
+    assert_eq!(s.requests, 5, "status + the console at / + status/test + one page + the error log");
+    let budget = gw.rate_budget().unwrap();
     assert_eq!((budget.used, budget.limit, budget.window), (4, 180, Duration::from_secs(180)));
+    assert_eq!((budget.refused, budget.last_refused, budget.resume_at), (0, None, None));
     // The staged incident reads through.
     assert_eq!(channel(&s, "4").status, DeploymentStatus::AutoDisabled);
     assert!(channel(&s, "4").status_reason.as_deref().unwrap().starts_with("status_code=401"));
@@ -101,9 +102,9 @@ async fn poll_reads_status_probe_and_every_channel() {
     assert!(served.contains(&"gpt-4o".to_owned()) && served.contains(&"claude-opus-4-1".to_owned()));
     assert!(!served.contains(&"text-embedding-3-small".to_owned()), "only on the auto-disabled channel");
     // The budget carries over between polls.
-    let s2 = gw.poll(&sim.target).await.unwrap();
-    assert_eq!(s2.budget.unwrap().used, 8);
-    assert_eq!(sim.state.lock().unwrap().requests, 8);
+    gw.poll(&sim.target).await.unwrap();
+    assert_eq!(gw.rate_budget().unwrap().used, 8, "the console at / is not paced, and not asked again for ten minutes");
+    assert_eq!(sim.state.lock().unwrap().requests, 9);
     // The staged error log reaches the snapshot, grouped by model.
     let logged = s.recent_errors.ok().unwrap();
     assert_eq!(logged[0].model, "gpt-4.1");
@@ -144,13 +145,22 @@ async fn every_auth_failure_maps_to_a_plain_error_with_a_hint() {
         ("no user header", Some(DEMO_ACCESS_TOKEN), None, |_| {}, 401, "New-Api-User header is missing", "user_id"),
         ("user not int", Some(DEMO_ACCESS_TOKEN), Some("root"), |_| {}, 401, "not an integer", "numeric id"),
         ("user mismatch", Some(DEMO_ACCESS_TOKEN), Some("2"), |_| {}, 401, "does not match", "id of the user"),
-        ("banned", Some(DEMO_ACCESS_TOKEN), Some("1"), |s| s.banned = true, 200, "banned", "unban"),
-        ("not admin", Some(DEMO_ACCESS_TOKEN), Some("1"), |s| s.role = 1, 200, "not an admin", "admin (10)"),
+        ("banned", Some(DEMO_ACCESS_TOKEN), Some("1"), |s| s.admin_mut().unwrap().status = 2, 200, "banned", "unban"),
+        (
+            "not admin",
+            Some(DEMO_ACCESS_TOKEN),
+            Some("1"),
+            |s| s.admin_mut().unwrap().role = 1,
+            200,
+            "not an admin",
+            "admin (10)",
+        ),
     ];
     for (name, token, user, setup, status, msg, hint_part) in cases {
         {
             let mut st = sim.state.lock().unwrap();
-            (st.banned, st.role) = (false, 100);
+            let admin = st.admin_mut().unwrap();
+            (admin.status, admin.role) = (1, 100);
             setup(&mut st);
         }
         let gw = adapter(&url, token, user);
@@ -162,7 +172,7 @@ async fn every_auth_failure_maps_to_a_plain_error_with_a_hint() {
         assert!(message.contains(msg), "{name}: {message}");
         assert!(hint.contains(hint_part), "{name}: {hint}");
         assert!(matches!(&s.auth, AuthState::Rejected { .. }), "{name}");
-        assert_eq!(s.requests, 2, "{name}: no channel request once the credential is refused");
+        assert_eq!(s.requests, 3, "{name}: no channel request once the credential is refused");
         // Actions report the same error.
         let e = gw.admin(&sim.target, &AdminOp::TestChannel { id: "1".into(), model: None }).await.unwrap_err();
         assert!(matches!(e, GatewayError::Auth { status: s, .. } if s == status), "{name}: {e:?}");
@@ -172,7 +182,7 @@ async fn every_auth_failure_maps_to_a_plain_error_with_a_hint() {
     let s = gw.poll(&sim.target).await.unwrap();
     assert_eq!(s.auth, AuthState::Missing { env: "NEW_API_ACCESS_TOKEN".into() });
     assert_eq!(s.deployments.error(), Some(&GatewayError::MissingCredential { env: "NEW_API_ACCESS_TOKEN".into() }));
-    assert_eq!(s.requests, 1);
+    assert_eq!(s.requests, 2, "status and the console at /");
     let e = gw.admin(&sim.target, &AdminOp::TestAllChannels).await.unwrap_err();
     assert!(matches!(e, GatewayError::MissingCredential { .. }));
 }
@@ -191,7 +201,7 @@ async fn full_refresh_of_5000_channels() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 5_000, "every channel exactly once");
-    assert_eq!(s.requests, 50 + 3, "50 pages of 100 + status + status/test + the error log");
+    assert_eq!(s.requests, 50 + 4, "50 pages of 100 + status + / + status/test + the error log");
     assert_eq!(sim.state.lock().unwrap().rate_limited, 0);
     assert!(deps.iter().any(|d| d.multi_key.is_some()));
     assert!(took < Duration::from_secs(30), "{took:?}");
@@ -208,7 +218,7 @@ async fn pacing_stays_under_the_server_limit() {
     let started = Instant::now();
     let s = gw.poll(&sim.target).await.unwrap();
     assert_eq!(deployments(&s).len(), 2_000);
-    assert_eq!(s.requests, 23);
+    assert_eq!(s.requests, 24);
     assert_eq!(sim.state.lock().unwrap().rate_limited, 0);
     // 22 requests at ≤ 6 per second take a few seconds, not less.
     assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
@@ -233,7 +243,7 @@ async fn backs_off_on_429_and_completes() {
     };
     assert!(limited > 0, "the small limit must have been hit");
     assert_eq!(u64::from(s.requests), seen, "retries are counted");
-    assert_eq!(u64::from(s.requests), 11 + limited);
+    assert_eq!(u64::from(s.requests), 12 + limited);
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
@@ -327,4 +337,41 @@ async fn disable_and_enable_round_trip() {
     assert_eq!(channel(&gw.poll(t).await.unwrap(), "4").status, DeploymentStatus::Serving);
     let e = gw.admin(t, &AdminOp::SetChannelEnabled { id: "404".into(), enabled: true }).await.unwrap_err();
     assert!(matches!(e, GatewayError::Rejected { .. }), "{e:?}");
+}
+
+/// A server already at its limit — other clients at this address used it —
+/// answers 429: the poll gives up within seconds with `RateLimited` (not
+/// "down"), the budget says what the server said, and the next poll during
+/// the cool-down fails at once without sending anything.
+#[tokio::test]
+async fn a_server_at_its_limit_is_rate_limited_and_the_adapter_cools_down() {
+    let mut st = NewApiState::demo();
+    st.rate_limit = Some((3, Duration::from_secs(60)));
+    let sim = start(st).await;
+    // Another client from the same address (a browser, a script) takes the budget.
+    let other = reqwest::Client::new();
+    for _ in 0..3 {
+        let r = other.get(format!("{}/api/status", sim.target.url)).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let pacing = PacerConfig { cooldown_base: Duration::from_secs(30), ..fast() };
+    let gw = NewApi::with_pacing(spec(&sim.target.url), Some(Secret::new(DEMO_ACCESS_TOKEN)), Some("1".into()), pacing);
+    let started = Instant::now();
+    let e = gw.poll(&sim.target).await.unwrap_err();
+    assert!(matches!(e, GatewayError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(30)), "{e:?}");
+    assert!(!e.is_unreachable());
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    let b = gw.rate_budget().unwrap();
+    assert_eq!((b.used, b.refused), (0, 3), "one try and two retries, none accepted");
+    assert!(b.last_refused.is_some() && b.resume_at.is_some());
+    // Cooling down: nothing is sent, the answer is immediate.
+    let seen = sim.state.lock().unwrap().requests;
+    let started = Instant::now();
+    let e = gw.poll(&sim.target).await.unwrap_err();
+    assert!(matches!(e, GatewayError::RateLimited { .. }));
+    assert!(started.elapsed() < Duration::from_millis(200));
+    assert_eq!(sim.state.lock().unwrap().requests, seen, "no request during the cool-down");
+    // An action asked for now says so at once too, rather than hang.
+    let e = gw.admin(&sim.target, &AdminOp::ReadChannel { id: "1".into() }).await.unwrap_err();
+    assert!(matches!(e, GatewayError::RateLimited { .. }), "{e:?}");
 }

@@ -22,7 +22,13 @@ fn key(c: char) -> Msg {
 }
 
 async fn app() -> App {
-    let (spec, report) = newapi_report(0).await;
+    app_with(None).await
+}
+
+/// The demo incident, with `memory_cache:` as the operator declared it (or not).
+async fn app_with(memory_cache: Option<bool>) -> App {
+    let (mut spec, report) = newapi_report(0).await;
+    spec.memory_cache = memory_cache;
     let mut a = App::new(&config(vec![spec]), load::load(None).unwrap(), t0());
     a.update(Msg::Poll(Box::new(report)));
     a
@@ -42,11 +48,17 @@ fn select(a: &mut App, name: &str) {
 
 #[tokio::test]
 async fn starved_and_disabled_channels_are_flagged() {
+    // memory_cache not declared: New API's default (off) is assumed, and said.
     let a = app().await;
     let ev = a.current_evidence().unwrap();
     let starve = ev.get("newapi-weight-starvation").unwrap();
-    assert_eq!(starve.verdict, Verdict::Fail);
-    assert!(starve.facts.iter().any(|f| f.contains("openai-backup") && f.contains("weight 0")), "{starve:?}");
+    assert_eq!(starve.verdict, Verdict::Warn, "never a failure on an assumed mode: {starve:?}");
+    assert!(starve.facts.iter().any(|f| f.contains("#2 openai-backup gets 6% of gpt-4o")), "{starve:?}");
+    assert!(
+        starve.facts.iter().any(|f| f.contains("with MEMORY_CACHE_ENABLED=true") && f.contains("#2 would get none")),
+        "{starve:?}"
+    );
+    assert!(starve.facts.iter().any(|f| f.contains("assumed off")), "{starve:?}");
     let bal = ev.get("newapi-balance-disabled").unwrap();
     assert_eq!(bal.verdict, Verdict::Warn);
     assert!(bal.facts.iter().any(|f| f.contains("openai-eu") && f.contains("401")), "{bal:?}");
@@ -54,11 +66,28 @@ async fn starved_and_disabled_channels_are_flagged() {
     assert_eq!(ev.get("newapi-mapping-target").unwrap().verdict, Verdict::Fail);
     // LiteLLM-only checks say so instead of guessing.
     assert_eq!(ev.get("fallback-cost").unwrap().verdict, Verdict::NotApplicable);
-    // The share column: the starved channel gets 0 %, its weighted neighbour all of it.
+    // The share column on the DB path: weight + 10 each (100, 0, 50 -> 110:10:60).
     let derived = &a.derived[0];
     let id = |n: &str| a.current().unwrap().deployments().iter().find(|d| d.name == n).unwrap().id.clone();
-    assert_eq!(derived.share.get(&id("openai-backup")), Some(&0.0));
-    assert!(derived.share.get(&id("openai-main")).unwrap() > &0.5);
+    let share = |n: &str| *derived.share.get(&id(n)).unwrap();
+    assert!((share("openai-backup") - 10.0 / 180.0).abs() < 1e-9);
+    assert!(share("openai-main") > 0.6, "the best of its pairs (it alone serves gpt-4.1)");
+}
+
+#[tokio::test]
+async fn the_declared_cache_mode_decides() {
+    // With the memory cache on (declared), weight 0 beside weighted channels gets nothing: a failure.
+    let a = app_with(Some(true)).await;
+    let starve = a.current_evidence().unwrap().get("newapi-weight-starvation").unwrap().clone();
+    assert_eq!(starve.verdict, Verdict::Fail, "{starve:?}");
+    assert!(starve.facts.iter().any(|f| f.contains("openai-backup") && f.contains("gets 0%")), "{starve:?}");
+    let id = a.current().unwrap().deployments().iter().find(|d| d.name == "openai-backup").unwrap().id.clone();
+    assert_eq!(a.derived[0].share.get(&id), Some(&0.0));
+    // Declared off: measured on a real server, weight 0 still gets weight+10.
+    let a = app_with(Some(false)).await;
+    let starve = a.current_evidence().unwrap().get("newapi-weight-starvation").unwrap().clone();
+    assert_eq!(starve.verdict, Verdict::Ok, "{starve:?}");
+    assert!(starve.summary.contains("still get a share"), "{starve:?}");
 }
 
 #[tokio::test]
@@ -106,6 +135,9 @@ async fn update_all_balances_needs_two_confirmations() {
     assert!(c.plan.warnings[0].contains("DISABLES"));
     let out = render(&a, 100, 30);
     assert!(out.contains("you will be asked again"), "{out}");
+    // The reason is on the first panel, above [y], not only on the second.
+    let first = out.split("[y] run").next().unwrap();
+    assert!(first.contains("DISABLES"), "{out}");
     assert!(a.update(key('y')).is_empty());
     let out = render(&a, 100, 30);
     assert!(out.contains("even with automatic disabling switched off"), "{out}");
@@ -187,4 +219,55 @@ async fn every_failed_channel_action_leaves_the_app_ready() {
         }
     }
     assert_eq!(ran, "tTbBx");
+}
+
+/// Captured: the server answered 429 while the gauge showed 58–101/180 (only
+/// gatewatch's own count), and the 429 was absorbed silently. Now a refused
+/// poll is its own state: not "down", the last good data stays with its age,
+/// and the gauge says what the server said and when gatewatch sends again.
+#[tokio::test]
+async fn a_rate_limited_gateway_keeps_its_data_and_says_what_the_server_said() {
+    use gatewatch::fleet::PollReport;
+    use gatewatch::gateway::{GatewayError, RateBudget};
+    use std::time::Duration;
+
+    let mut a = app().await;
+    let at = t0() + Duration::from_secs(75);
+    let budget = RateBudget {
+        used: 58,
+        limit: 180,
+        window: Duration::from_secs(180),
+        refused: 3,
+        last_refused: Some(at - Duration::from_secs(6)),
+        resume_at: Some(at + Duration::from_secs(15)),
+    };
+    let report = PollReport {
+        gateway: 0,
+        at,
+        replicas: vec![(
+            "http://127.0.0.1:3000".into(),
+            Err(GatewayError::RateLimited { retry_after: Some(Duration::from_secs(15)) }),
+        )],
+        local: Default::default(),
+        memory: Default::default(),
+        discovery_error: None,
+        budget: Some(budget),
+    };
+    a.update(Msg::Poll(Box::new(report)));
+    a.update(Msg::Tick(at));
+    let g = a.current().unwrap();
+    assert!(g.is_rate_limited() && !g.is_reachable());
+    assert_eq!(g.deployments().len(), 13, "the last good data stays on screen");
+    let reach = a.current_evidence().unwrap().get("gateway-reachable").unwrap().clone();
+    assert_eq!(reach.verdict, Verdict::Fail);
+    assert!(reach.summary.contains("rate limited by the server: HTTP 429"), "{reach:?}");
+    assert!(reach.facts.iter().any(|f| f.contains("other clients at this address")), "{reach:?}");
+    let out = render(&a, 200, 50);
+    let status = out.lines().rev().find(|l| l.contains("RATE LIMITED")).unwrap_or_else(|| panic!("{out}"));
+    assert!(status.contains("◐ RATE LIMITED (HTTP 429)") && !status.contains("DOWN"), "{status}");
+    assert!(status.contains("server said 429 ×3 (6.0s ago), ours 58/180 per 3m"), "{status}");
+    assert!(status.contains("retry in 15s") && status.contains("data from 75s ago"), "{status}");
+    assert!(out.contains("openai-backup"), "the channels are still listed");
+    assert!(out.contains("rate limited by the server (HTTP 429): no new data"), "the timeline says so once");
+    insta::assert_snapshot!("newapi_rate_limited_120x40", render(&a, 120, 40));
 }

@@ -172,7 +172,7 @@ async fn the_same_page_forever_is_detected() {
     let s = poll_of(app).await.unwrap();
     // An absurd total is refused outright, before any further request.
     assert!(matches!(s.deployments.error(), Some(GatewayError::Rejected { message }) if message.contains("at most")));
-    assert_eq!(s.requests, 3);
+    assert_eq!(s.requests, 4, "status, / (the console), status/test, page 1");
 
     let page = || {
         let items: Vec<String> = (1..=100).map(|i| format!(r#"{{"id":{i},"status":1}}"#)).collect();
@@ -185,7 +185,7 @@ async fn the_same_page_forever_is_detected() {
     let s = poll_of(app).await.unwrap();
     let e = s.deployments.error().unwrap();
     assert!(matches!(e, GatewayError::WrongShape { detail, .. } if detail.contains("ignores the page")), "{e:?}");
-    assert!(s.requests <= 2 + 10);
+    assert!(s.requests <= 3 + 10);
 }
 
 /// One API: bare-array pages, 0-based, 10 per page, no total.
@@ -218,8 +218,8 @@ async fn one_api_lists_are_read_too() {
     assert!(matches!(s.readiness, Section::Unavailable(_)), "{:?}", s.readiness);
     assert_eq!(s.auth, AuthState::Ok);
     assert!(s.notes.iter().any(|n| n.contains("One API")));
-    // status, probe, p=1 (detect), then p=0,1,2.
-    assert_eq!(s.requests, 6);
+    // status, / (the console), probe, p=1 (detect), then p=0,1,2.
+    assert_eq!(s.requests, 7);
 }
 
 /// `Retry-After` is honoured; one longer than the pacer's `max_wait` fails at once.

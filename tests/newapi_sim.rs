@@ -114,8 +114,10 @@ async fn test_balance_and_status_answers_match_fixtures() {
     c.sim.test_ok = false;
     c.sim.test_error_code = "insufficient_quota".into();
     c.sim.test_error = INSUFFICIENT_QUOTA.into();
-    st.version = "v0.12.x-example".into();
-    st.start_time = 1_777_300_000;
+    // As the real server answered before its setup (fixtures/newapi/status.json is that capture's body).
+    st.version = "v0.0.0-9f8a4ec05".into();
+    st.start_time = 1_796_119_705;
+    st.setup = false;
     let sim = start(st).await;
     for (path, name) in [
         ("/api/channel/test/12", "channel_test_ok.json"),
@@ -149,15 +151,15 @@ async fn every_auth_failure_has_its_real_status_and_body() {
         ("missing_new_api_user", Some("Bearer demo-newapi-access-token-0000"), None, |_| {}),
         ("bad_new_api_user_format", Some("Bearer demo-newapi-access-token-0000"), Some("admin"), |_| {}),
         ("new_api_user_mismatch", Some("Bearer demo-newapi-access-token-0000"), Some("2"), |_| {}),
-        ("user_banned", Some("Bearer demo-newapi-access-token-0000"), Some("1"), |s| s.banned = true),
-        ("not_admin", Some("Bearer demo-newapi-access-token-0000"), Some("1"), |s| s.role = 1),
+        ("user_banned", Some("Bearer demo-newapi-access-token-0000"), Some("1"), |s| s.admin_mut().unwrap().status = 2),
+        ("not_admin", Some("Bearer demo-newapi-access-token-0000"), Some("1"), |s| s.admin_mut().unwrap().role = 1),
     ];
     for (name, auth, user, setup) in cases {
         for (lang, key) in [("en", "body"), ("zh-CN", "body_zh_CN")] {
             {
                 let mut st = sim.state.lock().unwrap();
-                st.banned = false;
-                st.role = 100;
+                let admin = st.admin_mut().unwrap();
+                (admin.status, admin.role) = (1, 100);
                 setup(&mut st);
             }
             let mut r = sim.http.get(format!("{}/api/channel/?p=1", sim.base)).header("Accept-Language", lang);
@@ -174,7 +176,7 @@ async fn every_auth_failure_has_its_real_status_and_body() {
         }
     }
     // A bare token (no "Bearer ") is accepted too, as ValidateAccessToken strips it.
-    sim.state.lock().unwrap().role = 100;
+    sim.state.lock().unwrap().admin_mut().unwrap().role = 100;
     let r = sim
         .http
         .get(format!("{}/api/status/test", sim.base))

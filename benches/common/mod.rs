@@ -227,6 +227,7 @@ pub fn newapi_report(channels: Vec<Deployment>) -> PollReport {
         local: LocalView::default(),
         memory: MatchMemory::default(),
         discovery_error: None,
+        budget: None,
     }
 }
 
@@ -239,6 +240,7 @@ pub fn litellm_report(deployments: Vec<Deployment>, local: LocalView, memory: Ma
         local,
         memory,
         discovery_error: None,
+        budget: None,
     }
 }
 

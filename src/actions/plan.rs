@@ -43,6 +43,26 @@ pub struct Plan {
     /// The audit log cannot be written: the warning says so, and confirming
     /// the second stage accepts running without an audit record.
     pub unaudited: bool,
+    /// New API: the channel's last test this session, shown before enabling
+    /// it and named in the verification (enabled is not serving).
+    pub last_test: Option<LastTest>,
+}
+
+/// One channel test's result, as gatewatch saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastTest {
+    pub at: std::time::SystemTime,
+    pub ok: bool,
+    pub message: String,
+}
+
+impl LastTest {
+    /// "failed: 401 … at 10:11:21 UTC" / "passed in 0.80s at …".
+    pub fn describe(&self) -> String {
+        let when = crate::actions::audit::rfc3339(self.at);
+        let clock = when.get(11..19).unwrap_or(&when);
+        if self.ok { format!("passed at {clock} UTC") } else { format!("failed at {clock} UTC: {}", self.message) }
+    }
 }
 
 impl Plan {
@@ -80,6 +100,7 @@ fn base(obs: &GatewayObs, index: usize, action: GatewayAction, title: String) ->
         validate_command: None,
         validating: false,
         unaudited: false,
+        last_test: None,
     }
 }
 
@@ -324,6 +345,24 @@ pub fn plan(obs: &GatewayObs, index: usize, action: GatewayAction, read_only: bo
             ));
             p.replicas.truncate(1);
             p.verify = "re-read the channel and check its status".into();
+            if *enable {
+                p.last_test = obs
+                    .channel_tests
+                    .iter()
+                    .filter(|(_, t, ..)| t == id)
+                    .max_by_key(|(at, ..)| *at)
+                    .map(|(at, _, ok, message, _)| LastTest { at: *at, ok: *ok, message: message.clone() });
+                match &p.last_test {
+                    Some(t) if !t.ok => p.warnings.push(format!(
+                        "its last test {}: enabling sends users' requests to a channel that fails; test it again (t) first",
+                        t.describe()
+                    )),
+                    Some(_) => {}
+                    None => p.effect.push(
+                        "Not tested in this session: enabled is not serving until a test (t) passes.".into(),
+                    ),
+                }
+            }
             p
         }
         (a, k) => {

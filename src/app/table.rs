@@ -77,7 +77,7 @@ pub fn derive(g: &GatewayObs) -> Derived {
     }
     let deps = g.deployments();
     let mut share: HashMap<String, f64> = HashMap::new();
-    for p in select::shares(deps, g.spec.memory_cache) {
+    for p in select::shares(deps, select::CacheMode::of(&g.spec).enabled()) {
         if p.group != g.spec.user_group {
             continue;
         }
@@ -217,6 +217,7 @@ mod tests {
                 local: LocalView::default(),
                 memory: crate::gateway::litellm::drift::MatchMemory::default(),
                 discovery_error: None,
+                budget: None,
             },
             &mut tl,
             0,

@@ -36,9 +36,10 @@ gateways:
     url: http://127.0.0.1:3000
     credential_env: NEW_API_ACCESS_TOKEN   # system access token (not an sk- relay token)
     user_id: 1                             # sent as New-Api-User
-    refresh: 15s                           # New API allows 180 requests / 180 s per IP
+    refresh: 15s                           # New API allows 180 /api requests / 180 s per client IP, shared by every client there
     sync_frequency: 60s                    # the nodes' SYNC_FREQUENCY
     user_group: default
+    # memory_cache: true                   # the nodes run MEMORY_CACHE_ENABLED=true or Redis (unset: New API's default, off, is assumed and said)
     # channel_keys_file: /etc/gatewatch/newapi-keys.yaml   # channel id -> env var with the intended key
     restart_command: systemctl restart new-api
 "#;

@@ -1,22 +1,29 @@
 //! A simulated New API server (axum) for `gatewatch demo` and the tests.
 //!
-//! It answers the admin routes gatewatch uses with the JSON new-api
-//! (9f8a4ec) produces — same field names and order as tests/fixtures/newapi
-//! — behind the same admin auth (every failure with its real HTTP status,
-//! several of them HTTP 200 with `success:false`) and the same per-IP rate
-//! limit (an empty 429). Keys are never returned. Channel tests are
-//! deterministic per channel and never change a channel's status.
+//! It answers the routes gatewatch uses — and the ones a real server was
+//! driven through when it was captured (tests/fixtures/newapi/real) — with
+//! the JSON new-api 9f8a4ec produces: the same status, content type, field
+//! names, key order and value types as the captures, which a test replays
+//! one by one. Behind the same middleware: the per-IP limits (an empty 429),
+//! and admin auth by session or access token with every failure's real
+//! HTTP status (several are HTTP 200 with `success:false`). A fresh state
+//! has no user and `setup: false`, as a fresh real database. Keys are never
+//! returned. Channel tests are deterministic per channel and never change
+//! a channel's status.
 //!
-//! Not simulated: session login, `tag_mode`, search, logs, multi-key
-//! management, the key-reveal route.
+//! Not simulated: search, multi-key management, relaying, 2FA.
 
+pub mod captured;
 mod channels;
+mod edit;
 mod guard;
 mod logs;
 pub mod model;
 mod reply;
 pub mod scenario;
 mod status;
+pub mod users;
+mod web;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -24,14 +31,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
-use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
-use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use tokio_util::sync::CancellationToken;
 
 pub use logs::SimErrorLog;
 pub use model::{SimBehaviour, SimChannel, SimChannelInfo};
+pub use users::{Session, SimUser};
 
 /// The fake credentials of the demo server (obviously not real).
 pub const DEMO_ACCESS_TOKEN: &str = "demo-newapi-access-token-0000";
@@ -41,19 +47,26 @@ pub const DEMO_USER_ID: i64 = 1;
 #[derive(Debug)]
 pub struct NewApiState {
     pub channels: Vec<SimChannel>,
-    /// The one system access token that works.
-    pub access_token: String,
-    /// The id of the token's user (`New-Api-User` must equal it).
+    pub users: Vec<SimUser>,
+    /// Logged-in sessions by cookie value.
+    pub sessions: HashMap<String, Session>,
+    pub next_session: u64,
+    /// `constant.Setup`: the root account exists (`/api/status` → `setup`).
+    pub setup: bool,
+    /// The id of the user gatewatch's token belongs to (see [`NewApiState::admin_mut`]).
     pub user_id: i64,
-    /// The token user's role: 1 common, 10 admin, 100 root.
-    pub role: i64,
-    pub banned: bool,
     /// `GLOBAL_API_RATE_LIMIT` per `GLOBAL_API_RATE_LIMIT_DURATION`, per IP; `None` = off.
     pub rate_limit: Option<(u32, Duration)>,
+    /// `CRITICAL_RATE_LIMIT` (login, key reveal): 20 per 20 min by default.
+    pub critical_rate_limit: Option<(u32, Duration)>,
+    /// `GLOBAL_WEB_RATE_LIMIT` (the console): 60 per 180 s by default.
+    pub web_rate_limit: Option<(u32, Duration)>,
     pub version: String,
     pub start_time: i64,
     /// `GET /api/status/test` answers 503 `数据库连接失败`.
     pub db_down: bool,
+    /// The web console answers at `/` (the real binary embeds it).
+    pub console: bool,
     /// `AutomaticDisableChannelEnabled` (default off, as upstream).
     pub auto_disable_enabled: bool,
     /// `AutomaticEnableChannelEnabled` (default off, as upstream).
@@ -71,17 +84,22 @@ pub struct NewApiState {
 }
 
 impl NewApiState {
-    fn base(channels: Vec<SimChannel>, start_time: i64) -> Self {
+    /// A fresh database: no user, `setup: false`, no channel.
+    pub fn fresh() -> Self {
         Self {
-            channels,
-            access_token: DEMO_ACCESS_TOKEN.to_owned(),
+            channels: Vec::new(),
+            users: Vec::new(),
+            sessions: HashMap::new(),
+            next_session: 0,
+            setup: false,
             user_id: DEMO_USER_ID,
-            role: 100,
-            banned: false,
             rate_limit: Some((180, Duration::from_secs(180))),
+            critical_rate_limit: Some((20, Duration::from_secs(20 * 60))),
+            web_rate_limit: Some((60, Duration::from_secs(180))),
             version: "v0.9.0-sim".to_owned(),
-            start_time,
+            start_time: unix_now(),
             db_down: false,
+            console: true,
             auto_disable_enabled: false,
             auto_enable_enabled: false,
             test_all_duration: Duration::from_secs(5),
@@ -91,6 +109,13 @@ impl NewApiState {
             hits: HashMap::new(),
             test_all_until: None,
         }
+    }
+
+    /// Set up, with root (id 1) holding the demo access token.
+    fn base(channels: Vec<SimChannel>, start_time: i64) -> Self {
+        let mut root = SimUser::root(DEMO_USER_ID, "root", "demo-root-password");
+        root.access_token = Some(DEMO_ACCESS_TOKEN.to_owned());
+        Self { channels, users: vec![root], setup: true, start_time, ..Self::fresh() }
     }
 
     /// The staged incident ([`scenario::demo`]), started three hours ago.
@@ -124,12 +149,32 @@ fn unix_now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// Go's `time.Now().Format` as the request id starts with it: `20261201100837`.
+fn request_time() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let f = time::macros::format_description!("[year][month][day][hour][minute][second]");
+    now.format(f).unwrap_or_default()
+}
+
+/// An HTTP date (`Thu, 31 Dec 2026 10:08:39 GMT`) for a unix time.
+fn http_date(unix: i64) -> String {
+    let f = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(f).ok()).unwrap_or_default()
+}
+
 /// The routes. Serve with `into_make_service_with_connect_info::<SocketAddr>`
 /// for a per-client rate limit (without it every client shares one budget).
 pub fn router(state: Shared) -> Router {
+    let user = Router::new()
+        .route("/api/user/self", get(users::self_))
+        .route("/api/user/token", get(users::token))
+        .route_layer(from_fn_with_state(state.clone(), guard::user_auth));
     let admin = Router::new()
         .route("/api/status/test", get(status::status_test))
-        .route("/api/channel/", get(channels::list).put(channels::update))
+        .route("/api/channel/", get(channels::list).put(channels::update).post(edit::add))
+        .route("/api/channel/batch", post(edit::batch_delete))
         .route("/api/channel/test", get(channels::test_all))
         .route("/api/channel/test/{id}", get(channels::test_one))
         .route("/api/channel/update_balance", get(channels::update_all))
@@ -137,11 +182,20 @@ pub fn router(state: Shared) -> Router {
         .route("/api/channel/{id}", get(channels::get_one))
         .route("/api/log/", get(logs::list))
         .route_layer(from_fn_with_state(state.clone(), guard::admin_auth));
+    let root = Router::new()
+        .route("/api/option/", put(edit::option))
+        .route("/api/channel/{id}/key", post(edit::reveal_key))
+        .route_layer(from_fn_with_state(state.clone(), guard::root_auth));
     Router::new()
         .route("/api/status", get(status::status))
+        .route("/api/setup", get(users::setup_get).post(users::setup_post))
+        .route("/api/user/login", post(users::login))
+        .merge(user)
         .merge(admin)
-        .fallback(|| async { (StatusCode::NOT_FOUND, "404 page not found").into_response() })
+        .merge(root)
+        .fallback(web::fallback)
         .layer(from_fn_with_state(state.clone(), guard::rate_limit))
+        .layer(from_fn_with_state(state.clone(), guard::headers))
         .with_state(state)
 }
 

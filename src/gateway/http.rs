@@ -84,7 +84,18 @@ pub struct HttpClient {
 
 impl HttpClient {
     pub fn new(timeout: Duration, max_body: usize) -> Self {
+        Self::build(timeout, max_body, reqwest::redirect::Policy::default())
+    }
+
+    /// A client that reports redirects instead of following them (a probe
+    /// must not wander to another host, and must say where it was sent).
+    pub fn without_redirects(timeout: Duration, max_body: usize) -> Self {
+        Self::build(timeout, max_body, reqwest::redirect::Policy::none())
+    }
+
+    fn build(timeout: Duration, max_body: usize, redirects: reqwest::redirect::Policy) -> Self {
         let client = reqwest::Client::builder()
+            .redirect(redirects)
             .connect_timeout(timeout)
             .timeout(timeout)
             // Below uvicorn's 5 s keep-alive: a pooled connection the server

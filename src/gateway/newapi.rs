@@ -6,8 +6,12 @@
 //! version, start time), `GET /api/status/test` (admin: the credential works,
 //! the database answers) and every page of `GET /api/channel/` ([`list`]).
 //! All requests go through one [`pacer`] per adapter that keeps gatewatch
-//! under the server's 180-requests-per-180-s per-IP limit. Actions: channel
-//! tests, balance updates, enable/disable ([`admin`]).
+//! under the server's 180-requests-per-180-s per-IP limit; when the server
+//! answers 429 anyway (other clients share that limit), the poll fails with
+//! `RateLimited` so the app keeps the last good data, and the pacer cools
+//! down. Every ten minutes `/` is requested too: New API serves its whole
+//! web console there ([`console`]). Actions: channel tests, balance updates,
+//! enable/disable, and one-channel reads that verify them ([`admin`]).
 //!
 //! New API has no fallback chains and no response cache, so those panes say
 //! so. Channel keys are never returned with an access token.
@@ -17,6 +21,7 @@ pub mod answer;
 pub mod api;
 pub mod channel;
 pub mod client;
+pub mod console;
 pub mod list;
 pub mod logs;
 pub mod pacer;
@@ -29,23 +34,26 @@ use reqwest::StatusCode;
 
 use super::http::{HttpClient, RawResponse};
 use super::{
-    AdminOp, AdminResult, AuthState, Deployment, DeploymentStatus, Gateway, GatewayError, Liveness, Readiness,
-    ReplicaSnapshot, ReplicaTarget, Section,
+    AdminOp, AdminResult, AuthState, Deployment, DeploymentStatus, Gateway, GatewayError, Liveness, RateBudget,
+    Readiness, ReplicaSnapshot, ReplicaTarget, Section,
 };
 use crate::config::GatewaySpec;
 use crate::secret::Secret;
 
 use client::{Calls, Client, Req};
+use list::ListFailure;
 use pacer::{Class, PacerConfig};
 
 const NO_ROUTER: &str = "New API has no fallback chains: a request goes to one channel of the highest priority tier \
                          (weighted pick); lower tiers are tried only on retries (RetryTimes, default 0)";
-const NO_CACHE: &str = "New API has no response cache; each node caches the channel table in memory \
-                        for SYNC_FREQUENCY s, with no flush endpoint";
+const NO_CACHE: &str = "New API has no response cache; with the memory cache on (MEMORY_CACHE_ENABLED or Redis) \
+                        each node keeps the channel table for SYNC_FREQUENCY s, with no flush endpoint; \
+                        without it (the default) every request reads the database";
 
 pub struct NewApi {
     spec: GatewaySpec,
     client: Client,
+    console: console::Probes,
 }
 
 impl NewApi {
@@ -76,7 +84,7 @@ impl NewApi {
         let http = HttpClient::new(spec.timeout, spec.max_body_bytes);
         let slow = HttpClient::new(spec.action_timeout, spec.max_body_bytes);
         let client = Client::new(http, slow, pacing, token, user, spec.credential_env.clone(), user_source);
-        Self { spec, client }
+        Self { spec, client, console: console::Probes::default() }
     }
 
     pub fn pacer(&self) -> &pacer::Pacer {
@@ -159,9 +167,11 @@ impl Gateway for NewApi {
         let mut snap = ReplicaSnapshot::new(resp.elapsed);
         snap.version = status.version;
         snap.started_at = status.start_time;
+        snap.setup = status.setup;
         snap.front_proxy = front_proxy(&resp);
         snap.router = Section::Unavailable(NO_ROUTER.into());
         snap.cache = Section::Unavailable(NO_CACHE.into());
+        snap.console = self.console.get(&self.client, &calls, base).await;
 
         // The admin probe tells whether the credential works even with zero channels.
         let probe = if self.client.has_token() {
@@ -169,6 +179,11 @@ impl Gateway for NewApi {
         } else {
             Err(GatewayError::MissingCredential { env: self.spec.credential_env.clone() })
         };
+        // A 429 is not an answer about the gateway: fail the poll, so the app
+        // keeps showing the last good data (with its age) instead of nothing.
+        if let Err(e @ GatewayError::RateLimited { .. }) = &probe {
+            return Err(e.clone());
+        }
         let refused = probe.as_ref().err().and_then(auth_state);
         snap.readiness = match &probe {
             Ok((ready, conns)) => {
@@ -201,6 +216,7 @@ impl Gateway for NewApi {
                         Section::from_result(logs::recent(&self.client, &calls, base).await)
                     };
                 }
+                Err(ListFailure { error: e @ GatewayError::RateLimited { .. }, .. }) => return Err(e),
                 Err(f) => {
                     snap.notes.extend(f.notes);
                     snap.served_models = Section::Failed(f.error.clone());
@@ -209,8 +225,11 @@ impl Gateway for NewApi {
             }
         }
         snap.requests = calls.count();
-        snap.budget = Some(self.client.pacer().budget());
         Ok(snap)
+    }
+
+    fn rate_budget(&self) -> Option<RateBudget> {
+        Some(self.client.pacer().budget())
     }
 
     async fn admin(&self, target: &ReplicaTarget, op: &AdminOp) -> Result<AdminResult, GatewayError> {

@@ -3,6 +3,7 @@
 
 mod cost;
 mod keys;
+mod limited;
 mod models;
 mod newapi;
 mod reach;
@@ -84,7 +85,7 @@ const PROBES: [&str; 2] = ["fallback-live", "stream-probe"];
 /// The questions a check answers separately, for tree references
 /// `check#question` (validated when the tree loads).
 pub const ASPECTS: &[(&str, &[&str])] = &[
-    ("gateway-reachable", &["down", "proxy-page"]),
+    ("gateway-reachable", &["down", "proxy-page", "rate-limited"]),
     ("model-name-mismatch", &["alias", "prefix"]),
     ("key-drift", &["replicas"]),
 ];

@@ -278,7 +278,7 @@ impl Evidence {
 pub fn evaluate(gw: &GatewayObs, now: SystemTime) -> Evidence {
     let ctx = Ctx { gw, now };
     let mut ev = Evidence::default();
-    let polled = gw.data_at();
+    let polled = gw.data_at().or(gw.last_poll_at);
     for def in checks::ALL {
         let mut f = (def.run)(&ctx);
         f.check = def.id;

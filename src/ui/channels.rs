@@ -15,6 +15,7 @@ use crate::app::App;
 use crate::config::GatewayKind;
 use crate::gateway::Deployment;
 use crate::gateway::litellm::drift::DriftState;
+use crate::gateway::newapi::select::CacheMode;
 use crate::secret::short_id;
 
 fn price(d: &Deployment) -> String {
@@ -46,7 +47,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
             app.table.rows.len()
         ));
     }
-    title.push_str(&format!(" · by {}{}) ", app.table.sort.label(), if app.table.reverse { " ↑" } else { "" }));
+    title.push_str(&format!(" · by {}{}", app.table.sort.label(), if app.table.reverse { " ↑" } else { "" }));
+    // New API does not say which selection path its nodes run: the shares
+    // are for the mode assumed, and the title says so.
+    if g.kind() == GatewayKind::NewApi && CacheMode::of(&g.spec).is_assumed() {
+        title.push_str(" · shares if cache off (assumed)");
+    }
+    title.push_str(") ");
     let block = pane_block(title, focused, theme);
     let inner_h = usize::from(area.height.saturating_sub(3));
     if deps.is_empty() {

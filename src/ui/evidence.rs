@@ -90,7 +90,7 @@ pub fn reference_lines<'a>(app: &App, ev: &'a Evidence, node: &TreeNode, theme: 
 /// " (probe 12s ago)": how old a finding's evidence is, when it is not the
 /// data of the last poll (the status line gives that age).
 pub fn age(app: &App, f: &Finding) -> String {
-    let polled = app.current().and_then(crate::fleet::GatewayObs::data_at);
+    let polled = app.current().and_then(|g| g.data_at().or(g.last_poll_at));
     match f.at {
         Some(at) if Some(at) != polled => format!(" (probe {})", ago(app.now, at)),
         _ => String::new(),

@@ -17,7 +17,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     match &app.overlay {
         None => {}
         Some(Overlay::Help) => help(frame, area, app, theme),
-        Some(Overlay::Confirm(c)) => confirm(frame, area, c, theme),
+        Some(Overlay::Confirm(c)) => confirm(frame, area, c, app.now, theme),
         Some(Overlay::Blocked(p)) => blocked(frame, area, p, theme),
         Some(Overlay::Input { prompt, text }) => input(frame, area, prompt, text, theme),
         Some(Overlay::NodeDetail { node, scroll }) => detail::node(frame, area, app, *node, *scroll, theme),
@@ -157,9 +157,15 @@ fn plan_lines<'a>(p: &'a Plan, theme: &Theme) -> Vec<Line<'a>> {
     lines
 }
 
-fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, theme: &Theme) {
+fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, now: std::time::SystemTime, theme: &Theme) {
     let p = &c.plan;
     let mut lines = plan_lines(p, theme);
+    if let Some(t) = &p.last_test {
+        lines.push(Line::styled(
+            format!("Last test {} ({})", t.describe(), super::util::ago(now, t.at)),
+            if t.ok { theme.ok() } else { theme.fail() },
+        ));
+    }
     if c.second {
         lines.push(Line::raw(""));
         for w in &p.warnings {
@@ -172,9 +178,14 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, theme: &Theme) {
             Span::styled("[n/Esc] cancel", theme.accent()),
         ]));
     } else {
+        // The reasons for the second confirmation come first, above [y].
         if !p.warnings.is_empty() {
+            lines.push(Line::raw(""));
+            for w in &p.warnings {
+                lines.push(Line::styled(format!("⚠ {w}"), theme.warn()));
+            }
             lines.push(Line::styled(
-                format!("⚠ {} warning(s): you will be asked again", p.warnings.len()),
+                "Because of this you will be asked again: only Y (shift+y) then runs it.",
                 theme.warn(),
             ));
         }

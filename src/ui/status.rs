@@ -5,12 +5,13 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use std::time::SystemTime;
 
 use super::Theme;
 use super::util::ago;
 use crate::app::App;
 use crate::config::duration::human;
-use crate::gateway::AuthState;
+use crate::gateway::{AuthState, RateBudget};
 
 const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
 
@@ -24,6 +25,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         if let Some(l) = g.latency() {
             spans.push(Span::raw(format!(" {}", human(l))));
         }
+    } else if g.is_rate_limited() {
+        // It answered, with 429: not down, and the data shown is older.
+        spans.push(Span::styled("◐ RATE LIMITED (HTTP 429)", theme.warn()));
     } else {
         spans.push(Span::styled("✗ DOWN", theme.fail()));
     }
@@ -65,12 +69,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Some(AuthState::Rejected { .. }) => spans.push(Span::styled(" · AUTH REFUSED", theme.fail())),
         _ => {}
     }
-    if let Some(s) = g.primary()
-        && let Some(b) = s.budget
-    {
-        spans.push(Span::styled(format!(" · budget {}/{} per {}", b.used, b.limit, human(b.window)), theme.dim()));
+    let limited = g.is_rate_limited();
+    if limited {
+        // What matters most first: how old the data is, and when it can change.
+        let age = g.data_at().map_or_else(|| "no data yet".to_owned(), |t| format!("data from {}", ago(app.now, t)));
+        spans.push(Span::styled(format!(" · {age}"), theme.warn()));
+        spans.extend(retry(g.budget.as_ref(), app.now, theme));
     }
-    if let Some(t) = g.last_poll_at {
+    if let Some(b) = &g.budget {
+        spans.push(budget(b, app.now, theme));
+        if !limited {
+            spans.extend(retry(Some(b), app.now, theme));
+        }
+    }
+    if !limited && let Some(t) = g.last_poll_at {
         spans.push(Span::styled(format!(" · updated {}", ago(app.now, t)), theme.dim()));
     }
     // What the operator just caused (a refusal, "press q again", an outcome)
@@ -78,7 +90,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // what the width cuts, never the message.
     let mut live = Vec::new();
     if let Some((msg, _)) = &app.flash {
-        live.push(Span::styled(msg.clone(), theme.accent()));
+        // The whole text is on the timeline; here it leaves room for the
+        // running action and the propagation window.
+        let room = (usize::from(area.width) * 3 / 5).max(40);
+        live.push(Span::styled(super::util::fit(msg, room), theme.accent()));
     }
     if let Some((g, until)) = app.propagating
         && g == app.gateway
@@ -103,4 +118,23 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans = live;
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The request budget: what the server said first (New API's only word is
+/// an empty 429, and its limit is shared by every client at this address),
+/// then gatewatch's own count.
+fn budget(b: &RateBudget, now: SystemTime, theme: &Theme) -> Span<'static> {
+    let ours = format!("ours {}/{} per {}", b.used, b.limit, human(b.window));
+    match b.last_refused {
+        Some(t) if b.refused > 0 => {
+            Span::styled(format!(" · budget: server said 429 ×{} ({}), {ours}", b.refused, ago(now, t)), theme.warn())
+        }
+        _ => Span::styled(format!(" · budget {ours}"), theme.dim()),
+    }
+}
+
+/// When gatewatch sends again, during a cool-down after 429s.
+fn retry(b: Option<&RateBudget>, now: SystemTime, theme: &Theme) -> Option<Span<'static>> {
+    let left = b?.resume_at?.duration_since(now).ok()?;
+    Some(Span::styled(format!(" · retry in {}", human(left)), theme.warn()))
 }

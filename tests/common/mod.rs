@@ -109,6 +109,7 @@ pub fn stale_key_report(at: SystemTime) -> PollReport {
         local: LocalView { proxy_config: Some(Ok(file)), ..LocalView::default() },
         memory,
         discovery_error: None,
+        budget: None,
     }
 }
 
@@ -271,6 +272,7 @@ pub async fn newapi_report(gateway: usize) -> (GatewaySpec, PollReport) {
         local: LocalView::default(),
         memory: MatchMemory::default(),
         discovery_error: None,
+        budget: gw.rate_budget(),
     };
     (spec, report)
 }

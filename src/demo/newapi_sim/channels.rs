@@ -12,14 +12,24 @@ use serde::{Deserialize, Serialize};
 use super::model::{Patched, SimChannel, balance_supported, go_float};
 use super::{NewApiState, Shared, lock, reply, unix_now};
 
-/// `common.GetPageQuery`: `p` below 1 means 1; `page_size` (or `ps`, `size`)
-/// defaults to 10 and is capped at 100.
-fn page_query(q: &HashMap<String, String>) -> (usize, usize) {
-    let int = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok());
-    let page = int("p").filter(|p| *p >= 1).unwrap_or(1);
-    let size = [int("page_size"), int("ps"), int("size")].into_iter().flatten().find(|s| *s != 0).unwrap_or(10);
-    let size = if size <= 0 { 10 } else { size.min(100) };
-    (usize::try_from(page).unwrap_or(1), usize::try_from(size).unwrap_or(10))
+/// `common.GetPageQuery`: `p` 0 or missing means 1, but a negative `p` is
+/// kept (and echoed; the negative offset is ignored, so page 1 comes back);
+/// `page_size` (or `ps`, `size`) defaults to 10 and is capped at 100.
+fn page_query(q: &HashMap<String, String>) -> (i64, i64) {
+    let int = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    let page = match int("p") {
+        0 => 1,
+        p => p,
+    };
+    let size = [int("page_size"), int("ps"), int("size")].into_iter().find(|s| *s != 0).unwrap_or(10).min(100);
+    (page, size)
+}
+
+/// The rows of one page: GORM ignores a negative offset and a negative limit.
+fn window<T>(rows: Vec<T>, page: i64, size: i64) -> Vec<T> {
+    let offset = usize::try_from((page - 1).saturating_mul(size)).unwrap_or(0);
+    let take = usize::try_from(size).unwrap_or(usize::MAX);
+    rows.into_iter().skip(offset).take(take).collect()
 }
 
 /// `parseStatusFilter`: `enabled`/`1` → status 1, `disabled`/`0` → status ≠ 1,
@@ -35,18 +45,24 @@ fn status_filter(q: &HashMap<String, String>) -> Option<bool> {
 #[derive(Serialize)]
 struct PageBody<'a> {
     items: Vec<&'a SimChannel>,
-    page: usize,
-    page_size: usize,
+    page: i64,
+    page_size: i64,
     total: usize,
     type_counts: BTreeMap<String, usize>,
 }
 
-/// `GET /api/channel/`.
+/// `strconv.ParseBool`.
+fn go_bool(v: Option<&String>) -> bool {
+    v.is_some_and(|v| matches!(v.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True"))
+}
+
+/// `GET /api/channel/`. With `tag_mode=true` pages run over tags (`total`
+/// counts tags), so channels without a tag are not listed at all.
 pub async fn list(State(state): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
     let (page, size) = page_query(&q);
     let status = status_filter(&q);
     let type_filter = q.get("type").and_then(|t| t.parse::<i64>().ok());
-    let id_sort = q.get("id_sort").is_some_and(|v| matches!(v.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True"));
+    let id_sort = go_bool(q.get("id_sort"));
     let st = lock(&state);
     let by_status: Vec<&SimChannel> =
         st.channels.iter().filter(|c| status.is_none_or(|enabled| (c.status == 1) == enabled)).collect();
@@ -61,8 +77,18 @@ pub async fn list(State(state): State<Shared>, Query(q): Query<HashMap<String, S
     } else {
         rows.sort_by_key(|c| std::cmp::Reverse(c.priority.unwrap_or(0)));
     }
+    if go_bool(q.get("tag_mode")) {
+        let mut tags: Vec<&str> =
+            st.channels.iter().filter_map(|c| c.tag.as_deref()).filter(|t| !t.is_empty()).collect();
+        tags.sort_unstable();
+        tags.dedup();
+        let total = tags.len();
+        let shown = window(tags, page, size);
+        let items = rows.into_iter().filter(|c| c.tag.as_deref().is_some_and(|t| shown.contains(&t))).collect();
+        return reply::data(PageBody { items, page, page_size: size, total, type_counts });
+    }
     let total = rows.len();
-    let items: Vec<&SimChannel> = rows.into_iter().skip((page - 1).saturating_mul(size)).take(size).collect();
+    let items = window(rows, page, size);
     reply::data(PageBody { items, page, page_size: size, total, type_counts })
 }
 
@@ -193,6 +219,9 @@ pub async fn update_one(State(state): State<Shared>, Path(id): Path<String>) -> 
         if !balance_supported(c.kind) {
             return reply::api_error("尚未实现");
         }
+        if let Some(e) = &c.sim.balance_error {
+            return reply::api_error(e);
+        }
         c.balance = c.sim.upstream_balance;
         c.balance_updated_time = unix_now();
         reply::json(StatusCode::OK, &BalanceOk { balance: c.balance, message: "", success: true })
@@ -206,7 +235,7 @@ pub async fn update_all(State(state): State<Shared>) -> Response {
     let mut st = lock(&state);
     let now = unix_now();
     for c in &mut st.channels {
-        if c.status != 1 || c.channel_info.is_multi_key || !balance_supported(c.kind) {
+        if c.status != 1 || c.channel_info.is_multi_key || !balance_supported(c.kind) || c.sim.balance_error.is_some() {
             continue;
         }
         c.balance = c.sim.upstream_balance;

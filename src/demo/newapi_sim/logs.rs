@@ -1,4 +1,5 @@
-//! `GET /api/log/` (type 5: error logs), shaped like tests/fixtures/newapi/log_page.json.
+//! `GET /api/log/` (type 5: error logs), shaped like the real capture
+//! (tests/fixtures/newapi/real/http/23_log_type5.http).
 
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -39,6 +40,7 @@ struct Item<'a> {
     token_id: i64,
     group: &'a str,
     ip: &'a str,
+    request_id: String,
     other: String,
 }
 
@@ -91,6 +93,7 @@ pub async fn list(State(state): State<Shared>, Query(q): Query<Params>) -> Respo
             token_id: 44,
             group: "default",
             ip: "",
+            request_id: format!("{}{:08}sim", r.created_at, total - i),
             other: serde_json::json!({
                 "admin_info": {"use_channel": [r.channel.to_string()]},
                 "channel_id": r.channel, "channel_name": r.channel_name, "channel_type": 1,

@@ -49,6 +49,28 @@ pub struct SimBehaviour {
     pub latency_ms: i64,
     /// What the provider's billing API would report (types that support it).
     pub upstream_balance: f64,
+    /// The billing API cannot be reached: the Go error New API answers with
+    /// (HTTP 200, `success:false`), e.g. a dial error.
+    pub balance_error: Option<String>,
+}
+
+impl SimBehaviour {
+    /// An upstream nobody listens on: tests fail as `do_request_failed`,
+    /// balance queries with Go's dial error (as captured on a real server).
+    pub fn dead(base_url: &str) -> Self {
+        let host = base_url.trim_start_matches("http://").trim_start_matches("https://").trim_end_matches('/');
+        Self {
+            test_ok: false,
+            test_error_code: "do_request_failed".into(),
+            test_error: "do request failed: upstream error: do request failed".into(),
+            latency_ms: 0,
+            upstream_balance: 0.0,
+            balance_error: Some(format!(
+                "Get \"{}/v1/dashboard/billing/subscription\": dial tcp {host}: connect: connection refused",
+                base_url.trim_end_matches('/')
+            )),
+        }
+    }
 }
 
 impl Default for SimBehaviour {
@@ -59,6 +81,7 @@ impl Default for SimBehaviour {
             test_error: String::new(),
             latency_ms: 800,
             upstream_balance: 0.0,
+            balance_error: None,
         }
     }
 }
@@ -103,11 +126,9 @@ pub struct SimChannel {
     pub sim: SimBehaviour,
 }
 
-/// `dto.ChannelSettings` as the console saves it.
-pub const DEFAULT_SETTING: &str = "{\"force_format\":false,\"thinking_to_content\":false,\"proxy\":\"\",\"pass_through_body_enabled\":false,\"system_prompt\":\"\",\"system_prompt_override\":false}";
-
 impl SimChannel {
-    /// An enabled single-key channel with the console's defaults.
+    /// An enabled single-key channel as `POST /api/channel/` creates one
+    /// (null `model_mapping` and `setting`, as captured on a real server).
     pub fn new(id: i64, kind: i64, name: &str, models: &str) -> Self {
         Self {
             id,
@@ -128,13 +149,13 @@ impl SimChannel {
             models: models.to_owned(),
             group: "default".to_owned(),
             used_quota: 0,
-            model_mapping: Some(String::new()),
+            model_mapping: None,
             status_code_mapping: Some(String::new()),
             priority: Some(0),
             auto_ban: Some(1),
             other_info: String::new(),
             tag: None,
-            setting: Some(DEFAULT_SETTING.to_owned()),
+            setting: None,
             param_override: None,
             header_override: None,
             remark: None,

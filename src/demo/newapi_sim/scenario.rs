@@ -72,6 +72,7 @@ pub fn demo(now: i64) -> Vec<SimChannel> {
             .into(),
         latency_ms: 240,
         upstream_balance: 23.40,
+        balance_error: None,
     };
     v.push(c);
 
@@ -91,6 +92,7 @@ pub fn demo(now: i64) -> Vec<SimChannel> {
         test_error: INSUFFICIENT_QUOTA.into(),
         latency_ms: 310,
         upstream_balance: 0.0,
+        balance_error: None,
     };
     v.push(c);
 

@@ -9,7 +9,9 @@ use crate::gateway::{AdminOp, AdminResult, GatewayError};
 
 use super::answer::{self, AuthFailure};
 use super::api::{BalanceAnswer, Channel, Envelope, Head, TestAnswer};
+use super::channel::{Flavor, to_deployment};
 use super::client::{Calls, Client, Req, encode_query};
+use super::list;
 use super::pacer::Class;
 
 fn channel_id(id: &str) -> Result<i64, GatewayError> {
@@ -52,6 +54,16 @@ pub async fn run(client: &Client, calls: &Calls, base: &str, op: &AdminOp) -> Re
             })
         }
         AdminOp::SetChannelEnabled { id, enabled } => set_enabled(client, calls, base, id, *enabled).await,
+        AdminOp::ReadChannel { id } => {
+            let path = format!("/api/channel/{}", channel_id(id)?);
+            let resp = client.call(calls, base, &Req::get(&path, Class::Action)).await?;
+            let channel = resp.json::<Envelope<Channel>>()?.data;
+            Ok(AdminResult::Channels { channels: vec![to_deployment(channel, Flavor::NewApi)] })
+        }
+        AdminOp::ReadDisabledChannels => {
+            let channels = list::read_disabled(client, calls, base).await?;
+            Ok(AdminResult::Channels { channels })
+        }
         other => Err(GatewayError::Unsupported(format!("{other:?} is not a New API operation"))),
     }
 }
@@ -135,7 +147,7 @@ async fn set_enabled(
     }
     Ok(AdminResult::Done {
         message: format!(
-            "channel {n} {} (status {want}); other nodes follow within SYNC_FREQUENCY",
+            "channel {n} {} (status {want}); nodes with the memory cache follow within SYNC_FREQUENCY",
             if enabled { "enabled" } else { "disabled" }
         ),
     })

@@ -34,6 +34,9 @@ pub struct StatusData {
     pub system_name: Option<String>,
     #[serde(default)]
     pub quota_per_unit: Option<f64>,
+    /// false: no root account yet (`POST /api/setup` is open); absent before 2025-04.
+    #[serde(default)]
+    pub setup: Option<bool>,
 }
 
 /// `GET /api/status/test` (no `data`).

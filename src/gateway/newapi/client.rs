@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::{ACCEPT_LANGUAGE, AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
@@ -65,6 +66,9 @@ impl<'a> Req<'a> {
 pub struct Client {
     http: HttpClient,
     slow: HttpClient,
+    /// For the web console at `/`: not paced (the web routes have their own
+    /// limit, `GLOBAL_WEB_RATE_LIMIT`), no credentials, redirects reported.
+    web: HttpClient,
     pacer: Pacer,
     token: Option<Secret>,
     sent: Sent,
@@ -81,7 +85,8 @@ impl Client {
         user_source: String,
     ) -> Self {
         let sent = Sent { credential_env, token: token.is_some(), user, user_source };
-        Self { http, slow, pacer: Pacer::new(pacer), token, sent }
+        let web = HttpClient::without_redirects(http.timeout(), 256 * 1024);
+        Self { http, slow, web, pacer: Pacer::new(pacer), token, sent }
     }
 
     pub fn pacer(&self) -> &Pacer {
@@ -122,7 +127,8 @@ impl Client {
         Ok(h)
     }
 
-    /// Send without reading the envelope: paced, retried after 429s.
+    /// Send without reading the envelope: paced; after a 429 retried a
+    /// couple of times, then given up with a cool-down (see [`super::pacer`]).
     pub async fn send_raw(&self, calls: &Calls, base: &str, req: &Req<'_>) -> Result<RawResponse, GatewayError> {
         let headers = self.headers(req.auth)?;
         let client = if req.slow { &self.slow } else { &self.http };
@@ -133,18 +139,27 @@ impl Client {
             calls.add();
             let resp = client.send(req.method.clone(), base, req.path, headers.clone(), req.body.clone()).await?;
             if resp.status.as_u16() != 429 {
+                self.pacer.accepted();
                 return Ok(resp);
             }
-            let retry_after = http::retry_after(&resp);
-            let delay = retry_after.unwrap_or_else(|| cfg.backoff(attempt));
-            tracing::debug!(path = req.path, attempt, ?delay, "New API answered 429");
-            if attempt >= cfg.max_retries || delay > cfg.max_wait {
-                self.pacer.block_for(delay.min(cfg.max_wait));
-                return Err(GatewayError::RateLimited { retry_after: Some(delay) });
+            let asked = http::retry_after(&resp);
+            let pause = asked.unwrap_or_else(|| cfg.backoff(attempt));
+            tracing::info!(path = req.path, attempt, ?pause, "New API answered 429");
+            if attempt >= cfg.max_retries || pause > cfg.max_wait {
+                self.pacer.refused(Duration::ZERO);
+                let cool = self.pacer.give_up(asked);
+                return Err(GatewayError::RateLimited { retry_after: Some(cool) });
             }
-            self.pacer.block_for(delay);
+            self.pacer.refused(pause);
             attempt += 1;
         }
+    }
+
+    /// `GET` a page of the web console: no credentials, not paced (New API
+    /// counts web routes apart from `/api`), redirects not followed.
+    pub async fn get_web(&self, calls: &Calls, base: &str, path: &str) -> Result<RawResponse, GatewayError> {
+        calls.add();
+        self.web.send(Method::GET, base, path, HeaderMap::new(), None).await
     }
 
     /// Send and accept only `success:true`.

@@ -237,3 +237,26 @@ async fn read_one_api(client: &Client, calls: &Calls, base: &str) -> Result<List
     let notes = vec!["One API detected (0-based pages of 10, no total): weight is ignored there, the pick within a priority tier is uniform".to_owned()];
     Ok(col.finish(notes))
 }
+
+/// The disabled channels only (status 2 and 3, `status=disabled`): what a
+/// balance update can have changed, in a page or two instead of the whole
+/// list. New API only (One API has no status filter and answers a bare array).
+pub async fn read_disabled(client: &Client, calls: &Calls, base: &str) -> Result<Vec<Deployment>, GatewayError> {
+    let mut col = Collector::new(Flavor::NewApi, PAGE_SIZE);
+    for p in 1..=MAX_CHANNELS / PAGE_SIZE {
+        let path = format!("/api/channel/?status=disabled&p={p}&page_size={PAGE_SIZE}&id_sort=true");
+        let resp = client.call(calls, base, &Req::get(&path, Class::Action)).await?;
+        let ListData::Page(page) = resp.json::<Envelope<ListData>>()?.data else {
+            return Err(GatewayError::Unsupported("this server has no status filter (One API)".into()));
+        };
+        let total = usize::try_from(page.total.unwrap_or(0)).unwrap_or(0);
+        let items = page.items.unwrap_or_default();
+        if items.is_empty() || col.add(items) == 0 {
+            break;
+        }
+        if col.out.len() >= total {
+            break;
+        }
+    }
+    Ok(col.out)
+}

@@ -1,10 +1,13 @@
-//! Keeps gatewatch under New API's per-IP rate limit.
+//! Keeps gatewatch under New API's per-IP rate limit, and remembers what the
+//! server said when it was not.
 //!
 //! Every `/api` route of New API sits behind `GlobalAPIRateLimit`: by default
 //! **180 requests per 180 s per client IP**, answered past the limit with an
-//! empty HTTP 429. The server counts a sliding log of request times (the
-//! in-memory limiter allows a request when fewer than `limit` happened in the
-//! last `window`). The pacer keeps the same log on our side, shared by every
+//! empty HTTP 429 (no `Retry-After`, no counter). The server counts a sliding
+//! log of the requests it *accepted* (measured on a real server: it recovered
+//! 180 s after a burst), and that log is shared by every client from the same
+//! address — the operator's browser, scripts, another gatewatch. The pacer
+//! keeps the same log of gatewatch's own accepted requests, shared by every
 //! poll and action of one adapter (and so by all its replicas: with Redis the
 //! server's counter is shared between nodes too, so one budget is the safe
 //! assumption), and:
@@ -15,15 +18,20 @@
 //!   asks for during a big refresh still goes out at once;
 //! * spreads poll requests evenly once half of the poll share is used, rather
 //!   than bursting into the limit;
-//! * after a 429 blocks everyone for the back-off delay (exponential with a
-//!   cap, or the server's `Retry-After`).
+//! * after a 429 pauses everyone briefly and retries the request a couple of
+//!   times (another client's burst may be ageing out); when the server keeps
+//!   refusing, it **cools down**: every request fails at once with
+//!   `RateLimited` (the app keeps the last good data) until the cool-down
+//!   ends, each cool-down twice the last, up to the server's window;
+//! * counts the 429s and when they came, so the gauge shows what the server
+//!   said and not only gatewatch's own count.
 //!
 //! The decisions are a pure function of the log and a clock reading, so the
 //! tests drive them with made-up instants.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
@@ -47,15 +55,18 @@ pub struct PacerConfig {
     pub budget: u32,
     /// Requests of the budget that polls leave to actions.
     pub action_reserve: u32,
-    /// First back-off after a 429.
+    /// First pause after a 429, before the request is retried.
     pub backoff_base: Duration,
-    /// Longest back-off after repeated 429s.
+    /// Longest pause between two retries of one request.
     pub backoff_cap: Duration,
-    /// Retries of one request after 429s before giving up.
+    /// Retries of one request after 429s before giving up (and cooling down).
     pub max_retries: u32,
     /// Longest one request may wait for the budget (or a `Retry-After`)
     /// before it fails with `RateLimited` instead.
     pub max_wait: Duration,
+    /// The first cool-down after giving up; it doubles with every further
+    /// give-up without a success between, up to `window`.
+    pub cooldown_base: Duration,
 }
 
 impl Default for PacerConfig {
@@ -66,9 +77,10 @@ impl Default for PacerConfig {
             budget: 150,
             action_reserve: 20,
             backoff_base: Duration::from_secs(2),
-            backoff_cap: Duration::from_secs(30),
-            max_retries: 4,
+            backoff_cap: Duration::from_secs(8),
+            max_retries: 2,
             max_wait: Duration::from_secs(180),
+            cooldown_base: Duration::from_secs(15),
         }
     }
 }
@@ -82,10 +94,16 @@ impl PacerConfig {
         cap.max(1) as usize
     }
 
-    /// The delay before retry number `attempt` (0-based) after a 429.
+    /// The pause before retry number `attempt` (0-based) after a 429.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let factor = 1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX);
         self.backoff_base.saturating_mul(factor).min(self.backoff_cap)
+    }
+
+    /// The cool-down after give-up number `strike` (1-based) in a row.
+    pub fn cooldown(&self, strike: u32) -> Duration {
+        let factor = 1u32.checked_shl(strike.saturating_sub(1).min(16)).unwrap_or(u32::MAX);
+        self.cooldown_base.saturating_mul(factor).min(self.window.max(self.cooldown_base))
     }
 }
 
@@ -96,40 +114,59 @@ pub enum Decision {
     Go,
     /// Ask again after this long.
     Wait(Duration),
+    /// The server refused recently and gatewatch is cooling down: fail now,
+    /// the cool-down ends after this long.
+    CoolingDown(Duration),
 }
 
 /// The request log and its rules, without a clock of its own.
 #[derive(Debug, Default)]
 pub struct Ledger {
     sent: VecDeque<Instant>,
-    blocked_until: Option<Instant>,
+    refused: VecDeque<Instant>,
+    /// A short pause after a 429 (everyone waits it out).
+    paused_until: Option<Instant>,
+    /// A cool-down after giving up (everyone fails at once).
+    cooldown_until: Option<Instant>,
+    /// Give-ups since the last accepted request.
+    strikes: u32,
+}
+
+fn prune(log: &mut VecDeque<Instant>, now: Instant, window: Duration) {
+    while let Some(&t) = log.front() {
+        if now.saturating_duration_since(t) >= window {
+            log.pop_front();
+        } else {
+            break;
+        }
+    }
+}
+
+fn count(log: &VecDeque<Instant>) -> u32 {
+    u32::try_from(log.len()).unwrap_or(u32::MAX)
 }
 
 impl Ledger {
-    fn prune(&mut self, now: Instant, window: Duration) {
-        while let Some(&t) = self.sent.front() {
-            if now.saturating_duration_since(t) >= window {
-                self.sent.pop_front();
-            } else {
-                break;
-            }
-        }
-    }
-
     /// Requests counted in the window ending at `now`.
     pub fn used(&mut self, now: Instant, cfg: &PacerConfig) -> u32 {
-        self.prune(now, cfg.window);
-        u32::try_from(self.sent.len()).unwrap_or(u32::MAX)
+        prune(&mut self.sent, now, cfg.window);
+        count(&self.sent)
     }
 
     /// May a request of `class` go at `now`? Records it when it may.
     pub fn decide(&mut self, now: Instant, class: Class, cfg: &PacerConfig) -> Decision {
-        self.prune(now, cfg.window);
-        if let Some(until) = self.blocked_until {
+        prune(&mut self.sent, now, cfg.window);
+        if let Some(until) = self.cooldown_until {
+            if until > now {
+                return Decision::CoolingDown(until - now);
+            }
+            self.cooldown_until = None;
+        }
+        if let Some(until) = self.paused_until {
             if until > now {
                 return Decision::Wait(until - now);
             }
-            self.blocked_until = None;
+            self.paused_until = None;
         }
         let cap = cfg.cap(class);
         let len = self.sent.len();
@@ -152,17 +189,54 @@ impl Ledger {
         Decision::Go
     }
 
-    /// The server said 429: nobody sends before `now + delay`.
-    pub fn block(&mut self, now: Instant, delay: Duration) {
-        let until = now + delay;
-        if self.blocked_until.is_none_or(|b| b < until) {
-            self.blocked_until = Some(until);
+    /// The server accepted a request: the cool-downs start over.
+    pub fn accepted(&mut self) {
+        self.strikes = 0;
+    }
+
+    /// The server answered 429: that request does not count against its
+    /// limit (it counts only what it accepted), and nobody sends for `pause`.
+    pub fn refused(&mut self, now: Instant, pause: Duration, cfg: &PacerConfig) {
+        self.sent.pop_back();
+        prune(&mut self.refused, now, cfg.window);
+        self.refused.push_back(now);
+        let until = now + pause;
+        if self.paused_until.is_none_or(|p| p < until) {
+            self.paused_until = Some(until);
         }
+    }
+
+    /// Retrying did not help: cool down for the next step (or what the
+    /// server asked for, if longer). Returns the cool-down.
+    pub fn give_up(&mut self, now: Instant, asked: Option<Duration>, cfg: &PacerConfig) -> Duration {
+        self.strikes = self.strikes.saturating_add(1);
+        let d = cfg.cooldown(self.strikes).max(asked.unwrap_or_default());
+        let until = now + d;
+        if self.cooldown_until.is_none_or(|c| c < until) {
+            self.cooldown_until = Some(until);
+        }
+        d
+    }
+
+    /// 429s in the window ending at `now`, and the last one.
+    pub fn refusals(&mut self, now: Instant, cfg: &PacerConfig) -> (u32, Option<Instant>) {
+        prune(&mut self.refused, now, cfg.window);
+        (count(&self.refused), self.refused.back().copied())
+    }
+
+    /// The end of the current cool-down, if one runs.
+    pub fn cooling_until(&self, now: Instant) -> Option<Instant> {
+        self.cooldown_until.filter(|u| *u > now)
     }
 }
 
 /// Never spin: the shortest wait the pacer hands out.
 const MIN_WAIT: Duration = Duration::from_millis(5);
+
+/// The wall-clock time of a monotonic instant (for the report).
+fn wall(at: Instant, now: Instant, wall_now: SystemTime) -> SystemTime {
+    if at <= now { wall_now - (now - at) } else { wall_now + (at - now) }
+}
 
 /// The shared pacer of one adapter.
 #[derive(Debug)]
@@ -188,7 +262,8 @@ impl Pacer {
     }
 
     /// Wait for room in the budget, then count the request. Fails with
-    /// `RateLimited` rather than wait longer than `max_wait`.
+    /// `RateLimited` at once during a cool-down, and rather than wait longer
+    /// than `max_wait`.
     pub async fn acquire(&self, class: Class) -> Result<(), GatewayError> {
         let started = Instant::now();
         loop {
@@ -196,6 +271,7 @@ impl Pacer {
             let wait = match self.with_ledger(|l| l.decide(now, class, &self.cfg)) {
                 Decision::Go => return Ok(()),
                 Decision::Wait(d) => d,
+                Decision::CoolingDown(d) => return Err(GatewayError::RateLimited { retry_after: Some(d) }),
             };
             if now.saturating_duration_since(started) + wait > self.cfg.max_wait {
                 return Err(GatewayError::RateLimited { retry_after: Some(wait) });
@@ -204,18 +280,37 @@ impl Pacer {
         }
     }
 
-    /// Record a 429: block every request for `delay`.
-    pub fn block_for(&self, delay: Duration) {
-        let now = Instant::now();
-        self.with_ledger(|l| l.block(now, delay));
+    /// The server accepted a request.
+    pub fn accepted(&self) {
+        self.with_ledger(Ledger::accepted);
     }
 
-    /// The budget as the snapshot reports it: our requests in the current
-    /// window against the server's limit.
+    /// The server answered 429: pause everyone for `pause`.
+    pub fn refused(&self, pause: Duration) {
+        let now = Instant::now();
+        self.with_ledger(|l| l.refused(now, pause, &self.cfg));
+    }
+
+    /// Stop retrying: start a cool-down; returns its length.
+    pub fn give_up(&self, asked: Option<Duration>) -> Duration {
+        let now = Instant::now();
+        self.with_ledger(|l| l.give_up(now, asked, &self.cfg))
+    }
+
+    /// The budget as gatewatch counts it and as the server answered.
     pub fn budget(&self) -> RateBudget {
         let now = Instant::now();
-        let used = self.with_ledger(|l| l.used(now, &self.cfg));
-        RateBudget { used, limit: self.cfg.limit, window: self.cfg.window }
+        let wall_now = SystemTime::now();
+        let (used, (refused, last), cooling) =
+            self.with_ledger(|l| (l.used(now, &self.cfg), l.refusals(now, &self.cfg), l.cooling_until(now)));
+        RateBudget {
+            used,
+            limit: self.cfg.limit,
+            window: self.cfg.window,
+            refused,
+            last_refused: last.map(|t| wall(t, now, wall_now)),
+            resume_at: cooling.map(|t| wall(t, now, wall_now)),
+        }
     }
 }
 
@@ -233,6 +328,7 @@ mod tests {
             backoff_cap: Duration::from_secs(8),
             max_retries: 3,
             max_wait: Duration::from_secs(60),
+            cooldown_base: Duration::from_secs(10),
         }
     }
 
@@ -295,17 +391,45 @@ mod tests {
     }
 
     #[test]
-    fn a_429_blocks_every_class_until_the_delay_passes() {
+    fn a_429_pauses_every_class_and_is_not_counted_as_used() {
         let c = cfg();
         let t0 = Instant::now();
         let mut l = Ledger::default();
-        l.block(t0, secs(4));
+        assert_eq!(l.decide(t0, Class::Poll, &c), Decision::Go);
+        assert_eq!(l.decide(t0, Class::Poll, &c), Decision::Go);
+        l.refused(t0, secs(4), &c);
+        // The server counts only what it accepted.
+        assert_eq!(l.used(t0, &c), 1);
+        assert_eq!(l.refusals(t0, &c), (1, Some(t0)));
         assert_eq!(l.decide(t0 + secs(1), Class::Action, &c), Decision::Wait(secs(3)));
         assert_eq!(l.decide(t0 + secs(1), Class::Poll, &c), Decision::Wait(secs(3)));
-        // A shorter block does not shorten a longer one.
-        l.block(t0 + secs(1), secs(1));
+        // A shorter pause does not shorten a longer one.
+        l.refused(t0 + secs(1), secs(1), &c);
         assert_eq!(l.decide(t0 + secs(2), Class::Action, &c), Decision::Wait(secs(2)));
         assert_eq!(l.decide(t0 + secs(4), Class::Action, &c), Decision::Go);
+        // 429s leave the count as the window slides.
+        assert_eq!(l.refusals(t0 + secs(60), &c).0, 1);
+        assert_eq!(l.refusals(t0 + secs(61), &c), (0, None));
+    }
+
+    #[test]
+    fn giving_up_cools_down_with_doubling_steps_until_a_success() {
+        let c = cfg();
+        let t0 = Instant::now();
+        let mut l = Ledger::default();
+        assert_eq!(l.give_up(t0, None, &c), secs(10));
+        // During a cool-down nobody waits: everyone fails at once.
+        assert_eq!(l.decide(t0 + secs(3), Class::Action, &c), Decision::CoolingDown(secs(7)));
+        assert_eq!(l.cooling_until(t0 + secs(3)), Some(t0 + secs(10)));
+        assert_eq!(l.decide(t0 + secs(10), Class::Poll, &c), Decision::Go);
+        assert_eq!(l.give_up(t0 + secs(10), None, &c), secs(20));
+        assert_eq!(l.give_up(t0 + secs(30), None, &c), secs(40));
+        // Never longer than the server's window, unless the server asked for it.
+        assert_eq!(l.give_up(t0 + secs(70), None, &c), secs(60));
+        assert_eq!(l.give_up(t0 + secs(130), Some(secs(3600)), &c), secs(3600));
+        l.accepted();
+        assert_eq!(l.give_up(t0 + secs(4000), None, &c), secs(10));
+        assert_eq!(l.cooling_until(t0 + secs(4010)), None);
     }
 
     #[test]
@@ -314,6 +438,7 @@ mod tests {
         let got: Vec<u64> = (0..6).map(|a| c.backoff(a).as_secs()).collect();
         assert_eq!(got, vec![1, 2, 4, 8, 8, 8]);
         assert_eq!(c.backoff(u32::MAX), secs(8));
+        assert_eq!(c.cooldown(u32::MAX), secs(60));
     }
 
     #[test]
@@ -321,8 +446,12 @@ mod tests {
         let c = PacerConfig::default();
         assert!(c.budget < c.limit);
         assert!(c.cap(Class::Poll) < c.cap(Class::Action));
-        // One full refresh of 5,000 channels (50 pages + 2) fits the poll share.
-        assert!(c.cap(Class::Poll) >= 52);
+        // One full refresh of 5,000 channels (50 pages + 3) fits the poll share.
+        assert!(c.cap(Class::Poll) >= 53);
+        // A refusing server costs a request at most a few seconds of retries.
+        let retrying: Duration = (0..c.max_retries).map(|a| c.backoff(a)).sum();
+        assert!(retrying <= Duration::from_secs(10), "{retrying:?}");
+        assert_eq!(c.cooldown(99), c.window);
     }
 
     #[tokio::test]
@@ -339,5 +468,25 @@ mod tests {
         assert!(started.elapsed() < Duration::from_millis(40));
         assert_eq!(p.budget().used, 10);
         assert_eq!(p.budget().limit, 12);
+    }
+
+    #[tokio::test]
+    async fn the_budget_reports_what_the_server_said() {
+        let p = Pacer::new(cfg());
+        p.acquire(Class::Poll).await.unwrap();
+        p.acquire(Class::Poll).await.unwrap();
+        p.accepted();
+        let b = p.budget();
+        assert_eq!((b.used, b.refused, b.last_refused, b.resume_at), (2, 0, None, None));
+        p.refused(Duration::ZERO);
+        let cool = p.give_up(None);
+        let b = p.budget();
+        assert_eq!((b.used, b.refused), (1, 1));
+        let now = SystemTime::now();
+        assert!(b.last_refused.is_some_and(|t| t <= now));
+        let resume = b.resume_at.unwrap();
+        assert!(resume > now && resume <= now + cool, "{resume:?}");
+        let e = p.acquire(Class::Action).await.unwrap_err();
+        assert!(matches!(e, GatewayError::RateLimited { retry_after: Some(d) } if d <= cool));
     }
 }

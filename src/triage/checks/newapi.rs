@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::GatewayKind;
-use crate::gateway::newapi::select::{self, PairShares};
+use crate::gateway::newapi::select::{self, CacheMode, PairShares};
 use crate::gateway::{Deployment, DeploymentStatus};
 use crate::triage::evidence::{Ctx, Finding};
 
@@ -23,7 +23,10 @@ fn label(d: &Deployment) -> String {
 
 /// Pairs for the users' group (the group that matters for traffic).
 fn user_pairs(c: &Ctx<'_>, chans: &[Deployment]) -> Vec<PairShares> {
-    select::shares(chans, c.gw.spec.memory_cache).into_iter().filter(|p| p.group == c.gw.spec.user_group).collect()
+    select::shares(chans, CacheMode::of(&c.gw.spec).enabled())
+        .into_iter()
+        .filter(|p| p.group == c.gw.spec.user_group)
+        .collect()
 }
 
 pub fn all_disabled(c: &Ctx<'_>) -> Finding {
@@ -68,40 +71,90 @@ pub fn all_disabled(c: &Ctx<'_>) -> Finding {
     }
 }
 
+/// A weight-0 channel in a tier that also has weighted channels: the one
+/// case where the two cache modes disagree (none vs. weight+10).
+struct ZeroBeside<'a> {
+    channel: &'a Deployment,
+    priority: i64,
+    model: String,
+    group: String,
+    /// Its share on the DB path (memory cache off).
+    db_share: f64,
+}
+
+fn zero_beside_weighted(chans: &[Deployment]) -> Vec<ZeroBeside<'_>> {
+    let db: BTreeMap<(String, String), PairShares> =
+        select::shares(chans, false).into_iter().map(|p| ((p.group.clone(), p.model.clone()), p)).collect();
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut out = Vec::new();
+    for p in db.values() {
+        let tier: Vec<_> = p.channels.iter().filter(|s| s.tier == 0).collect();
+        if tier.len() > 1 && tier.iter().any(|s| s.weight > 0) {
+            for s in tier.iter().filter(|s| s.weight == 0) {
+                let d = &chans[s.channel];
+                if seen.insert(d.id.as_str()) {
+                    out.push(ZeroBeside {
+                        channel: d,
+                        priority: s.priority,
+                        model: p.model.clone(),
+                        group: p.group.clone(),
+                        db_share: s.share,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
 pub fn weight_starvation(c: &Ctx<'_>) -> Finding {
     let chans = match channels(c) {
         Ok(ch) => ch,
         Err(f) => return f,
     };
-    if !c.gw.spec.memory_cache {
-        return Finding::ok("memory cache off (DB path): every channel gets weight+10, weight 0 still gets a share")
-            .fact("set memory_cache: true in gatewatch's config if the nodes run with MEMORY_CACHE_ENABLED or REDIS_CONN_STRING");
+    let mode = CacheMode::of(&c.gw.spec);
+    let zero = zero_beside_weighted(chans);
+    if zero.is_empty() {
+        return Finding::ok("no weight-0 channel sits beside weighted ones (both cache modes agree)")
+            .fact(mode.describe());
     }
-    let mut starved: BTreeSet<String> = BTreeSet::new();
-    let mut facts = Vec::new();
-    for p in select::shares(chans, true) {
-        let tier: Vec<_> = p.channels.iter().filter(|s| s.tier == 0).collect();
-        if tier.len() > 1 && tier.iter().any(|s| s.weight > 0) {
-            for s in tier.iter().filter(|s| s.weight == 0) {
-                let d = &chans[s.channel];
-                if starved.insert(d.id.clone()) {
-                    facts.push(format!(
-                        "{} (weight 0, priority {}) gets 0% of {} in group {}: its tier also has weighted channels",
-                        label(d),
-                        s.priority,
-                        p.model,
-                        p.group
-                    ));
-                }
-            }
+    let where_ = |z: &ZeroBeside<'_>| format!("{} in group {}", z.model, z.group);
+    let starved = zero.iter().map(|z| {
+        format!(
+            "{} (weight 0, priority {}) gets 0% of {}: its tier also has weighted channels",
+            label(z.channel),
+            z.priority,
+            where_(z)
+        )
+    });
+    let db_share = |z: &ZeroBeside<'_>| {
+        format!("{} gets {:.0}% of {} (weight+10 on the DB path)", label(z.channel), z.db_share * 100.0, where_(z))
+    };
+    let other_mode = |z: &ZeroBeside<'_>| {
+        format!("with MEMORY_CACHE_ENABLED=true (or REDIS_CONN_STRING), #{} would get none", z.channel.id)
+    };
+    let truth = "weight never causes 'insufficient quota'; it only decides who gets picked";
+    match mode {
+        CacheMode::Declared(true) => Finding::fail(format!("{} channel(s) starved by weight 0", zero.len()))
+            .facts(starved)
+            .fact(mode.describe())
+            .fact(truth),
+        CacheMode::Declared(false) => {
+            Finding::ok(format!("memory cache off: {} weight-0 channel(s) still get a share (weight+10)", zero.len()))
+                .facts(zero.iter().map(db_share))
+                .facts(zero.iter().map(other_mode))
+                .fact(mode.describe())
         }
-    }
-    if starved.is_empty() {
-        Finding::ok("no weight-0 channel sits beside weighted ones")
-    } else {
-        Finding::fail(format!("{} channel(s) starved by weight 0", starved.len()))
-            .facts(facts)
-            .fact("weight never causes 'insufficient quota'; it only decides who gets picked")
+        // Never a failure on an assumed mode: the share is stated for New
+        // API's default and the other mode's outcome is the warning.
+        CacheMode::AssumedOff => Finding::warn(format!(
+            "{} weight-0 channel(s) starve once the memory cache is on (assumed off)",
+            zero.len()
+        ))
+        .facts(zero.iter().map(db_share))
+        .facts(zero.iter().map(other_mode))
+        .fact(mode.describe())
+        .fact(truth),
     }
 }
 

@@ -28,37 +28,46 @@ pub fn reachable(c: &Ctx<'_>) -> Finding {
         })
         .collect();
     let flapping = g.replicas.iter().filter(|r| r.is_flapping()).count();
+    let limited = g.rate_limited_count();
     let f = if up == total && flapping == 0 {
         Finding::ok(if total == 1 { "the gateway answers".to_owned() } else { format!("all {total} replicas answer") })
+            .facts(facts)
+    } else if limited > 0 && up + limited == total {
+        super::limited::finding(c, facts)
     } else if up == 0 {
-        Finding::fail(format!("no replica answers ({total} tried)"))
+        Finding::fail(format!("no replica answers ({total} tried)")).facts(facts)
     } else if up < total {
-        Finding::warn(format!("{} of {total} replicas down", total - up))
+        Finding::warn(format!("{} of {total} replicas down", total - up)).facts(facts)
     } else {
-        Finding::warn(format!("{flapping} replica(s) flapping between up and down"))
+        Finding::warn(format!("{flapping} replica(s) flapping between up and down")).facts(facts)
     };
-    let mut f = f.facts(facts);
-    // Each question on its own: is anything down (refused, timeout), and is
-    // an HTML error page from a proxy in front what comes back?
-    let errors: Vec<&GatewayError> =
-        g.replicas.iter().filter_map(|r| r.last.as_ref().and_then(|l| l.as_ref().err())).collect();
-    let pages = errors.iter().filter(|e| matches!(e, GatewayError::Html { .. })).count();
-    let silent = errors.len() - pages;
-    let (down, down_why) = match silent {
-        0 => (Verdict::Ok, "every replica's address answers".to_owned()),
-        n if n == total => (Verdict::Fail, format!("nothing answers on {n} replica(s)")),
-        n => (Verdict::Warn, format!("{n} of {total} replica(s) do not answer")),
-    };
-    let (page, page_why) = match pages {
-        0 => (Verdict::Ok, "no HTML error page came back".to_owned()),
-        n if n == total => (Verdict::Fail, format!("an HTML error page comes back from {n} replica(s)")),
-        n => (Verdict::Warn, format!("an HTML error page comes back from {n} of {total} replica(s)")),
-    };
-    f = f.aspect("down", down, down_why).aspect("proxy-page", page, page_why);
+    let mut f = questions(g, f);
     if let Some(e) = &g.discovery_error {
         f = f.fact(format!("replica discovery: {e}"));
     }
     f
+}
+
+/// Each question on its own: does anything not answer at all (refused,
+/// timeout), does an HTML error page from a proxy in front come back, does
+/// the server refuse with 429?
+fn questions(g: &crate::fleet::GatewayObs, f: Finding) -> Finding {
+    let total = g.replicas.len();
+    let errors: Vec<&GatewayError> =
+        g.replicas.iter().filter_map(|r| r.last.as_ref().and_then(|l| l.as_ref().err())).collect();
+    let count = |pred: fn(&GatewayError) -> bool| errors.iter().filter(|e| pred(e)).count();
+    let pages = count(|e| matches!(e, GatewayError::Html { .. }));
+    let limited = count(|e| matches!(e, GatewayError::RateLimited { .. }));
+    let silent = errors.len() - pages - limited;
+    let judge = |n: usize, what: &str, none: &str| match n {
+        0 => (Verdict::Ok, none.to_owned()),
+        n if n == total => (Verdict::Fail, format!("{what} on {n} replica(s)")),
+        n => (Verdict::Warn, format!("{what} on {n} of {total} replica(s)")),
+    };
+    let (down, down_why) = judge(silent, "nothing answers", "every replica's address answers");
+    let (page, page_why) = judge(pages, "an HTML error page comes back", "no HTML error page came back");
+    let (lim, lim_why) = judge(limited, "the server refuses with HTTP 429", "no HTTP 429 from the server");
+    f.aspect("down", down, down_why).aspect("proxy-page", page, page_why).aspect("rate-limited", lim, lim_why)
 }
 
 pub fn admin_auth(c: &Ctx<'_>) -> Finding {

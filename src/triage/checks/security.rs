@@ -1,5 +1,7 @@
 //! The pre-launch security checklist.
 
+mod newapi;
+
 use crate::config::GatewayKind;
 use crate::gateway::litellm::config_file::MasterKeyVerdict;
 use crate::secret::Fingerprint;
@@ -8,9 +10,7 @@ use crate::triage::evidence::{Ctx, Finding};
 
 pub fn master_key(c: &Ctx<'_>) -> Finding {
     if c.gw.kind() == GatewayKind::NewApi {
-        return Finding::unknown("New API's root password and session secret are not readable through the API").fact(
-            "set SESSION_SECRET, change the root password from the default 123456, and keep access tokens per admin",
-        );
+        return newapi::setup(c);
     }
     // What gatewatch itself was given (fingerprint only).
     let ours = std::env::var(&c.gw.spec.credential_env).ok().map(|k| Fingerprint::of(k.trim()));
@@ -42,6 +42,9 @@ pub fn master_key(c: &Ctx<'_>) -> Finding {
 }
 
 pub fn admin_ui(c: &Ctx<'_>) -> Finding {
+    if c.gw.kind() == GatewayKind::NewApi {
+        return newapi::console(c);
+    }
     if c.gw.kind() == GatewayKind::LiteLlm
         && let Some(cfg) = c.gw.proxy_config()
         && cfg.ui_disabled

@@ -1,0 +1,124 @@
+//! `gatewatch check` (the real binary) against the simulated New API in the
+//! states the real server was captured in: a server already at its rate
+//! limit (a failure that names the 429s — never "unreachable", never OK), a
+//! fresh server nobody has set up (anyone can create root), and the weight
+//! measurement with the cache mode not declared (a warning, not a failure).
+
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::BIN;
+use gatewatch::demo::newapi_sim::captured::{self, ROOT_TOKEN};
+use gatewatch::demo::newapi_sim::{self, NewApiState};
+use tokio_util::sync::CancellationToken;
+
+struct Sim {
+    url: String,
+    cancel: CancellationToken,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+async fn start(state: NewApiState) -> Sim {
+    let cancel = CancellationToken::new();
+    let addr = newapi_sim::serve(Arc::new(Mutex::new(state)), cancel.clone()).await.unwrap();
+    Sim { url: format!("http://{addr}"), cancel }
+}
+
+async fn check(sim: &Sim, extra: &[&str]) -> (i32, String, Duration) {
+    let state = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let out = tokio::process::Command::new(BIN)
+        .args(["check", "--gateway", &format!("newapi={}", sim.url), "--state-dir"])
+        .arg(state.path())
+        .args(extra)
+        .env("NEW_API_ACCESS_TOKEN", ROOT_TOKEN)
+        .env("NEW_API_USER_ID", "1")
+        .env("NO_COLOR", "1")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!stdout.contains(ROOT_TOKEN), "the token leaked:\n{stdout}");
+    (out.status.code().unwrap_or(-1), stdout, took)
+}
+
+/// Captured: against a server already at its limit, `check` waited 30 s and
+/// said "0/1 replica(s) up … UNREACHABLE (exit 3)".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rate_limited_server_fails_the_check_naming_the_429s() {
+    let mut st = captured::four_channels();
+    st.rate_limit = Some((5, Duration::from_secs(180)));
+    let sim = start(st).await;
+    let other = reqwest::Client::new();
+    for _ in 0..5 {
+        assert_eq!(other.get(format!("{}/api/status", sim.url)).send().await.unwrap().status(), 200);
+    }
+    let (code, out, took) = check(&sim, &[]).await;
+    eprintln!("check against a rate-limited server took {took:?}");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("0/1 replica(s) up, 1 rate limited (HTTP 429)"), "{out}");
+    assert!(
+        out.contains("✗ gateway-reachable          rate limited by the server: HTTP 429 from 1 of 1 replica(s)"),
+        "{out}"
+    );
+    assert!(out.contains("shared by every client there"), "{out}");
+    assert!(out.contains("the server refused 3 request(s) in the last 3m"), "{out}");
+    assert!(out.contains("GLOBAL_API_RATE_LIMIT"), "{out}");
+    assert!(out.contains("Result: FAILURES (exit 2)") && !out.contains("UNREACHABLE"), "{out}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    let (code, json, _) = check(&sim, &["--json"]).await;
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["gateways"][0]["rate_limited"], true);
+    assert_eq!(v["gateways"][0]["replicas"][0]["rate_limited"], true);
+    assert_eq!(v["gateways"][0]["reachable"], false);
+}
+
+/// Captured: `setup: false` on a fresh database, while gatewatch advised
+/// changing "the default 123456" (which this version never creates).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_nobody_set_up_is_a_takeover_risk() {
+    let sim = start(captured::fresh()).await;
+    let (code, out, _) = check(&sim, &[]).await;
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("✗ master-key                 New API is not set up: no root account exists"), "{out}");
+    assert!(out.contains("POST /api/setup (no authentication)"), "{out}");
+    assert!(out.contains("complete the setup now"), "{out}");
+    assert!(out.contains("keep /api/setup unreachable"), "{out}");
+    assert!(!out.contains("123456"), "{out}");
+    // The console answers at / (on loopback here).
+    assert!(out.contains("✓ admin-ui-exposed           the web console answers on loopback only"), "{out}");
+}
+
+/// Captured: with `--gateway` (cache mode unknown) gatewatch failed
+/// `newapi-weight-starvation` ("gets 0%") while the real server, on its
+/// default DB path, gave the weight-0 channel 18 of 100 requests.
+#[tokio::test(flavor = "multi_thread")]
+async fn weight_zero_under_an_undeclared_cache_mode_is_a_warning_with_both_outcomes() {
+    let mut st = captured::four_channels();
+    st.channels.iter_mut().filter(|c| c.id == 3).for_each(|c| c.status = 2);
+    let sim = start(st).await;
+    let (code, out, _) = check(&sim, &[]).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "! newapi-weight-starvation   1 weight-0 channel(s) starve once the memory cache is on (assumed off)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("#2 zero-weight gets 20% of gpt-4o in group default (weight+10 on the DB path)"), "{out}");
+    assert!(out.contains("with MEMORY_CACHE_ENABLED=true (or REDIS_CONN_STRING), #2 would get none"), "{out}");
+    assert!(out.contains("? master-key                 setup complete"), "{out}");
+    assert!(!out.contains("123456"), "{out}");
+}
