@@ -37,7 +37,7 @@ fn echoing() -> Router {
         let t = token(&h);
         let tail: String = t.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
         let msg = format!(
-            "Authentication Error, Invalid proxy server token passed. Received API Key = sk-...{tail}, Key Hash (Token) ={t}. Unable to find token in cache or `LiteLLM_VerificationTokenTable` (last seen: Key Hash (Token) ={STRANGER})"
+            "Authentication Error, Invalid proxy server token passed. Received API Key = sk-...{tail}, Key Hash (Token) ={t} (previous: Key Hash (Token) ={STRANGER}). Unable to find token in cache or `LiteLLM_VerificationTokenTable`"
         );
         (
             StatusCode::UNAUTHORIZED,
