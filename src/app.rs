@@ -33,6 +33,8 @@ pub struct Confirm {
     /// Second stage: warnings were shown, only `Y` runs it.
     pub second: bool,
     pub nudge: Option<String>,
+    /// Lines scrolled down (a long list of commands).
+    pub scroll: u16,
 }
 
 /// What sits on top of the panes.
@@ -118,6 +120,10 @@ pub struct App {
     pub propagating: Option<(usize, SystemTime)>,
     /// Running `gatewatch demo`: `n` stages the next incident.
     pub demo: bool,
+    /// What the state directory cannot do this session (no log file, no audit log).
+    pub banner: Option<String>,
+    /// Why audit records cannot be written: each action then needs consent to run unaudited.
+    pub audit_problem: Option<String>,
 }
 
 impl App {
@@ -164,6 +170,8 @@ impl App {
             quitting: false,
             propagating: None,
             demo: false,
+            banner: None,
+            audit_problem: None,
         };
         app.ensure_selection_visible(kind);
         app
@@ -300,6 +308,16 @@ impl App {
                     Err(e) => self.flash(format!("demo: cannot stage the next incident: {e}")),
                 }
                 vec![Effect::Refresh(0)]
+            }
+            Msg::AuditProblem(problem) => {
+                let text = match &problem {
+                    Some(why) => format!("AUDIT LOG NOT WRITTEN: {why}"),
+                    None => "the audit log is written again".to_owned(),
+                };
+                self.fleet.timeline.push(self.now, None, TimelineKind::Action, text.clone());
+                self.flash(text);
+                self.audit_problem = problem;
+                Vec::new()
             }
             Msg::Quit => self.quit(),
             Msg::Key(key) => {
@@ -729,6 +747,15 @@ impl App {
                     c.nudge = Some("this needs Y (shift+y): read the warning first".into());
                     self.overlay = Some(Overlay::Confirm(c));
                 }
+                KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown | KeyCode::Char('j' | 'k') => {
+                    c.scroll = match key.code {
+                        KeyCode::Up | KeyCode::Char('k') => c.scroll.saturating_sub(1),
+                        KeyCode::PageUp => c.scroll.saturating_sub(10),
+                        KeyCode::PageDown => c.scroll.saturating_add(10),
+                        _ => c.scroll.saturating_add(1),
+                    };
+                    self.overlay = Some(Overlay::Confirm(c));
+                }
                 KeyCode::Esc | KeyCode::Char('n' | 'q') => {
                     self.fleet.timeline.push(
                         self.now,
@@ -864,7 +891,10 @@ impl App {
         let Some(obs) = self.fleet.gateways.get(self.gateway) else { return Vec::new() };
         // A read-only session may still run the paid probes when they were allowed.
         let read_only = !GatewayAction::key_allowed(action.key(), self.read_only, self.allow_probes);
-        let plan = plan::plan(obs, self.gateway, action, read_only);
+        let mut plan = plan::plan(obs, self.gateway, action, read_only);
+        if let Some(why) = &self.audit_problem {
+            plan.require_unaudited_consent(why);
+        }
         if plan.blocked.is_some() {
             self.overlay = Some(Overlay::Blocked(Box::new(plan)));
             return Vec::new();
@@ -873,7 +903,7 @@ impl App {
         self.next_id += 1;
         let validate = plan.validate_command.clone().filter(|_| plan.validating);
         let gateway = plan.gateway;
-        self.overlay = Some(Overlay::Confirm(Box::new(Confirm { id, plan, second: false, nudge: None })));
+        self.overlay = Some(Overlay::Confirm(Box::new(Confirm { id, plan, second: false, nudge: None, scroll: 0 })));
         validate.map(|command| Effect::Validate { id, gateway, command }).into_iter().collect()
     }
 

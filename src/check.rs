@@ -84,8 +84,9 @@ pub async fn gather(config: &Config, gateways: &[Arc<dyn Gateway>]) -> (Fleet, V
         let mut report = poller::cycle(gw.as_ref(), i, &mut memory, Some(&path)).await;
         // `check` is the pre-restart cron job: run the operator's validation command too.
         if let Some(cmd) = &gw.spec().validate_command {
-            let out = crate::command::run(cmd, gw.spec().action_timeout).await;
-            report.local.validate = Some(crate::fleet::ValidateOutcome { ok: out.success(), output: out.output });
+            let out = crate::command::run(cmd, gw.spec().action_timeout, &gw.spec().pass_env).await;
+            let output = crate::secret::scrub(&out.output);
+            report.local.validate = Some(crate::fleet::ValidateOutcome { ok: out.success(), output });
         }
         report
     }))
@@ -167,7 +168,11 @@ pub fn report(fleet: &Fleet, evidence: &[Evidence], now: SystemTime) -> CheckRep
     }
 }
 
+/// The human summary. Every field that came from a gateway, a registry or a
+/// file passes [`crate::sanitize::line`]: no escape sequence reaches the
+/// terminal and no field can start a line of its own (a forged `Result:`).
 pub fn human(r: &CheckReport) -> String {
+    use crate::sanitize::line as clean;
     let mut out = String::new();
     let _ = writeln!(out, "gatewatch check — {}", r.generated_at);
     for g in &r.gateways {
@@ -176,15 +181,15 @@ pub fn human(r: &CheckReport) -> String {
         let _ = writeln!(
             out,
             "\n{} ({}{}) {} — {up}/{} replica(s) up{}",
-            g.name,
+            clean(&g.name),
             g.kind,
-            g.version.as_deref().map(|v| format!(" {v}")).unwrap_or_default(),
-            g.url,
+            g.version.as_deref().map(|v| format!(" {}", clean(v))).unwrap_or_default(),
+            clean(&g.url),
             g.replicas.len(),
             if limited > 0 { format!(", {limited} rate limited (HTTP 429)") } else { String::new() }
         );
         for rep in g.replicas.iter().filter(|x| !x.up) {
-            let _ = writeln!(out, "  ✗ {}: {}", rep.url, rep.error.as_deref().unwrap_or("down"));
+            let _ = writeln!(out, "  ✗ {}: {}", clean(&rep.url), clean(rep.error.as_deref().unwrap_or("down")));
         }
         let mut checks: Vec<&CheckEntry> = g.checks.iter().filter(|c| c.verdict != Verdict::NotApplicable).collect();
         checks.sort_by_key(|c| match c.verdict {
@@ -194,10 +199,10 @@ pub fn human(r: &CheckReport) -> String {
             _ => 3,
         });
         for c in checks {
-            let _ = writeln!(out, "  {} {:<26} {}", c.verdict.symbol(), c.id, c.summary);
+            let _ = writeln!(out, "  {} {:<26} {}", c.verdict.symbol(), c.id, clean(&c.summary));
             if matches!(c.verdict, Verdict::Fail | Verdict::Warn) {
                 for f in c.facts.iter().take(6) {
-                    let _ = writeln!(out, "      {f}");
+                    let _ = writeln!(out, "      {}", clean(f));
                 }
             }
         }
@@ -212,8 +217,10 @@ pub fn human(r: &CheckReport) -> String {
     out
 }
 
+/// A label value: escaped as the exposition format requires, and with no
+/// raw control or bidi character for whoever `cat`s the file.
 fn label(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    crate::sanitize::line(v).replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 /// Prometheus text exposition format (version 0.0.4).
@@ -294,6 +301,8 @@ pub const EXIT_OUTPUT_FAILED: i32 = 4;
 /// replaces that file atomically whatever the verdict (a cron job's metrics
 /// file must show the failure, not keep the last good values).
 pub async fn run(config: &Config, gateways: &[Arc<dyn Gateway>], format: Format, output: Option<&Path>) -> i32 {
+    // Known before the first request, so gateway text is scrubbed as it arrives.
+    let redactor = crate::tui::redactor_for(config);
     let (fleet, evidence) = gather(config, gateways).await;
     let now = SystemTime::now();
     let r = report(&fleet, &evidence, now);
@@ -302,7 +311,6 @@ pub async fn run(config: &Config, gateways: &[Arc<dyn Gateway>], format: Format,
         Format::Json => serde_json::to_string_pretty(&r).unwrap_or_default() + "\n",
         Format::Prometheus => prometheus(&r, now),
     };
-    let redactor = crate::tui::redactor_for(config);
     let text = redactor.redact(&text);
     match output {
         None => print!("{text}"),

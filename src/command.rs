@@ -1,6 +1,14 @@
 //! Running the operator's commands (restart, reload, discovery, validation):
 //! `sh -c` in its own process group, stdin closed, output captured up to a
-//! limit, and on timeout the whole group is killed so nothing lingers.
+//! limit, and on timeout the whole group is killed so nothing lingers. The
+//! child's environment has none of the variables that hold gatewatch's
+//! credentials (the master key, access tokens, upstream keys it read),
+//! except those the gateway's config lists in `pass_env:`. Replica values
+//! are filled into commands by [`template`].
+
+mod template;
+
+pub use template::{PLACEHOLDERS, ReplicaWords, discovered_url, expand, per_replica, replica_words, shell_quote};
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -70,10 +78,20 @@ async fn read_limited<R: tokio::io::AsyncRead + Unpin>(mut r: R) -> Vec<u8> {
     out
 }
 
-/// Run `cmd` with `sh -c`, bounded by `timeout`.
-pub async fn run(cmd: &str, timeout: Duration) -> CommandOutcome {
+/// The credential variables a child command does not get: every variable
+/// gatewatch knows to hold a secret, minus the ones `pass_env` names.
+pub fn withheld_vars(pass_env: &[String]) -> Vec<String> {
+    crate::secret::known().vars().into_iter().filter(|v| !pass_env.contains(v)).collect()
+}
+
+/// Run `cmd` with `sh -c`, bounded by `timeout`, without gatewatch's
+/// credential variables except those in `pass_env`.
+pub async fn run(cmd: &str, timeout: Duration, pass_env: &[String]) -> CommandOutcome {
     let started = Instant::now();
     let mut command = Command::new("sh");
+    for var in withheld_vars(pass_env) {
+        command.env_remove(var);
+    }
     command
         .arg("-c")
         .arg(cmd)
@@ -146,14 +164,14 @@ mod tests {
 
     #[tokio::test]
     async fn captures_output_and_exit_code() {
-        let o = run("echo hello; echo oops >&2; exit 3", Duration::from_secs(5)).await;
+        let o = run("echo hello; echo oops >&2; exit 3", Duration::from_secs(5), &[]).await;
         assert_eq!(o.end, CommandEnd::Exited(3));
         assert!(o.output.contains("hello") && o.output.contains("oops"));
     }
 
     #[tokio::test]
     async fn hanging_command_is_killed_with_its_children() {
-        let o = run("sleep 30 & sleep 30; echo never", Duration::from_millis(300)).await;
+        let o = run("sleep 30 & sleep 30; echo never", Duration::from_millis(300), &[]).await;
         assert_eq!(o.end, CommandEnd::TimedOut);
         assert!(o.elapsed < Duration::from_secs(5));
         assert!(!o.output.contains("never"));
@@ -164,7 +182,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pidfile = dir.path().join("pid");
         let cmd = format!("sleep 30 >/dev/null 2>&1 & echo $! > {}; echo started", pidfile.display());
-        let o = run(&cmd, Duration::from_secs(5)).await;
+        let o = run(&cmd, Duration::from_secs(5), &[]).await;
         assert!(o.success(), "{o:?}");
         let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
         let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
@@ -173,8 +191,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn credential_variables_stay_out_of_children_unless_passed() {
+        // Setting variables needs `unsafe` in edition 2024: use two that cargo
+        // sets for every test run, marked as holding secrets here (no other
+        // test depends on them reaching a child).
+        let (held, passed) = ("CARGO_PKG_NAME", "CARGO_PKG_VERSION");
+        assert!(std::env::var(held).is_ok() && std::env::var(passed).is_ok(), "cargo test sets both");
+        crate::secret::known().add_var(held, None);
+        crate::secret::known().add_var(passed, None);
+        let o = run("printenv", Duration::from_secs(5), &[passed.to_owned()]).await;
+        assert!(o.success(), "{o:?}");
+        assert!(!o.output.contains(&format!("{held}=")), "{held} reached the child");
+        assert!(o.output.contains(&format!("{passed}=")), "{passed} was listed in pass_env");
+        assert!(o.output.contains("PATH="), "the rest of the environment is kept");
+    }
+
+    #[tokio::test]
     async fn missing_command_is_reported() {
-        let o = run("definitely-not-a-command-gatewatch", Duration::from_secs(5)).await;
+        let o = run("definitely-not-a-command-gatewatch", Duration::from_secs(5), &[]).await;
         assert_eq!(o.end, CommandEnd::Exited(127));
         assert!(o.describe().contains("not found"));
     }

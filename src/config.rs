@@ -7,6 +7,7 @@
 
 pub mod duration;
 pub mod example;
+mod nesting;
 
 use serde::Deserialize;
 use std::fmt;
@@ -118,6 +119,8 @@ pub struct GatewaySpec {
     pub max_body_bytes: usize,
     /// Behind Cloudflare's proxy (100 s limit on proxied requests).
     pub behind_cloudflare: bool,
+    /// Credential variables the operator's commands may see (they get none by default).
+    pub pass_env: Vec<String>,
     /// A probe's result stops counting after this long (the tree shows it unknown).
     pub probe_ttl: Duration,
 }
@@ -161,6 +164,7 @@ impl GatewaySpec {
                 GatewayKind::NewApi => 16 * 1024 * 1024,
             },
             behind_cloudflare: false,
+            pass_env: Vec::new(),
             probe_ttl: Duration::from_secs(15 * 60),
         }
     }
@@ -237,8 +241,9 @@ struct RawGateway {
     replicas: Vec<String>,
     #[serde(default)]
     discover_command: Option<String>,
+    /// Read as any YAML value so a pasted secret (even a number) is never echoed by a type error.
     #[serde(default)]
-    credential_env: Option<String>,
+    credential_env: Option<serde_yaml::Value>,
     #[serde(default)]
     user_id: Option<i64>,
     #[serde(default)]
@@ -282,6 +287,7 @@ struct RawGateway {
     #[serde(default)]
     behind_cloudflare: bool,
     #[serde(default)]
+    pass_env: Vec<serde_yaml::Value>,
     probe_ttl: Option<serde_yaml::Value>,
 }
 
@@ -297,12 +303,20 @@ pub fn default_state_dir() -> PathBuf {
 
 /// Read and validate a config file.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    let text = crate::readlimit::read_text(path, crate::readlimit::CONFIG, "a gatewatch config")
+        .map_err(|e| ConfigError::Read { path: path.to_owned(), source: e.into() })?;
     parse(&text, path)
 }
 
 /// Parse config text; `path` is used in messages and to resolve relative paths.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    if let Some(line) = nesting::too_deep(text, nesting::MAX_FLOW_DEPTH) {
+        return Err(ConfigError::Syntax {
+            path: path.to_owned(),
+            line,
+            message: format!("[ and {{ nested deeper than {} levels", nesting::MAX_FLOW_DEPTH),
+        });
+    }
     let raw: RawConfig = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, text, path))?;
     let base = path.parent().unwrap_or(Path::new("."));
     let field_err = |field: String, message: String| ConfigError::Field {
@@ -339,15 +353,19 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         for (j, r) in g.replicas.iter().enumerate() {
             validate_url(r).map_err(|m| field_err(format!("gateways[{i}].replicas[{j}]"), m))?;
         }
-        if let Some(env) = &g.credential_env {
-            validate_env_name(env).map_err(|m| field_err(at("credential_env"), m))?;
+        let credential_env =
+            g.credential_env.as_ref().map(env_name).transpose().map_err(|m| field_err(at("credential_env"), m))?;
+        let mut pass_env = Vec::with_capacity(g.pass_env.len());
+        for (j, v) in g.pass_env.iter().enumerate() {
+            pass_env.push(env_name(v).map_err(|m| field_err(format!("gateways[{i}].pass_env[{j}]"), m))?);
         }
         let mut spec = GatewaySpec::new(g.name, g.kind, g.url.trim_end_matches('/'));
         spec.replicas = g.replicas.iter().map(|r| r.trim_end_matches('/').to_owned()).collect();
         spec.discover_command = g.discover_command;
-        if let Some(env) = g.credential_env {
+        if let Some(env) = credential_env {
             spec.credential_env = env;
         }
+        spec.pass_env = pass_env;
         spec.user_id = g.user_id;
         if g.user_id_env.is_some() {
             spec.user_id_env = g.user_id_env;
@@ -464,14 +482,23 @@ fn validate_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn validate_env_name(name: &str) -> Result<(), String> {
+/// An environment variable's name. The value is never echoed: what was
+/// written here is often the secret itself, pasted in place of its name.
+fn env_name(v: &serde_yaml::Value) -> Result<String, String> {
+    let serde_yaml::Value::String(name) = v else {
+        return Err("must be the name of an environment variable (the value is not shown)".into());
+    };
     let ok = !name.is_empty()
+        && name.len() <= 128
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !name.starts_with(|c: char| c.is_ascii_digit());
     if ok {
-        Ok(())
+        Ok(name.clone())
     } else {
-        Err(format!("{name:?} is not an environment variable name (it should name the variable, not hold the secret)"))
+        Err(format!(
+            "is not an environment variable name (value not shown, fingerprint {}): name the variable that holds the secret, e.g. LITELLM_MASTER_KEY, and never write the secret itself here",
+            crate::secret::Fingerprint::of(name)
+        ))
     }
 }
 
@@ -607,11 +634,24 @@ mod tests {
     }
 
     #[test]
-    fn secret_in_credential_env_is_refused() {
-        let text =
-            "gateways:\n  - name: a\n    kind: litellm\n    url: http://x\n    credential_env: sk-live-abc-123\n";
+    fn secret_in_credential_env_is_refused_without_echoing_it() {
+        for (value, shown) in [
+            ("sk-live-abc-123", "sk-live-abc-123"),
+            ("'Bearer tok en'", "tok en"),
+            ("4242424242424242", "4242424242424242"),
+            ("[sk-in-a-list-999]", "sk-in-a-list-999"),
+        ] {
+            let text =
+                format!("gateways:\n  - name: a\n    kind: litellm\n    url: http://x\n    credential_env: {value}\n");
+            let err = parse(&text, p()).unwrap_err().to_string();
+            assert!(err.contains("config.yaml:5: field `gateways[0].credential_env`"), "{err}");
+            assert!(!err.contains(shown), "the value is echoed: {err}");
+        }
+        let text = "gateways:\n  - name: a\n    kind: litellm\n    url: http://x\n    pass_env: [LITELLM_MASTER_KEY, sk-pasted-0000]\n";
         let err = parse(text, p()).unwrap_err().to_string();
-        assert!(err.contains("credential_env"), "{err}");
+        assert!(err.contains("gateways[0].pass_env[1]") && !err.contains("sk-pasted-0000"), "{err}");
+        let text = "gateways:\n  - name: a\n    kind: litellm\n    url: http://x\n    pass_env: [LITELLM_MASTER_KEY]\n";
+        assert_eq!(parse(text, p()).unwrap().gateways[0].pass_env, ["LITELLM_MASTER_KEY"]);
     }
 
     #[test]

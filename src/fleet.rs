@@ -307,8 +307,14 @@ impl GatewayObs {
         let at = report.at;
         self.polls += 1;
         self.last_poll_at = Some(at);
-        self.discovery_error = report.discovery_error;
         let name = self.spec.name.clone();
+        // Rejected discovery lines are data someone else controls: said once, when they change.
+        if let Some(e) = &report.discovery_error
+            && self.discovery_error.as_ref() != Some(e)
+        {
+            timeline.push(at, Some(index), TimelineKind::Seen, format!("{name}: {e}"));
+        }
+        self.discovery_error = report.discovery_error;
         // Replicas may change with discovery: keep history by URL. Copying a
         // replica's history is cheap: its snapshots are shared (`Arc`).
         let mut next: Vec<ReplicaObs> = Vec::with_capacity(report.replicas.len());

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::config::{GatewayKind, GatewaySpec};
 use crate::fleet::LocalView;
 use crate::gateway::IntendedKey;
-use crate::gateway::litellm::config_file::{self, EnvLookup};
+use crate::gateway::litellm::config_file::EnvLookup;
 use crate::gateway::litellm::drift::MatchMemory;
 use crate::gateway::litellm::proxy_env::ProxyEnv;
 use crate::secret::Fingerprint;
@@ -25,7 +25,7 @@ pub fn read(spec: &GatewaySpec, proxy_env: &ProxyEnv) -> LocalView {
     if spec.kind == GatewayKind::LiteLlm
         && let Some(path) = &spec.config_file
     {
-        view.proxy_config = Some(config_file::load_in(path, proxy_env));
+        view.proxy_config = Some(crate::configcache::litellm_config(path, proxy_env));
         match process::find(spec) {
             Ok(p) => view.process = Some(p),
             Err(why) => view.process_note = Some(why),
@@ -34,13 +34,13 @@ pub fn read(spec: &GatewaySpec, proxy_env: &ProxyEnv) -> LocalView {
     }
     if let Some(path) = &spec.nginx_config {
         view.nginx = Some(
-            std::fs::read_to_string(path)
+            crate::readlimit::read_text(path, crate::readlimit::NGINX, "an nginx config")
                 .map(|t| t.chars().take(512 * 1024).collect())
                 .map_err(|e| format!("{}: {e}", path.display())),
         );
     }
     if let Some(path) = &spec.channel_keys_file {
-        match intended_keys(path, &config_file::process_env) {
+        match intended_keys(path, &crate::gateway::litellm::config_file::process_env) {
             Ok(keys) => view.intended_keys = keys,
             Err(e) => view.intended_keys_error = Some(e),
         }
@@ -58,7 +58,8 @@ pub fn git_root(path: &Path) -> Option<PathBuf> {
 /// lives: `env:NAME`, `file:/path`, or a bare variable name. Only fingerprints
 /// leave this function.
 pub fn intended_keys(path: &Path, env: EnvLookup<'_>) -> Result<Vec<(String, IntendedKey)>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = crate::readlimit::read_text(path, crate::readlimit::KEYS_MAP, "a channel keys file")
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let map: serde_yaml::Mapping = serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut out = Vec::new();
     for (k, v) in map {
@@ -72,10 +73,17 @@ pub fn intended_keys(path: &Path, env: EnvLookup<'_>) -> Result<Vec<(String, Int
         };
         let (label, value) = if let Some(file) = src.strip_prefix("file:") {
             let p = PathBuf::from(file.trim());
-            (format!("file {}", p.display()), std::fs::read_to_string(&p).ok().map(|s| s.trim().to_owned()))
+            let value = crate::readlimit::read_text(&p, crate::readlimit::KEY_FILE, "a key file").ok();
+            let value = value.map(|s| s.trim().to_owned());
+            if let Some(v) = &value {
+                crate::secret::known().add(crate::secret::Secret::new(v.clone()));
+            }
+            (format!("file {}", p.display()), value)
         } else {
             let name = src.strip_prefix("env:").unwrap_or(src).trim();
-            (format!("${name}"), env(name))
+            let value = env(name);
+            crate::secret::known().add_var(name, value.as_deref());
+            (format!("${name}"), value)
         };
         let key = IntendedKey {
             fingerprint: value.as_deref().filter(|v| !v.is_empty()).map(Fingerprint::of),
@@ -106,19 +114,18 @@ pub fn load_memory(path: &Path) -> MatchMemory {
     m
 }
 
-/// Save atomically (write then rename). The file holds fingerprints only.
+/// Save atomically (write then rename; 0600, never through a symlink). The
+/// file holds fingerprints only, and passes the redactor like every file
+/// gatewatch writes (its replacements keep the JSON valid).
 pub fn save_memory(path: &Path, memory: &MatchMemory) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(memory).map_err(std::io::Error::other)?)?;
-    std::fs::rename(tmp, path)
+    let json = serde_json::to_string_pretty(memory).map_err(std::io::Error::other)?;
+    crate::statefile::replace(path, crate::secret::scrub(&json).as_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gateway::litellm::config_file;
 
     #[test]
     fn intended_keys_are_fingerprinted() {

@@ -136,9 +136,9 @@ fn config_cmd(g: &GlobalOpts, action: ConfigCmd) -> color_eyre::Result<ExitCode>
                 let env_state = if std::env::var_os(&gw.credential_env).is_some() { "set" } else { "NOT SET" };
                 println!(
                     "{} ({}) {} — {} replica(s), credential ${} {env_state}",
-                    gw.name,
+                    gatewatch::sanitize::line(&gw.name),
                     gw.kind,
-                    gw.url,
+                    gatewatch::sanitize::line(&gw.url),
                     gw.replica_urls().len(),
                     gw.credential_env
                 );
@@ -161,7 +161,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("gatewatch: {e:#}");
+            // An error can quote a file or a gateway: no escape sequence, no secret on stderr.
+            let text = gatewatch::secret::scrub(&format!("{e:#}"));
+            eprintln!("gatewatch: {}", gatewatch::sanitize::text(&text));
             ExitCode::from(64)
         }
     }

@@ -34,26 +34,42 @@ pub fn poll_deadline(gw: &dyn Gateway) -> Duration {
     }
 }
 
-/// Replica URLs: the discovery command's `http(s)://` lines (trailing
-/// slashes dropped), else the configured list and the reason why.
+/// Replica URLs: the discovery command's lines that are `http(s)://host:port`
+/// and nothing else (trailing slashes dropped), else the configured list and
+/// the reason why. A line that is anything else (a path, a query, spaces, a
+/// shell payload) is data from a registry: it is rejected and reported,
+/// never polled nor put in a command. Blank lines and `#` comments are skipped.
 pub async fn discover(spec: &GatewaySpec) -> (Vec<String>, Option<String>) {
     let Some(cmd) = &spec.discover_command else {
         return (spec.replica_urls(), None);
     };
-    let out = command::run(cmd, spec.timeout.max(Duration::from_secs(5))).await;
+    let out = command::run(cmd, spec.timeout.max(Duration::from_secs(5)), &spec.pass_env).await;
     if !out.success() {
         return (spec.replica_urls(), Some(format!("discover_command {}", out.describe())));
     }
-    let urls: Vec<String> = out
-        .output
-        .lines()
-        .map(|l| l.trim().trim_end_matches('/').to_owned())
-        .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
-        .collect();
+    let mut urls: Vec<String> = Vec::new();
+    let mut rejected = Vec::new();
+    for line in out.output.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        match command::discovered_url(line) {
+            Ok(u) if !urls.contains(&u) => urls.push(u),
+            Ok(_) => {}
+            Err(why) => rejected.push(why),
+        }
+    }
+    let rejected_note = (!rejected.is_empty()).then(|| {
+        let shown: Vec<&str> = rejected.iter().take(3).map(String::as_str).collect();
+        format!(
+            "discover_command: {} line(s) rejected (not http(s)://host:port), not polled: {}{}",
+            rejected.len(),
+            shown.join("; "),
+            if rejected.len() > 3 { "; …" } else { "" }
+        )
+    });
     if urls.is_empty() {
-        (spec.replica_urls(), Some("discover_command printed no http(s) URL; using the configured replicas".into()))
+        let why = rejected_note.unwrap_or_else(|| "discover_command printed no http(s) URL".into());
+        (spec.replica_urls(), Some(format!("{why}; using the configured replicas")))
     } else {
-        (urls, None)
+        (urls, rejected_note)
     }
 }
 
@@ -192,10 +208,24 @@ mod tests {
 
     #[tokio::test]
     async fn discovery_takes_the_urls_the_command_prints() {
-        let cmd = "printf 'http://10.0.0.11:4000/\\n# comment\\n\\n  https://10.0.0.12:4000  \\nnot-a-url\\n'";
+        let cmd =
+            "printf 'http://10.0.0.11:4000/\\n# comment\\n\\n  https://10.0.0.12:4000  \\nhttp://10.0.0.11:4000\\n'";
         let (urls, err) = discover(&spec(Some(cmd))).await;
         assert_eq!(urls, ["http://10.0.0.11:4000", "https://10.0.0.12:4000"]);
         assert_eq!(err, None);
+    }
+
+    #[tokio::test]
+    async fn hostile_discovery_lines_are_reported_not_used() {
+        let cmd = "printf '%s\\n' 'http://10.0.0.11:4000' 'https://not a url at all; touch /tmp/gw-pwned' 'http://127.0.0.1:41001/$(touch /tmp/gw-x)' 'not-a-url'";
+        let (urls, err) = discover(&spec(Some(cmd))).await;
+        assert_eq!(urls, ["http://10.0.0.11:4000"]);
+        let err = err.expect("the rejected lines are reported");
+        assert!(err.contains("3 line(s) rejected") && err.contains("not a url at all"), "{err}");
+        // Nothing but hostile lines: the configured replicas, and why.
+        let (urls, err) = discover(&spec(Some("echo 'http://x:1/;id'"))).await;
+        assert_eq!(urls.len(), 2);
+        assert!(err.expect("a reason").contains("1 line(s) rejected"));
     }
 
     #[tokio::test]
@@ -215,6 +245,6 @@ mod tests {
 
         let (urls, err) = discover(&spec(Some("echo nothing useful"))).await;
         assert_eq!(urls.len(), 2);
-        assert!(err.expect("a reason").contains("no http(s) URL"));
+        assert!(err.expect("a reason").contains("1 line(s) rejected"));
     }
 }

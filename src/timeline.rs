@@ -58,8 +58,15 @@ impl Timeline {
         if self.entries.len() == LIMIT {
             self.entries.pop_front();
         }
-        let text = if self.redactor.is_empty() { text } else { self.redactor.redact(&text) };
+        // Always: the echoed-credential patterns apply even before any secret is known.
+        let redacted = self.redactor.redact(&text);
+        let text = if redacted == text { text } else { redacted };
         self.entries.push_back(TimelineEntry { at, gateway, kind, text });
+    }
+
+    /// The redactor the entries pass (shared with the rest of the session).
+    pub fn redactor(&self) -> &crate::secret::Redactor {
+        &self.redactor
     }
 
     pub fn entries(&self) -> impl DoubleEndedIterator<Item = &TimelineEntry> + ExactSizeIterator {

@@ -43,22 +43,18 @@ pub struct Session {
     pub demo: Option<Arc<dyn crate::demo::scenario::DemoHook>>,
 }
 
-/// Collects the secrets this session knows, to scrub them from any text.
+/// Collects the secrets this session knows, to scrub them from any text:
+/// every gateway's credential variable (also kept out of child commands),
+/// and what the LiteLLM config holds (literal keys, `os.environ/` values;
+/// read through [`crate::configcache`], which adds them). The result is the
+/// process-wide redactor ([`crate::secret::known`]): what is read later
+/// (a rotated key) is added to it as it is read.
 pub fn redactor_for(config: &Config) -> Redactor {
-    let mut r = Redactor::default();
+    let r = crate::secret::known();
     for g in &config.gateways {
-        if let Ok(v) = std::env::var(&g.credential_env) {
-            r.add(crate::secret::Secret::new(v));
-        }
-        if let Some(path) = &g.config_file
-            && let Ok(cfg) =
-                crate::gateway::litellm::config_file::load(path, &crate::gateway::litellm::config_file::process_env)
-        {
-            for e in &cfg.env_refs {
-                if let Ok(v) = std::env::var(&e.name) {
-                    r.add(crate::secret::Secret::new(v));
-                }
-            }
+        r.add_var(&g.credential_env, std::env::var(&g.credential_env).ok().as_deref());
+        if let Some(path) = &g.config_file {
+            let _ = crate::configcache::litellm_config(path, &crate::gateway::litellm::proxy_env::ProxyEnv::own());
         }
     }
     r
@@ -68,7 +64,12 @@ pub fn redactor_for(config: &Config) -> Redactor {
 pub static STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
 
 pub async fn run(session: Session) -> color_eyre::Result<()> {
-    let Session { config, tree, gateways, redactor, demo } = session;
+    let Session { config, tree, gateways, redactor: given, demo } = session;
+    // One redactor for everything: what the session was given and what is read later.
+    let redactor = crate::secret::known();
+    redactor.absorb(&given);
+    let audit = AuditLog::new(config.state_dir.join("audit.jsonl"), redactor.clone());
+    let audit_problem = audit.probe().err();
     let mut terminal = ratatui::init();
     let _guard = TerminalGuard;
     let theme = Theme::from_env();
@@ -76,6 +77,7 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
     let mut app = App::new(&config, tree, now);
     app.fleet.timeline.set_redactor(redactor.clone());
     app.demo = demo.is_some();
+    state_banner(&mut app, audit_problem);
     if let Ok(size) = terminal.size() {
         app.size = (size.width, size.height);
     }
@@ -89,9 +91,9 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
         .enumerate()
         .map(|(i, gw)| poller::spawn(i, gw.clone(), config.state_dir.clone(), poll_tx.clone(), cancel.clone()))
         .collect();
-    let audit = AuditLog::new(config.state_dir.join("audit.jsonl"), redactor.clone());
     let redactor_for_output = redactor.clone();
-    let executor = Executor::new(gateways.clone(), audit, redactor, action_tx);
+    let (audit_tx, mut audit_rx) = mpsc::channel::<Option<String>>(16);
+    let executor = Executor::new(gateways.clone(), audit, redactor, action_tx).with_audit_watch(audit_tx);
 
     let mut events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -124,6 +126,7 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
             Some(r) = poll_rx.recv() => Msg::Poll(Box::new(r)),
             Some(a) = action_rx.recv() => Msg::Action(a),
             Some(m) = internal_rx.recv() => m,
+            Some(p) = audit_rx.recv() => Msg::AuditProblem(p),
             _ = tick.tick() => {
                 // Ages on screen change once a second; the spinner four times.
                 if app.running.is_none() && last_tick_msg.elapsed() < Duration::from_secs(1) {
@@ -162,17 +165,23 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
                     Effect::Validate { id, gateway, command } => {
                         let tx = internal_tx.clone();
                         let limit = gateways.get(gateway).map_or(Duration::from_secs(120), |g| g.spec().action_timeout);
+                        let pass_env = gateways.get(gateway).map(|g| g.spec().pass_env.clone()).unwrap_or_default();
                         let redactor = redactor_for_output.clone();
                         tokio::spawn(async move {
-                            let out = crate::command::run(&command, limit).await;
-                            let output = redactor.redact(&format!("{}\n{}", out.describe(), out.output));
+                            let out = crate::command::run(&command, limit, &pass_env).await;
+                            let mut output = format!("{}\n{}", out.describe(), out.output);
+                            if !out.success() {
+                                output.push_str(&withheld_hint(&out.output, &pass_env));
+                            }
+                            let output = redactor.redact(&output);
                             let _ = tx.send(Msg::Validated { id, gateway, ok: out.success(), output }).await;
                         });
                     }
                     Effect::Export { path, markdown } => {
                         let tx = internal_tx.clone();
+                        let markdown = redactor_for_output.redact(&markdown);
                         tokio::task::spawn_blocking(move || {
-                            let r = write_report(&path, &markdown).map(|()| path).map_err(|e| e.to_string());
+                            let r = write_report(&path, &markdown).map_err(|e| e.to_string());
                             let _ = tx.blocking_send(Msg::Exported(r));
                         });
                     }
@@ -195,9 +204,62 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
     Ok(())
 }
 
-fn write_report(path: &PathBuf, markdown: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+/// Write a report as a new 0600 file (never over an existing one, never
+/// through a symlink); a second export in the same second gets a suffix.
+fn write_report(path: &std::path::Path, markdown: &str) -> std::io::Result<PathBuf> {
+    let mut candidate = path.to_owned();
+    for n in 2..10 {
+        match crate::statefile::write_new(&candidate, markdown.as_bytes()) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                candidate = path.with_file_name(format!("{stem}-{n}.md"));
+            }
+            other => return other.map(|()| candidate),
+        }
     }
-    std::fs::write(path, markdown)
+    crate::statefile::write_new(&candidate, markdown.as_bytes()).map(|()| candidate)
+}
+
+/// When a command failed and its output names a credential variable
+/// gatewatch withheld from it, say so: it may have failed for that reason.
+fn withheld_hint(output: &str, pass_env: &[String]) -> String {
+    let named: Vec<String> =
+        crate::command::withheld_vars(pass_env).into_iter().filter(|v| output.contains(v.as_str())).collect();
+    if named.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n(gatewatch does not pass its credential variables to commands: {} withheld; list them in pass_env: if the command needs them)",
+            named.join(", ")
+        )
+    }
+}
+
+/// Tell the operator, before anything else, what the state directory
+/// cannot do this session: a banner, and the reasons on the timeline.
+fn state_banner(app: &mut App, audit_problem: Option<String>) {
+    let now = app.now;
+    let mut banner = Vec::new();
+    if let Some(crate::logging::LogStatus::Off(why)) = crate::logging::status() {
+        banner.push("NO LOG FILE");
+        app.fleet.timeline.push(
+            now,
+            None,
+            crate::timeline::TimelineKind::Operator,
+            format!("running without a log file: {why}"),
+        );
+    }
+    if let Some(why) = audit_problem {
+        banner.push("NO AUDIT LOG: actions ask twice");
+        app.fleet.timeline.push(
+            now,
+            None,
+            crate::timeline::TimelineKind::Operator,
+            format!("the audit log cannot be written: {why} — every action needs a second confirmation (Y) to run without a record"),
+        );
+        app.audit_problem = Some(why);
+    }
+    if !banner.is_empty() {
+        app.banner = Some(format!("{} (state dir: see timeline)", banner.join(" · ")));
+    }
 }

@@ -61,6 +61,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     timeline::render(frame, timeline_a, app, theme, app.focus == Pane::Timeline);
     status::render(frame, status_a, app, theme);
     overlay::render(frame, area, app, theme);
+    util::clean_buffer(frame.buffer_mut(), app.fleet.timeline.redactor());
 }
 
 /// Two columns below 160 columns (tree over evidence | table over keys),

@@ -1,10 +1,23 @@
 //! The fault matrix: gateways that misbehave on purpose, and commands that
 //! hang, fail or do not exist. Every case must end in bounded time with a
-//! clear, typed status — never a panic, never a hang.
+//! clear, typed status — never a panic, never a hang. Hostile input (issue
+//! 14) has its own modules: shell payloads in replica addresses and
+//! discovery output (`commands`), the terminal-escape corpus (`escapes`),
+//! oversized, device and FIFO files (`input`), and a read-only, full or
+//! booby-trapped state directory (`state`).
 
 #![allow(clippy::unwrap_used, clippy::default_trait_access, clippy::print_stderr)]
 
 mod common;
+
+#[path = "fault_matrix/commands.rs"]
+mod commands;
+#[path = "fault_matrix/escapes.rs"]
+mod escapes;
+#[path = "fault_matrix/input.rs"]
+mod input;
+#[path = "fault_matrix/state.rs"]
+mod state;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

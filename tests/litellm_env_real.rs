@@ -459,7 +459,7 @@ fn a_restart_verifies_the_replicas_discovery_returns_afterwards() {
     let rt = rt();
     let gw = LiteLlm::with_key(s.clone(), Some(Secret::new(&key)));
     let before = rt.block_on(verify::before(&s));
-    let out = rt.block_on(gatewatch::command::run(&restart, Duration::from_secs(60)));
+    let out = rt.block_on(gatewatch::command::run(&restart, Duration::from_secs(60), &[]));
     assert!(out.success(), "{}", out.describe());
     let expect = rt.block_on(verify::expected_after_restart(&s));
     let v = rt.block_on(verify::until_verified(&gw, &[old.url()], &expect, &before, Duration::from_secs(120), |_| {}));

@@ -3,6 +3,9 @@
 //! log, the incident report, `check --json` and its human and Prometheus
 //! forms, the log file (at trace level), panic output, and the argv of
 //! gatewatch and of every command it starts — for any raw key or master key.
+//! `echoed`: tokens of several shapes a gateway repeats back, literal keys
+//! from the LiteLLM config repeated by a command, and the environment of
+//! child commands.
 
 #![allow(clippy::unwrap_used, clippy::default_trait_access, clippy::print_stderr)]
 
@@ -11,6 +14,9 @@ mod support;
 
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt;
+#[path = "secret_scan/echoed.rs"]
+mod echoed;
+
 use std::path::Path;
 use std::time::Duration;
 

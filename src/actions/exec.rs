@@ -7,6 +7,8 @@
 //! sends it on every other path (an early return, a panic, the time limit, a
 //! refusal), so the app's busy state always clears.
 
+mod audited;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
@@ -14,10 +16,9 @@ use std::time::SystemTime;
 use tokio::sync::{Mutex, mpsc};
 
 use super::audit::AuditLog;
-use super::plan::{Plan, expand, per_replica};
+use super::plan::Plan;
 use super::verify::{self, Expect, Verification};
 use super::{ActionEvent, ActionEventKind, GatewayAction, Outcome};
-use crate::command;
 use crate::gateway::{AdminOp, AdminResult, DeploymentStatus, Gateway, ReplicaTarget};
 use crate::secret::Redactor;
 
@@ -28,6 +29,7 @@ pub struct Executor {
     redactor: Redactor,
     tx: mpsc::Sender<ActionEvent>,
     busy: Arc<Mutex<()>>,
+    audit_watch: Option<mpsc::Sender<Option<String>>>,
 }
 
 struct Run {
@@ -42,6 +44,10 @@ struct Run {
     /// The last step the action reported (`finished`), for the wrapper to end
     /// an action that returned without ending itself.
     step: std::sync::Mutex<Option<(bool, String, Vec<String>)>>,
+    /// Told of every audit write that failed (`Some`) and of a write that
+    /// worked again after one failed (`None`), so the app can show it and
+    /// ask for consent to run unaudited.
+    audit_watch: Option<mpsc::Sender<Option<String>>>,
 }
 
 impl Run {
@@ -54,14 +60,8 @@ impl Run {
         self.send(ActionEventKind::Progress { line: self.redactor.redact(&line.into()) }).await;
     }
 
-    async fn audit(&self, phase: &str, outcome: Option<&str>, detail: Option<String>) {
-        let mut rec = self.audit.record(self.id, &self.plan.gateway_name, self.plan.action.key(), phase);
-        rec.outcome = outcome.map(str::to_owned);
-        rec.detail = detail;
-        rec.command.clone_from(&self.plan.command);
-        if let Err(e) = self.audit.append_async(rec).await {
-            self.progress(format!("WARNING: audit log not written ({}): {e}", self.audit.path().display())).await;
-        }
+    async fn audit(&self, phase: &str, outcome: Option<&str>, detail: Option<String>) -> bool {
+        self.audit_with(phase, outcome, detail, self.plan.command.clone()).await
     }
 
     /// A step: the action itself ran (a verification may follow).
@@ -131,7 +131,15 @@ impl Run {
 
     async fn run(&self) {
         tracing::info!(gateway = %self.plan.gateway_name, action = self.plan.action.key(), id = self.id, "action started");
-        self.audit("started", None, Some(self.plan.effect.join(" | "))).await;
+        if !self.audit("started", None, Some(self.plan.effect.join(" | "))).await {
+            if !self.plan.unaudited {
+                // Nothing ran: the operator has not agreed to act without a record.
+                let why = "refused: the audit log cannot be written, so nothing was run. Ask again: the confirmation will say so and needs Y to run without an audit record";
+                self.end(Outcome::Refused, why.into(), Vec::new()).await;
+                return;
+            }
+            self.progress("running WITHOUT an audit record, as confirmed with Y".to_owned()).await;
+        }
         self.send(ActionEventKind::Started { title: self.plan.title.clone() }).await;
         match self.plan.action.clone() {
             GatewayAction::Restart | GatewayAction::Reload => self.restart().await,
@@ -157,10 +165,10 @@ impl Run {
     }
 
     async fn restart(&self) {
-        let Some(cmd) = self.plan.command.clone() else {
+        if self.plan.commands.is_empty() {
             self.finished(false, "no command configured".into(), Vec::new()).await;
             return;
-        };
+        }
         let spec = self.gw.spec().clone();
         // New API: remember start times to tell a new process from the old one.
         let expect_before = if spec.kind == crate::config::GatewayKind::NewApi {
@@ -175,13 +183,7 @@ impl Run {
         };
         // LiteLLM: the process visible on this host, to see that it was replaced.
         let before = verify::before(&spec).await;
-        let (ok, summary, tail) = if per_replica(&cmd) {
-            self.restart_each(&cmd, spec.action_timeout).await
-        } else {
-            self.progress(format!("running: {cmd}")).await;
-            let out = command::run(&cmd, spec.action_timeout).await;
-            (out.success(), format!("{cmd}: {}", out.describe()), out.tail(8))
-        };
+        let (ok, summary, tail) = self.run_commands(&spec).await;
         let out_tail = tail.clone();
         let summary_line = summary.clone();
         self.finished(ok, summary, tail).await;
@@ -228,24 +230,6 @@ impl Run {
             }
         };
         self.verified(v).await;
-    }
-
-    /// A restart command with `{url}`, `{host}` or `{port}` runs once per
-    /// replica, one after another (a rolling restart); the first failure stops it.
-    async fn restart_each(&self, template: &str, timeout: std::time::Duration) -> (bool, String, Vec<String>) {
-        let total = self.plan.replicas.len();
-        let mut lines = Vec::new();
-        for (i, url) in self.plan.replicas.iter().enumerate() {
-            let cmd = expand(template, url);
-            self.progress(format!("replica {}/{total}: {cmd}", i + 1)).await;
-            let out = command::run(&cmd, timeout).await;
-            lines.push(format!("{url}: {}", out.describe()));
-            if !out.success() {
-                lines.extend(out.tail(6));
-                return (false, format!("replica {}/{total} failed: {cmd}: {}", i + 1, out.describe()), lines);
-            }
-        }
-        (true, format!("restarted {total} replica(s) one by one"), lines)
     }
 
     async fn purge(&self) {
@@ -503,7 +487,13 @@ impl Executor {
         redactor: Redactor,
         tx: mpsc::Sender<ActionEvent>,
     ) -> Self {
-        Self { gateways, audit, redactor, tx, busy: Arc::new(Mutex::new(())) }
+        Self { gateways, audit, redactor, tx, busy: Arc::new(Mutex::new(())), audit_watch: None }
+    }
+
+    /// Report audit write failures (and recoveries) on `watch`.
+    pub fn with_audit_watch(mut self, watch: mpsc::Sender<Option<String>>) -> Self {
+        self.audit_watch = Some(watch);
+        self
     }
 
     pub fn audit(&self) -> &AuditLog {
@@ -541,6 +531,7 @@ impl Executor {
             tx: self.tx.clone(),
             ended: AtomicBool::new(false),
             step: std::sync::Mutex::new(None),
+            audit_watch: self.audit_watch.clone(),
         });
         let busy = self.busy.clone();
         tokio::spawn(async move {

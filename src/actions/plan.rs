@@ -3,6 +3,7 @@
 //! works for it (LiteLLM 1.106, New API @ 9f8a4ec0), or says why it cannot run.
 
 use super::GatewayAction;
+use crate::command::{self, per_replica};
 use crate::config::{GatewayKind, duration::human};
 use crate::fleet::GatewayObs;
 use crate::gateway::Section;
@@ -19,8 +20,12 @@ pub struct Plan {
     pub title: String,
     /// What will happen, line by line.
     pub effect: Vec<String>,
-    /// The shell command that will run, if any.
+    /// The configured command (template), if any.
     pub command: Option<String>,
+    /// Every command line exactly as it will run, in order: one per replica
+    /// for a template with `{url}`/`{host}`/`{port}` (each value one quoted
+    /// shell word), else the command itself. The dialog lists them all.
+    pub commands: Vec<String>,
     /// Problems found before running: each needs a second confirmation.
     pub warnings: Vec<String>,
     /// Why it cannot run at all.
@@ -35,6 +40,9 @@ pub struct Plan {
     pub validate_command: Option<String>,
     /// The validation is still running: `y` waits for it.
     pub validating: bool,
+    /// The audit log cannot be written: the warning says so, and confirming
+    /// the second stage accepts running without an audit record.
+    pub unaudited: bool,
     /// New API: the channel's last test this session, shown before enabling
     /// it and named in the verification (enabled is not serving).
     pub last_test: Option<LastTest>,
@@ -61,6 +69,17 @@ impl Plan {
     pub fn needs_second_confirmation(&self) -> bool {
         !self.warnings.is_empty()
     }
+
+    /// The audit log cannot be synced (`why`): the action may run only after
+    /// a second confirmation that says it will leave no audit record.
+    pub fn require_unaudited_consent(&mut self, why: &str) {
+        if !self.unaudited {
+            self.unaudited = true;
+            self.warnings.push(format!(
+                "the audit log cannot be written ({why}): if you confirm, this action runs WITHOUT an audit record"
+            ));
+        }
+    }
 }
 
 fn base(obs: &GatewayObs, index: usize, action: GatewayAction, title: String) -> Plan {
@@ -72,6 +91,7 @@ fn base(obs: &GatewayObs, index: usize, action: GatewayAction, title: String) ->
         title,
         effect: Vec::new(),
         command: None,
+        commands: Vec::new(),
         warnings: Vec::new(),
         blocked: None,
         verify: String::new(),
@@ -79,6 +99,7 @@ fn base(obs: &GatewayObs, index: usize, action: GatewayAction, title: String) ->
         paid_requests: None,
         validate_command: None,
         validating: false,
+        unaudited: false,
         last_test: None,
     }
 }
@@ -124,11 +145,26 @@ fn restart_like(obs: &GatewayObs, index: usize, action: GatewayAction) -> Plan {
         (_, Some(c)) => {
             p.command = Some(c.clone());
             if per_replica(c) {
-                p.effect.push(format!(
-                    "Runs once per replica ({n}), one after another, stopping at the first failure: {c}"
-                ));
+                match p.replicas.iter().map(|url| command::expand(c, url)).collect::<Result<Vec<_>, _>>() {
+                    Ok(lines) => {
+                        if let [one] = lines.as_slice() {
+                            p.effect.push(format!("Runs: {one}"));
+                        } else {
+                            p.effect.push(format!(
+                                "Runs once per replica ({n}), one after another, stopping at the first failure: the {n} commands below, exactly as they will run."
+                            ));
+                        }
+                        p.commands = lines;
+                    }
+                    Err(why) => {
+                        p.blocked = Some(format!(
+                            "a replica address cannot be put into the command {c}: {why}. Fix the replica list (replicas:, --gateway or discover_command)"
+                        ));
+                    }
+                }
             } else {
                 p.effect.push(format!("Runs: {c}"));
+                p.commands = vec![c.clone()];
             }
         }
     }
@@ -382,19 +418,6 @@ fn purge_litellm(obs: &GatewayObs, index: usize) -> Plan {
     p
 }
 
-/// Does the command name a replica (`{url}`, `{host}`, `{port}`)?
-pub fn per_replica(cmd: &str) -> bool {
-    cmd.contains("{url}") || cmd.contains("{host}") || cmd.contains("{port}")
-}
-
-/// Fill a per-replica command for one replica URL.
-pub fn expand(template: &str, url: &str) -> String {
-    let parsed = reqwest::Url::parse(url).ok();
-    let host = parsed.as_ref().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
-    let port = parsed.as_ref().and_then(reqwest::Url::port_or_known_default).map(|p| p.to_string()).unwrap_or_default();
-    template.replace("{url}", url).replace("{host}", &host).replace("{port}", &port)
-}
-
 /// New API channel types whose balance the server can fetch (OpenAI, Custom,
 /// OpenRouter, Moonshot, SiliconFlow, DeepSeek; controller/channel-billing.go).
 fn balance_supported(type_id: i64) -> bool {
@@ -406,13 +429,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn per_replica_commands_are_expanded() {
-        assert!(per_replica("ssh {host} systemctl restart litellm"));
-        assert!(!per_replica("kubectl rollout restart deployment/litellm"));
-        assert_eq!(
-            expand("ssh {host} restart --port {port} # {url}", "http://10.0.0.5:4000"),
-            "ssh 10.0.0.5 restart --port 4000 # http://10.0.0.5:4000"
-        );
+    fn every_replica_command_is_listed_exactly_as_it_will_run() {
+        use crate::config::GatewaySpec;
+        let mut spec = GatewaySpec::new("gw", GatewayKind::LiteLlm, "http://10.0.0.10:4000");
+        spec.replicas = (1..=5).map(|i| format!("http://10.0.0.1{i}:4000")).collect();
+        spec.restart_command = Some("ssh {host} 'systemctl restart litellm@{port}' # {url}".into());
+        let p = plan(&GatewayObs::new(spec.clone()), 0, GatewayAction::Restart, false);
+        assert_eq!(p.blocked, None);
+        assert_eq!(p.commands.len(), 5, "all five, not three and 'more'");
+        assert_eq!(p.commands[4], "ssh 10.0.0.15 'systemctl restart litellm@4000' # http://10.0.0.15:4000");
+        // One command without placeholders runs once.
+        spec.restart_command = Some("docker restart litellm".into());
+        let p = plan(&GatewayObs::new(spec.clone()), 0, GatewayAction::Restart, false);
+        assert_eq!(p.commands, ["docker restart litellm"]);
+        // A replica address a shell would interpret blocks the command, saying which.
+        spec.restart_command = Some("echo restarting {url} >> log".into());
+        spec.replicas.push("http://127.0.0.1:41001/$(touch /tmp/x)".into());
+        let p = plan(&GatewayObs::new(spec), 0, GatewayAction::Restart, false);
+        assert!(p.commands.is_empty());
+        assert!(p.blocked.as_deref().is_some_and(|b| b.contains("$(touch /tmp/x)") && b.contains("refusing")), "{p:?}");
+    }
+
+    #[test]
+    fn an_unwritable_audit_log_needs_a_second_confirmation() {
+        use crate::config::GatewaySpec;
+        let mut spec = GatewaySpec::new("gw", GatewayKind::LiteLlm, "http://10.0.0.10:4000");
+        spec.restart_command = Some("docker restart litellm".into());
+        let mut p = plan(&GatewayObs::new(spec), 0, GatewayAction::Restart, false);
+        assert!(!p.needs_second_confirmation());
+        p.require_unaudited_consent("No space left on device");
+        p.require_unaudited_consent("No space left on device");
+        assert!(p.unaudited && p.needs_second_confirmation());
+        assert_eq!(p.warnings.len(), 1);
+        assert!(p.warnings[0].contains("WITHOUT an audit record"));
     }
 
     #[test]

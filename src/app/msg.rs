@@ -25,6 +25,8 @@ pub enum Msg {
         ok: bool,
         output: String,
     },
+    /// An audit record could not be synced (`Some(why)`), or could be again (`None`).
+    AuditProblem(Option<String>),
     /// The demo staged another incident.
     DemoSwitched(Result<crate::demo::scenario::DemoStage, String>),
     /// SIGTERM, SIGHUP, SIGINT.

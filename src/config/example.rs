@@ -27,6 +27,7 @@ gateways:
     restart_command: docker restart litellm-proxy
     # reload_command: kill -HUP $(cat /run/litellm-gunicorn.pid)   # gunicorn mode only
     # validate_command: litellm --config /etc/litellm/config.yaml --validate_config
+    # pass_env: [LITELLM_MASTER_KEY]      # commands get no credential variable unless listed here
     # nginx_config: /etc/nginx/conf.d/litellm.conf
     action_timeout: 120s
     verify_timeout: 90s

@@ -42,7 +42,8 @@ impl RawResponse {
         if let (Some(a), Some(b)) = (lower.find("<title>"), lower.find("</title>"))
             && b > a + 7
         {
-            return text[a + 7..b].split_whitespace().collect::<Vec<_>>().join(" ");
+            let title = text[a + 7..b].split_whitespace().collect::<Vec<_>>().join(" ");
+            return crate::secret::scrub(&title).chars().take(200).collect();
         }
         "an HTML page instead of JSON".into()
     }
@@ -56,7 +57,7 @@ impl RawResponse {
     pub fn excerpt(&self) -> String {
         let text = String::from_utf8_lossy(&self.body[..self.body.len().min(300)]);
         let one: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        crate::secret::mask_key_like(&one).chars().take(160).collect()
+        crate::secret::scrub(&one).chars().take(160).collect()
     }
 }
 
@@ -261,16 +262,16 @@ pub fn error_message(resp: &RawResponse) -> String {
 }
 
 /// First line of a message, trimmed to a readable length (LiteLLM errors carry stack traces).
-/// The first non-empty line of gateway text, shortened, with key-shaped
-/// tokens masked ([`crate::secret::mask_key_like`]).
+/// The first non-empty line of gateway text, shortened, with every secret
+/// gatewatch knows and every echoed credential masked ([`crate::secret::scrub`]).
 pub fn first_line(s: &str) -> String {
     let line = s.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-    let line = crate::secret::mask_key_like(line);
+    let line = crate::secret::scrub(line);
     if line.chars().count() > 200 {
         let cut: String = line.chars().take(199).collect();
         format!("{cut}…")
     } else {
-        line.into_owned()
+        line
     }
 }
 

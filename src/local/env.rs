@@ -26,21 +26,17 @@ type CommandCache = HashMap<(String, String), (Instant, ProxyEnv)>;
 static COMMAND_CACHE: LazyLock<Mutex<CommandCache>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 fn read_env_file(path: &Path) -> ProxyEnv {
-    use std::io::Read as _;
     let source = EnvSource::File(path.to_owned());
-    let mut text = String::new();
-    let read = std::fs::File::open(path).and_then(|f| f.take(FILE_LIMIT + 1).read_to_string(&mut text));
-    match read {
+    match crate::readlimit::read_text(path, FILE_LIMIT, "an env file") {
         Err(e) => ProxyEnv::unreadable(source, e.to_string()),
-        Ok(n) if n as u64 > FILE_LIMIT => ProxyEnv::unreadable(source, "larger than 1 MiB"),
-        Ok(_) => ProxyEnv::from_dotenv(source, &text),
+        Ok(text) => ProxyEnv::from_dotenv(source, &text),
     }
 }
 
-async fn run_env_command(cmd: &str, timeout: Duration) -> ProxyEnv {
+async fn run_env_command(cmd: &str, timeout: Duration, pass_env: &[String]) -> ProxyEnv {
     let source = EnvSource::Command(cmd.to_owned());
     // stdout only: stderr lines ("Defaulted container …") are not variables.
-    let out = command::run(&format!("(\n{cmd}\n) 2>/dev/null"), timeout).await;
+    let out = command::run(&format!("(\n{cmd}\n) 2>/dev/null"), timeout, pass_env).await;
     if !out.success() {
         // The output may hold the environment's values: only the exit status is said.
         tracing::info!(command = %cmd, end = %out.describe(), "env_command failed");
@@ -74,7 +70,7 @@ pub async fn proxy_env(spec: &GatewaySpec, fresh: bool) -> ProxyEnv {
             return env.clone();
         }
     }
-    let env = run_env_command(cmd, spec.action_timeout).await;
+    let env = run_env_command(cmd, spec.action_timeout, &spec.pass_env).await;
     COMMAND_CACHE.lock().unwrap_or_else(PoisonError::into_inner).insert(key, (Instant::now(), env.clone()));
     env
 }

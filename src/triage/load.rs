@@ -55,10 +55,8 @@ pub fn load(path: Option<&Path>) -> Result<Tree, TreeError> {
     match path {
         None => parse(BUILTIN, "assets/triage.yaml"),
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| TreeError::Parse {
-                source_name: p.display().to_string(),
-                line: 0,
-                message: e.to_string(),
+            let text = crate::readlimit::read_text(p, crate::readlimit::TREE, "a triage tree").map_err(|e| {
+                TreeError::Parse { source_name: p.display().to_string(), line: 0, message: e.to_string() }
             })?;
             parse(&text, &p.display().to_string())
         }

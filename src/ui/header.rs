@@ -20,6 +20,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     spans.push(Span::raw("│"));
     let mut right = Vec::new();
+    if let Some(b) = &app.banner {
+        right.push(Span::styled(format!(" ⚠ {b} "), theme.fail().add_modifier(ratatui::style::Modifier::REVERSED)));
+    }
     if app.read_only {
         right.push(Span::styled(" READ-ONLY ", theme.warn().add_modifier(ratatui::style::Modifier::REVERSED)));
     }

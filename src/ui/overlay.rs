@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
-use super::util::{centered, wrap};
+use super::util::{centered, clean, wrap};
 use super::{Theme, detail, pane_block};
 use crate::actions::plan::Plan;
 use crate::app::keymap::{self, HelpLine};
@@ -26,13 +26,37 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn boxed(frame: &mut Frame, area: Rect, title: String, lines: Vec<Line<'_>>, theme: &Theme, focused: bool) {
+    boxed_scrolled(frame, area, title, lines, theme, focused, None);
+}
+
+/// A centered box as tall as its text (wrapped). With `scroll`, a text
+/// taller than the screen scrolls (the title says how far); the scroll is
+/// clamped here so the last line stays reachable and never scrolls away.
+fn boxed_scrolled(
+    frame: &mut Frame,
+    area: Rect,
+    title: String,
+    lines: Vec<Line<'_>>,
+    theme: &Theme,
+    focused: bool,
+    scroll: Option<u16>,
+) {
     let w = (area.width.saturating_mul(9) / 10).clamp(40, 100).min(area.width);
     let inner_w = usize::from(w.saturating_sub(2));
     let needed: usize = lines.iter().map(|l| l.width().div_ceil(inner_w.max(1)).max(1)).sum();
     let h = u16::try_from(needed + 2).unwrap_or(u16::MAX).min(area.height);
+    let visible = usize::from(h.saturating_sub(2));
+    let max_scroll = u16::try_from(needed.saturating_sub(visible)).unwrap_or(u16::MAX);
+    let scrollable = scroll.is_some();
+    let scroll = scroll.unwrap_or(0).min(max_scroll);
+    let title =
+        if scrollable && max_scroll > 0 { format!("{title}(↑↓ scroll: {scroll}/{max_scroll}) ") } else { title };
     let r = centered(area, w, h);
     frame.render_widget(Clear, r);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(pane_block(title, focused, theme)), r);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).block(pane_block(title, focused, theme)),
+        r,
+    );
 }
 
 fn section<'a>(out: &mut Vec<Line<'a>>, title: &'a str, items: &'a [HelpLine], theme: &Theme) {
@@ -96,20 +120,30 @@ fn plan_lines<'a>(p: &'a Plan, theme: &Theme) -> Vec<Line<'a>> {
     let mut lines = vec![
         Line::from(vec![
             Span::styled("Gateway  ", theme.bold()),
-            Span::raw(format!("{} ({})", p.gateway_name, p.kind.display_name())),
+            Span::raw(format!("{} ({})", clean(&p.gateway_name), p.kind.display_name())),
         ]),
         Line::from(vec![
             Span::styled("Replicas ", theme.bold()),
-            Span::raw(if p.replicas.len() <= 3 {
-                p.replicas.join(", ")
-            } else {
-                format!("{} (and {} more)", p.replicas[..3].join(", "), p.replicas.len() - 3)
-            }),
+            Span::raw(clean(&p.replicas.join(", ")).into_owned()),
         ]),
         Line::from(vec![Span::styled("Action   ", theme.bold()), Span::raw(p.action.key())]),
     ];
     for e in &p.effect {
-        lines.push(Line::from(vec![Span::styled("  • ", theme.accent()), Span::raw(e.as_str())]));
+        lines.push(Line::from(vec![Span::styled("  • ", theme.accent()), Span::raw(clean(e))]));
+    }
+    // One command is in the effect line ("Runs: …"); several are listed, all of them.
+    if p.commands.len() > 1 {
+        lines.push(Line::styled(
+            format!("Commands ({}), exactly as they will run with sh -c:", p.commands.len()),
+            theme.bold(),
+        ));
+        let width = p.commands.len().to_string().len();
+        for (i, c) in p.commands.iter().enumerate() {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:>width$}. $ ", i + 1), theme.accent()),
+                Span::raw(clean(c)),
+            ]));
+        }
     }
     if let Some(n) = p.paid_requests {
         lines.push(Line::styled(format!("  $ {n} paid upstream request(s)"), theme.warn()));
@@ -117,7 +151,7 @@ fn plan_lines<'a>(p: &'a Plan, theme: &Theme) -> Vec<Line<'a>> {
     if !p.verify.is_empty() {
         lines.push(Line::from(vec![
             Span::styled("Then     ", theme.bold()),
-            Span::raw(format!("verify: {}", p.verify)),
+            Span::raw(format!("verify: {}", clean(&p.verify))),
         ]));
     }
     lines
@@ -135,7 +169,7 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, now: std::time::SystemTim
     if c.second {
         lines.push(Line::raw(""));
         for w in &p.warnings {
-            lines.push(Line::styled(format!("⚠ WARNING: {w}"), theme.fail()));
+            lines.push(Line::styled(format!("⚠ WARNING: {}", clean(w)), theme.fail()));
         }
         lines.push(Line::raw(""));
         lines.push(Line::from(vec![
@@ -164,27 +198,28 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, now: std::time::SystemTim
     }
     if p.validating {
         lines.push(Line::styled(
-            format!("… validating the config on disk: {}", p.validate_command.as_deref().unwrap_or("")),
+            format!("… validating the config on disk: {}", clean(p.validate_command.as_deref().unwrap_or(""))),
             theme.accent(),
         ));
     }
     if let Some(n) = &c.nudge {
         lines.push(Line::styled(n.as_str(), theme.warn()));
     }
-    let title = if c.second { format!(" SECOND CONFIRMATION: {}? ", p.title) } else { format!(" {}? ", p.title) };
-    boxed(frame, area, title, lines, theme, true);
+    let t = clean(&p.title);
+    let title = if c.second { format!(" SECOND CONFIRMATION: {t}? ") } else { format!(" {t}? ") };
+    boxed_scrolled(frame, area, title, lines, theme, true, Some(c.scroll));
 }
 
 fn blocked(frame: &mut Frame, area: Rect, p: &Plan, theme: &Theme) {
     let mut lines = vec![Line::styled(format!("Cannot {}:", p.action.key()), theme.fail())];
     if let Some(why) = &p.blocked {
-        for l in wrap(why, 90, "") {
+        for l in wrap(&clean(why), 90, "") {
             lines.push(Line::raw(l));
         }
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Any key closes this.", theme.dim()));
-    boxed(frame, area, format!(" {} ", p.title), lines, theme, true);
+    boxed(frame, area, format!(" {} ", clean(&p.title)), lines, theme, true);
 }
 
 fn input(frame: &mut Frame, area: Rect, prompt: &str, text: &str, theme: &Theme) {
@@ -192,7 +227,7 @@ fn input(frame: &mut Frame, area: Rect, prompt: &str, text: &str, theme: &Theme)
         Line::raw(prompt.to_owned()),
         Line::from(vec![
             Span::styled("> ", theme.accent()),
-            Span::raw(text.to_owned()),
+            Span::raw(clean(text).into_owned()),
             Span::styled("▏", theme.accent()),
         ]),
         Line::styled("Enter adds · Esc cancels", theme.dim()),

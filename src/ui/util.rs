@@ -1,8 +1,91 @@
-//! Small helpers shared by the panes.
+//! Small helpers shared by the panes, and the TUI's own text cleaning.
+//!
+//! Gateway text reaches many widgets. Ratatui drops control characters
+//! itself, but not bidi overrides or zero-width characters (it glues them
+//! to the previous cell, and the terminal then reorders or hides what
+//! follows), and it measures an emoji ZWJ sequence as one 2-column glyph
+//! where many terminals draw each emoji, leaving shifted borders and stale
+//! cells. [`clean`] replaces those characters visibly in text the panes cut
+//! to width ([`fit`], by grapheme and display width); [`clean_buffer`] is
+//! the net under every widget, run on the finished frame: it strips what is
+//! left, collapses joined sequences to one glyph, and masks any known
+//! secret still on screen.
 
+use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
+
+use crate::sanitize::is_hidden;
+
+/// Shown in place of a hidden character.
+pub const REPLACEMENT: char = '\u{FFFD}';
+
+/// Variation selectors pick a glyph's presentation (text or emoji, and so
+/// its width on some terminals and not others): dropped in the TUI.
+fn is_variation_selector(c: char) -> bool {
+    matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
+}
+
+/// Gateway text for the screen: bidi, zero-width and other hidden
+/// characters replaced by `�`, controls too, variation selectors dropped.
+pub fn clean(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() || is_hidden(c) || is_variation_selector(c)) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .filter(|c| !is_variation_selector(*c))
+            .map(|c| if c.is_control() || is_hidden(c) { REPLACEMENT } else { c })
+            .collect(),
+    )
+}
+
+/// The safety net under every widget, run on the finished frame: cells
+/// keep no hidden character or variation selector, a joined sequence
+/// (emoji ZWJ) becomes its first glyph, and any known secret that reached
+/// the screen is overwritten with `*` in place.
+pub fn clean_buffer(buf: &mut Buffer, redactor: &crate::secret::Redactor) {
+    for cell in &mut buf.content {
+        let sym = cell.symbol();
+        if sym.len() == 1 {
+            continue;
+        }
+        if !sym.chars().any(|c| is_hidden(c) || is_variation_selector(c) || c.is_control()) {
+            continue;
+        }
+        let joined = sym.contains('\u{200D}');
+        let kept: String =
+            sym.chars().filter(|c| !(is_hidden(*c) || is_variation_selector(*c) || c.is_control())).collect();
+        let fixed: String = if joined { kept.chars().take(1).collect() } else { kept };
+        // Never wider than ratatui laid the cell out; an emptied cell is a blank.
+        let fixed = if fixed.is_empty() || fixed.width() > sym.width().max(1) { " ".to_owned() } else { fixed };
+        cell.set_symbol(&fixed);
+    }
+    if redactor.is_empty() {
+        return;
+    }
+    let (w, h) = (usize::from(buf.area.width), usize::from(buf.area.height));
+    for y in 0..h {
+        let row = &mut buf.content[y * w..(y + 1) * w];
+        let mut text = String::with_capacity(w);
+        let mut starts = Vec::with_capacity(w);
+        for cell in row.iter() {
+            starts.push(text.len());
+            text.push_str(cell.symbol());
+        }
+        for range in redactor.known_ranges(&text) {
+            for (i, start) in starts.iter().enumerate() {
+                if range.contains(start) {
+                    row[i].set_symbol("*");
+                }
+            }
+        }
+    }
+}
 
 /// "3s ago", "4m ago".
 pub fn ago(now: SystemTime, t: SystemTime) -> String {
@@ -25,17 +108,29 @@ pub fn ago_unix(now: SystemTime, unix: i64) -> String {
     ago(now, t)
 }
 
-/// Cut to `width` display columns (counting chars), with an ellipsis.
+/// [`clean`] and cut to `width` display columns (measured per grapheme,
+/// so wide and combined characters count as the terminal draws them), with
+/// an ellipsis.
 pub fn fit(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        s.to_owned()
-    } else if width == 0 {
-        String::new()
-    } else {
-        let mut out: String = s.chars().take(width - 1).collect();
-        out.push('…');
-        out
+    let s = clean(s);
+    if s.width() <= width {
+        return s.into_owned();
     }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for g in s.graphemes(true) {
+        let gw = g.width();
+        if used + gw > width - 1 {
+            break;
+        }
+        out.push_str(g);
+        used += gw;
+    }
+    out.push('…');
+    out
 }
 
 /// A centered rectangle of at most `w`x`h` inside `area`.
@@ -86,6 +181,37 @@ mod tests {
     fn wraps_with_indent() {
         let l = wrap("one two three four five six", 10, "  ");
         assert_eq!(l, vec!["one two", "  three", "  four", "  five six"]);
+    }
+
+    #[test]
+    fn fit_measures_display_width_and_cleans() {
+        assert_eq!(fit("gpt-4o", 10), "gpt-4o");
+        assert_eq!(fit("模型模型模型", 7), "模型模…");
+        assert_eq!(fit("admin\u{202e}fdp.exe", 20), "admin\u{fffd}fdp.exe");
+        assert_eq!(fit("a\u{200b}b", 5), "a\u{fffd}b");
+        assert_eq!(fit("❤\u{fe0f} ok", 10), "❤ ok");
+        assert!(fit("模型模型", 7).width() <= 7);
+    }
+
+    #[test]
+    fn the_frame_keeps_no_hidden_character_and_no_known_secret() {
+        use ratatui::widgets::{Paragraph, Widget};
+        let area = Rect::new(0, 0, 40, 3);
+        let mut buf = Buffer::empty(area);
+        Paragraph::new(
+            "x\u{202e}evil \u{1f468}\u{200d}\u{1f469}\u{200d}\u{1f467} end\nkey sk-not-fingerprinted-0001 here",
+        )
+        .render(area, &mut buf);
+        let r = crate::secret::Redactor::new([crate::secret::Secret::new("sk-not-fingerprinted-0001")]);
+        clean_buffer(&mut buf, &r);
+        let mut all = String::new();
+        for c in &buf.content {
+            all.push_str(c.symbol());
+            assert!(c.symbol().width() <= 2, "{:?}", c.symbol());
+        }
+        assert!(!all.chars().any(is_hidden), "{all:?}");
+        assert!(all.contains("xevil \u{1f468}"), "{all:?}");
+        assert!(!all.contains("sk-not-fingerprinted") && all.contains("key *"), "{all:?}");
     }
 
     #[test]

@@ -113,17 +113,23 @@ pub struct YamlError {
 /// LiteLLM cannot load anything deeper either.
 pub const MAX_DEPTH: usize = 512;
 
-/// Most values that aliases may copy in (`*name` repeats its anchor's whole
-/// value): enough for any real config, and it stops "billion laughs" files
-/// that would expand exponentially.
-pub const MAX_ALIAS_VALUES: usize = 500_000;
+/// Most that aliases may copy in, by expanded size (`*name` repeats its
+/// anchor's whole value): each value counts [`VALUE_COST`] plus the bytes of
+/// its text. Enough for any real config; it stops "billion laughs" files
+/// (many small values) and a few huge anchors repeated thousands of times
+/// alike (a 1 MB anchor aliased 2,000 times once took 9.4 s and 4.3 GB).
+pub const MAX_ALIAS_BYTES: usize = 32 * 1024 * 1024;
+
+/// What one value costs in the alias budget besides its text: about what it
+/// takes in memory once loaded.
+pub const VALUE_COST: usize = 64;
 
 enum Frame {
     List {
         items: Vec<Node>,
         line: usize,
         anchor: usize,
-        /// Values in this collection, itself included.
+        /// Expanded size of this collection, itself included (see [`MAX_ALIAS_BYTES`]).
         size: usize,
     },
     Dict {
@@ -139,11 +145,11 @@ enum Frame {
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
-    /// Anchored values with their size in values.
+    /// Anchored values with their expanded size.
     anchors: std::collections::HashMap<usize, (Node, usize)>,
     docs: Vec<Node>,
     error: Option<YamlError>,
-    /// Values copied in by aliases so far.
+    /// Expanded size copied in by aliases so far.
     aliased: usize,
     /// A limit was hit: loading stops at once with this error.
     limit: Option<YamlError>,
@@ -282,28 +288,30 @@ impl MarkedEventReceiver for Builder {
         let line = mark.line();
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
+                let size = VALUE_COST + text.len();
                 let value = self.scalar(text, style, tag.as_ref(), line);
-                self.push_value(Node { value, line }, anchor, 1);
+                self.push_value(Node { value, line }, anchor, size);
             }
             Event::Alias(id) => {
                 let (node, size) = match self.anchors.get(&id) {
-                    Some((_, size)) if self.aliased + size > MAX_ALIAS_VALUES => {
+                    Some((_, size)) if self.aliased.saturating_add(*size) > MAX_ALIAS_BYTES => {
                         self.limit = Some(YamlError {
                             line,
                             message: format!(
-                                "aliases expand to more than {MAX_ALIAS_VALUES} values (a \"billion laughs\" file?)"
+                                "aliases expand to more than {} MiB (a \"billion laughs\" file?)",
+                                MAX_ALIAS_BYTES / (1024 * 1024)
                             ),
                         });
                         return;
                     }
                     Some((node, size)) => (node.clone(), *size),
-                    None => (Node { value: PyValue::None, line }, 1),
+                    None => (Node { value: PyValue::None, line }, VALUE_COST),
                 };
                 self.aliased += size;
                 self.push_value(Node { line, ..node }, 0, size);
             }
             Event::SequenceStart(anchor, _) if self.open(line) => {
-                self.stack.push(Frame::List { items: Vec::new(), line, anchor, size: 1 });
+                self.stack.push(Frame::List { items: Vec::new(), line, anchor, size: VALUE_COST });
             }
             Event::MappingStart(anchor, _) if self.open(line) => {
                 self.stack.push(Frame::Dict {
@@ -312,7 +320,7 @@ impl MarkedEventReceiver for Builder {
                     pending: None,
                     line,
                     anchor,
-                    size: 1,
+                    size: VALUE_COST,
                 });
             }
             Event::SequenceEnd => {
@@ -431,10 +439,16 @@ mod tests {
                 "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
             ));
         }
+        let started = std::time::Instant::now();
         let err = load(&text).unwrap_err();
         assert!(err.message.contains("billion laughs"), "{err:?}");
-        // a4 holds 111,111 values: the fourth `*a4` on line 6 passes 500,000.
+        // a4 holds 111,111 values of ~65 bytes: the fifth `*a4` on line 6 passes 32 MiB.
         assert_eq!(err.line, 6, "the alias that crosses the limit");
+        // A few huge anchors repeated thousands of times: stopped by size, at once.
+        let big = format!("big: &b '{}'\nmany: [{}]\n", "x".repeat(1024 * 1024), vec!["*b"; 2000].join(", "));
+        let err = load(&big).unwrap_err();
+        assert!(err.message.contains("32 MiB"), "{err:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
         // Ordinary reuse is untouched.
         let n = load("d: &d {rpm: 1}\nm: [{<<: *d, a: 1}, {<<: *d, a: 2}]\n").unwrap();
         assert_eq!(n.get("m").unwrap().as_list().unwrap()[1].get("rpm").unwrap().value, PyValue::Int("1".into()));

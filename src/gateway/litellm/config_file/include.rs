@@ -22,19 +22,13 @@ use crate::gateway::litellm::pyyaml::{self, Node, PyValue};
 pub type Reader<'a> = &'a dyn Fn(&Path) -> Result<(String, Option<SystemTime>), String>;
 
 /// Largest config file read (a bound on hostile or mistaken input).
-const FILE_LIMIT: u64 = 16 * 1024 * 1024;
 
-/// Read a file of at most [`FILE_LIMIT`] bytes (a local bounded read: the
-/// proxy's config and its includes).
+/// Read the proxy's config or one of its includes: a regular file of at most
+/// [`crate::readlimit::LITELLM_CONFIG`] bytes.
 pub fn read_file(path: &Path) -> Result<(String, Option<SystemTime>), String> {
-    use std::io::Read as _;
-    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let modified = f.metadata().and_then(|m| m.modified()).ok();
-    let mut text = String::new();
-    f.take(FILE_LIMIT + 1).read_to_string(&mut text).map_err(|e| e.to_string())?;
-    if text.len() as u64 > FILE_LIMIT {
-        return Err(format!("larger than {} MiB", FILE_LIMIT / (1024 * 1024)));
-    }
+    let text = crate::readlimit::read_text(path, crate::readlimit::LITELLM_CONFIG, "a LiteLLM config")
+        .map_err(|e| e.to_string())?;
+    let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
     Ok((text, modified))
 }
 
