@@ -21,8 +21,6 @@ use crate::gateway::litellm::pyyaml::{self, Node, PyValue};
 /// Reads a config file: its text and modification time.
 pub type Reader<'a> = &'a dyn Fn(&Path) -> Result<(String, Option<SystemTime>), String>;
 
-/// Largest config file read (a bound on hostile or mistaken input).
-
 /// Read the proxy's config or one of its includes: a regular file of at most
 /// [`crate::readlimit::LITELLM_CONFIG`] bytes.
 pub fn read_file(path: &Path) -> Result<(String, Option<SystemTime>), String> {
