@@ -39,7 +39,7 @@ fn render(c: &mut Criterion, s: &Scenario) {
 
     let mut help = s.app();
     help.update(key('?'));
-    assert_eq!(help.overlay, Some(Overlay::Help));
+    assert!(matches!(help.overlay, Some(Overlay::Help { .. })));
     bench_render(&mut g, "help_overlay", &help);
 
     let mut detail = s.app_on_table('1');
@@ -49,20 +49,21 @@ fn render(c: &mut Criterion, s: &Scenario) {
 
     let mut confirm = s.app_on_table('1');
     confirm.update(key('t'));
-    assert!(matches!(confirm.overlay, Some(Overlay::Confirm(_))), "{:?}", confirm.overlay);
+    assert!(confirm.confirming().is_some(), "{:?}", confirm.overlay);
     bench_render(&mut g, "confirm_test_channel", &confirm);
 
     let mut restart = s.app_on_table('2');
     restart.update(key('R'));
-    assert!(matches!(restart.overlay, Some(Overlay::Confirm(_))), "{:?}", restart.overlay);
+    assert!(restart.confirming().is_some(), "{:?}", restart.overlay);
     bench_render(&mut g, "confirm_restart_litellm", &restart);
 
     let mut node = s.app();
     node.update(key('1'));
-    node.tree_selected = "p5-weight".into();
+    node.views.current_mut().unwrap().tree.selected = "p5-weight".into();
     node.update(code(KeyCode::Enter));
     if !matches!(node.overlay, Some(Overlay::NodeDetail { .. })) {
-        node.tree_selected = node.tree.nodes.iter().find(|n| n.is_leaf()).unwrap().id.clone();
+        let leaf = node.tree.nodes.iter().find(|n| n.is_leaf()).unwrap().id.clone();
+        node.views.current_mut().unwrap().tree.selected = leaf;
         node.update(code(KeyCode::Enter));
     }
     assert!(matches!(node.overlay, Some(Overlay::NodeDetail { .. })), "{:?}", node.overlay);
@@ -104,8 +105,8 @@ fn key_to_frame(c: &mut Criterion, s: &Scenario) {
     for m in [key('/'), key('g'), key('p'), key('t'), code(KeyCode::Enter)] {
         app.update(m);
     }
-    assert!(!app.table.editing_filter && app.table.filter == "gpt");
-    let shown = app.table.rows.len();
+    assert!(!app.table().unwrap().editing && app.table().unwrap().filter == "gpt");
+    let shown = app.table().unwrap().rows.len();
     assert!(shown > 100 && shown < 5_000, "{shown}");
     bench_keys(&mut g, "newapi_5000_j_filtered", app, &down_up);
 
@@ -114,7 +115,7 @@ fn key_to_frame(c: &mut Criterion, s: &Scenario) {
     for m in [key('/'), key('g'), key('p')] {
         app.update(m);
     }
-    assert!(app.table.editing_filter);
+    assert!(app.table().unwrap().editing);
     bench_keys(&mut g, "newapi_5000_filter_typing", app, &[key('t'), code(KeyCode::Backspace)]);
 
     // `o`: the next sort column, 5,000 channels re-sorted.

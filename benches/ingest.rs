@@ -43,7 +43,7 @@ fn newapi(c: &mut Criterion, s: &Scenario) {
             |(mut app, pages)| {
                 let deps = parse_newapi_pages(pages).unwrap();
                 app.update(Msg::Poll(Box::new(newapi_report(deps))));
-                assert_eq!(app.fleet.gateways[0].deployments().len(), CHANNELS);
+                assert_eq!(app.model.fleet.gateways[0].deployments().len(), CHANNELS);
                 app
             },
             BatchSize::PerIteration,
@@ -51,7 +51,7 @@ fn newapi(c: &mut Criterion, s: &Scenario) {
     });
     let app = s.app();
     g.bench_function("evidence_evaluate", |b| {
-        b.iter(|| evidence::evaluate(black_box(&app.fleet.gateways[0]), t0()));
+        b.iter(|| evidence::evaluate(black_box(&app.model.fleet.gateways[0]), t0()));
     });
     g.finish();
 }
@@ -81,7 +81,7 @@ fn litellm(c: &mut Criterion, s: &Scenario) {
             |(mut app, resp, local)| {
                 let deps = parse_model_info(resp).unwrap();
                 app.update(Msg::Poll(Box::new(litellm_report(deps, local, s.memory.clone()))));
-                assert_eq!(app.fleet.gateways[1].deployments().len(), DEPLOYMENTS);
+                assert_eq!(app.model.fleet.gateways[1].deployments().len(), DEPLOYMENTS);
                 app
             },
             BatchSize::PerIteration,
@@ -89,12 +89,12 @@ fn litellm(c: &mut Criterion, s: &Scenario) {
     });
     let app = s.app();
     g.bench_function("evidence_evaluate", |b| {
-        b.iter(|| evidence::evaluate(black_box(&app.fleet.gateways[1]), t0()));
+        b.iter(|| evidence::evaluate(black_box(&app.model.fleet.gateways[1]), t0()));
     });
     g.bench_function("config_parse", |b| {
         b.iter(|| config_file::parse(black_box(&s.file_text), Path::new(common::CONFIG_PATH), &common::env).unwrap());
     });
-    let running = app.fleet.gateways[1].deployments();
+    let running = app.model.fleet.gateways[1].deployments();
     g.bench_function("drift_compare", |b| {
         b.iter(|| drift::compare(black_box(&s.file), black_box(running), &s.memory));
     });
@@ -112,7 +112,7 @@ fn benches(c: &mut Criterion) {
     let s = Scenario::build();
     // The scenario is what it claims: drift on every 50th deployment.
     let app = s.app();
-    let rows = app.fleet.gateways[1].drift_rows().unwrap();
+    let rows = app.model.fleet.gateways[1].drift_rows().unwrap();
     let drifted = rows.iter().filter(|r| r.state.is_problem()).count();
     assert_eq!(drifted, DEPLOYMENTS / 50, "{rows:?}");
     newapi(c, &s);

@@ -20,7 +20,7 @@ use crate::gateway::Gateway;
 use crate::local;
 use crate::poller;
 use crate::triage::checks;
-use crate::triage::evidence::{self, Evidence, Verdict};
+use crate::triage::evidence::{Evidence, Verdict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -75,8 +75,9 @@ pub struct CheckEntry {
 }
 
 /// Poll every gateway once and evaluate every check.
+/// Poll every gateway once into the same [`crate::model::Model`] the TUI
+/// keeps, and evaluate every check.
 pub async fn gather(config: &Config, gateways: &[Arc<dyn Gateway>]) -> (Fleet, Vec<Evidence>) {
-    let mut fleet = Fleet::new(&config.gateways);
     let reports = futures::future::join_all(gateways.iter().enumerate().map(|(i, gw)| async move {
         let path = local::memory_path(&config.state_dir, &gw.spec().name);
         let p2 = path.clone();
@@ -91,12 +92,12 @@ pub async fn gather(config: &Config, gateways: &[Arc<dyn Gateway>]) -> (Fleet, V
         report
     }))
     .await;
-    for r in reports {
-        fleet.apply_poll(r);
-    }
     let now = SystemTime::now();
-    let ev = fleet.gateways.iter().map(|g| evidence::evaluate(g, now)).collect();
-    (fleet, ev)
+    let mut model = crate::model::Model::new(config, now);
+    for r in reports {
+        model.apply_poll(r, now);
+    }
+    (model.fleet, model.evidence)
 }
 
 pub fn exit_code(fleet: &Fleet, evidence: &[Evidence]) -> i32 {
@@ -302,7 +303,7 @@ pub const EXIT_OUTPUT_FAILED: i32 = 4;
 /// file must show the failure, not keep the last good values).
 pub async fn run(config: &Config, gateways: &[Arc<dyn Gateway>], format: Format, output: Option<&Path>) -> i32 {
     // Known before the first request, so gateway text is scrubbed as it arrives.
-    let redactor = crate::tui::redactor_for(config);
+    let redactor = crate::secret::harvest::for_config(config);
     let (fleet, evidence) = gather(config, gateways).await;
     let now = SystemTime::now();
     let r = report(&fleet, &evidence, now);

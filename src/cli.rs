@@ -50,6 +50,9 @@ pub struct GlobalOpts {
     /// Disable every action that changes a gateway or spends money (paid probes included)
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Do not read the mouse (for terminals where it gets in the way of selecting text)
+    #[arg(long, global = true)]
+    pub no_mouse: bool,
     /// With --read-only: still allow the paid probes (health, route, stream, channel test), each asked first
     #[arg(long, global = true)]
     pub allow_probes: bool,
@@ -117,6 +120,9 @@ pub enum Cmd {
     },
     /// Print the man page (roff)
     Man,
+    /// Panic inside the TUI on purpose (the test that the terminal is restored; not for operators)
+    #[command(hide = true)]
+    DebugPanic,
     /// Used by the demo's restart command (not for operators)
     #[command(hide = true)]
     DemoCtl { url: String },

@@ -7,6 +7,7 @@
 
 pub mod duration;
 pub mod example;
+mod keys;
 mod nesting;
 
 use serde::Deserialize;
@@ -189,6 +190,11 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// Where the file came from, for messages.
     pub source: Option<PathBuf>,
+    /// The keys in force: the shipped table with `keys:` applied.
+    pub bindings: crate::keys::Bindings,
+    /// Read mouse clicks and the wheel (`mouse: false` or `--no-mouse` for
+    /// terminals where it gets in the way of selecting text).
+    pub mouse: bool,
 }
 
 /// A configuration problem, with enough context to fix it.
@@ -209,6 +215,10 @@ pub enum ConfigError {
 struct RawConfig {
     #[serde(default)]
     read_only: bool,
+    #[serde(default)]
+    keys: Option<serde_yaml::Value>,
+    #[serde(default = "yes")]
+    mouse: bool,
     #[serde(default)]
     allow_probes: bool,
     #[serde(default)]
@@ -289,6 +299,10 @@ struct RawGateway {
     #[serde(default)]
     pass_env: Vec<serde_yaml::Value>,
     probe_ttl: Option<serde_yaml::Value>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Default location of the config file.
@@ -427,6 +441,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         spec.behind_cloudflare = g.behind_cloudflare;
         gateways.push(spec);
     }
+    let bindings = keys::parse(raw.keys.as_ref()).map_err(|(field, message)| field_err(field, message))?;
     Ok(Config {
         gateways,
         read_only: raw.read_only,
@@ -434,6 +449,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         tree_file: raw.tree_file.map(|p| resolve(base, &p)),
         state_dir: raw.state_dir.map_or_else(default_state_dir, |p| resolve(base, &p)),
         source: Some(path.to_owned()),
+        bindings,
+        mouse: raw.mouse,
     })
 }
 
@@ -533,6 +550,7 @@ pub struct Overrides {
     pub timeout: Option<Duration>,
     pub read_only: bool,
     pub allow_probes: bool,
+    pub no_mouse: bool,
     pub tree_file: Option<PathBuf>,
     pub state_dir: Option<PathBuf>,
 }
@@ -560,6 +578,8 @@ pub fn from_flags(o: &Overrides) -> Result<Config, ConfigError> {
         tree_file: None,
         state_dir: default_state_dir(),
         source: None,
+        bindings: crate::keys::Bindings::default(),
+        mouse: true,
     };
     apply(&mut cfg, o);
     Ok(cfg)
@@ -569,6 +589,7 @@ pub fn from_flags(o: &Overrides) -> Result<Config, ConfigError> {
 pub fn apply(cfg: &mut Config, o: &Overrides) {
     cfg.read_only |= o.read_only;
     cfg.allow_probes |= o.allow_probes;
+    cfg.mouse &= !o.no_mouse;
     if o.tree_file.is_some() {
         cfg.tree_file.clone_from(&o.tree_file);
     }
@@ -615,6 +636,27 @@ mod tests {
         assert_eq!(lite.credential_env, "LITELLM_MASTER_KEY");
         assert_eq!(lite.replica_urls().len(), 2);
         assert_eq!(cfg.gateways[1].kind, GatewayKind::NewApi);
+    }
+
+    #[test]
+    fn keys_rebind_and_their_errors_name_line_and_field() {
+        use crate::keys::{ActionKind, Command, Context, KeySpec};
+        let gw = "gateways:\n  - name: a\n    kind: litellm\n    url: http://x:4000\n";
+        let cfg = parse(&format!("{gw}keys:\n  restart: X\n  purge: ctrl-p\n  reload: none\n"), p()).unwrap();
+        let restart = Command::Action(ActionKind::Restart);
+        assert_eq!(cfg.bindings.lookup(Context::Tree, KeySpec::ch('X')), Some(restart));
+        assert_eq!(cfg.bindings.lookup(Context::Tree, KeySpec::ctrl('p')), Some(Command::Action(ActionKind::Purge)));
+        assert!(cfg.bindings.keys_for(Context::Tree, Command::Action(ActionKind::Reload)).is_empty());
+        for (keys, line, field, what) in [
+            ("keys:\n  purge: ctrl-p\n  restrat: X\n", 7, "keys.restrat", "no command \"restrat\""),
+            ("keys:\n  restart: j\n", 6, "keys.restart", "j is already bound to down"),
+            ("keys:\n  restart: hyper-x\n", 6, "keys.restart", "no such key"),
+            ("keys:\n  quit: none\n", 6, "keys.quit", "only actions"),
+        ] {
+            let err = parse(&format!("{gw}{keys}"), p()).unwrap_err().to_string();
+            assert!(err.contains(&format!("config.yaml:{line}: field `{field}`")), "{err}");
+            assert!(err.contains(what), "{err}");
+        }
     }
 
     #[test]

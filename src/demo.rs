@@ -168,12 +168,13 @@ pub async fn run(o: Overrides, only: Option<DemoOnly>, newapi_channels: Option<u
     let cancel = CancellationToken::new();
     let mut specs = Vec::new();
     let mut gateways: Vec<Arc<dyn Gateway>> = Vec::new();
-    let mut hook: Option<Arc<dyn scenario::DemoHook>> = None;
+    let mut hook: Option<crate::tui::DemoControl> = None;
     if only != Some(DemoOnly::Newapi) {
         let (spec, gw, stages) = stage_litellm(&state_dir, &cancel).await?;
+        let first = stages.current_name();
         specs.push(spec);
         gateways.push(gw);
-        hook = Some(stages);
+        hook = Some(crate::tui::DemoControl { gateway: 0, hook: stages, first });
     }
     if only != Some(DemoOnly::Litellm) {
         let (spec, gw) = stage_newapi(&cancel, newapi_channels).await?;
@@ -187,6 +188,8 @@ pub async fn run(o: Overrides, only: Option<DemoOnly>, newapi_channels: Option<u
         tree_file: o.tree_file.clone(),
         state_dir: state_dir.clone(),
         source: None,
+        bindings: crate::keys::Bindings::default(),
+        mouse: !o.no_mouse,
     };
     if let Some(r) = o.refresh {
         for g in &mut config.gateways {

@@ -26,20 +26,71 @@ pub struct ProcessInfo {
     pub how: String,
 }
 
-/// What gatewatch read locally for a gateway.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// What gatewatch reads on its own host about one gateway, not through the
+/// gateway's API: what every kind has, and a part of the gateway's own kind.
+#[derive(Debug, Clone, Default)]
 pub struct LocalView {
-    pub proxy_config: Option<Result<ProxyConfig, ProxyConfigError>>,
-    pub intended_keys: Vec<(String, IntendedKey)>,
-    pub intended_keys_error: Option<String>,
-    pub process: Option<ProcessInfo>,
-    /// Why the process is not visible from here, when it is not.
-    pub process_note: Option<String>,
+    /// The fingerprint of the admin credential gatewatch was given
+    /// (`credential_env`), read where the config is read.
+    pub credential: Option<crate::secret::Fingerprint>,
     pub validate: Option<ValidateOutcome>,
     /// The Nginx config in front of the gateway (text), for the streaming lint.
     pub nginx: Option<Result<String, String>>,
-    /// The git work tree that contains the gateway's config file, if any.
+    pub kind: LocalKind,
+}
+
+/// The part of the local view only one gateway kind has.
+#[derive(Debug, Clone, Default)]
+pub enum LocalKind {
+    /// Not read yet.
+    #[default]
+    None,
+    LiteLlm(LiteLlmLocal),
+    NewApi(NewApiLocal),
+}
+
+/// LiteLLM: the proxy's own config.yaml and its process on this host.
+#[derive(Debug, Clone, Default)]
+pub struct LiteLlmLocal {
+    pub proxy_config: Option<Result<ProxyConfig, ProxyConfigError>>,
+    pub process: Option<ProcessInfo>,
+    /// Why the process is not visible from here, when it is not.
+    pub process_note: Option<String>,
+    /// The git work tree that contains the config file, if any.
     pub config_git_root: Option<std::path::PathBuf>,
+}
+
+/// New API: the keys the operator intends per channel (`channel_keys_file`).
+#[derive(Debug, Clone, Default)]
+pub struct NewApiLocal {
+    pub intended_keys: Vec<(String, IntendedKey)>,
+    pub intended_keys_error: Option<String>,
+}
+
+impl LocalView {
+    /// A LiteLLM view holding this config (tests, benches, the demo).
+    pub fn with_config(cfg: Result<ProxyConfig, ProxyConfigError>) -> Self {
+        Self { kind: LocalKind::LiteLlm(LiteLlmLocal { proxy_config: Some(cfg), ..Default::default() }), ..Self::default() }
+    }
+
+    pub fn litellm(&self) -> Option<&LiteLlmLocal> {
+        match &self.kind {
+            LocalKind::LiteLlm(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn newapi(&self) -> Option<&NewApiLocal> {
+        match &self.kind {
+            LocalKind::NewApi(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The proxy's config as read (LiteLLM), if configured.
+    pub fn proxy_config(&self) -> Option<&Result<ProxyConfig, ProxyConfigError>> {
+        self.litellm().and_then(|l| l.proxy_config.as_ref())
+    }
 }
 
 /// The result of the operator's `validate_command`.
@@ -249,7 +300,7 @@ impl GatewayObs {
     }
 
     pub fn proxy_config(&self) -> Option<&ProxyConfig> {
-        self.local.proxy_config.as_ref().and_then(|r| r.as_ref().ok())
+        self.local.proxy_config().and_then(|r| r.as_ref().ok())
     }
 
     pub fn auth(&self) -> Option<&AuthState> {
@@ -366,7 +417,7 @@ impl GatewayObs {
 
     fn recompute_drift(&mut self, timeline: &mut Timeline, at: SystemTime, index: usize) {
         let name = self.spec.name.clone();
-        let cfg = self.local.proxy_config.as_ref().and_then(|r| r.as_ref().ok());
+        let cfg = self.local.proxy_config().and_then(|r| r.as_ref().ok());
         for r in &mut self.replicas {
             let before = r.drift_clean();
             r.drift = match (&cfg, r.last.as_ref()) {

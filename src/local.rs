@@ -9,7 +9,7 @@ pub mod process;
 use std::path::{Path, PathBuf};
 
 use crate::config::{GatewayKind, GatewaySpec};
-use crate::fleet::LocalView;
+use crate::fleet::{LiteLlmLocal, LocalKind, LocalView, NewApiLocal};
 use crate::gateway::IntendedKey;
 use crate::gateway::litellm::config_file::EnvLookup;
 use crate::gateway::litellm::drift::MatchMemory;
@@ -21,29 +21,42 @@ pub use process::process_start;
 /// Read everything local for one gateway (blocking file I/O; run off the UI
 /// thread). `proxy_env` is the LiteLLM proxy's environment ([`env::proxy_env`]).
 pub fn read(spec: &GatewaySpec, proxy_env: &ProxyEnv) -> LocalView {
-    let mut view = LocalView::default();
-    if spec.kind == GatewayKind::LiteLlm
-        && let Some(path) = &spec.config_file
-    {
-        view.proxy_config = Some(crate::configcache::litellm_config(path, proxy_env));
-        match process::find(spec) {
-            Ok(p) => view.process = Some(p),
-            Err(why) => view.process_note = Some(why),
+    let mut view = LocalView {
+        // What gatewatch was given, as a fingerprint: the checks compare it
+        // with the gateway's (the environment is read here, not in a check).
+        credential: std::env::var(&spec.credential_env).ok().map(|k| Fingerprint::of(k.trim())),
+        ..LocalView::default()
+    };
+    view.kind = match spec.kind {
+        GatewayKind::LiteLlm => {
+            let mut l = LiteLlmLocal::default();
+            if let Some(path) = &spec.config_file {
+                l.proxy_config = Some(crate::configcache::litellm_config(path, proxy_env));
+                match process::find(spec) {
+                    Ok(p) => l.process = Some(p),
+                    Err(why) => l.process_note = Some(why),
+                }
+                l.config_git_root = git_root(path);
+            }
+            LocalKind::LiteLlm(l)
         }
-        view.config_git_root = git_root(path);
-    }
+        GatewayKind::NewApi => {
+            let mut n = NewApiLocal::default();
+            if let Some(path) = &spec.channel_keys_file {
+                match intended_keys(path, &crate::gateway::litellm::config_file::process_env) {
+                    Ok(keys) => n.intended_keys = keys,
+                    Err(e) => n.intended_keys_error = Some(e),
+                }
+            }
+            LocalKind::NewApi(n)
+        }
+    };
     if let Some(path) = &spec.nginx_config {
         view.nginx = Some(
             crate::readlimit::read_text(path, crate::readlimit::NGINX, "an nginx config")
                 .map(|t| t.chars().take(512 * 1024).collect())
                 .map_err(|e| format!("{}: {e}", path.display())),
         );
-    }
-    if let Some(path) = &spec.channel_keys_file {
-        match intended_keys(path, &crate::gateway::litellm::config_file::process_env) {
-            Ok(keys) => view.intended_keys = keys,
-            Err(e) => view.intended_keys_error = Some(e),
-        }
     }
     view
 }

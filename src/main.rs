@@ -24,6 +24,7 @@ fn overrides(g: &GlobalOpts) -> Overrides {
         timeout: g.timeout,
         read_only: g.read_only,
         allow_probes: g.allow_probes,
+        no_mouse: g.no_mouse,
         tree_file: g.tree.clone(),
         state_dir: g.state_dir.clone(),
     }
@@ -70,7 +71,7 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
             let cfg = load_config(&cli.global)?;
             let tree = triage::load::load(cfg.tree_file.as_deref()).map_err(|e| eyre!("{e}"))?;
             let _log = logging::init(&cfg.state_dir);
-            let redactor = tui::redactor_for(&cfg);
+            let redactor = gatewatch::secret::harvest::for_config(&cfg);
             let gateways = adapters(&cfg);
             runtime()?.block_on(tui::run(tui::Session { config: cfg, tree, gateways, redactor, demo: None }))?;
             Ok(ExitCode::SUCCESS)
@@ -105,6 +106,10 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
             clap_mangen::Man::new(Cli::command())
                 .render(&mut std::io::stdout())
                 .wrap_err("cannot write the man page")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Cmd::DebugPanic) => {
+            tui::panic_after_first_frame(!cli.global.no_mouse)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::DemoCtl { url }) => runtime()?.block_on(demo::control(&url)),

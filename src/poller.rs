@@ -102,7 +102,7 @@ pub fn update_memory(
     memory: &mut MatchMemory,
     now: i64,
 ) -> bool {
-    let Some(Ok(cfg)) = &local.proxy_config else { return false };
+    let Some(Ok(cfg)) = local.proxy_config() else { return false };
     let matched = results.iter().any(|(_, r)| {
         r.as_ref()
             .ok()

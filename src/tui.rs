@@ -24,13 +24,44 @@ use crate::secret::Redactor;
 use crate::triage::Tree;
 use crate::ui::{self, Theme};
 
-/// Restores the terminal when dropped (covers `?` returns).
+/// Restores the terminal when dropped (covers `?` returns): mouse
+/// reporting off, then ratatui's own restore.
 struct TerminalGuard;
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        mouse_off();
         ratatui::restore();
     }
+}
+
+fn mouse_off() {
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+}
+
+/// The terminal set up for the TUI: raw mode and the alternate screen
+/// (ratatui's hook restores them on a panic), mouse reporting when asked
+/// (turned off again on a panic, before the previous hook prints).
+pub fn terminal(mouse: bool) -> (ratatui::DefaultTerminal, impl Drop) {
+    let terminal = ratatui::init();
+    if mouse {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            mouse_off();
+            previous(info);
+        }));
+    }
+    (terminal, TerminalGuard)
+}
+
+/// A panic inside the running TUI, on purpose (`gatewatch debug-panic`, for
+/// the test that the terminal is restored): the same terminal set-up as `run`.
+pub fn panic_after_first_frame(mouse: bool) -> color_eyre::Result<()> {
+    let (mut terminal, _guard) = terminal(mouse);
+    terminal
+        .draw(|f| f.render_widget(ratatui::widgets::Paragraph::new("gatewatch: panicking on purpose"), f.area()))?;
+    panic!("panicking on purpose after the first frame (gatewatch debug-panic)");
 }
 
 /// Everything `run` needs besides the config.
@@ -39,25 +70,18 @@ pub struct Session {
     pub tree: Tree,
     pub gateways: Vec<Arc<dyn Gateway>>,
     pub redactor: Redactor,
-    /// `gatewatch demo`: switches the staged incident on `n`.
-    pub demo: Option<Arc<dyn crate::demo::scenario::DemoHook>>,
+    /// `gatewatch demo`: the gateway whose incidents `n` switches, and how.
+    pub demo: Option<DemoControl>,
 }
 
-/// Collects the secrets this session knows, to scrub them from any text:
-/// every gateway's credential variable (also kept out of child commands),
-/// and what the LiteLLM config holds (literal keys, `os.environ/` values;
-/// read through [`crate::configcache`], which adds them). The result is the
-/// process-wide redactor ([`crate::secret::known`]): what is read later
-/// (a rotated key) is added to it as it is read.
-pub fn redactor_for(config: &Config) -> Redactor {
-    let r = crate::secret::known();
-    for g in &config.gateways {
-        r.add_var(&g.credential_env, std::env::var(&g.credential_env).ok().as_deref());
-        if let Some(path) = &g.config_file {
-            let _ = crate::configcache::litellm_config(path, &crate::gateway::litellm::proxy_env::ProxyEnv::own());
-        }
-    }
-    r
+/// `gatewatch demo`'s control over its staged incidents.
+#[derive(Clone)]
+pub struct DemoControl {
+    /// The gateway the incidents are staged on.
+    pub gateway: usize,
+    pub hook: Arc<dyn crate::demo::scenario::DemoHook>,
+    /// The incident staged at start ("1/6: stale key").
+    pub first: String,
 }
 
 /// When the process started (set first thing in `main`), for the startup timing line in the log.
@@ -70,13 +94,14 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
     redactor.absorb(&given);
     let audit = AuditLog::new(config.state_dir.join("audit.jsonl"), redactor.clone());
     let audit_problem = audit.probe().err();
-    let mut terminal = ratatui::init();
-    let _guard = TerminalGuard;
+    let (mut terminal, _guard) = terminal(config.mouse);
     let theme = Theme::from_env();
     let now = SystemTime::now();
     let mut app = App::new(&config, tree, now);
-    app.fleet.timeline.set_redactor(redactor.clone());
-    app.demo = demo.is_some();
+    app.model.fleet.timeline.set_redactor(redactor.clone());
+    app.session.demo = demo.is_some();
+    app.demo_stage = demo.as_ref().map(|d| d.first.clone());
+    app.session.mouse = config.mouse;
     state_banner(&mut app, audit_problem);
     if let Ok(size) = terminal.size() {
         app.size = (size.width, size.height);
@@ -106,17 +131,16 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
     terminal.draw(|f| ui::draw(f, &app, &theme))?;
     app.dirty = false;
     let mut first_data_frame = false;
-    // The terminal-restoration test needs a real panic inside the running TUI.
-    assert!(
-        std::env::var_os("GATEWATCH_TEST_PANIC").is_none(),
-        "GATEWATCH_TEST_PANIC is set: panicking on purpose after the first frame"
-    );
     'main: loop {
         let msg = tokio::select! {
             biased;
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) => Msg::Key(k),
                 Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
+                Some(Ok(Event::Mouse(m))) => match crate::app::msg::Mouse::from_event(&m) {
+                    Some(m) => Msg::Mouse(m),
+                    None => continue,
+                },
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => Msg::Quit,
             },
@@ -129,7 +153,7 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
             Some(p) = audit_rx.recv() => Msg::AuditProblem(p),
             _ = tick.tick() => {
                 // Ages on screen change once a second; the spinner four times.
-                if app.running.is_none() && last_tick_msg.elapsed() < Duration::from_secs(1) {
+                if app.actions.running().is_none() && last_tick_msg.elapsed() < Duration::from_secs(1) {
                     continue;
                 }
                 last_tick_msg = Instant::now();
@@ -155,10 +179,11 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
                     }
                     Effect::Run { id, plan } => executor.start(id, *plan),
                     Effect::DemoNext => {
-                        if let Some(hook) = demo.clone() {
+                        if let Some(d) = demo.clone() {
                             let tx = internal_tx.clone();
                             tokio::spawn(async move {
-                                let _ = tx.send(Msg::DemoSwitched(hook.next().await)).await;
+                                let _ =
+                                    tx.send(Msg::DemoStaged { gateway: d.gateway, stage: d.hook.next().await }).await;
                             });
                         }
                     }
@@ -191,7 +216,7 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
         if app.dirty {
             terminal.draw(|f| ui::draw(f, &app, &theme))?;
             app.dirty = false;
-            if !first_data_frame && app.fleet.gateways.iter().any(crate::fleet::GatewayObs::ever_polled) {
+            if !first_data_frame && app.model.fleet.gateways.iter().any(crate::fleet::GatewayObs::ever_polled) {
                 first_data_frame = true;
                 if let Some(t) = STARTED.get() {
                     tracing::info!(ms = t.elapsed().as_secs_f64() * 1000.0, "first frame with live data");
@@ -242,7 +267,7 @@ fn state_banner(app: &mut App, audit_problem: Option<String>) {
     let mut banner = Vec::new();
     if let Some(crate::logging::LogStatus::Off(why)) = crate::logging::status() {
         banner.push("NO LOG FILE");
-        app.fleet.timeline.push(
+        app.model.fleet.timeline.push(
             now,
             None,
             crate::timeline::TimelineKind::Operator,
@@ -251,15 +276,15 @@ fn state_banner(app: &mut App, audit_problem: Option<String>) {
     }
     if let Some(why) = audit_problem {
         banner.push("NO AUDIT LOG: actions ask twice");
-        app.fleet.timeline.push(
+        app.model.fleet.timeline.push(
             now,
             None,
             crate::timeline::TimelineKind::Operator,
             format!("the audit log cannot be written: {why} — every action needs a second confirmation (Y) to run without a record"),
         );
-        app.audit_problem = Some(why);
+        app.actions.audit_problem = Some(why);
     }
     if !banner.is_empty() {
-        app.banner = Some(format!("{} (state dir: see timeline)", banner.join(" · ")));
+        app.session.banner = Some(format!("{} (state dir: see timeline)", banner.join(" · ")));
     }
 }

@@ -1,11 +1,13 @@
 //! Rendering: pure functions of `&App`. No I/O, no state changes; one
-//! `render` function per pane in `ui/`.
+//! `render` function per pane in `ui/`, placed by [`layout`].
 
 mod channels;
 mod detail;
 mod evidence;
+mod footer;
 mod header;
 mod keys;
+pub mod layout;
 mod overlay;
 mod status;
 pub mod theme;
@@ -14,11 +16,10 @@ mod tree;
 pub mod util;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use crate::app::{App, Pane};
+use crate::app::{App, Pane, TableView};
 pub use theme::Theme;
 
 /// The smallest terminal the layout works in.
@@ -38,45 +39,46 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(util::wrap(&msg, usize::from(area.width), "").join("\n")), area);
         return;
     }
-    let timeline_h = if area.height >= 40 {
-        9
-    } else if area.height >= 30 {
-        7
-    } else {
-        5
-    };
-    let [header_a, body, timeline_a, status_a] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(8),
-        Constraint::Length(timeline_h),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    header::render(frame, header_a, app, theme);
-    let (tree_a, evidence_a, deps_a, keys_a) = split_body(body);
-    tree::render(frame, tree_a, app, theme, app.focus == Pane::Tree);
-    evidence::render(frame, evidence_a, app, theme);
-    channels::render(frame, deps_a, app, theme, app.focus == Pane::Deployments);
-    keys::render(frame, keys_a, app, theme, app.focus == Pane::Keys);
-    timeline::render(frame, timeline_a, app, theme, app.focus == Pane::Timeline);
-    status::render(frame, status_a, app, theme);
+    let focus = app.views.focus;
+    let p = layout::panes(area.width, area.height, focus);
+    header::render(frame, p.header, app, theme);
+    if let Some(r) = p.tree {
+        tree::render(frame, r, app, theme, focus == Pane::Tree);
+    }
+    if let Some(r) = p.evidence {
+        evidence::render(frame, r, app, theme);
+    }
+    if let Some(r) = p.table {
+        channels::render(frame, r, app, theme, focus == Pane::Deployments);
+    }
+    if let Some(r) = p.keys {
+        keys::render(frame, r, app, theme, focus == Pane::Keys);
+    }
+    if let Some(r) = p.timeline {
+        timeline::render(frame, r, app, theme, focus == Pane::Timeline);
+    }
+    status::render(frame, p.status, app, theme);
+    footer::render(frame, p.footer, app, theme);
     overlay::render(frame, area, app, theme);
-    util::clean_buffer(frame.buffer_mut(), app.fleet.timeline.redactor());
+    util::clean_buffer(frame.buffer_mut(), app.model.fleet.timeline.redactor());
 }
 
-/// Two columns below 160 columns (tree over evidence | table over keys),
-/// three columns above (tree | evidence | table over keys).
-fn split_body(body: Rect) -> (Rect, Rect, Rect, Rect) {
-    if body.width >= 160 {
-        let [t, e, r] =
-            Layout::horizontal([Constraint::Percentage(26), Constraint::Percentage(30), Constraint::Percentage(44)])
-                .areas(body);
-        let [d, k] = Layout::vertical([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(r);
-        (t, e, d, k)
-    } else {
-        let [l, r] = Layout::horizontal([Constraint::Percentage(44), Constraint::Percentage(56)]).areas(body);
-        let [t, e] = Layout::vertical([Constraint::Percentage(56), Constraint::Percentage(44)]).areas(l);
-        let [d, k] = Layout::vertical([Constraint::Percentage(56), Constraint::Percentage(44)]).areas(r);
-        (t, e, d, k)
-    }
+/// The first visible tree line for a selection at `pos` in `height` lines:
+/// the tree widget keeps the selection in view the same way.
+pub fn tree_window_start(pos: usize, height: usize) -> usize {
+    if height > 0 && pos >= height { pos + 1 - height } else { 0 }
+}
+
+/// The visible node shown on line `row` of the tree pane.
+pub fn tree_offset(app: &App, row: usize) -> usize {
+    let visible = app.visible_nodes();
+    let pos = app.selected_node().and_then(|s| visible.iter().position(|&i| i == s)).unwrap_or(0);
+    let height = usize::from(layout::panes(app.size.0, app.size.1, app.views.focus).rows(Pane::Tree));
+    tree_window_start(pos, height) + row
+}
+
+/// The row index shown on line `row` of the table's body, `height` lines tall.
+pub fn table_offset(table: &TableView, row: usize, height: usize) -> usize {
+    // The renderer windows the rows around the selection the same way.
+    util::window(table.selected, table.rows.len(), height).0 + row
 }

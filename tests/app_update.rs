@@ -44,57 +44,57 @@ fn poll_computes_drift_and_points_the_tree_at_the_stale_key() {
     assert!(drift.facts.iter().any(|f| f.contains("gpt-4o") && f.contains("api_key changed")), "{drift:?}");
     // Only gpt-4o drifts.
     assert_eq!(drift.facts.iter().filter(|f| f.contains("proxy id")).count(), 1);
-    assert!(a.tree_open.contains("p3-stale-key"), "branch opened: {:?}", a.tree_open);
-    assert!(a.fleet.timeline.entries().any(|e| e.text.contains("key drift")));
+    assert!(a.tree_view().unwrap().open.contains("p3-stale-key"), "branch opened: {:?}", a.tree_view().unwrap().open);
+    assert!(a.model.fleet.timeline.entries().any(|e| e.text.contains("key drift")));
 }
 
 #[test]
 fn navigation_keys_move_focus_and_selection() {
     let mut a = with_stale_key();
-    assert_eq!(a.focus, Pane::Tree);
-    let first = a.tree_selected.clone();
+    assert_eq!(a.views.focus, Pane::Tree);
+    let first = a.tree_view().unwrap().selected.clone();
     a.update(key('j'));
-    assert_ne!(a.tree_selected, first);
+    assert_ne!(a.tree_view().unwrap().selected, first);
     a.update(code(KeyCode::Up));
-    assert_eq!(a.tree_selected, first);
+    assert_eq!(a.tree_view().unwrap().selected, first);
     a.update(code(KeyCode::Tab));
-    assert_eq!(a.focus, Pane::Deployments);
+    assert_eq!(a.views.focus, Pane::Deployments);
     a.update(key('j'));
-    assert_eq!(a.table.selected, 1);
+    assert_eq!(a.table().unwrap().selected, 1);
     a.update(code(KeyCode::Enter));
     assert!(matches!(a.overlay, Some(Overlay::DeploymentDetail { .. })));
     a.update(code(KeyCode::Esc));
     assert!(a.overlay.is_none());
     a.update(code(KeyCode::BackTab));
-    assert_eq!(a.focus, Pane::Tree);
+    assert_eq!(a.views.focus, Pane::Tree);
 }
 
 #[test]
 fn enter_on_a_leaf_opens_its_details_and_actions_work_from_there() {
     let mut a = with_stale_key();
-    a.tree_selected = "p3-drift".into();
+    a.views.current_mut().unwrap().tree.selected = "p3-drift".into();
     a.update(code(KeyCode::Enter));
     assert!(matches!(a.overlay, Some(Overlay::NodeDetail { .. })));
     a.update(key('R'));
-    assert!(matches!(a.overlay, Some(Overlay::Confirm(_))));
+    assert!(a.confirming().is_some());
 }
 
 #[test]
 fn restart_asks_then_runs_then_verifies() {
     let mut a = with_stale_key();
     assert!(a.update(key('R')).is_empty());
-    let Some(Overlay::Confirm(c)) = &a.overlay else { panic!("no confirmation: {:?}", a.overlay) };
+    let Some(c) = a.confirming() else { panic!("no confirmation: {:?}", a.overlay) };
     assert_eq!(c.plan.action, GatewayAction::Restart);
     assert_eq!(c.plan.command.as_deref(), Some("docker restart litellm-proxy"));
     assert!(c.plan.effect.iter().any(|e| e.contains("Fixes: gpt-4o")));
     // Anything but y does not run it.
     assert!(a.update(key('x')).is_empty());
-    assert!(matches!(a.overlay, Some(Overlay::Confirm(_))));
+    assert!(a.confirming().is_some());
     let fx = a.update(key('y'));
     let [Effect::Run { id, plan }] = fx.as_slice() else { panic!("{fx:?}") };
     assert_eq!(plan.action, GatewayAction::Restart);
     let id = *id;
-    assert!(a.running.is_some());
+    assert!(a.running().is_some());
     // A second action while one runs is refused, never interleaved.
     assert!(a.update(key('R')).is_empty());
     assert!(a.overlay.is_none());
@@ -110,15 +110,15 @@ fn restart_asks_then_runs_then_verifies() {
         detail: vec![],
     }));
     assert_eq!(fx, vec![Effect::Refresh(0)]);
-    assert!(a.running.is_none());
+    assert!(a.running().is_none());
     assert_eq!(
-        a.last_action.as_ref().unwrap().outcome,
+        a.actions.last.as_ref().unwrap().outcome,
         Some((Outcome::Verified, "all 1 replica(s) hold the file's ids".into()))
     );
     // The next poll shows the drift cleared.
     a.update(Msg::Poll(Box::new(fixed_report(at + Duration::from_secs(2)))));
     assert_eq!(a.current_evidence().unwrap().get("key-drift").unwrap().verdict, Verdict::Ok);
-    assert!(a.fleet.timeline.entries().any(|e| e.text.contains("drift cleared")));
+    assert!(a.model.fleet.timeline.entries().any(|e| e.text.contains("drift cleared")));
 }
 
 #[test]
@@ -127,13 +127,16 @@ fn a_restart_that_would_fail_needs_a_second_confirmation() {
     let mut r = stale_key_report(t0());
     // The file on disk now carries the public default master key.
     let text = SHARED_CONFIG.replace("sk-master-fake-0000111122223333", "sk-1234");
-    r.local.proxy_config =
-        Some(gatewatch::gateway::litellm::config_file::parse(&text, std::path::Path::new("c.yaml"), &env));
+    r.local = gatewatch::fleet::LocalView::with_config(gatewatch::gateway::litellm::config_file::parse(
+        &text,
+        std::path::Path::new("c.yaml"),
+        &env,
+    ));
     a.update(Msg::Poll(Box::new(r)));
     a.update(key('R'));
     let fx = a.update(key('y'));
     assert!(fx.is_empty(), "one y must not run a restart that would strand the gateway");
-    let Some(Overlay::Confirm(c)) = &a.overlay else { panic!() };
+    let Some(c) = a.confirming() else { panic!() };
     assert!(c.second);
     assert!(c.plan.warnings.iter().any(|w| w.contains("sk-1234")), "{:?}", c.plan.warnings);
     assert!(a.update(key('y')).is_empty(), "lower-case y is not enough");
@@ -160,7 +163,7 @@ fn read_only_blocks_changes_visibly() {
         assert!(a.update(key('y')).is_empty(), "{k} ran in a read-only session");
     }
     a.overlay = None;
-    a.tree_selected = "p3-drift".into();
+    a.views.current_mut().unwrap().tree.selected = "p3-drift".into();
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
     term.draw(|f| gatewatch::ui::draw(f, &a, &gatewatch::ui::Theme::plain())).unwrap();
     let screen = term.backend().to_string();
@@ -175,7 +178,7 @@ fn read_only_blocks_changes_visibly() {
     let mut a = App::new(&cfg, load::load(None).unwrap(), t0());
     a.update(Msg::Poll(Box::new(stale_key_report(t0()))));
     a.update(key('H'));
-    assert!(matches!(a.overlay, Some(Overlay::Confirm(_))), "{:?}", a.overlay);
+    assert!(a.confirming().is_some(), "{:?}", a.overlay);
     a.update(code(KeyCode::Esc));
     a.update(key('R'));
     assert!(matches!(a.overlay, Some(Overlay::Blocked(_))));
@@ -212,10 +215,10 @@ fn filter_narrows_the_table_and_esc_clears_it() {
         a.update(key(c));
     }
     a.update(code(KeyCode::Enter));
-    assert_eq!(a.table.rows.len(), 1);
+    assert_eq!(a.table().unwrap().rows.len(), 1);
     assert_eq!(a.selected_deployment().unwrap().name, "gpt-4o-mini");
     a.update(code(KeyCode::Esc));
-    assert_eq!(a.table.rows.len(), 3);
+    assert_eq!(a.table().unwrap().rows.len(), 3);
 }
 
 #[test]
@@ -258,12 +261,20 @@ fn quit_paths() {
 }
 
 #[test]
-fn help_lists_the_keys_and_closes_on_any_key() {
+fn help_is_about_where_the_operator_is_and_esc_closes_it() {
+    use gatewatch::keys::Context;
     let mut a = app();
     a.update(key('?'));
-    assert_eq!(a.overlay, Some(Overlay::Help));
+    assert!(matches!(a.overlay, Some(Overlay::Help { about: Context::Tree, .. })), "{:?}", a.overlay);
+    // It scrolls; other keys leave it open.
+    a.update(key('j'));
     a.update(key('z'));
+    assert!(matches!(a.overlay, Some(Overlay::Help { scroll: 1, .. })), "{:?}", a.overlay);
+    a.update(code(KeyCode::Esc));
     assert!(a.overlay.is_none());
+    a.update(code(KeyCode::Tab));
+    a.update(key('?'));
+    assert!(matches!(a.overlay, Some(Overlay::Help { about: Context::Table, .. })), "{:?}", a.overlay);
 }
 
 #[test]
@@ -275,11 +286,11 @@ fn switching_gateways_keeps_state_apart() {
     let mut a = App::new(&config(specs), load::load(None).unwrap(), t0());
     a.update(Msg::Poll(Box::new(stale_key_report(t0()))));
     a.update(key('2'));
-    assert_eq!(a.gateway, 1);
+    assert_eq!(a.gateway(), 1);
     assert!(a.current().unwrap().deployments().is_empty());
     a.update(key('['));
-    assert_eq!(a.gateway, 0);
-    assert_eq!(a.table.rows.len(), 3);
+    assert_eq!(a.gateway(), 0);
+    assert_eq!(a.table().unwrap().rows.len(), 3);
 }
 
 /// Confirm whatever confirmation is open (`y`, then `Y` when a second one is
@@ -310,31 +321,31 @@ fn every_failed_action_leaves_the_app_ready_for_the_next() {
         for (outcome, summary) in failures {
             let mut a = with_stale_key();
             a.update(key(action_key));
-            if !matches!(a.overlay, Some(Overlay::Confirm(_))) {
+            if a.confirming().is_none() {
                 // Blocked here (no reload command, say): nothing runs.
                 assert!(matches!(a.overlay, Some(Overlay::Blocked(_))), "{action_key}: {:?}", a.overlay);
                 continue;
             }
             let id = confirm(&mut a).unwrap_or_else(|| panic!("{action_key} did not start"));
-            assert!(a.running.is_some());
+            assert!(a.running().is_some());
             ran.insert(action_key);
             let at = t0() + Duration::from_secs(2);
             let ev = |kind| Msg::Action(ActionEvent { id, gateway: 0, at, kind });
             a.update(ev(ActionEventKind::Started { title: "x".into() }));
             if outcome == Outcome::Failed {
                 a.update(ev(ActionEventKind::Finished { ok: false, summary: summary.into(), detail: vec![] }));
-                assert!(a.running.is_some(), "a step is not the end");
+                assert!(a.running().is_some(), "a step is not the end");
             }
             a.update(ev(ActionEventKind::Ended { outcome, summary: summary.into(), detail: vec![] }));
-            assert!(a.running.is_none(), "{action_key} {outcome:?}: still busy");
-            assert_eq!(a.last_action.as_ref().unwrap().outcome.as_ref().unwrap().0, outcome);
+            assert!(a.running().is_none(), "{action_key} {outcome:?}: still busy");
+            assert_eq!(a.actions.last.as_ref().unwrap().outcome.as_ref().unwrap().0, outcome);
             let flash = &a.flash.as_ref().unwrap().0;
             assert!(flash.contains(summary), "{flash}");
-            let told = a.fleet.timeline.entries().filter(|e| e.text.contains(summary)).count();
+            let told = a.model.fleet.timeline.entries().filter(|e| e.text.contains(summary)).count();
             assert_eq!(told, 1, "the outcome is told once on the timeline ({action_key} {outcome:?})");
             // The next action opens its confirmation; nothing is "busy".
             a.update(key('R'));
-            assert!(matches!(a.overlay, Some(Overlay::Confirm(_))), "{action_key} {outcome:?}: {:?}", a.overlay);
+            assert!(a.confirming().is_some(), "{action_key} {outcome:?}: {:?}", a.overlay);
             // And a single q quits.
             a.update(code(KeyCode::Esc));
             assert_eq!(a.update(key('q')), vec![Effect::Quit]);
@@ -359,6 +370,6 @@ fn a_stray_outcome_is_told_and_ignored() {
             detail: vec![],
         },
     }));
-    assert!(a.running.is_none() && a.last_action.is_none());
+    assert!(a.running().is_none() && a.actions.last.is_none());
     assert!(a.flash.as_ref().unwrap().0.contains("refused"));
 }

@@ -178,8 +178,9 @@ fn signals_restore_the_terminal() {
 fn panic_restores_the_terminal_and_says_what_happened() {
     let state = tempfile::tempdir().unwrap();
     let cmd = format!(
-        "env GATEWATCH_TEST_PANIC=1 RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0 {}",
-        demo_command(state.path(), "--only litellm").trim_start_matches("env ")
+        "env XDG_STATE_HOME={s} XDG_CONFIG_HOME={s} RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0 LITELLM_MASTER_KEY={key} {BIN} debug-panic; echo gatewatch-exit=$?; exec sleep 300",
+        s = state.path().display(),
+        key = gatewatch::demo::DEMO_MASTER_KEY
     );
     let Some(t) = Tmux::start("panic_restores_the_terminal", 100, 30, &cmd) else { return };
     let s = t.wait_for("the panic report", Duration::from_secs(30), |s| s.contains("gatewatch-exit="));

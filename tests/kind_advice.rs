@@ -98,7 +98,7 @@ async fn node_details_and_the_report_hold_no_advice_for_the_other_kind() {
             assert!(!detail.is_empty());
         }
         app.overlay = None;
-        let md = gatewatch::report::markdown(&app.fleet, &app.evidence, &app.tree, t0(), t0());
+        let md = gatewatch::report::markdown(&app.model.fleet, &app.model.evidence, &app.tree, t0(), t0());
         let advice = md.split("## Where the evidence points").nth(1).unwrap().split("## Timeline").next().unwrap();
         assert!(advice.contains("- **"), "{kind:?}: the report points somewhere: {advice}");
         assert_clean(kind, "the report's advice", advice);

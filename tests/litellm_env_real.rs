@@ -399,7 +399,8 @@ fn process_age_is_exact_for_a_config_written_just_before_the_start() {
     };
     let (obs, f, _) = age(&proxy, &mut memory);
     say(TEST, "written just before the start", &f);
-    let p = obs.local.process.clone().unwrap_or_else(|| panic!("not found: {:?}", obs.local.process_note));
+    let lite = obs.local.litellm().unwrap();
+    let p = lite.process.clone().unwrap_or_else(|| panic!("not found: {:?}", lite.process_note));
     assert_eq!(Some(i32::try_from(p.pid).unwrap()), proxy.pid(), "the process listening on the port");
     let mtime = std::fs::metadata(proxy.config_path()).unwrap().modified().unwrap();
     real::say(&format!(

@@ -60,9 +60,10 @@ async fn rig_with(state: NewApiState, token: &str) -> Rig {
 
 impl Rig {
     fn select(&mut self, name: &str) {
-        self.app.focus = Pane::Deployments;
+        self.app.views.focus = Pane::Deployments;
         let deps = self.app.current().unwrap().deployments().to_vec();
-        self.app.table.selected = self.app.table.rows.iter().position(|&i| deps[i].name == name).unwrap();
+        self.app.views.current_mut().unwrap().table.selected =
+            self.app.table().unwrap().rows.iter().position(|&i| deps[i].name == name).unwrap();
     }
 
     fn requests(&self) -> u64 {
@@ -210,7 +211,7 @@ async fn enabling_a_channel_whose_test_failed_says_so() {
     assert!(summary.contains("test failed") && summary.contains("401"), "{summary}");
     r.select("openai-eu");
     r.app.update(key('x'));
-    let Some(gatewatch::app::Overlay::Confirm(c)) = &r.app.overlay else { panic!("{:?}", r.app.overlay) };
+    let Some(c) = r.app.confirming() else { panic!("{:?}", r.app.overlay) };
     assert!(c.plan.last_test.as_ref().is_some_and(|t| !t.ok), "{:?}", c.plan.last_test);
     assert!(c.plan.warnings.iter().any(|w| w.contains("last test failed")), "{:?}", c.plan.warnings);
     r.app.overlay = None;

@@ -41,9 +41,10 @@ fn render(app: &App, w: u16, h: u16) -> String {
 }
 
 fn select(a: &mut App, name: &str) {
-    a.focus = Pane::Deployments;
+    a.views.focus = Pane::Deployments;
     let deps = a.current().unwrap().deployments().to_vec();
-    a.table.selected = a.table.rows.iter().position(|&i| deps[i].name == name).unwrap();
+    a.views.current_mut().unwrap().table.selected =
+        a.table().unwrap().rows.iter().position(|&i| deps[i].name == name).unwrap();
 }
 
 #[tokio::test]
@@ -67,7 +68,7 @@ async fn starved_and_disabled_channels_are_flagged() {
     // LiteLLM-only checks say so instead of guessing.
     assert_eq!(ev.get("fallback-cost").unwrap().verdict, Verdict::NotApplicable);
     // The share column on the DB path: weight + 10 each (100, 0, 50 -> 110:10:60).
-    let derived = &a.derived[0];
+    let derived = &a.model.derived[0];
     let id = |n: &str| a.current().unwrap().deployments().iter().find(|d| d.name == n).unwrap().id.clone();
     let share = |n: &str| *derived.share.get(&id(n)).unwrap();
     assert!((share("openai-backup") - 10.0 / 180.0).abs() < 1e-9);
@@ -82,7 +83,7 @@ async fn the_declared_cache_mode_decides() {
     assert_eq!(starve.verdict, Verdict::Fail, "{starve:?}");
     assert!(starve.facts.iter().any(|f| f.contains("openai-backup") && f.contains("gets 0%")), "{starve:?}");
     let id = a.current().unwrap().deployments().iter().find(|d| d.name == "openai-backup").unwrap().id.clone();
-    assert_eq!(a.derived[0].share.get(&id), Some(&0.0));
+    assert_eq!(a.model.derived[0].share.get(&id), Some(&0.0));
     // Declared off: measured on a real server, weight 0 still gets weight+10.
     let a = app_with(Some(false)).await;
     let starve = a.current_evidence().unwrap().get("newapi-weight-starvation").unwrap().clone();
@@ -93,7 +94,7 @@ async fn the_declared_cache_mode_decides() {
 #[tokio::test]
 async fn channel_screens() {
     let mut a = app().await;
-    a.focus = Pane::Deployments;
+    a.views.focus = Pane::Deployments;
     let out = render(&a, 120, 40);
     assert!(out.contains("openai-backup") && out.contains("Share"), "{out}");
     assert!(out.contains("not readable with an access token"));
@@ -111,13 +112,13 @@ async fn test_and_toggle_from_the_keyboard() {
     let mut a = app().await;
     select(&mut a, "openai-eu");
     a.update(key('t'));
-    let Some(Overlay::Confirm(c)) = &a.overlay else { panic!("{:?}", a.overlay) };
+    let Some(c) = a.confirming() else { panic!("{:?}", a.overlay) };
     assert!(matches!(&c.plan.action, GatewayAction::TestChannel { name, .. } if name == "openai-eu"));
     assert_eq!(c.plan.paid_requests, Some(1));
     let fx = a.update(key('n'));
     assert!(fx.is_empty() && a.overlay.is_none());
     a.update(key('x'));
-    let Some(Overlay::Confirm(c)) = &a.overlay else { panic!() };
+    let Some(c) = a.confirming() else { panic!() };
     assert!(
         matches!(&c.plan.action, GatewayAction::SetChannelEnabled { enable: true, .. }),
         "an auto-disabled channel is offered for enabling"
@@ -131,7 +132,7 @@ async fn test_and_toggle_from_the_keyboard() {
 async fn update_all_balances_needs_two_confirmations() {
     let mut a = app().await;
     a.update(key('B'));
-    let Some(Overlay::Confirm(c)) = &a.overlay else { panic!() };
+    let Some(c) = a.confirming() else { panic!() };
     assert!(c.plan.warnings[0].contains("DISABLES"));
     let out = render(&a, 100, 30);
     assert!(out.contains("you will be asked again"), "{out}");
@@ -164,9 +165,11 @@ async fn filter_by_status_and_group() {
     for c in "status:auto".chars() {
         a.update(key(c));
     }
-    assert!(!a.table.rows.is_empty());
+    assert!(!a.table().unwrap().rows.is_empty());
     let deps = a.current().unwrap().deployments();
-    assert!(a.table.rows.iter().all(|&i| deps[i].status == gatewatch::gateway::DeploymentStatus::AutoDisabled));
+    assert!(
+        a.table().unwrap().rows.iter().all(|&i| deps[i].status == gatewatch::gateway::DeploymentStatus::AutoDisabled)
+    );
 }
 
 #[tokio::test]
@@ -192,7 +195,7 @@ async fn every_failed_channel_action_leaves_the_app_ready() {
             let mut a = app().await;
             select(&mut a, "openai-eu");
             a.update(key(action_key));
-            assert!(matches!(a.overlay, Some(Overlay::Confirm(_))), "{action_key}: {:?}", a.overlay);
+            assert!(a.confirming().is_some(), "{action_key}: {:?}", a.overlay);
             let mut id = None;
             for k in ['y', 'Y'] {
                 if let [Effect::Run { id: i, .. }] = a.update(key(k)).as_slice() {
@@ -212,10 +215,10 @@ async fn every_failed_channel_action_leaves_the_app_ready() {
                 at,
                 kind: ActionEventKind::Ended { outcome, summary: summary.into(), detail: vec![] },
             }));
-            assert!(a.running.is_none(), "{action_key} {outcome:?}");
+            assert!(a.running().is_none(), "{action_key} {outcome:?}");
             assert!(a.flash.as_ref().unwrap().0.contains(summary));
             a.update(key('t'));
-            assert!(matches!(a.overlay, Some(Overlay::Confirm(_))), "{action_key} {outcome:?}: {:?}", a.overlay);
+            assert!(a.confirming().is_some(), "{action_key} {outcome:?}: {:?}", a.overlay);
         }
     }
     assert_eq!(ran, "tTbBx");

@@ -30,16 +30,18 @@ fn key(c: char) -> Msg {
 fn stale() -> App {
     let mut a = App::new(&config(vec![litellm_spec()]), load::load(None).unwrap(), t0());
     a.update(Msg::Poll(Box::new(stale_key_report(t0()))));
-    a.tree_selected = "p3-drift".into();
+    a.views.current_mut().unwrap().tree.selected = "p3-drift".into();
     a
 }
 
 #[test]
 fn main_screen_with_key_drift() {
     let a = stale();
-    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+    for (w, h) in [(80, 24), (120, 40), (200, 60), (300, 80)] {
         let out = render(&a, w, h);
-        assert!(out.contains("DRIFT"), "{w}x{h}:\n{out}");
+        // Small terminals show the focused pane (the tree) with the evidence under it.
+        let drift = if w < 100 { "0 of 1 replicas hold the file's keys" } else { "DRIFT" };
+        assert!(out.contains(drift), "{w}x{h}:\n{out}");
         assert!(!out.contains(OLD) && !out.contains(NEW));
         insta::assert_snapshot!(format!("main_stale_key_{w}x{h}"), out);
     }
@@ -66,7 +68,7 @@ fn second_confirmation_names_the_problem() {
     let mut a = App::new(&config(vec![litellm_spec()]), load::load(None).unwrap(), t0());
     let mut r = stale_key_report(t0());
     let text = SHARED_CONFIG.replace("sk-master-fake-0000111122223333", "sk-1234");
-    r.local.proxy_config = Some(gatewatch::gateway::litellm::config_file::parse(
+    r.local = gatewatch::fleet::LocalView::with_config(gatewatch::gateway::litellm::config_file::parse(
         &text,
         std::path::Path::new("/etc/litellm/config.yaml"),
         &env,

@@ -307,7 +307,7 @@ impl Scenario {
         let newapi_report = newapi_report(channels);
         let litellm_report = litellm_report(
             deployments,
-            LocalView { proxy_config: Some(Ok(file.clone())), ..LocalView::default() },
+            LocalView::with_config(Ok(file.clone())),
             memory.clone(),
         );
 
@@ -325,6 +325,8 @@ impl Scenario {
             tree_file: None,
             state_dir: std::env::temp_dir().join("gatewatch-bench"),
             source: None,
+            bindings: gatewatch::keys::Bindings::default(),
+            mouse: true,
         };
         Self {
             newapi_pages,
@@ -359,7 +361,7 @@ impl Scenario {
         let mut app = self.app();
         app.update(key(gateway));
         app.update(code(KeyCode::Tab));
-        assert_eq!(app.focus, gatewatch::app::Pane::Deployments);
+        assert_eq!(app.views.focus, gatewatch::app::Pane::Deployments);
         app
     }
 }

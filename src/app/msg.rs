@@ -27,10 +27,44 @@ pub enum Msg {
     },
     /// An audit record could not be synced (`Some(why)`), or could be again (`None`).
     AuditProblem(Option<String>),
-    /// The demo staged another incident.
-    DemoSwitched(Result<crate::demo::scenario::DemoStage, String>),
+    /// The demo staged another incident on `gateway`.
+    DemoStaged {
+        gateway: usize,
+        stage: Result<crate::demo::scenario::DemoStage, String>,
+    },
+    /// A click or the wheel (unless mouse support is off).
+    Mouse(Mouse),
     /// SIGTERM, SIGHUP, SIGINT.
     Quit,
+}
+
+/// A mouse event, as the app needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mouse {
+    pub kind: MouseKind,
+    pub column: u16,
+    pub row: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MouseKind {
+    Click,
+    ScrollUp,
+    ScrollDown,
+}
+
+impl Mouse {
+    /// The events gatewatch reads; others (moves, drags, releases) are `None`.
+    pub fn from_event(ev: &crossterm::event::MouseEvent) -> Option<Self> {
+        use crossterm::event::{MouseButton, MouseEventKind};
+        let kind = match ev.kind {
+            MouseEventKind::Down(MouseButton::Left) => MouseKind::Click,
+            MouseEventKind::ScrollUp => MouseKind::ScrollUp,
+            MouseEventKind::ScrollDown => MouseKind::ScrollDown,
+            _ => return None,
+        };
+        Some(Self { kind, column: ev.column, row: ev.row })
+    }
 }
 
 /// Work for the event loop: I/O the app asks for.

@@ -172,6 +172,13 @@ impl LiteLlmStages {
     pub fn first(&self) -> Result<DemoStage, String> {
         self.apply(0)
     }
+
+    /// The name of the incident staged now ("1/6: stale key").
+    pub fn current_name(&self) -> String {
+        let all = stages();
+        let i = self.current.lock().map_or(0, |c| *c) % all.len();
+        format!("{}/{}: {}", i + 1, all.len(), all[i].name)
+    }
 }
 
 #[async_trait]

@@ -311,7 +311,7 @@ fn stale_reason(gw: &GatewayObs, at: SystemTime, now: SystemTime) -> Option<Stri
     {
         return Some("an action changed the gateway after it ran".into());
     }
-    let modified = gw.local.proxy_config.as_ref().and_then(|c| c.as_ref().ok()).and_then(|c| c.modified);
+    let modified = gw.local.proxy_config().and_then(|c| c.as_ref().ok()).and_then(|c| c.modified);
     if modified.is_some_and(|m| m > at) {
         return Some("the config file changed after it ran".into());
     }

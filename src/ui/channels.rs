@@ -35,19 +35,14 @@ fn drift_label(state: Option<&DriftState>) -> (&'static str, bool) {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: bool) {
-    let Some(g) = app.current() else { return };
+    let (Some(g), Some(table)) = (app.current(), app.table()) else { return };
     let deps = g.deployments();
     let noun = if g.kind() == GatewayKind::NewApi { "Channels" } else { "Deployments" };
     let mut title = format!(" {noun} ({}", deps.len());
-    if !app.table.filter.is_empty() || app.table.editing_filter {
-        title.push_str(&format!(
-            " · /{}{} → {}",
-            app.table.filter,
-            if app.table.editing_filter { "▏" } else { "" },
-            app.table.rows.len()
-        ));
+    if !table.filter.is_empty() || table.editing {
+        title.push_str(&format!(" · /{}{} → {}", table.filter, if table.editing { "▏" } else { "" }, table.rows.len()));
     }
-    title.push_str(&format!(" · by {}{}", app.table.sort.label(), if app.table.reverse { " ↑" } else { "" }));
+    title.push_str(&format!(" · by {}{}", table.sort.label(), if table.reverse { " ↑" } else { "" }));
     // New API does not say which selection path its nodes run: the shares
     // are for the mode assumed, and the title says so.
     if g.kind() == GatewayKind::NewApi && CacheMode::of(&g.spec).is_assumed() {
@@ -68,7 +63,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
         );
         return;
     }
-    let (start, end) = window(app.table.selected, app.table.rows.len(), inner_h);
+    let (start, end) = window(table.selected, table.rows.len(), inner_h);
     let wide = area.width >= 80;
     let medium = area.width >= 66;
     let wide_newapi = area.width >= 110;
@@ -78,7 +73,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                 .drift_rows()
                 .map(|rows| rows.iter().filter_map(|r| r.running_id.as_deref().map(|id| (id, &r.state))).collect())
                 .unwrap_or_default();
-            let rows = app.table.rows[start..end]
+            let rows = table.rows[start..end]
                 .iter()
                 .map(|&i| {
                     let d = &deps[i];
@@ -108,8 +103,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
             (header, widths, rows)
         }
         GatewayKind::NewApi => {
-            let derived = app.derived.get(app.gateway);
-            let rows = app.table.rows[start..end]
+            let derived = app.current_derived();
+            let rows = table.rows[start..end]
                 .iter()
                 .map(|&i| {
                     let d = &deps[i];
@@ -166,9 +161,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
             (header, widths, rows)
         }
     };
-    let selected_in_window = app.table.selected.checked_sub(start);
+    let selected_in_window = table.selected.checked_sub(start);
     let mut state = ratatui::widgets::TableState::default();
-    if focused || app.table.editing_filter {
+    if focused || table.editing {
         state.select(selected_in_window);
     }
     let table = Table::new(rows, widths)

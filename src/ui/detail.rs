@@ -129,7 +129,7 @@ pub fn deployment(frame: &mut Frame, area: Rect, app: &App, id: &str, scroll: u1
             format!("{} / {}", opt(d.priority.map(|p| p.to_string())), opt(d.weight.map(|w| w.to_string()))),
         ));
     }
-    if let Some(share) = app.derived.get(app.gateway).and_then(|x| x.share.get(&d.id)) {
+    if let Some(share) = app.current_derived().and_then(|x| x.share.get(&d.id)) {
         lines.push(field(
             "traffic share",
             format!("{:.1}% of first attempts (group {})", share * 100.0, g.spec.user_group),

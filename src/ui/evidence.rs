@@ -8,7 +8,6 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::util::{ago, fit};
 use super::{Theme, pane_block};
-use crate::actions::GatewayAction;
 use crate::app::App;
 use crate::triage::Verdict;
 use crate::triage::evidence::{Evidence, Finding};
@@ -105,12 +104,17 @@ pub fn stale_data(app: &App) -> Option<String> {
 }
 
 /// The action keys a node offers here: those that exist for this kind of
-/// gateway and that this session allows (none that change a gateway or spend
-/// money in a read-only session, unless probes are allowed).
-pub fn action_keys<'a>(app: &App, node: &'a TreeNode) -> Vec<(char, &'a str)> {
+/// gateway, that this session allows (none that change a gateway or spend
+/// money in a read-only session, unless probes are allowed), and that are
+/// bound to a key (as the binding table says, rebindings included).
+pub fn action_keys<'a>(app: &App, node: &'a TreeNode) -> Vec<(String, &'a str)> {
     node.actions(app.kind())
         .into_iter()
-        .filter(|a| GatewayAction::key_allowed(a, app.read_only, app.allow_probes))
-        .filter_map(|a| GatewayAction::hotkey_for(a).map(|k| (k, a)))
+        .filter(|a| app.allows(a))
+        .filter_map(|a| {
+            let kind = crate::keys::ActionKind::from_key(a)?;
+            let key = app.bindings.key_label(crate::keys::Context::Actions, crate::keys::Command::Action(kind))?;
+            Some((key, a))
+        })
         .collect()
 }

@@ -23,7 +23,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
     let header;
     match g.kind() {
         GatewayKind::LiteLlm => {
-            match (&g.local.proxy_config, g.drift_rollup()) {
+            match (g.local.proxy_config(), g.drift_rollup()) {
                 (None, _) => head.push(Line::styled("config_file not set: ids shown, no file to compare", theme.dim())),
                 (Some(Err(e)), _) => {
                     head.push(Line::styled(fit(&format!("config file unusable: {e}"), width * 2), theme.fail()));
@@ -78,7 +78,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
             };
             let fp = |f: crate::secret::Fingerprint| if narrow { f.short_hex() } else { f.to_string() };
             if let Some(drift) = g.drift_rows() {
-                let (s, e) = window(app.keys_selected, drift.len(), height.saturating_sub(head.len() + 1));
+                let (s, e) = window(
+                    app.views.current().map_or(0, |v| v.keys),
+                    drift.len(),
+                    height.saturating_sub(head.len() + 1),
+                );
                 for r in &drift[s..e] {
                     let bad = r.state.is_problem();
                     let unsure = r.state.is_inconclusive();
@@ -132,15 +136,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                 "channel keys: not readable with an access token (New API never returns them)",
                 theme.dim(),
             ));
-            if let Some(e) = &g.local.intended_keys_error {
+            if let Some(e) = g.local.newapi().and_then(|n| n.intended_keys_error.as_ref()) {
                 head.push(Line::styled(fit(e, width), theme.fail()));
             }
             header = vec!["#", "Channel", "Intended key", "From"];
             widths = vec![Constraint::Length(5), Constraint::Min(10), Constraint::Length(16), Constraint::Length(16)];
             let deps = g.deployments();
-            let (s, e) = window(app.keys_selected, deps.len(), height.saturating_sub(head.len() + 1));
+            let (s, e) =
+                window(app.views.current().map_or(0, |v| v.keys), deps.len(), height.saturating_sub(head.len() + 1));
             for d in &deps[s..e] {
-                let intended = g.local.intended_keys.iter().find(|(id, _)| *id == d.id).map(|(_, k)| k);
+                let intended = g.local.newapi().and_then(|n| n.intended_keys.iter().find(|(id, _)| *id == d.id).map(|(_, k)| k));
                 let (fp, from) = match intended {
                     Some(k) => (k.fingerprint.map_or_else(|| "not set".into(), |f| f.to_string()), k.label.clone()),
                     None => ("—".into(), "not configured".into()),

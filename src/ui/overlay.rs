@@ -1,5 +1,6 @@
-//! Overlays: help, action confirmation (one or two stages), why an action is
-//! blocked, and text input.
+//! Overlays: help (the keys valid where the operator is, from the binding
+//! table, and the symbols), action confirmation (one or two stages), why an
+//! action is blocked, text input, the command palette, a timeline line.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -9,16 +10,19 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use super::util::{centered, clean, wrap};
 use super::{Theme, detail, pane_block};
 use crate::actions::plan::Plan;
-use crate::app::keymap::{self, HelpLine};
 use crate::app::{App, Confirm, Overlay};
-use crate::config::GatewayKind;
+use crate::keys::{Command, Context};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    if let Some(c) = app.actions.confirming() {
+        confirm(frame, area, c, app.now, theme);
+    }
     match &app.overlay {
         None => {}
-        Some(Overlay::Help) => help(frame, area, app, theme),
-        Some(Overlay::Confirm(c)) => confirm(frame, area, c, app.now, theme),
+        Some(Overlay::Help { about, scroll }) => help(frame, area, app, *about, *scroll, theme),
         Some(Overlay::Blocked(p)) => blocked(frame, area, p, theme),
+        Some(Overlay::Palette { text, .. }) => palette(frame, area, app, text, theme),
+        Some(Overlay::TimelineDetail { index, scroll }) => timeline_line(frame, area, app, *index, *scroll, theme),
         Some(Overlay::Input { prompt, text }) => input(frame, area, prompt, text, theme),
         Some(Overlay::NodeDetail { node, scroll }) => detail::node(frame, area, app, *node, *scroll, theme),
         Some(Overlay::DeploymentDetail { id, scroll }) => detail::deployment(frame, area, app, id, *scroll, theme),
@@ -59,51 +63,64 @@ fn boxed_scrolled(
     );
 }
 
-fn section<'a>(out: &mut Vec<Line<'a>>, title: &'a str, items: &'a [HelpLine], theme: &Theme) {
-    out.push(Line::styled(title, theme.bold()));
-    for (k, what) in items {
-        out.push(Line::from(vec![Span::styled(format!("  {k:<16}"), theme.accent()), Span::raw(*what)]));
-    }
-}
+/// What the tree's symbols mean, and how a parent rolls its children up.
+const SYMBOLS: &[(&str, &str)] = &[
+    ("✓", "answered, and passes: a parent only when every part that applies is answered and passes"),
+    ("✗  !", "fails / warns: a failing or warning part makes its parent fail or warn"),
+    ("?", "not answered yet (no data, not probed, or a stale probe); a parent says \"n of m answered\""),
+    ("·", "no live data can answer this question: its details say what to ask instead"),
+    ("-", "does not apply to this gateway"),
+    ("•", "an action that ran and found something (its words say what)"),
+];
 
-fn out_section(out: &mut Vec<Line<'_>>, title: &str, items: &[HelpLine], theme: &Theme) {
+fn section(out: &mut Vec<Line<'_>>, title: &str, items: &[(String, &str)], theme: &Theme) {
+    if items.is_empty() {
+        return;
+    }
     out.push(Line::styled(title.to_owned(), theme.bold()));
     for (k, what) in items {
-        out.push(Line::from(vec![Span::styled(format!("  {k:<16}"), theme.accent()), Span::raw(*what)]));
+        out.push(Line::from(vec![Span::styled(format!("  {k:<18}"), theme.accent()), Span::raw((*what).to_owned())]));
     }
 }
 
-fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+/// The keys valid in `about` (its chain of contexts, from the binding
+/// table), what this session allows, and the symbols. Scrolls.
+fn help(frame: &mut Frame, area: Rect, app: &App, about: Context, scroll: u16, theme: &Theme) {
     let mut lines = Vec::new();
-    section(&mut lines, "Everywhere", keymap::GLOBAL_HELP, theme);
-    section(&mut lines, "Moving", keymap::MOVE_HELP, theme);
-    let (title, all) = match app.kind() {
-        GatewayKind::LiteLlm => ("Actions on this LiteLLM gateway (each asks first)", keymap::LITELLM_ACTIONS),
-        GatewayKind::NewApi => ("Actions on this New API gateway (each asks first)", keymap::NEWAPI_ACTIONS),
-    };
-    // A read-only session lists only what it may still run.
-    let allowed: Vec<HelpLine> = all
-        .iter()
-        .filter(|(keys, _)| {
-            keys.split_whitespace().all(|k| {
-                k.chars()
-                    .next()
-                    .and_then(crate::actions::GatewayAction::key_for_hotkey)
-                    .is_some_and(|a| crate::actions::GatewayAction::key_allowed(a, app.read_only, app.allow_probes))
+    for ctx in about.chain() {
+        let items: Vec<(String, &str)> = app
+            .bindings
+            .of(*ctx)
+            .filter(|b| match b.command {
+                // Only what this gateway has and this session may run.
+                Command::Action(a) => {
+                    app.allows(a.key()) && crate::actions::GatewayAction::key_applies(a.key(), app.kind())
+                }
+                Command::DemoNext => app.session.demo,
+                _ => true,
             })
-        })
-        .copied()
-        .collect();
-    if !allowed.is_empty() {
-        out_section(&mut lines, title, &allowed, theme);
-        section(&mut lines, "In a confirmation", keymap::CONFIRM_HELP, theme);
+            .fold(Vec::new(), |mut acc: Vec<(String, &str)>, b| {
+                let keys: Vec<String> = b.keys.iter().map(ToString::to_string).collect();
+                match acc.iter_mut().find(|(_, h)| *h == b.help) {
+                    Some((k, _)) => {
+                        k.push(' ');
+                        k.push_str(&keys.join(" "));
+                    }
+                    None => acc.push((keys.join(" "), b.help)),
+                }
+                acc
+            });
+        section(&mut lines, ctx.title(), &items, theme);
     }
-    if app.demo {
-        section(&mut lines, "Demo", keymap::DEMO_HELP, theme);
+    if about != Context::Confirm {
+        let confirm: Vec<(String, &str)> = app.bindings.help(Context::Confirm);
+        if about.chain().contains(&Context::Actions) {
+            section(&mut lines, Context::Confirm.title(), &confirm, theme);
+        }
     }
-    if app.read_only {
+    if app.session.read_only {
         lines.push(Line::styled(
-            if app.allow_probes {
+            if app.session.allow_probes {
                 "READ-ONLY: nothing that changes a gateway runs; paid probes are allowed (--allow-probes)."
             } else {
                 "READ-ONLY: nothing that changes a gateway or spends money runs."
@@ -111,9 +128,44 @@ fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.warn(),
         ));
     }
-    section(&mut lines, "Symbols", keymap::SYMBOL_HELP, theme);
-    lines.push(Line::styled("Any key closes this help.", theme.dim()));
-    boxed(frame, area, " Keys ".into(), lines, theme, true);
+    let symbols: Vec<(String, &str)> = SYMBOLS.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
+    section(&mut lines, "Symbols", &symbols, theme);
+    lines.push(Line::styled(
+        "↑↓ PgUp PgDn scroll · Esc closes · keys can be rebound (keys: in the config)",
+        theme.dim(),
+    ));
+    boxed_scrolled(frame, area, " Keys here ".into(), lines, theme, true, Some(scroll));
+}
+
+/// `:` — what is typed, and what it may complete to.
+fn palette(frame: &mut Frame, area: Rect, app: &App, text: &str, theme: &Theme) {
+    let words = app.palette_words();
+    let found = crate::app::palette::completions(text, &words);
+    let mut lines = vec![Line::from(vec![
+        Span::styled(": ", theme.accent()),
+        Span::raw(clean(text).into_owned()),
+        Span::styled("▏", theme.accent()),
+    ])];
+    for w in found.iter().take(8) {
+        lines.push(Line::styled(format!("  {w}"), theme.dim()));
+    }
+    if found.len() > 8 {
+        lines.push(Line::styled(format!("  … {} more", found.len() - 8), theme.dim()));
+    }
+    lines.push(Line::styled("Tab completes · Enter runs (actions still ask first) · Esc closes", theme.dim()));
+    boxed(frame, area, " Command ".into(), lines, theme, true);
+}
+
+/// One timeline line, whole and wrapped.
+fn timeline_line(frame: &mut Frame, area: Rect, app: &App, index: usize, scroll: u16, theme: &Theme) {
+    let t = &app.model.fleet.timeline;
+    let Some(e) = t.len().checked_sub(index + 1).and_then(|i| t.entries().nth(i)) else { return };
+    let lines = vec![
+        Line::styled(format!("{} UTC · {}", crate::actions::audit::rfc3339(e.at), e.kind.label()), theme.dim()),
+        Line::raw(clean(&e.text).into_owned()),
+        Line::styled("Esc closes · ↑↓ scroll", theme.dim()),
+    ];
+    boxed_scrolled(frame, area, " Timeline ".into(), lines, theme, true, Some(scroll));
 }
 
 fn plan_lines<'a>(p: &'a Plan, theme: &Theme) -> Vec<Line<'a>> {

@@ -95,8 +95,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let room = (usize::from(area.width) * 3 / 5).max(40);
         live.push(Span::styled(super::util::fit(msg, room), theme.accent()));
     }
-    if let Some((g, until)) = app.propagating
-        && g == app.gateway
+    if let Some((g, until)) = app.actions.propagating
+        && g == app.gateway()
         && let Ok(left) = until.duration_since(app.now)
     {
         if !live.is_empty() {
@@ -104,7 +104,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
         live.push(Span::styled(format!("other nodes pick the edit up within {}", human(left)), theme.warn()));
     }
-    if let Some(r) = &app.running {
+    if let Some(r) = app.actions.running() {
         let tick = app.now.duration_since(r.started).map_or(0, |d| (d.as_millis() / 250) as usize);
         let last = r.lines.last().cloned().unwrap_or_else(|| "starting".into());
         if !live.is_empty() {

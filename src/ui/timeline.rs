@@ -13,16 +13,21 @@ use crate::timeline::TimelineKind;
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: bool) {
     let height = usize::from(area.height.saturating_sub(2));
     let width = usize::from(area.width.saturating_sub(2));
-    let n = app.fleet.timeline.len();
-    let end = n.saturating_sub(app.timeline_scroll);
+    let n = app.model.fleet.timeline.len();
+    let selected = app.views.timeline.selected.min(n.saturating_sub(1));
+    // The window ends at the newest line, or follows the cursor back in time.
+    let end = n.saturating_sub(selected.saturating_sub(height.saturating_sub(1)));
     let start = end.saturating_sub(height);
+    let chosen = n.checked_sub(selected + 1);
     let lines: Vec<Line> = app
+        .model
         .fleet
         .timeline
         .entries()
+        .enumerate()
         .skip(start)
         .take(end - start)
-        .map(|e| {
+        .map(|(i, e)| {
             let style = match e.kind {
                 TimelineKind::Action => theme.accent(),
                 TimelineKind::Verify if e.text.contains('✗') || e.text.contains("NOT") => theme.fail(),
@@ -32,16 +37,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                 TimelineKind::Seen if e.text.contains("down") => theme.fail(),
                 _ => ratatui::style::Style::new(),
             };
-            Line::from(vec![
+            let line = Line::from(vec![
                 Span::styled(format!("{} {:<6} ", clock(e.at), e.kind.label()), theme.dim()),
                 Span::styled(fit(&e.text, width.saturating_sub(16)), style),
-            ])
+            ]);
+            if focused && Some(i) == chosen { line.style(theme.selected()) } else { line }
         })
         .collect();
-    let title = if app.timeline_scroll > 0 {
-        format!(" Timeline (UTC, {} older hidden below) ", app.timeline_scroll)
+    let newer = n - end;
+    let title = if newer > 0 {
+        format!(" Timeline (UTC) — {newer} newer below · Enter opens a line ")
+    } else if focused {
+        " Timeline (UTC) — Enter opens a line whole ".to_owned()
     } else {
-        " Timeline (UTC) — e exports a report ".into()
+        " Timeline (UTC) ".to_owned()
     };
     frame.render_widget(Paragraph::new(lines).block(pane_block(title, focused, theme)), area);
 }

@@ -35,12 +35,30 @@ fn item(app: &App, i: usize, kind: GatewayKind, theme: &Theme) -> Option<TreeIte
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: bool) {
     let kind = app.kind();
     let items: Vec<_> = app.tree.roots.iter().filter_map(|&r| item(app, r, kind, theme)).collect();
+    // The widget's state is rebuilt each frame from the view (the view owns
+    // the selection and the open branches); it scrolls to keep the selection
+    // in view, as `tree_window_start` says.
     let mut state = TreeState::<String>::default();
-    for id in &app.tree_open {
-        state.open(app.tree.path_to(id));
+    if let Some(v) = app.tree_view() {
+        for id in &v.open {
+            state.open(app.tree.path_to(id));
+        }
+        state.select(app.tree.path_to(&v.selected));
     }
-    state.select(app.tree.path_to(&app.tree_selected));
-    let block = pane_block(" Triage (Enter: details) ", focused, theme);
+    let failing = app
+        .visible_nodes()
+        .iter()
+        .filter(|&&i| {
+            app.tree.nodes[i].is_leaf()
+                && app.current_evidence().is_some_and(|e| e.node_verdict(&app.tree, i, kind).points_here())
+        })
+        .count();
+    let next = app.bindings.key_label(crate::keys::Context::Tree, crate::keys::Command::NextFailure);
+    let title = match (failing, next) {
+        (0, _) | (_, None) => " Triage (Enter: details) ".to_owned(),
+        (n, Some(k)) => format!(" Triage (Enter: details · {k}: next of {n} failing) "),
+    };
+    let block = pane_block(title, focused, theme);
     if let Ok(tree) = TreeWidget::new(&items) {
         let tree = tree
             .block(block)

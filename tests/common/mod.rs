@@ -42,6 +42,8 @@ pub fn config(gateways: Vec<GatewaySpec>) -> Config {
         tree_file: None,
         state_dir: "/tmp/gatewatch-test-state".into(),
         source: None,
+        bindings: gatewatch::keys::Bindings::default(),
+        mouse: true,
     }
 }
 
@@ -106,7 +108,7 @@ pub fn stale_key_report(at: SystemTime) -> PollReport {
         gateway: 0,
         at,
         replicas: vec![("http://127.0.0.1:4000".into(), Ok(snapshot(running(SHARED_CONFIG))))],
-        local: LocalView { proxy_config: Some(Ok(file)), ..LocalView::default() },
+        local: LocalView::with_config(Ok(file)),
         memory,
         discovery_error: None,
         budget: None,

@@ -139,7 +139,7 @@ async fn a_registry_that_prints_payloads_gets_them_reported_not_run() {
 
 #[test]
 fn the_dialog_lists_every_replica_command_and_scrolls_to_the_last() {
-    use gatewatch::app::{App, Msg, Overlay};
+    use gatewatch::app::{App, Msg};
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
     let mut s = crate::spec("http://10.0.0.1:4000");
@@ -152,7 +152,7 @@ fn the_dialog_lists_every_replica_command_and_scrolls_to_the_last() {
     };
     app.update(Msg::Resize(100, 30));
     app.update(key(crossterm::event::KeyCode::Char('R')));
-    let Some(Overlay::Confirm(c)) = &app.overlay else { panic!("no confirmation: {:?}", app.overlay) };
+    let Some(c) = app.confirming() else { panic!("no confirmation: {:?}", app.overlay) };
     assert_eq!(c.plan.commands.len(), 12);
     let mut term = Terminal::new(TestBackend::new(100, 30)).unwrap();
     let screen = |app: &App, term: &mut Terminal<TestBackend>| {

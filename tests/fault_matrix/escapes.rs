@@ -153,7 +153,7 @@ async fn the_report_and_the_screen_show_the_corpus_harmlessly() {
     app.update(Msg::Poll(Box::new(up.clone())));
     app.update(Msg::Poll(Box::new(down)));
     let t = crate::common::t0();
-    let md = gatewatch::report::markdown(&app.fleet, &app.evidence, &tree, t, t);
+    let md = gatewatch::report::markdown(&app.model.fleet, &app.model.evidence, &tree, t, t);
     assert_harmless("report", &md);
     assert!(md.contains("\\\\x1b"), "the payload is in the report, escaped: {md}");
     assert!(!md.contains("[click](") && md.contains("\\[click\\]"), "{md}");

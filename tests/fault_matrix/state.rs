@@ -248,7 +248,7 @@ fn the_tui_opens_on_a_read_only_state_dir_and_asks_twice_before_acting_unaudited
 #[test]
 fn the_app_asks_for_consent_while_the_audit_log_is_broken_and_keeps_every_failure_on_the_timeline() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use gatewatch::app::{App, Effect, Msg, Overlay};
+    use gatewatch::app::{App, Effect, Msg};
     let key = |c: char| Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
     let mut s = crate::spec("http://10.0.0.1:4000");
     s.restart_command = Some("docker restart litellm".into());
@@ -258,19 +258,32 @@ fn the_app_asks_for_consent_while_the_audit_log_is_broken_and_keeps_every_failur
     app.update(key('R'));
     let effects = app.update(key('y'));
     assert!(matches!(effects.as_slice(), [Effect::Run { plan, .. }] if !plan.unaudited), "{effects:?}");
-    app.running = None;
+    let end = |app: &mut App, effects: &[Effect]| {
+        let [Effect::Run { id, .. }] = effects else { panic!("{effects:?}") };
+        app.update(Msg::Action(gatewatch::actions::ActionEvent {
+            id: *id,
+            gateway: 0,
+            at: crate::common::t0(),
+            kind: gatewatch::actions::ActionEventKind::Ended {
+                outcome: gatewatch::actions::Outcome::Verified,
+                summary: "verified".into(),
+                detail: vec![],
+            },
+        }));
+    };
+    end(&mut app, &effects);
     // The executor reports a record it could not sync: on the timeline, and the next action asks twice.
     app.update(Msg::AuditProblem(Some("/state/audit.jsonl (started record): No space left on device".into())));
     app.update(Msg::AuditProblem(Some("/state/audit.jsonl (ended record): No space left on device".into())));
-    let notes = app.fleet.timeline.entries().filter(|e| e.text.starts_with("AUDIT LOG NOT WRITTEN")).count();
+    let notes = app.model.fleet.timeline.entries().filter(|e| e.text.starts_with("AUDIT LOG NOT WRITTEN")).count();
     assert_eq!(notes, 2, "every failure stays on the timeline");
     app.update(key('R'));
     assert!(app.update(key('y')).is_empty(), "one y is not enough");
-    let Some(Overlay::Confirm(c)) = &app.overlay else { panic!("{:?}", app.overlay) };
+    let Some(c) = app.confirming() else { panic!("{:?}", app.overlay) };
     assert!(c.second && c.plan.warnings.iter().any(|w| w.contains("WITHOUT an audit record")), "{c:?}");
     let effects = app.update(Msg::Key(KeyEvent::new(KeyCode::Char('Y'), KeyModifiers::SHIFT)));
     assert!(matches!(effects.as_slice(), [Effect::Run { plan, .. }] if plan.unaudited), "{effects:?}");
-    app.running = None;
+    end(&mut app, &effects);
     // Written again: back to one y.
     app.update(Msg::AuditProblem(None));
     app.update(key('R'));

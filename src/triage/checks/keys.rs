@@ -22,7 +22,7 @@ const STARTUP_WINDOW: Duration = Duration::from_secs(30);
 const CLOCK_SLACK: Duration = Duration::from_millis(20);
 
 fn config_problem(c: &Ctx<'_>) -> Option<Finding> {
-    match &c.gw.local.proxy_config {
+    match c.gw.local.proxy_config() {
         None => Some(Finding::unknown("config_file not set: gatewatch cannot compare the file with the running proxy")),
         Some(Err(e)) => Some(Finding::unknown(format!("the config file cannot be used: {e}"))),
         Some(Ok(_)) => None,
@@ -72,7 +72,7 @@ pub fn drift(c: &Ctx<'_>) -> Finding {
     if c.gw.kind() == GatewayKind::NewApi {
         let mut f =
             Finding::unknown("New API never returns channel keys through the access-token API: drift cannot be read");
-        for (id, k) in &c.gw.local.intended_keys {
+        for (id, k) in c.gw.local.newapi().map(|n| n.intended_keys.as_slice()).unwrap_or_default() {
             f = f.fact(format!(
                 "channel {id}: intended key {} ({})",
                 k.fingerprint.map_or_else(|| "not set".to_owned(), |fp| fp.to_string()),
@@ -153,8 +153,9 @@ pub fn process_age(c: &Ctx<'_>) -> Finding {
     let Some(mtime) = cfg.modified else { return Finding::unknown("modification time of the config file unknown") };
     let files = if cfg.files.len() > 1 { format!(" (newest of {} files)", cfg.files.len()) } else { String::new() };
     let modified = format!("config file modified {}{files}", fmt_ago(c.now, mtime));
-    let Some(p) = &c.gw.local.process else {
-        let why = c.gw.local.process_note.clone().unwrap_or_else(|| {
+    let lite = c.gw.local.litellm();
+    let Some(p) = lite.and_then(|l| l.process.as_ref()) else {
+        let why = lite.and_then(|l| l.process_note.clone()).unwrap_or_else(|| {
             "the LiteLLM process is not visible from here (run gatewatch on the gateway's host, or set pid_file)".into()
         });
         return Finding::unknown(why).fact(modified);
@@ -300,7 +301,7 @@ pub fn preflight(c: &Ctx<'_>) -> Finding {
     if c.gw.kind() == GatewayKind::NewApi {
         return Finding::na("New API has no config file to check before a restart");
     }
-    let cfg = match &c.gw.local.proxy_config {
+    let cfg = match c.gw.local.proxy_config() {
         None => return Finding::unknown("config_file not set: cannot check that a restart would boot"),
         Some(Err(e)) => return Finding::fail(format!("the next restart will fail: {e}")),
         Some(Ok(cfg)) => cfg,

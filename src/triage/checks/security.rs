@@ -13,7 +13,7 @@ pub fn master_key(c: &Ctx<'_>) -> Finding {
         return newapi::setup(c);
     }
     // What gatewatch itself was given (fingerprint only).
-    let ours = std::env::var(&c.gw.spec.credential_env).ok().map(|k| Fingerprint::of(k.trim()));
+    let ours = c.gw.local.credential;
     let weak_ours = ours == Some(Fingerprint::of("sk-1234"));
     match c.gw.proxy_config() {
         Some(cfg) => {
@@ -94,7 +94,7 @@ pub fn plain_keys(c: &Ctx<'_>) -> Finding {
     if plain.is_empty() {
         return Finding::ok("every key comes from os.environ/");
     }
-    match &c.gw.local.config_git_root {
+    match c.gw.local.litellm().and_then(|l| l.config_git_root.as_ref()) {
         Some(root) => Finding::fail(format!(
             "{} plain key(s) in a config file inside the git work tree {}",
             plain.len(),
