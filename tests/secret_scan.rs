@@ -116,7 +116,7 @@ fn nothing_gatewatch_produces_contains_a_secret() {
     step(&["2"], "Channels (13", &mut screens);
     step(&["Tab", "t"], "Test channel", &mut screens);
     step(&["y"], "test ", &mut screens);
-    step(&["e"], "incident report written", &mut screens);
+    step(&["e"], "incident report exported to", &mut screens);
     step(&["q"], "gatewatch-exit=0", &mut screens);
     for (i, s) in screens.iter().enumerate() {
         scan(&format!("screen {i}"), s, &secrets);
@@ -284,7 +284,7 @@ fn secrets_of_any_name_stay_fingerprints_against_the_real_proxy() {
     let cmd = format!(". '{}' && {BIN} {gw_args}; echo gatewatch-exit=$?; exec sleep 300", env.display());
     let Some(t) = Tmux::start(TEST, 160, 50, &cmd) else { return };
     let mut screens = vec![t.wait_for("the drift", Duration::from_secs(60), |s| s.contains("DRIFT"))];
-    for (keys, wait) in [(&["Tab", "Enter"][..], "Esc closes"), (&["Escape", "e"][..], "incident report written")] {
+    for (keys, wait) in [(&["Tab", "Enter"][..], "Esc closes"), (&["Escape", "e"][..], "incident report exported to")] {
         for k in keys {
             t.send(k);
             std::thread::sleep(Duration::from_millis(150));
