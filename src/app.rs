@@ -85,7 +85,7 @@ impl App {
                 state_dir: config.state_dir.clone(),
                 started: now,
                 banner: None,
-                mouse: true,
+                mouse: config.mouse,
             },
             views,
             actions: Lifecycle::default(),
@@ -109,6 +109,11 @@ impl App {
     }
 
     /// The action running now, if any.
+    /// The message flashed on the status line, while it shows.
+    pub fn flash_text(&self) -> Option<&str> {
+        self.flash.as_ref().map(|(t, _)| t.as_str())
+    }
+
     pub fn running(&self) -> Option<&RunningAction> {
         self.actions.running()
     }
@@ -721,7 +726,12 @@ impl App {
                     }
                 }
             }
-            Pane::Keys | Pane::Timeline => {}
+            Pane::Timeline => {
+                let panes = crate::ui::layout::panes(self.size.0, self.size.1, self.views.focus);
+                let height = usize::from(panes.timeline.map_or(0, |r| r.height.saturating_sub(2)));
+                self.views.timeline.click(row, self.model.fleet.timeline.len(), height);
+            }
+            Pane::Keys => {}
         }
     }
 }

@@ -72,6 +72,10 @@ pub struct CheckEntry {
     pub verdict: Verdict,
     pub summary: String,
     pub facts: Vec<String>,
+    /// What would answer an open question, the headless way (a config field
+    /// or a command; `check` itself never sends a paid request).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// Poll every gateway once and evaluate every check.
@@ -156,6 +160,7 @@ pub fn report(fleet: &Fleet, evidence: &[Evidence], now: SystemTime) -> CheckRep
                     verdict: f.verdict,
                     summary: f.summary.clone(),
                     facts: f.facts.clone(),
+                    next: f.next.map(crate::triage::evidence::Next::headless),
                 })
                 .collect(),
         })
@@ -205,6 +210,9 @@ pub fn human(r: &CheckReport) -> String {
                 for f in c.facts.iter().take(6) {
                     let _ = writeln!(out, "      {}", clean(f));
                 }
+            }
+            if let Some(next) = &c.next {
+                let _ = writeln!(out, "      → {}", clean(next));
             }
         }
     }

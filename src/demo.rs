@@ -161,7 +161,13 @@ async fn stage_newapi(
 }
 
 /// Run the demo TUI.
-pub async fn run(o: Overrides, only: Option<DemoOnly>, newapi_channels: Option<usize>) -> color_eyre::Result<()> {
+/// `keys`: the bindings and mouse setting of the operator's config, when given.
+pub async fn run(
+    o: Overrides,
+    only: Option<DemoOnly>,
+    newapi_channels: Option<usize>,
+    keys: Option<(crate::keys::Bindings, bool)>,
+) -> color_eyre::Result<()> {
     let state_dir = demo_state_dir(&o);
     std::fs::create_dir_all(&state_dir).wrap_err_with(|| format!("cannot create {}", state_dir.display()))?;
     let _log = crate::logging::init(&state_dir);
@@ -188,8 +194,8 @@ pub async fn run(o: Overrides, only: Option<DemoOnly>, newapi_channels: Option<u
         tree_file: o.tree_file.clone(),
         state_dir: state_dir.clone(),
         source: None,
-        bindings: crate::keys::Bindings::default(),
-        mouse: !o.no_mouse,
+        mouse: !o.no_mouse && keys.as_ref().is_none_or(|k| k.1),
+        bindings: keys.map(|k| k.0).unwrap_or_default(),
     };
     if let Some(r) = o.refresh {
         for g in &mut config.gateways {

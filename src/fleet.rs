@@ -45,7 +45,7 @@ pub enum LocalKind {
     /// Not read yet.
     #[default]
     None,
-    LiteLlm(LiteLlmLocal),
+    LiteLlm(Box<LiteLlmLocal>),
     NewApi(NewApiLocal),
 }
 
@@ -70,7 +70,10 @@ pub struct NewApiLocal {
 impl LocalView {
     /// A LiteLLM view holding this config (tests, benches, the demo).
     pub fn with_config(cfg: Result<ProxyConfig, ProxyConfigError>) -> Self {
-        Self { kind: LocalKind::LiteLlm(LiteLlmLocal { proxy_config: Some(cfg), ..Default::default() }), ..Self::default() }
+        Self {
+            kind: LocalKind::LiteLlm(Box::new(LiteLlmLocal { proxy_config: Some(cfg), ..Default::default() })),
+            ..Self::default()
+        }
     }
 
     pub fn litellm(&self) -> Option<&LiteLlmLocal> {

@@ -38,7 +38,7 @@ pub fn read(spec: &GatewaySpec, proxy_env: &ProxyEnv) -> LocalView {
                 }
                 l.config_git_root = git_root(path);
             }
-            LocalKind::LiteLlm(l)
+            LocalKind::LiteLlm(Box::new(l))
         }
         GatewayKind::NewApi => {
             let mut n = NewApiLocal::default();

@@ -78,7 +78,15 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         }
         Some(Cmd::Demo { only, newapi_channels }) => {
             let o = overrides(&cli.global);
-            runtime()?.block_on(demo::run(o, only, newapi_channels))?;
+            // `--config` lends the demo its `keys:` and `mouse:` (try a keymap before an incident).
+            let bindings = match &cli.global.config {
+                Some(path) => {
+                    let cfg = gatewatch::config::load(path).map_err(|e| eyre!("{e}"))?;
+                    Some((cfg.bindings, cfg.mouse))
+                }
+                None => None,
+            };
+            runtime()?.block_on(demo::run(o, only, newapi_channels, bindings))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Cmd::Check { json, format, output }) => {

@@ -101,7 +101,6 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
     app.model.fleet.timeline.set_redactor(redactor.clone());
     app.session.demo = demo.is_some();
     app.demo_stage = demo.as_ref().map(|d| d.first.clone());
-    app.session.mouse = config.mouse;
     state_banner(&mut app, audit_problem);
     if let Ok(size) = terminal.size() {
         app.size = (size.width, size.height);

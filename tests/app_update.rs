@@ -373,3 +373,200 @@ fn a_stray_outcome_is_told_and_ignored() {
     assert!(a.running().is_none() && a.actions.last.is_none());
     assert!(a.flash.as_ref().unwrap().0.contains("refused"));
 }
+
+// ---- issue 17: one binding table, rebindable from the config ----
+
+fn rebound(keys: &str) -> Result<App, String> {
+    let text = format!(
+        "gateways:\n  - name: litellm-prod\n    kind: litellm\n    url: http://127.0.0.1:4000\n    config_file: /etc/litellm/config.yaml\n    restart_command: docker restart litellm-proxy\nkeys:\n{keys}"
+    );
+    let cfg = gatewatch::config::parse(&text, std::path::Path::new("/etc/gatewatch/config.yaml"))
+        .map_err(|e| e.to_string())?;
+    let mut a = App::new(&cfg, load::load(None).unwrap(), t0());
+    a.update(Msg::Poll(Box::new(stale_key_report(t0()))));
+    Ok(a)
+}
+
+#[test]
+fn a_rebinding_in_the_config_is_honoured_by_dispatch_and_help() {
+    use gatewatch::keys::{ActionKind, Command, Context};
+    let mut a = rebound("  restart: X\n  purge: none\n  next_failure: ctrl-n\n").unwrap();
+    // The old key does nothing any more, the new one asks.
+    a.update(key('R'));
+    assert!(a.confirming().is_none(), "R is no longer restart");
+    a.update(key('X'));
+    assert!(a.confirming().is_some_and(|c| c.plan.title.contains("Restart")), "X asks for the restart");
+    a.update(key('n'));
+    assert!(a.confirming().is_none());
+    // An action bound to nothing cannot be pressed, and help says so.
+    a.update(key('p'));
+    assert!(a.confirming().is_none() && a.running().is_none());
+    let help = a.bindings.help(Context::Actions);
+    assert!(help.iter().any(|(k, what)| k == "X" && what.contains("restart")), "{help:?}");
+    assert!(!help.iter().any(|(k, _)| k == "R"), "{help:?}");
+    assert_eq!(a.bindings.key_label(Context::Actions, Command::Action(ActionKind::Purge)), None);
+    // Any command, not only actions: ctrl-n walks to the next failure.
+    let before = a.tree_view().unwrap().selected.clone();
+    a.update(Msg::Key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::CONTROL)));
+    a.update(Msg::Key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::CONTROL)));
+    assert!(a.tree_view().unwrap().selected == before || a.flash_text().is_some());
+}
+
+#[test]
+fn a_rebinding_that_conflicts_or_names_nothing_is_a_config_error_naming_the_field() {
+    let e = rebound("  restart: j\n").err().unwrap();
+    assert!(e.contains("keys.restart") && e.contains("already bound to down"), "{e}");
+    assert!(e.contains("/etc/gatewatch/config.yaml"), "{e}");
+    let e = rebound("  reboot: X\n").err().unwrap();
+    assert!(e.contains("keys.reboot") && e.contains("no command"), "{e}");
+    let e = rebound("  quit: none\n").err().unwrap();
+    assert!(e.contains("keys.quit") && e.contains("only actions"), "{e}");
+    let e = rebound("  restart: true\n").err().unwrap();
+    assert!(e.contains("keys.restart") && e.contains("a key such as"), "{e}");
+    // YAML 1.2 (serde_yaml 0.9) reads a bare y as text: a key like any other.
+    assert!(rebound("  restart: y\n").is_ok());
+}
+
+// ---- issue 18: straight to the failure, the palette, the mouse, the timeline ----
+
+#[test]
+fn the_tree_starts_on_the_most_severe_failure_and_next_failure_walks_them() {
+    let mut a = with_stale_key();
+    // The first failing leaf in tree order (a failure before a warning).
+    let start = a.tree_view().unwrap().selected.clone();
+    let i = a.tree.nodes.iter().position(|n| n.id == start).unwrap();
+    assert_eq!(a.current_evidence().unwrap().node_verdict(&a.tree, i, a.kind()), Verdict::Fail, "{start}");
+    // J/K walk the failing and warning leaves, wrapping; the cursor stays on one of them.
+    let failing: Vec<String> = (0..6)
+        .map(|_| {
+            a.update(key('J'));
+            a.tree_view().unwrap().selected.clone()
+        })
+        .collect();
+    let ev = a.current_evidence().unwrap();
+    for id in &failing {
+        let i = a.tree.nodes.iter().position(|n| &n.id == id).unwrap();
+        assert!(ev.node_verdict(&a.tree, i, a.kind()).points_here(), "{id} is not a failure");
+    }
+    assert!(failing.contains(&"p3-drift".to_owned()), "{failing:?}");
+    a.update(key('K'));
+    let back = a.tree_view().unwrap().selected.clone();
+    a.update(key('J'));
+    assert_eq!(a.tree_view().unwrap().selected, failing[5], "K then J comes back");
+    assert_ne!(back, "", "{back}");
+    // Once the operator steers, a later poll does not move the cursor.
+    a.update(key('g'));
+    let top = a.tree_view().unwrap().selected.clone();
+    a.update(Msg::Poll(Box::new(stale_key_report(t0() + Duration::from_secs(5)))));
+    assert_eq!(a.tree_view().unwrap().selected, top);
+}
+
+fn type_text(a: &mut App, text: &str) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for c in text.chars() {
+        out.extend(a.update(key(c)));
+    }
+    out
+}
+
+#[test]
+fn the_palette_runs_commands_by_name_with_the_same_confirmations() {
+    let mut a = with_stale_key();
+    a.update(key(':'));
+    assert!(matches!(a.overlay, Some(Overlay::Palette { .. })));
+    type_text(&mut a, "rest");
+    a.update(code(KeyCode::Tab));
+    assert!(matches!(&a.overlay, Some(Overlay::Palette { text, .. }) if text == "restart"), "{:?}", a.overlay);
+    // Typing never runs anything: `y` and `q` are letters here.
+    assert!(a.confirming().is_none());
+    assert!(a.update(code(KeyCode::Enter)).is_empty());
+    assert!(a.confirming().is_some_and(|c| c.plan.title.contains("Restart")), "the palette asks like the key does");
+    a.update(key('n'));
+    // A filter and a sort by name.
+    a.update(key(':'));
+    type_text(&mut a, "filter gpt-4o-mini");
+    a.update(code(KeyCode::Enter));
+    assert_eq!(a.views.focus, Pane::Deployments);
+    assert_eq!(a.table().unwrap().rows.len(), 1, "{:?}", a.table().unwrap().rows);
+    // Something unknown says what is known, and runs nothing.
+    a.update(key(':'));
+    type_text(&mut a, "reboot");
+    assert!(a.update(code(KeyCode::Enter)).is_empty());
+    assert!(a.flash_text().is_some_and(|f| f.contains("reboot")), "{:?}", a.flash_text());
+    // `:q` quits like q.
+    a.update(key(':'));
+    type_text(&mut a, "q");
+    assert_eq!(a.update(code(KeyCode::Enter)), vec![Effect::Quit]);
+}
+
+#[test]
+fn a_filter_belongs_to_its_gateway() {
+    let mut second = litellm_spec();
+    second.name = "litellm-b".into();
+    let mut a = App::new(&config(vec![litellm_spec(), second]), load::load(None).unwrap(), t0());
+    a.update(Msg::Poll(Box::new(stale_key_report(t0()))));
+    let mut other = stale_key_report(t0());
+    other.gateway = 1;
+    a.update(Msg::Poll(Box::new(other)));
+    a.update(code(KeyCode::Tab));
+    a.update(key('/'));
+    type_text(&mut a, "mini");
+    a.update(code(KeyCode::Enter));
+    assert_eq!(a.table().unwrap().rows.len(), 1);
+    a.update(key('2'));
+    assert_eq!(a.gateway(), 1);
+    assert_eq!(a.table().unwrap().rows.len(), 3, "gateway 2 is not filtered by gateway 1's filter");
+    assert!(a.table().unwrap().filter.is_empty());
+    a.update(key('1'));
+    assert_eq!(a.table().unwrap().rows.len(), 1, "gateway 1 keeps its filter");
+    a.update(code(KeyCode::Esc));
+    assert_eq!(a.table().unwrap().rows.len(), 3, "Esc clears it");
+}
+
+#[test]
+fn a_click_selects_and_focuses_the_wheel_scrolls_and_no_mouse_ignores_both() {
+    use gatewatch::app::msg::{Mouse, MouseKind};
+    let mut a = with_stale_key();
+    a.update(Msg::Resize(200, 60));
+    let panes = gatewatch::ui::layout::panes(200, 60, a.views.focus);
+    let t = panes.table.unwrap();
+    // The second data row: border, header, first row, second row.
+    a.update(Msg::Mouse(Mouse { kind: MouseKind::Click, column: t.x + 3, row: t.y + 3 }));
+    assert_eq!(a.views.focus, Pane::Deployments);
+    assert_eq!(a.table().unwrap().selected, 1);
+    a.update(Msg::Mouse(Mouse { kind: MouseKind::ScrollUp, column: t.x + 3, row: t.y + 3 }));
+    assert_eq!(a.table().unwrap().selected, 0);
+    let tree = panes.tree.unwrap();
+    a.update(Msg::Mouse(Mouse { kind: MouseKind::Click, column: tree.x + 4, row: tree.y + 1 }));
+    assert_eq!(a.views.focus, Pane::Tree);
+    assert_eq!(a.tree_view().unwrap().selected, a.tree.nodes[a.tree.roots[0]].id, "the first line is the first root");
+    let tl = panes.timeline.unwrap();
+    a.update(Msg::Mouse(Mouse { kind: MouseKind::Click, column: tl.x + 4, row: tl.y + 1 }));
+    assert_eq!(a.views.focus, Pane::Timeline);
+    // With --no-mouse nothing happens.
+    let mut cfg = config(vec![litellm_spec()]);
+    cfg.mouse = false;
+    let mut b = App::new(&cfg, load::load(None).unwrap(), t0());
+    b.update(Msg::Poll(Box::new(stale_key_report(t0()))));
+    b.update(Msg::Resize(200, 60));
+    b.update(Msg::Mouse(Mouse { kind: MouseKind::Click, column: t.x + 3, row: t.y + 3 }));
+    assert_eq!(b.views.focus, Pane::Tree);
+}
+
+#[test]
+fn a_timeline_line_opens_whole() {
+    let mut a = with_stale_key();
+    let long = format!("action litellm-prod: ✗ FAILED: {} the end", "x".repeat(400));
+    a.model.fleet.timeline.push(t0(), Some(0), gatewatch::timeline::TimelineKind::Action, long.clone());
+    while a.views.focus != Pane::Timeline {
+        a.update(code(KeyCode::Tab));
+    }
+    assert_eq!(a.views.timeline.selected, 0, "the newest line first");
+    a.update(code(KeyCode::Enter));
+    assert!(matches!(a.overlay, Some(Overlay::TimelineDetail { index: 0, .. })), "{:?}", a.overlay);
+    a.update(code(KeyCode::Esc));
+    a.update(key('k'));
+    assert_eq!(a.views.timeline.selected, 1, "up goes back in time");
+    a.update(code(KeyCode::Enter));
+    assert!(matches!(a.overlay, Some(Overlay::TimelineDetail { index: 1, .. })), "{:?}", a.overlay);
+}

@@ -268,3 +268,51 @@ fn a_failed_purge_ends_and_the_next_action_opens() {
     let audit = std::fs::read_to_string(state.path().join("gatewatch/audit.jsonl")).unwrap_or_default();
     assert!(audit.contains("\"phase\":\"ended\",\"outcome\":\"failed\""), "{audit}");
 }
+
+/// Issues 17 and 18 in a real terminal: the tree starts on the failing node,
+/// a `keys:` rebinding is what the keys, the footer and `?` do, and the `:`
+/// palette runs a command by name with the same confirmation.
+#[test]
+fn rebound_keys_the_palette_and_the_first_failure() {
+    let state = tempfile::tempdir().unwrap();
+    let cfg = state.path().join("keys.yaml");
+    std::fs::write(
+        &cfg,
+        "gateways:\n  - {name: unused, kind: litellm, url: 'http://127.0.0.1:9'}\nkeys:\n  restart: X\n  purge: none\n",
+    )
+    .unwrap();
+    let extra = format!("--only litellm --config {}", cfg.display());
+    let Some(t) =
+        Tmux::start("rebound_keys_the_palette_and_the_first_failure", 120, 40, &demo_command(state.path(), &extra))
+    else {
+        return;
+    };
+    // Launch → the failing node's evidence and remedy, no key pressed.
+    let first = t.wait_for("the drift, selected", Duration::from_secs(30), |s| {
+        s.contains("DRIFT") && s.contains("Evidence: The running proxy holds")
+    });
+    assert!(first.contains("X:restart") && !first.contains("R:restart"), "{first}");
+    t.send("R");
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(!t.capture().contains("Restart litellm-demo?"), "R is no longer restart");
+    t.send("X");
+    t.wait_for("the rebound restart", Duration::from_secs(5), |s| s.contains("Restart litellm-demo?"));
+    t.send("n");
+    t.send("?");
+    let help = t.wait_for("the help", Duration::from_secs(5), |s| s.contains("Keys here"));
+    assert!(help.contains("X ") && !help.contains("purge the"), "{help}");
+    t.send("Escape");
+    t.send(":");
+    for c in "restart".chars() {
+        t.send(&c.to_string());
+    }
+    t.wait_for("the palette", Duration::from_secs(5), |s| s.contains(":restart"));
+    t.send("Enter");
+    t.wait_for("the palette's restart asks the same", Duration::from_secs(5), |s| {
+        s.contains("Restart litellm-demo?") && s.contains("[y] run")
+    });
+    t.send("n");
+    t.send("q");
+    t.wait_for("exit", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0"));
+    assert!(!t.alternate_on());
+}

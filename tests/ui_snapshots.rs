@@ -120,3 +120,50 @@ fn tiny_terminal_says_so() {
     assert!(out.contains("terminal"), "{out}");
     insta::assert_snapshot!("too_small_20x5", out);
 }
+
+/// Issue 17: a rebinding in the config shows in the help, the footer and the evidence.
+#[test]
+fn rebound_keys_show_in_help_footer_and_evidence() {
+    let text = "gateways:\n  - name: litellm-prod\n    kind: litellm\n    url: http://127.0.0.1:4000\n    config_file: /etc/litellm/config.yaml\n    restart_command: docker restart litellm-proxy\nkeys:\n  restart: X\n  purge: none\n  help: f1\n";
+    let cfg = gatewatch::config::parse(text, std::path::Path::new("/etc/gatewatch/config.yaml")).unwrap();
+    let mut a = App::new(&cfg, load::load(None).unwrap(), t0());
+    a.update(Msg::Poll(Box::new(stale_key_report(t0()))));
+    let main = render(&a, 120, 40);
+    assert!(main.contains("X restart") && !main.contains("R restart"), "the footer names the key in force:\n{main}");
+    assert!(main.contains("F1 help") && !main.contains("? help"), "{main}");
+    insta::assert_snapshot!("rebound_main_120x40", main);
+    a.update(Msg::Key(KeyEvent::new(KeyCode::F(1), KeyModifiers::NONE)));
+    let help = render(&a, 120, 40);
+    assert!(help.contains("restart") && !help.contains("purge the Redis"), "{help}");
+    insta::assert_snapshot!("rebound_help_120x40", help);
+}
+
+/// Issue 18: the palette with its completions; a timeline line whole; the
+/// focused table at 80x24.
+#[test]
+fn palette_timeline_detail_and_focused_table() {
+    let mut a = stale();
+    a.update(key(':'));
+    for c in "re".chars() {
+        a.update(key(c));
+    }
+    let out = render(&a, 120, 40);
+    assert!(out.contains("restart") && out.contains("reload"), "{out}");
+    insta::assert_snapshot!("palette_120x40", out);
+    a.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    let long = format!("action litellm-prod: ✗ FAILED: {} — the end of a long line", "word ".repeat(60));
+    a.model.fleet.timeline.push(t0(), Some(0), gatewatch::timeline::TimelineKind::Action, long);
+    for _ in 0..3 {
+        a.update(Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
+    }
+    a.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let out = render(&a, 80, 24);
+    assert!(out.contains("the end of a long"), "the whole line wraps:\n{out}");
+    insta::assert_snapshot!("timeline_detail_80x24", out);
+    a.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    a.update(Msg::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::NONE)));
+    a.update(Msg::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::NONE)));
+    let out = render(&a, 80, 24);
+    assert!(out.contains("gpt-4o-mini"), "{out}");
+    insta::assert_snapshot!("focused_table_80x24", out);
+}

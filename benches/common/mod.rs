@@ -305,11 +305,7 @@ impl Scenario {
         memory.remember(&running_cfg, 1_777_000_000);
 
         let newapi_report = newapi_report(channels);
-        let litellm_report = litellm_report(
-            deployments,
-            LocalView::with_config(Ok(file.clone())),
-            memory.clone(),
-        );
+        let litellm_report = litellm_report(deployments, LocalView::with_config(Ok(file.clone())), memory.clone());
 
         let mut newapi = GatewaySpec::new("newapi-prod", GatewayKind::NewApi, NEWAPI_URL);
         newapi.user_id = Some(1);

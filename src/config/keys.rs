@@ -23,10 +23,7 @@ pub fn parse(section: Option<&serde_yaml::Value>) -> Result<Bindings, (String, S
             // YAML reads a bare 1 or 5 as a number.
             serde_yaml::Value::Number(n) => vec![n.to_string()],
             serde_yaml::Value::Bool(_) => {
-                return Err((
-                    field,
-                    "a key such as X, ctrl-p or f5 (quote y and n: YAML reads them as booleans)".into(),
-                ));
+                return Err((field, "a key such as X, ctrl-p or f5, not true or false".into()));
             }
             serde_yaml::Value::Sequence(items) => {
                 let mut out = Vec::new();

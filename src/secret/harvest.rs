@@ -133,6 +133,23 @@ fn sensitive_values(node: &Node, env: EnvLookup<'_>, into: &Redactor, inside: bo
     }
 }
 
+/// Collects the secrets this session knows, to scrub them from any text:
+/// every gateway's credential variable (also kept out of child commands),
+/// and what the LiteLLM config holds (literal keys, `os.environ/` values;
+/// read through [`crate::configcache`], which adds them). The result is the
+/// process-wide redactor ([`crate::secret::known`]): what is read later
+/// (a rotated key) is added to it as it is read.
+pub fn for_config(config: &crate::config::Config) -> Redactor {
+    let r = crate::secret::known();
+    for g in &config.gateways {
+        r.add_var(&g.credential_env, std::env::var(&g.credential_env).ok().as_deref());
+        if let Some(path) = &g.config_file {
+            let _ = crate::configcache::litellm_config(path, &crate::gateway::litellm::proxy_env::ProxyEnv::own());
+        }
+    }
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,21 +201,4 @@ environment_variables:
             assert_eq!(r.redact(plain), plain);
         }
     }
-}
-
-/// Collects the secrets this session knows, to scrub them from any text:
-/// every gateway's credential variable (also kept out of child commands),
-/// and what the LiteLLM config holds (literal keys, `os.environ/` values;
-/// read through [`crate::configcache`], which adds them). The result is the
-/// process-wide redactor ([`crate::secret::known`]): what is read later
-/// (a rotated key) is added to it as it is read.
-pub fn for_config(config: &crate::config::Config) -> Redactor {
-    let r = crate::secret::known();
-    for g in &config.gateways {
-        r.add_var(&g.credential_env, std::env::var(&g.credential_env).ok().as_deref());
-        if let Some(path) = &g.config_file {
-            let _ = crate::configcache::litellm_config(path, &crate::gateway::litellm::proxy_env::ProxyEnv::own());
-        }
-    }
-    r
 }

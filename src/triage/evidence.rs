@@ -93,6 +93,48 @@ pub struct Finding {
     /// since, or its age): the verdict is then unknown until probed again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stale: Option<String>,
+    /// What would answer an open question. Each surface words it its own way:
+    /// the TUI names the key in force, `check` the CLI or config way.
+    #[serde(skip)]
+    pub next: Option<Next>,
+}
+
+/// The step that would answer a question a check could not answer alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// A paid probe or channel test: the TUI runs it, asked first.
+    Run(crate::keys::ActionKind),
+    /// The client model names the gateway should serve.
+    ClientModels,
+}
+
+impl Next {
+    /// What the step does, for any surface.
+    pub fn what(self) -> &'static str {
+        use crate::keys::ActionKind as A;
+        match self {
+            Self::Run(A::RouteProbe) => "route probe: one tiny paid request per alias shows where it is routed",
+            Self::Run(A::StreamProbe) => "stream probe: one tiny paid completion streamed through the gateway",
+            Self::Run(A::TestAll) => "test every top-priority channel (paid, one request each)",
+            Self::Run(A::TestChannel) => "test the channel (paid, one request)",
+            Self::Run(A::ProbeHealth) => "health probe: one paid request per deployment",
+            Self::Run(_) => "run the action",
+            Self::ClientModels => "type in the model names clients send",
+        }
+    }
+
+    /// The way `gatewatch check` (headless, never paid) names it: a config
+    /// field or a command, never a key press.
+    pub fn headless(self) -> String {
+        match self {
+            Self::ClientModels => "list the names clients send under `client_models:` in the gatewatch config".into(),
+            Self::Run(a) => format!(
+                "check sends no paid request; run the {} in `gatewatch` (palette `:{}`), asked first",
+                self.what().split(':').next().unwrap_or("probe"),
+                a.key()
+            ),
+        }
+    }
 }
 
 impl Finding {
@@ -105,7 +147,15 @@ impl Finding {
             aspects: Vec::new(),
             at: None,
             stale: None,
+            next: None,
         }
+    }
+
+    /// The step that would answer what is still open.
+    #[must_use]
+    pub fn next(mut self, next: Next) -> Self {
+        self.next = Some(next);
+        self
     }
 
     pub fn ok(summary: impl Into<String>) -> Self {

@@ -38,6 +38,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Span::raw(f.summary.clone()),
                 Span::styled(age(app, f), theme.dim()),
             ]));
+            if let Some(next) = f.next {
+                lines.push(next_line(app, next, theme));
+            }
             let max_facts = if checks.len() == 1 { 12 } else { 3 };
             for fact in f.facts.iter().take(max_facts) {
                 facts.push(Line::styled(format!("   {}", fit(fact, width.max(20) * 3)), theme.dim()));
@@ -107,6 +110,25 @@ pub fn stale_data(app: &App) -> Option<String> {
 /// gateway, that this session allows (none that change a gateway or spend
 /// money in a read-only session, unless probes are allowed), and that are
 /// bound to a key (as the binding table says, rebindings included).
+/// The step that would answer an open question, with the key in force for it.
+fn next_line(app: &App, next: crate::triage::evidence::Next, theme: &Theme) -> Line<'static> {
+    use crate::keys::{Command, Context};
+    use crate::triage::evidence::Next;
+    let (context, command) = match next {
+        Next::Run(a) => (Context::Actions, Command::Action(a)),
+        Next::ClientModels => (Context::Global, Command::TypeModel),
+    };
+    let how = match app.bindings.key_label(context, command) {
+        Some(k) => format!("press {k}: {}", next.what()),
+        None => format!("`:{}` in the palette: {}", command.name(), next.what()),
+    };
+    let how = match next {
+        Next::ClientModels => format!("{how} (or list them under client_models in the config)"),
+        Next::Run(_) => format!("{how} (asked first)"),
+    };
+    Line::from(vec![Span::styled("  → ", theme.accent()), Span::raw(how)])
+}
+
 pub fn action_keys<'a>(app: &App, node: &'a TreeNode) -> Vec<(String, &'a str)> {
     node.actions(app.kind())
         .into_iter()

@@ -145,7 +145,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
             let (s, e) =
                 window(app.views.current().map_or(0, |v| v.keys), deps.len(), height.saturating_sub(head.len() + 1));
             for d in &deps[s..e] {
-                let intended = g.local.newapi().and_then(|n| n.intended_keys.iter().find(|(id, _)| *id == d.id).map(|(_, k)| k));
+                let intended =
+                    g.local.newapi().and_then(|n| n.intended_keys.iter().find(|(id, _)| *id == d.id).map(|(_, k)| k));
                 let (fp, from) = match intended {
                     Some(k) => (k.fingerprint.map_or_else(|| "not set".into(), |f| f.to_string()), k.label.clone()),
                     None => ("—".into(), "not configured".into()),

@@ -15,9 +15,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
     let width = usize::from(area.width.saturating_sub(2));
     let n = app.model.fleet.timeline.len();
     let selected = app.views.timeline.selected.min(n.saturating_sub(1));
-    // The window ends at the newest line, or follows the cursor back in time.
-    let end = n.saturating_sub(selected.saturating_sub(height.saturating_sub(1)));
-    let start = end.saturating_sub(height);
+    let (start, end) = crate::app::views::timeline::window(n, selected, height);
     let chosen = n.checked_sub(selected + 1);
     let lines: Vec<Line> = app
         .model

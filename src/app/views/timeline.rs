@@ -9,7 +9,23 @@ pub struct TimelineView {
     pub selected: usize,
 }
 
+/// The lines shown in a pane `height` lines high, as `start..end` (oldest
+/// first): the window ends at the newest line, or follows the cursor back.
+pub fn window(len: usize, selected: usize, height: usize) -> (usize, usize) {
+    let selected = selected.min(len.saturating_sub(1));
+    let end = len.saturating_sub(selected.saturating_sub(height.saturating_sub(1)));
+    (end.saturating_sub(height), end)
+}
+
 impl TimelineView {
+    /// Select the line shown `row` lines under the pane's top border.
+    pub fn click(&mut self, row: usize, len: usize, height: usize) {
+        let (start, end) = window(len, self.selected, height);
+        if start + row < end {
+            self.selected = len - 1 - (start + row);
+        }
+    }
+
     /// Handle a moving command over `len` lines; `Some(i)`: open line `i` (from the newest).
     pub fn handle(&mut self, cmd: Command, len: usize, page: usize) -> Option<usize> {
         let last = len.saturating_sub(1);
@@ -26,5 +42,26 @@ impl TimelineView {
             _ => {}
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_follows_the_cursor_and_a_click_selects_the_line_under_it() {
+        // 10 lines, 4 shown: the newest four (6..10) until the cursor goes further back.
+        assert_eq!(window(10, 0, 4), (6, 10));
+        assert_eq!(window(10, 3, 4), (6, 10));
+        assert_eq!(window(10, 5, 4), (4, 8));
+        assert_eq!(window(2, 0, 4), (0, 2));
+        let mut v = TimelineView::default();
+        v.click(0, 10, 4);
+        assert_eq!(v.selected, 3, "the top line shown is the 4th newest");
+        v.click(3, 10, 4);
+        assert_eq!(v.selected, 0);
+        v.click(7, 10, 4);
+        assert_eq!(v.selected, 0, "below the last line: nothing changes");
     }
 }

@@ -151,7 +151,8 @@ pub fn fallback_live(c: &Ctx<'_>) -> Finding {
         return Finding::na("route headers are LiteLLM's");
     }
     if c.gw.routes.is_empty() {
-        return Finding::unknown("not probed: press f to send one tiny paid request per alias (asked first)");
+        return Finding::unknown("not probed: where each alias is routed right now is not known")
+            .next(crate::triage::evidence::Next::Run(crate::keys::ActionKind::RouteProbe));
     }
     let mut firing = Vec::new();
     let mut facts = Vec::new();

@@ -121,11 +121,10 @@ pub fn name_mismatch(c: &Ctx<'_>) -> Finding {
         _ => {}
     }
     if clients.is_empty() {
-        return Finding::unknown(
-            "no client model names known: list them under client_models in the config, or type them in with m",
-        )
-        .fact(format!("served: {}", served.iter().cloned().collect::<Vec<_>>().join(", ")))
-        .facts(log_facts);
+        return Finding::unknown("no client model names known: nothing to compare the served names with")
+            .next(crate::triage::evidence::Next::ClientModels)
+            .fact(format!("served: {}", served.iter().cloned().collect::<Vec<_>>().join(", ")))
+            .facts(log_facts);
     }
     let missing: Vec<&String> = clients.iter().filter(|n| !served.contains(*n)).collect();
     // LiteLLM also routes a deployment's own `provider/model` string: a

@@ -197,12 +197,10 @@ pub fn top_priority(c: &Ctx<'_>) -> Finding {
     if !failing.is_empty() {
         Finding::fail(format!("{} top-priority channel(s) failing", failing.len())).facts(failing).fact(note)
     } else if !untested.is_empty() {
-        Finding::unknown(format!(
-            "{} top-priority channel(s) not tested this session: press t on one or T for all",
-            untested.len()
-        ))
-        .fact(note)
-        .facts(untested.into_iter().take(8))
+        Finding::unknown(format!("{} top-priority channel(s) not tested this session", untested.len()))
+            .next(crate::triage::evidence::Next::Run(crate::keys::ActionKind::TestAll))
+            .fact(note)
+            .facts(untested.into_iter().take(8))
     } else {
         Finding::ok("every top-priority channel passed its last test").fact(note)
     }

@@ -8,9 +8,8 @@ use crate::triage::evidence::{Ctx, Finding, Verdict};
 
 pub fn probe(c: &Ctx<'_>) -> Finding {
     let Some((at, model, r)) = &c.gw.stream else {
-        return Finding::unknown(
-            "not probed: press s to stream one tiny completion through the gateway (paid, asked first)",
-        );
+        return Finding::unknown("not probed: whether a stream reaches the client whole is not known")
+            .next(crate::triage::evidence::Next::Run(crate::keys::ActionKind::StreamProbe));
     };
     probe_result(c, model, r).at(*at)
 }
