@@ -432,8 +432,10 @@ fn a_rebinding_that_conflicts_or_names_nothing_is_a_config_error_naming_the_fiel
 #[test]
 fn the_tree_starts_on_the_most_severe_failure_and_next_failure_walks_them() {
     let mut a = with_stale_key();
-    // The first failing leaf in tree order (a failure before a warning).
+    // The failing leaf that costs most: the stale key (an outage) before the
+    // expensive fallback (a cost), although the cost branch comes first in the tree.
     let start = a.tree_view().unwrap().selected.clone();
+    assert_eq!(start, "p3-drift");
     let i = a.tree.nodes.iter().position(|n| n.id == start).unwrap();
     assert_eq!(a.current_evidence().unwrap().node_verdict(&a.tree, i, a.kind()), Verdict::Fail, "{start}");
     // J/K walk the failing and warning leaves, wrapping; the cursor stays on one of them.

@@ -160,3 +160,23 @@ mod tests {
         assert!(err.starts_with("t.yaml:4:"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod impact_tests {
+    use super::*;
+    use crate::triage::model::Impact;
+
+    #[test]
+    fn every_branch_of_the_builtin_tree_says_what_a_failure_costs_and_children_inherit_it() {
+        let tree = parse(BUILTIN, "builtin").unwrap();
+        let by_id = |id: &str| tree.get(id).unwrap().impact;
+        assert_eq!(by_id("p3-stale-key"), Impact::Outage);
+        assert_eq!(by_id("p3-drift"), Impact::Outage, "inherited");
+        assert_eq!(by_id("p2-cost"), Impact::Cost);
+        assert_eq!(by_id("security"), Impact::Hygiene);
+        assert!(Impact::Outage < Impact::Degraded && Impact::Cost < Impact::Hygiene);
+        let err =
+            parse("version: 1\nnodes:\n  - id: a\n    title: A\n    impact: dire\n    no_data: x\n", "t").unwrap_err();
+        assert!(err.to_string().contains("impact") || err.to_string().contains("dire"), "{err}");
+    }
+}

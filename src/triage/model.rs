@@ -57,6 +57,23 @@ impl KindText {
     }
 }
 
+/// What a failure under a node costs the operator, most severe first: where
+/// gatewatch puts the cursor when it opens (children inherit it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Impact {
+    /// Requests fail: the gateway, a model or a key is down.
+    Outage,
+    /// Requests succeed badly: cut streams, starved channels.
+    Degraded,
+    /// Requests succeed and cost more than they should.
+    Cost,
+    #[default]
+    Other,
+    /// Hardening: nothing is failing because of it right now.
+    Hygiene,
+}
+
 /// One node as written in the YAML file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,6 +82,9 @@ pub struct NodeDef {
     pub title: String,
     #[serde(default)]
     pub applies_to: Vec<GatewayKind>,
+    /// What a failure here costs (inherited by the children when unset).
+    #[serde(default)]
+    pub impact: Option<Impact>,
     #[serde(default)]
     pub look_at: KindText,
     #[serde(default)]
@@ -94,6 +114,7 @@ pub struct TreeNode {
     pub id: String,
     pub title: String,
     pub applies_to: Vec<GatewayKind>,
+    pub impact: Impact,
     pub look_at: KindText,
     /// Check ids (`key-drift`), or one question a check answers
     /// (`gateway-reachable#proxy-page`): what answers this node itself.
@@ -169,10 +190,12 @@ impl Tree {
             Some(p) if def.applies_to.is_empty() => self.nodes[p].applies_to.clone(),
             _ => def.applies_to,
         };
+        let impact = def.impact.or_else(|| parent.map(|p| self.nodes[p].impact)).unwrap_or_default();
         self.nodes.push(TreeNode {
             id: def.id.clone(),
             title: def.title,
             applies_to,
+            impact,
             look_at: def.look_at,
             checks: def.checks,
             no_data: def.no_data,

@@ -184,12 +184,12 @@ fn failing_in_order(tree: &Tree, kind: GatewayKind, ev: &Evidence) -> Vec<usize>
         .collect()
 }
 
-/// The first failing leaf, else the first warning one.
+/// The failing leaf that costs most (a failure before a warning, then the
+/// tree's `impact:`, then tree order).
 fn most_severe(tree: &Tree, kind: GatewayKind, ev: &Evidence) -> Option<usize> {
-    let failing = failing_in_order(tree, kind, ev);
-    failing
-        .iter()
-        .copied()
-        .find(|&i| ev.node_verdict(tree, i, kind) == Verdict::Fail)
-        .or_else(|| failing.first().copied())
+    failing_in_order(tree, kind, ev)
+        .into_iter()
+        .enumerate()
+        .min_by_key(|&(order, i)| (ev.node_verdict(tree, i, kind) != Verdict::Fail, tree.nodes[i].impact, order))
+        .map(|(_, i)| i)
 }
