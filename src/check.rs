@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::actions::audit::rfc3339;
 use crate::config::Config;
 use crate::fleet::{Fleet, GatewayObs};
-use crate::gateway::Gateway;
+use crate::gateway::{Gateway, GatewayError};
 use crate::local;
 use crate::poller;
 use crate::triage::checks;
@@ -49,6 +49,11 @@ pub struct GatewayReport {
     pub version: Option<String>,
     pub replicas: Vec<ReplicaReport>,
     pub worst: Verdict,
+    /// The gateway answered but its deployment or channel list could not be
+    /// read: why. The checks that need it are unknown, and the result is
+    /// INCOMPLETE (exit 1), never OK.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread: Option<String>,
     pub checks: Vec<CheckEntry>,
 }
 
@@ -114,7 +119,24 @@ pub fn exit_code(fleet: &Fleet, evidence: &[Evidence]) -> i32 {
     match worst {
         Verdict::Fail => 2,
         Verdict::Warn => 1,
+        _ if fleet.gateways.iter().any(|g| unread(g).is_some()) => 1,
         _ => 0,
+    }
+}
+
+/// Why a gateway that answered has no deployment or channel list.
+pub fn unread(g: &GatewayObs) -> Option<String> {
+    if g.answered_count() == 0 {
+        return None;
+    }
+    match &g.primary()?.deployments {
+        // A refused credential fails admin-auth on its own.
+        crate::gateway::Section::Failed(GatewayError::Auth { .. } | GatewayError::MissingCredential { .. }) => None,
+        crate::gateway::Section::Failed(e) => {
+            let what = if g.kind() == crate::config::GatewayKind::NewApi { "channel" } else { "deployment" };
+            Some(format!("{what} list not read: {e}"))
+        }
+        _ => None,
     }
 }
 
@@ -151,6 +173,7 @@ pub fn report(fleet: &Fleet, evidence: &[Evidence], now: SystemTime) -> CheckRep
             version: g.version().map(str::to_owned),
             replicas: replica_report(g),
             worst: ev.worst(),
+            unread: unread(g),
             checks: ev
                 .findings
                 .iter()
@@ -197,6 +220,9 @@ pub fn human(r: &CheckReport) -> String {
         for rep in g.replicas.iter().filter(|x| !x.up) {
             let _ = writeln!(out, "  ✗ {}: {}", clean(&rep.url), clean(rep.error.as_deref().unwrap_or("down")));
         }
+        if let Some(why) = &g.unread {
+            let _ = writeln!(out, "  ? INCOMPLETE: {}: the checks that need it are unknown, not ok", clean(why));
+        }
         let mut checks: Vec<&CheckEntry> = g.checks.iter().filter(|c| c.verdict != Verdict::NotApplicable).collect();
         checks.sort_by_key(|c| match c.verdict {
             Verdict::Fail => 0,
@@ -216,7 +242,10 @@ pub fn human(r: &CheckReport) -> String {
             }
         }
     }
+    let incomplete = r.gateways.iter().any(|g| g.unread.is_some());
+    let worst = r.gateways.iter().fold(Verdict::NotApplicable, |v, g| v.worst(g.worst));
     let word = match r.exit_code {
+        1 if incomplete && worst != Verdict::Warn => "INCOMPLETE",
         0 => "OK",
         1 => "WARNINGS",
         2 => "FAILURES",

@@ -122,3 +122,38 @@ async fn weight_zero_under_an_undeclared_cache_mode_is_a_warning_with_both_outco
     assert!(out.contains("? master-key                 setup complete"), "{out}");
     assert!(!out.contains("123456"), "{out}");
 }
+
+/// Issue 20 (the truth part): with more channels than gatewatch reads, `check`
+/// printed "OK (exit 0)" in 0.1 s while every channel check said "not read
+/// yet" and an auto-disabled channel sat in the list. Evidence it has not read
+/// is never OK: the checks name why, and the result is INCOMPLETE (exit 1).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_channel_list_it_could_not_read_is_never_ok() {
+    let mut st = NewApiState::with_channels(20_100);
+    st.users[0].access_token = Some(ROOT_TOKEN.to_owned());
+    let sim = start(st).await;
+    let (code, out, took) = check(&sim, &[]).await;
+    eprintln!("check at 20,100 channels took {took:?}:\n{out}");
+    assert_ne!(code, 0, "{out}");
+    assert!(!out.contains("Result: OK"), "{out}");
+    assert!(out.contains("Result: INCOMPLETE (exit 1)"), "{out}");
+    assert!(out.contains("channel list not read: the gateway reports 20100 channels"), "{out}");
+    assert!(!out.contains("not read yet"), "{out}");
+    assert!(!out.contains("✓ newapi-mapping-target"), "no verdict from channels it did not read:\n{out}");
+    // Client names against channels it did not read: unknown, not "missing".
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("gw.yaml");
+    std::fs::write(
+        &cfg,
+        format!("client_models: [gpt-4o]\ngateways:\n  - {{name: big, kind: newapi, url: '{}'}}\n", sim.url),
+    )
+    .unwrap();
+    let (code, out, _) = check(&sim, &["--config", cfg.to_str().unwrap()]).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("? model-name-mismatch        channel list not read"), "{out}");
+    let (code, json, _) = check(&sim, &["--json"]).await;
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let unread = v["gateways"][0]["unread"].as_str().unwrap_or_default().to_owned();
+    assert!(unread.contains("20100 channels"), "{json}");
+}

@@ -275,6 +275,18 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Why the deployment / channel list is not there to judge from, if it
+    /// is not: a check built on it is unknown then, never ok nor failing.
+    pub fn list_unread(&self) -> Option<String> {
+        let what = if self.gw.kind() == crate::config::GatewayKind::NewApi { "channel" } else { "deployment" };
+        match self.gw.primary().map(|s| &s.deployments) {
+            Some(crate::gateway::Section::Ok(_)) => None,
+            Some(crate::gateway::Section::Failed(e)) => Some(format!("{what} list not read: {e}")),
+            Some(crate::gateway::Section::Unavailable(why)) => Some(format!("{what} list not available: {why}")),
+            _ => Some(format!("{what} list not read yet")),
+        }
+    }
+
     /// Model names clients send: from gatewatch's config and typed in this session.
     pub fn client_models(&self) -> Vec<String> {
         let mut v: Vec<String> =

@@ -95,6 +95,12 @@ pub fn name_mismatch(c: &Ctx<'_>) -> Finding {
     let Some(primary) = c.gw.primary() else {
         return Finding::unknown("no data from the gateway yet");
     };
+    // New API serves what its channels list; LiteLLM's /v1/models may stand in.
+    if let Some(why) = c.list_unread()
+        && (c.gw.kind() == GatewayKind::NewApi || primary.served_models.ok().is_none())
+    {
+        return Finding::unknown(format!("{why}: the served names are not known"));
+    }
     // Names in the gateway's own error log count as names clients send.
     let mut log_facts = Vec::new();
     let mut rejected_upstream = Vec::new();
@@ -199,8 +205,8 @@ pub fn mapping_target(c: &Ctx<'_>) -> Finding {
         return Finding::na("LiteLLM has no per-channel model mapping (aliases are the model_name)");
     }
     let deps = c.gw.deployments();
-    if c.gw.primary().is_none() {
-        return Finding::unknown("no channel list yet");
+    if let Some(why) = c.list_unread() {
+        return Finding::unknown(why);
     }
     let served: BTreeSet<&str> = deps.iter().flat_map(|d| d.models.iter().map(String::as_str)).collect();
     let mut dead = Vec::new();

@@ -11,8 +11,8 @@ fn channels<'a>(c: &'a Ctx<'_>) -> Result<&'a [Deployment], Finding> {
     if c.gw.kind() != GatewayKind::NewApi {
         return Err(Finding::na("New API only"));
     }
-    if c.gw.primary().and_then(|s| s.deployments.ok()).is_none() {
-        return Err(Finding::unknown("channel list not read yet"));
+    if let Some(why) = c.list_unread() {
+        return Err(Finding::unknown(why));
     }
     Ok(c.gw.deployments())
 }
