@@ -94,7 +94,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         // The whole text is on the timeline; here it leaves room for the
         // running action and the propagation window.
         let room = (usize::from(area.width) * 3 / 5).max(40);
-        live.push(Span::styled(super::util::fit(msg, room), theme.accent()));
+        live.push(Span::styled(super::util::fit_middle(msg, room), theme.accent()));
     }
     if let Some((g, until)) = app.actions.propagating
         && g == app.gateway()

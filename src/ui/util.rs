@@ -133,6 +133,39 @@ pub fn fit(s: &str, width: usize) -> String {
     out
 }
 
+/// Like [`fit`], but the cut is in the middle: the head says what happened,
+/// the tail keeps the end of a path or an error (`…/incident-2026….md`).
+pub fn fit_middle(s: &str, width: usize) -> String {
+    let s = clean(s);
+    if s.width() <= width {
+        return s.into_owned();
+    }
+    if width < 8 {
+        return fit(&s, width);
+    }
+    let graphemes: Vec<&str> = s.graphemes(true).collect();
+    let tail_room = (width - 1) / 2;
+    let head_room = width - 1 - tail_room;
+    let (mut head, mut used) = (String::new(), 0);
+    for g in &graphemes {
+        if used + g.width() > head_room {
+            break;
+        }
+        head.push_str(g);
+        used += g.width();
+    }
+    let (mut tail, mut used) = (Vec::new(), 0);
+    for g in graphemes.iter().rev() {
+        if used + g.width() > tail_room {
+            break;
+        }
+        tail.push(*g);
+        used += g.width();
+    }
+    tail.reverse();
+    format!("{head}…{}", tail.concat())
+}
+
 /// A centered rectangle of at most `w`x`h` inside `area`.
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let [v] = Layout::vertical([Constraint::Length(h.min(area.height))]).flex(Flex::Center).areas(area);
@@ -176,6 +209,16 @@ pub fn window(selected: usize, len: usize, height: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fit_middle_keeps_the_head_and_the_end_of_a_path() {
+        let msg = "incident report written to /home/oncall/.local/state/gatewatch/reports/incident-20261201-144032.md";
+        let out = fit_middle(msg, 48);
+        assert_eq!(out.width(), 48, "{out}");
+        assert!(out.starts_with("incident report written") && out.ends_with("144032.md"), "{out}");
+        assert_eq!(fit_middle("short", 48), "short");
+        assert_eq!(fit_middle("résumé 漢字 text that is long", 12).width(), 12);
+    }
 
     #[test]
     fn wraps_with_indent() {
