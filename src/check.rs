@@ -55,6 +55,63 @@ pub struct GatewayReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unread: Option<String>,
     pub checks: Vec<CheckEntry>,
+    /// LiteLLM: live traffic per deployment over the last 5 minutes (or,
+    /// on a first look, since the proxy started), from `/metrics/`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub traffic: Vec<TrafficEntry>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TrafficEntry {
+    pub deployment: String,
+    pub id: String,
+    pub requests: f64,
+    pub failures: f64,
+    /// Seconds the counts cover (0: since the process started).
+    pub window_s: i64,
+    pub since_start: bool,
+    pub restarted: bool,
+    /// The deployment id is new in the window (a restart loaded a changed config).
+    pub appeared: bool,
+    /// What the old process, or the alias's old deployment, had counted: [requests, failures].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before_restart: Option<[f64; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failures_per_min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dominant_error: Option<String>,
+}
+
+fn traffic_entries(g: &GatewayObs) -> Vec<TrafficEntry> {
+    let Some(now) = g.traffic.newest() else { return Vec::new() };
+    g.deployments()
+        .iter()
+        .filter_map(|d| {
+            let w = g.traffic.window(&d.id, now)?;
+            Some(TrafficEntry {
+                deployment: d.name.clone(),
+                id: d.id.clone(),
+                requests: w.requests,
+                failures: w.failures,
+                window_s: if w.since_start { 0 } else { w.to - w.from },
+                since_start: w.since_start,
+                restarted: w.restarted,
+                appeared: w.appeared,
+                before_restart: w
+                    .before_restart
+                    .or_else(|| {
+                        let first = g.traffic.first_seen(&d.id)?;
+                        g.traffic.alias_before(&d.name, &d.id, first).map(|(r, f, _)| (r, f))
+                    })
+                    .map(|(r, f)| [r, f]),
+                failures_per_min: w.failures_per_min(),
+                state: w.state,
+                dominant_error: w.dominant_error().map(|(e, _)| e.to_owned()),
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize)]
@@ -87,11 +144,15 @@ pub struct CheckEntry {
 /// Poll every gateway once into the same [`crate::model::Model`] the TUI
 /// keeps, and evaluate every check.
 pub async fn gather(config: &Config, gateways: &[Arc<dyn Gateway>]) -> (Fleet, Vec<Evidence>) {
+    // The traffic history so far (earlier runs of check, the TUI): rates need an earlier sample.
+    let store = crate::traffic::store_path(&config.state_dir);
+    let history = tokio::task::spawn_blocking(move || crate::traffic::load(&store)).await.unwrap_or_default();
     let reports = futures::future::join_all(gateways.iter().enumerate().map(|(i, gw)| async move {
         let path = local::memory_path(&config.state_dir, &gw.spec().name);
         let p2 = path.clone();
         let mut memory = tokio::task::spawn_blocking(move || local::load_memory(&p2)).await.unwrap_or_default();
-        let mut report = poller::cycle(gw.as_ref(), i, &mut memory, Some(&path)).await;
+        let mut store = crate::traffic::Store::new(&config.state_dir);
+        let mut report = poller::cycle(gw.as_ref(), i, &mut memory, Some(&path), Some(&mut store)).await;
         // `check` is the pre-restart cron job: run the operator's validation command too.
         if let Some(cmd) = &gw.spec().validate_command {
             let out = crate::command::run(cmd, gw.spec().action_timeout, &gw.spec().pass_env).await;
@@ -103,6 +164,7 @@ pub async fn gather(config: &Config, gateways: &[Arc<dyn Gateway>]) -> (Fleet, V
     .await;
     let now = SystemTime::now();
     let mut model = crate::model::Model::new(config, now);
+    model.seed_traffic(history, now);
     for r in reports {
         model.apply_poll(r, now);
     }
@@ -174,6 +236,7 @@ pub fn report(fleet: &Fleet, evidence: &[Evidence], now: SystemTime) -> CheckRep
             replicas: replica_report(g),
             worst: ev.worst(),
             unread: unread(g),
+            traffic: traffic_entries(g),
             checks: ev
                 .findings
                 .iter()
@@ -302,6 +365,28 @@ pub fn prometheus(r: &CheckReport, now: SystemTime) -> String {
         "gauge",
         drifted,
     );
+    let (mut live_req, mut live_fail) = (Vec::new(), Vec::new());
+    for g in &r.gateways {
+        for t in &g.traffic {
+            let l = format!("{},deployment=\"{}\",id=\"{}\"", gl(g), label(&t.deployment), label(&t.id));
+            live_req.push((l.clone(), t.requests));
+            live_fail.push((l, t.failures));
+        }
+    }
+    if !live_req.is_empty() {
+        family(
+            "gatewatch_live_requests",
+            "Requests to the deployment in the last 5 minutes (since the proxy started on a first look), from its /metrics/.",
+            "gauge",
+            live_req,
+        );
+        family(
+            "gatewatch_live_failures",
+            "Failed requests to the deployment over the same span as gatewatch_live_requests.",
+            "gauge",
+            live_fail,
+        );
+    }
     let mut failing = Vec::new();
     let mut status = Vec::new();
     for g in &r.gateways {

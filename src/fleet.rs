@@ -236,6 +236,8 @@ pub struct GatewayObs {
     pub changed_at: Option<SystemTime>,
     /// The request budget as of the last poll (New API).
     pub budget: Option<RateBudget>,
+    /// Live traffic counters per replica over the last half hour (LiteLLM `/metrics/`).
+    pub traffic: crate::traffic::History,
 }
 
 impl GatewayObs {
@@ -256,6 +258,7 @@ impl GatewayObs {
             typed_models: Vec::new(),
             changed_at: None,
             budget: None,
+            traffic: crate::traffic::History::default(),
         }
     }
 
@@ -284,6 +287,16 @@ impl GatewayObs {
         if d.status == DeploymentStatus::Serving
             && let Some(p) = &self.probe
             && p.entries.iter().any(|e| e.id == d.id && !e.healthy)
+        {
+            return DeploymentStatus::Unhealthy;
+        }
+        // Failing most live requests (LiteLLM /metrics/, the last 5 minutes).
+        if d.status == DeploymentStatus::Serving
+            && let Some(now) = self.traffic.newest()
+            && let Some(w) = self.traffic.window(&d.id, now)
+            && w.failures > 0.0
+            && w.error_ratio() >= 0.5
+            && (!w.since_start || w.state.is_some_and(|s| s >= 1))
         {
             return DeploymentStatus::Unhealthy;
         }
@@ -397,6 +410,16 @@ impl GatewayObs {
                 }
                 r.last_ok = Some(Arc::clone(s));
                 r.last_ok_at = Some(at);
+            }
+            if let Ok(s) = &result
+                && let crate::gateway::Section::Ok(t) = &s.traffic
+            {
+                self.traffic.record(crate::traffic::Sample {
+                    gateway: name.clone(),
+                    replica: url.clone(),
+                    at: crate::poller::unix_now(at),
+                    deployments: t.deployments.clone(),
+                });
             }
             r.recent.push_back(now_up);
             while r.recent.len() > 6 {

@@ -273,6 +273,8 @@ pub struct ReplicaSnapshot {
     pub setup: Option<bool>,
     /// Model names in the gateway's recent error log (New API type-5 logs).
     pub recent_errors: Section<Vec<ErrorLogModel>>,
+    /// LiteLLM: live traffic counters per deployment from `/metrics/`.
+    pub traffic: Section<litellm::metrics::Traffic>,
 }
 
 /// Recent failed requests for one model name, from the gateway's own log.
@@ -303,6 +305,7 @@ impl ReplicaSnapshot {
             console: Section::NotLoaded,
             setup: None,
             recent_errors: Section::NotLoaded,
+            traffic: Section::NotLoaded,
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod secret;
 pub mod statefile;
 pub mod table;
 pub mod timeline;
+pub mod traffic;
 pub mod triage;
 pub mod tui;
 pub mod ui;

@@ -39,6 +39,20 @@ impl Model {
         self.fleet.gateways.is_empty()
     }
 
+    /// Traffic samples from the store (earlier runs): each to its gateway, by
+    /// name, the last half hour only.
+    pub fn seed_traffic(&mut self, samples: Vec<crate::traffic::Sample>, now: SystemTime) {
+        let now = crate::poller::unix_now(now);
+        for s in samples {
+            if now - s.at > crate::traffic::KEEP_SECS || s.at > now {
+                continue;
+            }
+            if let Some(g) = self.fleet.gateways.iter_mut().find(|g| g.spec.name == s.gateway) {
+                g.traffic.record(s);
+            }
+        }
+    }
+
     /// A poll cycle's report; `false` when it names no gateway of ours.
     pub fn apply_poll(&mut self, report: PollReport, now: SystemTime) -> bool {
         let g = report.gateway;

@@ -122,6 +122,7 @@ pub async fn cycle(
     index: usize,
     memory: &mut MatchMemory,
     memory_file: Option<&std::path::Path>,
+    store: Option<&mut crate::traffic::Store>,
 ) -> PollReport {
     let started = std::time::Instant::now();
     let (urls, discovery_error) = discover(gw.spec()).await;
@@ -144,6 +145,28 @@ pub async fn cycle(
     {
         let (path, m) = (path.to_owned(), memory.clone());
         let _ = tokio::task::spawn_blocking(move || local::save_memory(&path, &m)).await;
+    }
+    if let Some(store) = store {
+        let samples: Vec<crate::traffic::Sample> = results
+            .iter()
+            .filter_map(|(url, r)| match r.as_ref().ok().map(|s| &s.traffic) {
+                Some(crate::gateway::Section::Ok(t)) => Some(crate::traffic::Sample {
+                    gateway: gw.spec().name.clone(),
+                    replica: url.clone(),
+                    at: unix_now(at),
+                    deployments: t.deployments.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        let due = store.due(samples);
+        if !due.is_empty() {
+            let path = store.path.clone();
+            let written = tokio::task::spawn_blocking(move || crate::traffic::append(&path, &due)).await;
+            if let Ok(Err(e)) = written {
+                tracing::warn!(gateway = %gw.spec().name, error = %e, "traffic history not written");
+            }
+        }
     }
     PollReport {
         gateway: index,
@@ -169,6 +192,7 @@ pub fn spawn(
         let memory_file = local::memory_path(&state_dir, &gw.spec().name);
         let mf = memory_file.clone();
         let mut memory = tokio::task::spawn_blocking(move || local::load_memory(&mf)).await.unwrap_or_default();
+        let mut store = crate::traffic::Store::new(&state_dir);
         let mut interval = tokio::time::interval(gw.spec().refresh);
         interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
@@ -182,7 +206,7 @@ pub fn spawn(
             while ctl_rx.try_recv().is_ok() {}
             let report = tokio::select! {
                 () = cancel.cancelled() => break,
-                r = cycle(gw.as_ref(), index, &mut memory, Some(&memory_file)) => r,
+                r = cycle(gw.as_ref(), index, &mut memory, Some(&memory_file), Some(&mut store)) => r,
             };
             if tx.send(report).await.is_err() {
                 break;

@@ -105,6 +105,25 @@ pub fn read_bytes(path: &Path, cap: u64, what: &'static str) -> Result<Vec<u8>, 
     Ok(buf)
 }
 
+/// The last `cap` bytes of the regular file `path` (a log or a store that
+/// may have grown: its newest part).
+pub fn read_tail(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::{Seek, SeekFrom};
+    if let Some(kind) = kind_of(std::fs::metadata(path)?.file_type()) {
+        return Err(ReadError::NotRegular(kind));
+    }
+    let mut file =
+        std::fs::OpenOptions::new().read(true).custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits()).open(path)?;
+    let meta = file.metadata()?;
+    if let Some(kind) = kind_of(meta.file_type()) {
+        return Err(ReadError::NotRegular(kind));
+    }
+    file.seek(SeekFrom::Start(meta.len().saturating_sub(cap)))?;
+    let mut buf = Vec::new();
+    file.take(cap).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
 /// [`read_bytes`] as UTF-8 text.
 pub fn read_text(path: &Path, cap: u64, what: &'static str) -> Result<String, ReadError> {
     String::from_utf8(read_bytes(path, cap, what)?).map_err(|_| ReadError::NotUtf8)

@@ -24,12 +24,14 @@ pub enum SortKey {
     TestTime,
     UsedQuota,
     Price,
+    /// LiteLLM: the share of live requests failing (last 5 minutes).
+    Live,
 }
 
 impl SortKey {
     pub fn all(kind: GatewayKind) -> &'static [SortKey] {
         match kind {
-            GatewayKind::LiteLlm => &[Self::Status, Self::Name, Self::Provider, Self::Price, Self::Id],
+            GatewayKind::LiteLlm => &[Self::Status, Self::Live, Self::Name, Self::Provider, Self::Price, Self::Id],
             GatewayKind::NewApi => &[
                 Self::Status,
                 Self::Id,
@@ -60,6 +62,7 @@ impl SortKey {
             Self::TestTime => "last test",
             Self::UsedQuota => "used quota",
             Self::Price => "price",
+            Self::Live => "live errors",
         }
     }
 }
@@ -69,11 +72,15 @@ impl SortKey {
 pub struct Derived {
     /// New API: best first-attempt share of each channel in the users' group.
     pub share: HashMap<String, f64>,
+    /// LiteLLM: each deployment's live traffic over the last 5 minutes.
+    pub live: HashMap<String, crate::traffic::Window>,
 }
 
 pub fn derive(g: &GatewayObs) -> Derived {
     if g.kind() != GatewayKind::NewApi {
-        return Derived::default();
+        let Some(now) = g.traffic.newest() else { return Derived::default() };
+        let live = g.deployments().iter().filter_map(|d| Some((d.id.clone(), g.traffic.window(&d.id, now)?))).collect();
+        return Derived { live, ..Derived::default() };
     }
     let deps = g.deployments();
     let mut share: HashMap<String, f64> = HashMap::new();
@@ -86,7 +93,7 @@ pub fn derive(g: &GatewayObs) -> Derived {
             *e = e.max(c.share);
         }
     }
-    Derived { share }
+    Derived { share, live: HashMap::new() }
 }
 
 fn id_num(d: &Deployment) -> Option<i64> {
@@ -126,6 +133,11 @@ fn compare(
         SortKey::ResponseTime => cmp_opt(b.response_time_ms, a.response_time_ms),
         SortKey::TestTime => cmp_opt(a.test_time, b.test_time),
         SortKey::UsedQuota => cmp_opt(b.used_quota, a.used_quota),
+        SortKey::Live => cmp_opt(
+            derived.live.get(&b.id).filter(|w| w.failures > 0.0).map(crate::traffic::Window::error_ratio),
+            derived.live.get(&a.id).filter(|w| w.failures > 0.0).map(crate::traffic::Window::error_ratio),
+        )
+        .then_with(|| a.name.cmp(&b.name)),
         SortKey::Price => cmp_opt(
             b.input_cost_per_token.zip(b.output_cost_per_token).map(|(i, o)| i + o),
             a.input_cost_per_token.zip(a.output_cost_per_token).map(|(i, o)| i + o),

@@ -62,6 +62,41 @@ pub struct LiteLlmState {
     pub admin_ui: bool,
     /// Extra delay on every admin answer (for fault tests).
     pub delay: Duration,
+    /// Background traffic since the process started (served on `/metrics/`).
+    pub traffic: SimTraffic,
+}
+
+/// One deployment's requests, and its failures by (status, class).
+type SimCounts = (u64, std::collections::BTreeMap<(u16, String), u64>);
+
+/// Simulated client traffic: every deployment gets requests at a steady
+/// rate; each succeeds or fails as a real request to it would now.
+#[derive(Debug, Clone)]
+pub struct SimTraffic {
+    /// Serve `/metrics/` at all (the prometheus callback is on).
+    pub enabled: bool,
+    /// Requests per second to each deployment.
+    pub rate: f64,
+    last: std::time::Instant,
+    carry: f64,
+    /// id → (requests, failures by "status class").
+    counts: std::collections::BTreeMap<String, SimCounts>,
+}
+
+impl Default for SimTraffic {
+    /// A process that has been serving for a minute when gatewatch looks.
+    fn default() -> Self {
+        let now = std::time::Instant::now();
+        let last = now.checked_sub(Duration::from_secs(60)).unwrap_or(now);
+        Self { enabled: true, rate: 0.5, last, carry: 0.0, counts: std::collections::BTreeMap::new() }
+    }
+}
+
+impl SimTraffic {
+    /// A process that just started: nothing counted yet.
+    fn restarted(&self) -> Self {
+        Self { enabled: self.enabled, rate: self.rate, last: std::time::Instant::now(), ..Self::default() }
+    }
 }
 
 pub type Shared = Arc<Mutex<LiteLlmState>>;
@@ -87,6 +122,7 @@ impl LiteLlmState {
             cut_streams: false,
             admin_ui: false,
             delay: Duration::ZERO,
+            traffic: SimTraffic::default(),
         };
         s.load()?;
         Ok(s)
@@ -165,6 +201,93 @@ fn error(status: StatusCode, kind: &str, message: &str, param: &Value) -> Respon
 }
 
 /// The proxy's auth: no key → 401; a wrong key without a DB → 400 "No connected db."
+impl LiteLlmState {
+    /// Advance the background traffic to now.
+    fn advance_traffic(&mut self) {
+        let now = std::time::Instant::now();
+        let due = now.duration_since(self.traffic.last).as_secs_f64() * self.traffic.rate + self.traffic.carry;
+        self.traffic.last = now;
+        let n = due.floor();
+        self.traffic.carry = due - n;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let n = n.max(0.0) as u64;
+        if n == 0 {
+            return;
+        }
+        let outcomes: Vec<(String, Option<u16>)> =
+            self.deployments.iter().map(|d| (d.id.clone(), self.healthy(d).err().map(|e| e.0))).collect();
+        for (id, outcome) in outcomes {
+            let e = self.traffic.counts.entry(id).or_default();
+            e.0 += n;
+            if let Some(status) = outcome {
+                let class = if status == 401 { "AuthenticationError" } else { "Openai.InternalServerError" };
+                *e.1.entry((status, class.to_owned())).or_default() += n;
+            }
+        }
+    }
+
+    /// The Prometheus exposition, shaped as LiteLLM 1.106.12 writes it
+    /// (tests/fixtures/litellm/metrics_1.106.12.txt): per deployment state,
+    /// requests, successes and failures with their status and class.
+    fn exposition(&mut self) -> String {
+        use std::fmt::Write as _;
+        self.advance_traffic();
+        let mut state = String::from(
+            "# HELP litellm_deployment_state LLM Deployment Analytics - The state of the deployment: 0 = healthy, 1 = partial outage, 2 = complete outage\n# TYPE litellm_deployment_state gauge\n",
+        );
+        let mut total = String::from(
+            "# HELP litellm_deployment_total_requests_total LLM Deployment Analytics - Total number of LLM API calls via litellm - success + failure\n# TYPE litellm_deployment_total_requests_total counter\n",
+        );
+        let mut ok = String::from(
+            "# HELP litellm_deployment_success_responses_total LLM Deployment Analytics - Total number of successful LLM API calls via litellm\n# TYPE litellm_deployment_success_responses_total counter\n",
+        );
+        let mut failed = String::from(
+            "# HELP litellm_deployment_failure_responses_total LLM Deployment Analytics - Total number of failed LLM API calls for a specific LLM deploymeny. exception_status is the status of the exception from the llm api\n# TYPE litellm_deployment_failure_responses_total counter\n",
+        );
+        for d in &self.deployments {
+            let Some((requests, errors)) = self.traffic.counts.get(&d.id) else { continue };
+            let base = d.api_base.clone().unwrap_or_default();
+            let upstream = d.model.split_once('/').map_or(d.model.as_str(), |(_, m)| m);
+            let common = format!(
+                "api_base=\"{base}\",api_provider=\"{}\",litellm_model_name=\"{upstream}\",model_id=\"{}\"",
+                d.provider, d.id
+            );
+            let per_request = format!(
+                "{common},api_key_alias=\"None\",client_ip=\"127.0.0.1\",hashed_api_key=\"litellm_proxy_master_key\",model_group=\"{}\",requested_model=\"{}\",team=\"None\",team_alias=\"None\",user_agent=\"\"",
+                d.model_name, d.model_name
+            );
+            let failures: u64 = errors.values().sum();
+            let _ = writeln!(
+                state,
+                "litellm_deployment_state{{{common}}} {}",
+                if failures > 0 && self.healthy(d).is_err() { "1.0" } else { "0.0" }
+            );
+            let _ = writeln!(total, "litellm_deployment_total_requests_total{{{per_request}}} {requests}.0");
+            let _ =
+                writeln!(ok, "litellm_deployment_success_responses_total{{{per_request}}} {}.0", requests - failures);
+            for ((status, class), n) in errors {
+                let _ = writeln!(
+                    failed,
+                    "litellm_deployment_failure_responses_total{{{per_request},exception_class=\"{class}\",exception_status=\"{status}\"}} {n}.0"
+                );
+            }
+        }
+        format!("{state}{total}{ok}{failed}")
+    }
+}
+
+async fn metrics(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let mut s = lock(&state);
+    if !s.traffic.enabled {
+        return error(StatusCode::NOT_FOUND, "not_found", "Not Found", &Value::Null);
+    }
+    if let Err(r) = auth(&s, &headers) {
+        return r;
+    }
+    let text = s.exposition();
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
+}
+
 fn auth(s: &LiteLlmState, headers: &HeaderMap) -> Result<(), Response> {
     let raw = headers
         .get("authorization")
@@ -487,6 +610,7 @@ fn router(state: Shared) -> Router {
         .route("/health/readiness", get(readiness))
         .route("/health/readiness/details", get(readiness_details))
         .route("/health", get(health))
+        .route("/metrics/", get(metrics))
         .route("/model/info", get(model_info))
         .route("/v1/model/info", get(model_info))
         .route("/v1/models", get(models))
@@ -531,6 +655,8 @@ impl SimProxy {
             let mut s = lock(&self.state);
             s.load()?;
             s.restarts += 1;
+            // A new process: its counters start at zero.
+            s.traffic = s.traffic.restarted();
         }
         let mut tries = 0;
         let listener = loop {

@@ -10,6 +10,7 @@
 pub mod api;
 pub mod config_file;
 pub mod drift;
+pub mod metrics;
 pub mod model_id;
 pub mod params;
 pub mod proxy_env;
@@ -138,6 +139,13 @@ impl LiteLlm {
             healthy: p.status == "healthy",
             detail: p.ping_response.map(|v| format!("ping {v}")).unwrap_or_default(),
         })
+    }
+
+    /// Live counters per deployment (`/metrics/`: the prometheus callback).
+    async fn traffic(&self, base: &str) -> Result<metrics::Traffic, GatewayError> {
+        let resp = self.get(base, "/metrics/", true).await?;
+        let text = String::from_utf8_lossy(&resp.body);
+        metrics::parse(&text).map_err(|detail| GatewayError::WrongShape { path: "/metrics/".into(), detail })
     }
 
     async fn served(&self, base: &str) -> Result<Vec<String>, GatewayError> {
@@ -288,6 +296,9 @@ pub fn to_deployment(e: api::ModelInfoEntry) -> Deployment {
     d
 }
 
+/// What a proxy without the prometheus callback answers on `/metrics/` means.
+pub const METRICS_OFF: &str = "the proxy exposes no /metrics/: add `callbacks: [\"prometheus\"]` under litellm_settings in its config.yaml (no licence needed) and restart it";
+
 #[async_trait]
 impl Gateway for LiteLlm {
     fn spec(&self) -> &GatewaySpec {
@@ -304,15 +315,21 @@ impl Gateway for LiteLlm {
         let mut snap = ReplicaSnapshot::new(live.latency);
         snap.version = live.version;
         snap.front_proxy = front;
-        let ((ready, version, ready_n), deployments, router, cache, served, ui) = tokio::join!(
+        let ((ready, version, ready_n), deployments, router, cache, served, ui, traffic) = tokio::join!(
             self.readiness(base),
             self.model_info(base),
             self.router(base),
             self.cache(base),
             self.served(base),
             self.admin_ui(base),
+            self.traffic(base),
         );
-        snap.requests = 1 + ready_n + 5;
+        snap.requests = 1 + ready_n + 6;
+        snap.traffic = match traffic {
+            Err(GatewayError::NotFound { .. }) => Section::Unavailable(METRICS_OFF.into()),
+            Ok(t) if !t.callback_on => Section::Unavailable(METRICS_OFF.into()),
+            other => Section::from_result(other),
+        };
         snap.admin_ui = ui;
         if version.is_some() {
             snap.version = version;

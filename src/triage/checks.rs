@@ -10,6 +10,7 @@ mod reach;
 mod replicas;
 mod security;
 mod stream;
+pub mod traffic;
 
 use super::evidence::{Ctx, Finding};
 
@@ -76,6 +77,11 @@ pub const ALL: &[CheckDef] = &[
     CheckDef { id: "plain-keys-in-git", title: "No plain keys in a config file under git", run: security::plain_keys },
     CheckDef { id: "plain-http", title: "TLS to non-loopback gateways", run: security::plain_http },
     CheckDef { id: "key-budgets", title: "Budgets or rate limits are set", run: security::budgets },
+    CheckDef {
+        id: "live-errors",
+        title: "Live: no deployment is failing real requests now",
+        run: traffic::live_errors,
+    },
 ];
 
 /// Checks answered by an operator's probe rather than by polling: their
@@ -88,6 +94,7 @@ pub const ASPECTS: &[(&str, &[&str])] = &[
     ("gateway-reachable", &["down", "proxy-page", "rate-limited"]),
     ("model-name-mismatch", &["alias", "prefix"]),
     ("key-drift", &["replicas"]),
+    ("live-errors", &traffic::CLASSES),
 ];
 
 pub fn is_probe(id: &str) -> bool {

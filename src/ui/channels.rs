@@ -67,6 +67,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
     let wide = area.width >= 80;
     let medium = area.width >= 66;
     let wide_newapi = area.width >= 110;
+    let derived = app.current_derived();
+    let live_col = g.kind() == GatewayKind::LiteLlm && !g.traffic.is_empty() && area.width >= 60;
+    let spark_col = live_col && area.width >= 130;
     let (header, widths, rows): (Vec<&str>, Vec<Constraint>, Vec<Row>) = match g.kind() {
         GatewayKind::LiteLlm => {
             let drift: HashMap<&str, &DriftState> = g
@@ -83,8 +86,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                         Cell::from(Span::styled(status_symbol(st), theme.status(st))),
                         Cell::from(d.name.clone()),
                         Cell::from(Span::styled(dl, if bad { theme.fail() } else { theme.ok() })),
-                        Cell::from(d.provider.clone()),
                     ];
+                    if live_col {
+                        cells.push(live_cell(derived.and_then(|x| x.live.get(&d.id)), theme));
+                    }
+                    cells.push(Cell::from(d.provider.clone()));
+                    if spark_col {
+                        let now = g.traffic.newest().unwrap_or(0);
+                        cells
+                            .push(Cell::from(Span::styled(spark(&g.traffic.spark(&d.id, now, 10, 180)), theme.fail())));
+                    }
                     if wide {
                         cells.push(Cell::from(price(d)));
                         cells.push(Cell::from(d.upstream_model.clone().unwrap_or_default()));
@@ -93,9 +104,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                     Row::new(cells)
                 })
                 .collect();
-            let mut widths =
-                vec![Constraint::Length(1), Constraint::Min(12), Constraint::Length(11), Constraint::Length(9)];
-            let mut header = vec![" ", "Alias", "Key", "Provider"];
+            let mut widths = vec![Constraint::Length(1), Constraint::Min(12), Constraint::Length(11)];
+            let mut header = vec![" ", "Alias", "Key"];
+            if live_col {
+                widths.push(Constraint::Length(14));
+                header.push("Live 5m");
+            }
+            widths.push(Constraint::Length(9));
+            header.push("Provider");
+            if spark_col {
+                widths.push(Constraint::Length(10));
+                header.push("Fail/30m");
+            }
             if wide {
                 widths.extend([Constraint::Length(11), Constraint::Min(14), Constraint::Length(8)]);
                 header.extend(["$/M in/out", "Upstream model", "Id"]);
@@ -103,7 +123,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
             (header, widths, rows)
         }
         GatewayKind::NewApi => {
-            let derived = app.current_derived();
             let rows = table.rows[start..end]
                 .iter()
                 .map(|&i| {
@@ -172,4 +191,37 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
         .column_spacing(1)
         .block(block);
     frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// A deployment's live requests in the table: failing share and counts, or
+/// the request rate when nothing fails.
+fn live_cell(w: Option<&crate::traffic::Window>, theme: &Theme) -> Cell<'static> {
+    let Some(w) = w else { return Cell::from(Span::styled("·", theme.dim())) };
+    if w.failures > 0.0 {
+        let style = if w.error_ratio() >= 0.5 { theme.fail() } else { theme.warn() };
+        let text = format!("✗ {:.0}/{:.0} fail", w.failures, w.requests);
+        return Cell::from(Span::styled(text, style));
+    }
+    match w.requests_per_min() {
+        Some(r) if w.requests > 0.0 => Cell::from(Span::styled(format!("✓ {r:.1}/min"), theme.ok())),
+        _ if w.requests > 0.0 => Cell::from(Span::styled(format!("✓ {:.0} ok", w.requests), theme.ok())),
+        _ => Cell::from(Span::styled("no requests", theme.dim())),
+    }
+}
+
+/// Failures per minute as bars, oldest first (`·`: no sample there).
+fn spark(values: &[Option<f64>]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = values.iter().flatten().copied().fold(0.0_f64, f64::max);
+    values
+        .iter()
+        .map(|v| match v {
+            None => '·',
+            Some(x) if *x <= 0.0 || max <= 0.0 => ' ',
+            Some(x) => {
+                let level = ((x / max) * 7.0).round().clamp(0.0, 7.0);
+                BARS[(0..8_usize).find(|i| f64::from(u8::try_from(*i).unwrap_or(7)) >= level).unwrap_or(7)]
+            }
+        })
+        .collect()
 }

@@ -1,0 +1,205 @@
+//! Live traffic per deployment from the proxy's Prometheus exposition
+//! (`GET /metrics/` with the master key; `litellm_settings.callbacks:
+//! ["prometheus"]`, no licence needed), parsed with `prom_text_format_parser`
+//! (label values are quoted strings with escapes: a client's `user_agent`
+//! cannot inject a `model_id`; it writes nothing to stderr, which a parser
+//! that did — `nom-openmetrics` 0.3 prints every number's sign — would
+//! scribble over the TUI).
+//!
+//! Measured on LiteLLM Proxy 1.106.12 (tests/litellm_traffic_real.rs), per
+//! deployment, labelled `model_id` (the id gatewatch computes from the file):
+//! `litellm_deployment_total_requests_total`,
+//! `litellm_deployment_success_responses_total`,
+//! `litellm_deployment_failure_responses_total` (with `exception_status`
+//! and `exception_class`), `litellm_deployment_cooled_down_total`, and the
+//! gauge `litellm_deployment_state` (0 healthy, 1 partial outage, 2 complete
+//! outage; three refused connections in a row left it at 1). Every other
+//! label (the client's ip, user agent, hashed key, `api_base`) is dropped
+//! here and never shown.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The most deployments kept from one exposition (more are counted, not kept).
+pub const MAX_DEPLOYMENTS: usize = 50_000;
+/// The most distinct errors kept per deployment.
+const MAX_ERRORS: usize = 16;
+/// Longest label value kept (a model id is 64 hex characters).
+const MAX_LABEL: usize = 200;
+
+/// The counters of one deployment, since its process started.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentTraffic {
+    /// The alias (`model_group`): a fixed config gives the deployment a new
+    /// id, and the alias ties its history to the old one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub alias: String,
+    pub requests: f64,
+    pub successes: f64,
+    pub failures: f64,
+    pub cooled_down: f64,
+    /// Unix time the process first counted this deployment (the earliest
+    /// `*_created`; 0: not reported). A restart moves it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub created: f64,
+    /// `litellm_deployment_state`: 0 healthy, 1 partial outage, 2 complete outage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<u8>,
+    /// Failures by `"<status> <class>"` (`"500 Openai.InternalServerError"`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors: BTreeMap<String, f64>,
+}
+
+/// One exposition, reduced to what gatewatch uses.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Traffic {
+    pub deployments: BTreeMap<String, DeploymentTraffic>,
+    /// Samples for deployments over [`MAX_DEPLOYMENTS`], dropped.
+    pub dropped: usize,
+    /// The exposition declares LiteLLM's deployment families (the
+    /// prometheus callback is on), even before any request.
+    pub callback_on: bool,
+}
+
+impl DeploymentTraffic {
+    /// The error seen most often (ties: the first in order).
+    pub fn dominant_error(&self) -> Option<(&str, f64)> {
+        self.errors
+            .iter()
+            .filter(|(_, n)| **n > 0.0)
+            .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(k, n)| (k.as_str(), *n))
+    }
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
+fn bounded(v: &str) -> String {
+    v.chars().take(MAX_LABEL).collect()
+}
+
+/// Parse a Prometheus text exposition. Only the `litellm_deployment_*`
+/// families are read; an exposition that does not parse is an error, never
+/// a partial picture.
+pub fn parse(text: &str) -> Result<Traffic, String> {
+    if text.trim().is_empty() {
+        return Ok(Traffic::default());
+    }
+    let (metrics, problem) = prom_text_format_parser::parse_scrape(text);
+    match problem {
+        None => {}
+        Some(prom_text_format_parser::ScrapeParseError::Parse(e)) => {
+            return Err(format!("the /metrics/ exposition does not parse: {}", first_line(&e)));
+        }
+        // A family declared but not yet sampled (HELP and TYPE only) is valid
+        // exposition: prometheus_client writes one for every metric it registered.
+        Some(prom_text_format_parser::ScrapeParseError::Collect(errors)) => {
+            if let Some(e) = errors.iter().find(|e| !e.error.contains("has only")) {
+                return Err(format!(
+                    "the /metrics/ exposition does not parse (line {}): {}",
+                    e.line_no.start,
+                    first_line(&e.error)
+                ));
+            }
+        }
+    }
+    let mut out = Traffic::default();
+    for metric in &metrics {
+        let Some(field) = metric.name.strip_prefix("litellm_deployment_") else { continue };
+        out.callback_on = true;
+        for s in &metric.samples {
+            if s.value.value_type != prom_text_format_parser::ValueType::Sample {
+                continue;
+            }
+            let label = |k: &str| s.labels.iter().find(|l| l.key == k).map(|l| l.value.as_str());
+            let Some(id) = label("model_id").filter(|v| !v.is_empty() && *v != "None") else { continue };
+            let Ok(v) = s.value.value.parse::<f64>() else { continue };
+            if !v.is_finite() || v < 0.0 {
+                continue;
+            }
+            let known = out.deployments.contains_key(id);
+            if !known && out.deployments.len() >= MAX_DEPLOYMENTS {
+                out.dropped += 1;
+                continue;
+            }
+            let d = out.deployments.entry(bounded(id)).or_default();
+            if d.alias.is_empty()
+                && let Some(alias) = label("model_group")
+            {
+                d.alias = bounded(alias);
+            }
+            match field {
+                "total_requests_total" | "total_requests" => d.requests += v,
+                "success_responses_total" | "success_responses" => d.successes += v,
+                "cooled_down_total" | "cooled_down" => d.cooled_down += v,
+                "state" => d.state = Some(u8::from(v >= 1.0) + u8::from(v >= 2.0)),
+                "failure_responses_total" | "failure_responses" => {
+                    d.failures += v;
+                    let key = format!(
+                        "{} {}",
+                        bounded(label("exception_status").unwrap_or("?")),
+                        bounded(label("exception_class").unwrap_or("?"))
+                    );
+                    if d.errors.len() < MAX_ERRORS || d.errors.contains_key(&key) {
+                        *d.errors.entry(key).or_default() += v;
+                    }
+                }
+                // When the process first counted the deployment: a restart moves it.
+                "total_requests_created" | "success_responses_created" | "failure_responses_created" => {
+                    d.created = if d.created > 0.0 { d.created.min(v) } else { v };
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().chars().take(200).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CAPTURED: &str = include_str!("../../../tests/fixtures/litellm/metrics_1.106.12.txt");
+
+    #[test]
+    fn the_captured_exposition_gives_each_deployment_its_counters() {
+        let t = parse(CAPTURED).unwrap();
+        let good = &t.deployments["a6c96835c921bb7fe57e3bdd45ae2618ef611f69af422e0dfbdbdb482742d38b"];
+        assert_eq!((good.requests, good.successes, good.failures, good.state), (3.0, 3.0, 0.0, Some(0)));
+        let bad = &t.deployments["c0d9744b35ec2dd5f2a5a9e66f57c7a53901790d156b5fc36d2e6652fba62115"];
+        assert_eq!((bad.requests, bad.failures, bad.state), (3.0, 3.0, Some(1)));
+        assert_eq!(bad.dominant_error(), Some(("500 Openai.InternalServerError", 3.0)));
+        assert_eq!((good.alias.as_str(), bad.alias.as_str()), ("good", "bad"));
+        assert!(bad.created > 1.7e9 && good.created > 1.7e9, "{good:?}");
+        assert_eq!(t.deployments.len(), 2, "{:?}", t.deployments.keys());
+        assert!(t.callback_on);
+        let other =
+            parse("# HELP python_info x\n# TYPE python_info gauge\npython_info{version=\"3.11\"} 1.0\n").unwrap();
+        assert!(!other.callback_on && other.deployments.is_empty());
+    }
+
+    #[test]
+    fn a_label_value_cannot_inject_another_label() {
+        let text = "# TYPE litellm_deployment_failure_responses_total counter\n\
+            litellm_deployment_failure_responses_total{model_id=\"real\",user_agent=\"x\\\",model_id=\\\"forged\",exception_status=\"401\",exception_class=\"AuthenticationError\"} 4.0\n";
+        let t = parse(text).unwrap();
+        assert_eq!(t.deployments.keys().collect::<Vec<_>>(), vec!["real"]);
+        assert_eq!(t.deployments["real"].dominant_error(), Some(("401 AuthenticationError", 4.0)));
+    }
+
+    #[test]
+    fn garbage_is_an_error_naming_the_line_not_a_partial_picture() {
+        let e = parse("# TYPE litellm_deployment_state gauge\nlitellm_deployment_state{model_id=\"a\"} 0\nnot a metric line at all {\n")
+            .unwrap_err();
+        assert!(e.contains("does not parse"), "{e}");
+        assert!(parse("").unwrap().deployments.is_empty());
+    }
+}

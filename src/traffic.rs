@@ -1,0 +1,395 @@
+//! Live traffic history: counter samples per replica (from the proxy's
+//! `/metrics/`), rates between them, and the store under the state dir that
+//! the TUI and `gatewatch check` both write and read, so a cron job's runs
+//! are the history an operator sees when opening gatewatch mid-incident.
+//!
+//! Counters restart at zero with the proxy process: a sample lower than the
+//! one before it means a restart, and the window then counts from zero.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::gateway::litellm::metrics::DeploymentTraffic;
+
+/// How far back rates look ("right now").
+pub const WINDOW_SECS: i64 = 5 * 60;
+/// How much history is kept in memory (sparklines, before/after).
+pub const KEEP_SECS: i64 = 31 * 60;
+/// How much history the store keeps.
+pub const STORE_SECS: i64 = 24 * 3600;
+/// Samples closer together than this are not both kept (nor stored).
+pub const MIN_SPACING_SECS: i64 = 55;
+/// The store is rewritten without its old lines past this size.
+const STORE_MAX_BYTES: u64 = 32 << 20;
+/// The tail of the store read at start.
+const STORE_READ_BYTES: u64 = 16 << 20;
+
+/// One replica's counters at one time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub gateway: String,
+    pub replica: String,
+    /// Unix seconds.
+    pub at: i64,
+    #[serde(rename = "d")]
+    pub deployments: BTreeMap<String, DeploymentTraffic>,
+}
+
+/// What one deployment did over a window, summed over the replicas.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Window {
+    /// Unix seconds: the oldest sample used, and the newest.
+    pub from: i64,
+    pub to: i64,
+    pub requests: f64,
+    pub failures: f64,
+    pub errors: BTreeMap<String, f64>,
+    /// A replica's counters went back: its process restarted in the window.
+    pub restarted: bool,
+    /// The newest `litellm_deployment_state` of any replica (the worst).
+    pub state: Option<u8>,
+    /// No earlier sample: the counts are everything since the process started.
+    pub since_start: bool,
+    /// The deployment id is new in the window (a restart or a reload loaded
+    /// it, often a fixed config): the counts run from when it appeared.
+    pub appeared: bool,
+    /// After a restart in the window: what the old process had counted
+    /// (requests, failures) when last seen.
+    pub before_restart: Option<(f64, f64)>,
+}
+
+impl Window {
+    #[allow(clippy::cast_precision_loss)]
+    pub fn minutes(&self) -> f64 {
+        ((self.to - self.from) as f64 / 60.0).max(1.0 / 60.0)
+    }
+
+    pub fn failures_per_min(&self) -> Option<f64> {
+        (!self.since_start).then(|| self.failures / self.minutes())
+    }
+
+    pub fn requests_per_min(&self) -> Option<f64> {
+        (!self.since_start).then(|| self.requests / self.minutes())
+    }
+
+    /// Failures over requests (0 when nothing was sent).
+    pub fn error_ratio(&self) -> f64 {
+        if self.requests > 0.0 { (self.failures / self.requests).min(1.0) } else { 0.0 }
+    }
+
+    pub fn dominant_error(&self) -> Option<(&str, f64)> {
+        self.errors
+            .iter()
+            .filter(|(_, n)| **n > 0.0)
+            .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(k, n)| (k.as_str(), *n))
+    }
+}
+
+/// One gateway's recent samples, oldest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    samples: VecDeque<Sample>,
+}
+
+impl History {
+    /// Keep a sample: the newest of each replica always, older ones at most
+    /// one per [`MIN_SPACING_SECS`]; `true` when it is kept as history (and
+    /// is worth storing).
+    pub fn record(&mut self, sample: Sample) -> bool {
+        let newest = sample.at;
+        // The previous newest of this replica stays only if far enough from the one before it.
+        let mut same: Vec<usize> =
+            self.samples.iter().enumerate().filter(|(_, s)| s.replica == sample.replica).map(|(i, _)| i).collect();
+        let kept_as_history = match same.as_slice() {
+            [.., before, last] => {
+                if self.samples[*last].at - self.samples[*before].at < MIN_SPACING_SECS {
+                    self.samples.remove(*last);
+                    same.pop();
+                }
+                same.last().is_none_or(|&l| newest - self.samples[l].at >= MIN_SPACING_SECS)
+            }
+            [last] => newest - self.samples[*last].at >= MIN_SPACING_SECS,
+            [] => true,
+        };
+        self.samples.push_back(sample);
+        while self.samples.front().is_some_and(|s| newest - s.at > KEEP_SECS) {
+            self.samples.pop_front();
+        }
+        kept_as_history
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+
+    pub fn samples(&self) -> impl Iterator<Item = &Sample> {
+        self.samples.iter()
+    }
+
+    /// The newest sample time, if any.
+    pub fn newest(&self) -> Option<i64> {
+        self.samples.iter().map(|s| s.at).max()
+    }
+
+    /// Deployment `id` over the last [`WINDOW_SECS`] before `now` (unix seconds).
+    pub fn window(&self, id: &str, now: i64) -> Option<Window> {
+        self.window_between(id, now - WINDOW_SECS, now)
+    }
+
+    /// Deployment `id` between two times: per replica, its newest sample up
+    /// to `to` against its oldest sample from `from` on (at least 30 s older).
+    pub fn window_between(&self, id: &str, from: i64, to: i64) -> Option<Window> {
+        let mut out: Option<Window> = None;
+        let mut replicas: Vec<&str> = self.samples.iter().map(|s| s.replica.as_str()).collect();
+        replicas.sort_unstable();
+        replicas.dedup();
+        for rep in replicas {
+            let mine = || self.samples.iter().filter(move |s| s.replica == rep && s.at <= to);
+            let Some(last) = mine().filter(|s| s.deployments.contains_key(id)).max_by_key(|s| s.at) else { continue };
+            let cur = &last.deployments[id];
+            let first = mine().filter(|s| s.at >= from && last.at - s.at >= 30).min_by_key(|s| s.at);
+            let w = out.get_or_insert_with(|| Window { from: last.at, to: last.at, ..Window::default() });
+            w.to = w.to.max(last.at);
+            w.state = w.state.max(cur.state);
+            #[allow(clippy::single_match_else)]
+            match first {
+                Some(f) => {
+                    w.from = w.from.min(f.at);
+                    let old = f.deployments.get(id).cloned();
+                    w.appeared |= old.is_none();
+                    let old = old.unwrap_or_default();
+                    let moved = cur.created > 0.0 && old.created > 0.0 && cur.created > old.created + 1.0;
+                    let reset = cur.requests < old.requests || cur.failures < old.failures || moved;
+                    w.restarted |= reset;
+                    if reset {
+                        let b = w.before_restart.get_or_insert((0.0, 0.0));
+                        b.0 += old.requests;
+                        b.1 += old.failures;
+                    }
+                    let base = if reset { DeploymentTraffic::default() } else { old };
+                    w.requests += cur.requests - base.requests;
+                    w.failures += cur.failures - base.failures;
+                    for (k, n) in &cur.errors {
+                        let d = n - base.errors.get(k).copied().unwrap_or(0.0);
+                        if d > 0.0 {
+                            *w.errors.entry(k.clone()).or_default() += d;
+                        }
+                    }
+                }
+                None => {
+                    w.since_start = true;
+                    w.requests += cur.requests;
+                    w.failures += cur.failures;
+                    for (k, n) in &cur.errors {
+                        *w.errors.entry(k.clone()).or_default() += n;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// What the other deployments of `alias` (not `id`) last counted before
+    /// `before`, summed over the replicas: the same alias before a config fix
+    /// gave it a new id. (requests, failures, when.)
+    pub fn alias_before(&self, alias: &str, id: &str, before: i64) -> Option<(f64, f64, i64)> {
+        if alias.is_empty() {
+            return None;
+        }
+        let mut replicas: Vec<&str> = self.samples.iter().map(|s| s.replica.as_str()).collect();
+        replicas.sort_unstable();
+        replicas.dedup();
+        let mut out: Option<(f64, f64, i64)> = None;
+        for rep in replicas {
+            // Only deployments that are gone now: a sibling still serving is not a "before".
+            let Some(newest) = self.samples.iter().filter(|s| s.replica == rep).max_by_key(|s| s.at) else { continue };
+            let gone = |k: &str| k != id && !newest.deployments.contains_key(k);
+            let last = self
+                .samples
+                .iter()
+                .filter(|s| s.replica == rep && s.at < before)
+                .filter(|s| s.deployments.iter().any(|(k, d)| gone(k) && d.alias == alias))
+                .max_by_key(|s| s.at);
+            if let Some(s) = last {
+                let o = out.get_or_insert((0.0, 0.0, s.at));
+                for (_, d) in s.deployments.iter().filter(|(k, d)| gone(k) && d.alias == alias) {
+                    o.0 += d.requests;
+                    o.1 += d.failures;
+                }
+                o.2 = o.2.max(s.at);
+            }
+        }
+        out
+    }
+
+    /// The first time deployment `id` was sampled (any replica).
+    pub fn first_seen(&self, id: &str) -> Option<i64> {
+        self.samples.iter().filter(|s| s.deployments.contains_key(id)).map(|s| s.at).min()
+    }
+
+    /// Failures per minute of `id` for each of the last `buckets` spans of
+    /// `span` seconds before `now` (oldest first; `None`: no data there).
+    pub fn spark(&self, id: &str, now: i64, buckets: u16, span: i64) -> Vec<Option<f64>> {
+        (0..buckets)
+            .rev()
+            .map(|k| {
+                let to = now - span * i64::from(k);
+                let w = self.window_between(id, to - span, to)?;
+                if w.since_start || to - w.to > span { None } else { w.failures_per_min() }
+            })
+            .collect()
+    }
+}
+
+/// The store of one poller: where it is, and when each replica was last written.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub path: PathBuf,
+    last: std::collections::HashMap<String, i64>,
+}
+
+impl Store {
+    pub fn new(state_dir: &Path) -> Self {
+        Self { path: store_path(state_dir), last: std::collections::HashMap::new() }
+    }
+
+    /// The samples worth writing now (one per replica per minute at most).
+    pub fn due(&mut self, samples: Vec<Sample>) -> Vec<Sample> {
+        samples
+            .into_iter()
+            .filter(|s| {
+                let due = self.last.get(&s.replica).is_none_or(|l| s.at - l >= MIN_SPACING_SECS);
+                if due {
+                    self.last.insert(s.replica.clone(), s.at);
+                }
+                due
+            })
+            .collect()
+    }
+}
+
+/// Where the store lives.
+pub fn store_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("traffic.jsonl")
+}
+
+/// Append samples (one JSON line each, the file 0600, never through a
+/// symlink); rewrite the file without lines older than a day once it is big.
+pub fn append(path: &Path, samples: &[Sample]) -> std::io::Result<()> {
+    if samples.is_empty() {
+        return Ok(());
+    }
+    let mut text = String::new();
+    for s in samples {
+        text.push_str(&serde_json::to_string(s).map_err(std::io::Error::other)?);
+        text.push('\n');
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::statefile::private_dir(dir)?;
+    }
+    let mut f = crate::statefile::open_append(path)?;
+    f.write_all(text.as_bytes())?;
+    if f.metadata().map_or(0, |m| m.len()) > STORE_MAX_BYTES {
+        let newest = samples.iter().map(|s| s.at).max().unwrap_or(0);
+        let kept: Vec<Sample> = load(path).into_iter().filter(|s| newest - s.at <= STORE_SECS).collect();
+        let mut out = String::new();
+        for s in &kept {
+            if let Ok(line) = serde_json::to_string(s) {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        crate::statefile::replace(path, out.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The samples in the store (its last 16 MiB; lines that do not parse are
+/// skipped). A missing file is no history.
+pub fn load(path: &Path) -> Vec<Sample> {
+    let Ok(bytes) = crate::readlimit::read_tail(path, STORE_READ_BYTES) else { return Vec::new() };
+    let text = String::from_utf8_lossy(&bytes);
+    let mut lines = text.lines();
+    if bytes.len() as u64 >= STORE_READ_BYTES {
+        // The first line may be cut.
+        lines.next();
+    }
+    lines.filter_map(|l| serde_json::from_str::<Sample>(l).ok()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(replica: &str, at: i64, req: f64, fail: f64) -> Sample {
+        let mut d = DeploymentTraffic { requests: req, failures: fail, ..Default::default() };
+        if fail > 0.0 {
+            d.errors.insert("500 InternalServerError".into(), fail);
+        }
+        Sample { gateway: "g".into(), replica: replica.into(), at, deployments: BTreeMap::from([("dep".into(), d)]) }
+    }
+
+    #[test]
+    fn rates_come_from_the_difference_and_a_restart_counts_from_zero() {
+        let mut h = History::default();
+        assert!(h.record(sample("r1", 1000, 10.0, 4.0)));
+        let first = h.window("dep", 1000).unwrap();
+        assert!(first.since_start && first.failures_per_min().is_none());
+        assert!(h.record(sample("r1", 1060, 40.0, 34.0)));
+        let w = h.window("dep", 1060).unwrap();
+        assert_eq!((w.requests, w.failures, w.minutes()), (30.0, 30.0, 1.0));
+        assert_eq!(w.failures_per_min(), Some(30.0));
+        assert_eq!(w.dominant_error(), Some(("500 InternalServerError", 30.0)));
+        // The proxy restarts: its counters start again.
+        h.record(sample("r1", 1120, 5.0, 0.0));
+        let w = h.window_between("dep", 1100, 1120);
+        assert!(w.is_none_or(|w| w.since_start), "no sample 30 s older in that span");
+        let w = h.window("dep", 1120).unwrap();
+        assert!(w.restarted);
+        assert_eq!((w.requests, w.failures), (5.0, 0.0), "{w:?}");
+    }
+
+    #[test]
+    fn replicas_add_up_and_close_samples_are_not_all_kept() {
+        let mut h = History::default();
+        h.record(sample("r1", 1000, 0.0, 0.0));
+        h.record(sample("r2", 1000, 100.0, 0.0));
+        assert!(!h.record(sample("r1", 1010, 1.0, 0.0)), "10 s later: the newest, not history");
+        assert!(!h.record(sample("r1", 1020, 2.0, 0.0)));
+        assert_eq!(h.samples().filter(|s| s.replica == "r1").count(), 2, "the first and the newest");
+        h.record(sample("r1", 1060, 6.0, 3.0));
+        h.record(sample("r2", 1060, 106.0, 0.0));
+        let w = h.window("dep", 1060).unwrap();
+        assert_eq!((w.requests, w.failures), (12.0, 3.0));
+        // Old samples leave memory.
+        h.record(sample("r1", 1000 + KEEP_SECS + 120, 7.0, 3.0));
+        assert!(h.samples().all(|s| s.at >= 1060));
+    }
+
+    #[test]
+    fn the_store_round_trips_and_skips_garbage() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = store_path(dir.path());
+        append(&p, &[sample("r1", 1000, 1.0, 0.0)]).unwrap();
+        std::fs::OpenOptions::new().append(true).open(&p).unwrap().write_all(b"{not json\n").unwrap();
+        append(&p, &[sample("r1", 1060, 2.0, 1.0)]).unwrap();
+        let back = load(&p);
+        assert_eq!(back.len(), 2);
+        assert!((back[1].deployments["dep"].failures - 1.0).abs() < f64::EPSILON);
+        assert!(load(&dir.path().join("missing")).is_empty());
+    }
+
+    #[test]
+    fn the_spark_has_one_value_per_span_with_data() {
+        let mut h = History::default();
+        for (i, fail) in [(0_i32, 0.0), (1, 0.0), (2, 6.0), (3, 12.0)] {
+            h.record(sample("r1", 1000 + 60 * i64::from(i), 10.0 * f64::from(i), fail));
+        }
+        let s = h.spark("dep", 1180, 4, 60);
+        assert_eq!(s, vec![None, Some(0.0), Some(6.0), Some(6.0)]);
+    }
+}

@@ -1,0 +1,224 @@
+//! Live traffic: which deployments fail real requests right now, since when,
+//! and with what error (LiteLLM `/metrics/`, kept in [`crate::traffic`]).
+//!
+//! A deployment fails when at least half of its requests in the last five
+//! minutes failed, and warns from 5 %. Without an earlier sample (the first
+//! look) only the proxy's own verdict counts: the counts are everything since
+//! its process started, and fail only when LiteLLM itself marks the
+//! deployment in outage (`litellm_deployment_state` ≥ 1). No request in the
+//! window is no evidence: unknown, never ok.
+
+use crate::config::GatewayKind;
+use crate::gateway::Section;
+use crate::traffic::Window;
+use crate::triage::evidence::{Ctx, Finding, Verdict};
+
+/// The classes of error the tree follows to a cause.
+pub const CLASSES: [&str; 4] = ["auth", "not-found", "timeout", "other"];
+
+/// Which class an error key (`"<status> <exception class>"`) belongs to.
+pub fn class_of(error: &str) -> &'static str {
+    let (status, class) = error.split_once(' ').unwrap_or((error, ""));
+    let class = class.to_ascii_lowercase();
+    match status {
+        "401" | "403" => "auth",
+        "404" => "not-found",
+        "408" | "504" => "timeout",
+        _ if class.contains("authentication") || class.contains("permissiondenied") => "auth",
+        _ if class.contains("notfound") => "not-found",
+        _ if class.contains("timeout") || class.contains("apiconnectionerror") => "timeout",
+        _ => "other",
+    }
+}
+
+fn state_word(s: Option<u8>) -> &'static str {
+    match s {
+        Some(0) => "healthy",
+        Some(1) => "partial outage",
+        Some(2) => "complete outage",
+        _ => "state not reported",
+    }
+}
+
+/// How one deployment's window reads.
+fn verdict_of(w: &Window) -> Verdict {
+    if w.failures <= 0.0 {
+        return if w.requests > 0.0 { Verdict::Ok } else { Verdict::Unknown };
+    }
+    let ratio = w.error_ratio();
+    if w.since_start {
+        // Counts since the process started are not "now": LiteLLM's own state decides.
+        return match w.state {
+            Some(s) if s >= 1 && ratio >= 0.5 => Verdict::Fail,
+            Some(s) if s >= 1 => Verdict::Warn,
+            _ => Verdict::Unknown,
+        };
+    }
+    if ratio >= 0.5 {
+        Verdict::Fail
+    } else if ratio >= 0.05 {
+        Verdict::Warn
+    } else {
+        Verdict::Ok
+    }
+}
+
+fn describe(alias: &str, id: &str, w: &Window) -> String {
+    let span = if w.since_start {
+        "since the proxy started".to_owned()
+    } else if w.restarted {
+        format!("since the proxy restarted (within {:.0} min)", w.minutes())
+    } else {
+        format!("in {:.1} min", w.minutes())
+    };
+    let rate = w.failures_per_min().map(|r| format!(", {r:.1} failures/min")).unwrap_or_default();
+    let dominant = w.dominant_error().map(|(e, n)| format!(" · mostly {e} ×{n:.0}")).unwrap_or_default();
+    let before = w
+        .before_restart
+        .map(|(req, fail)| format!(" · before the restart: {fail:.0} of {req:.0} failed"))
+        .unwrap_or_default();
+    let span = if (w.since_start || w.appeared) && w.before_restart.is_some() {
+        "since the proxy restarted with it".to_owned()
+    } else if w.appeared {
+        format!("since it appeared (a restart or reload loaded it, within {:.0} min)", w.minutes())
+    } else {
+        span
+    };
+    format!(
+        "{alias} ({}): {:.0} of {:.0} request(s) failed ({:.0}%) {span}{rate}{dominant} · {}{before}",
+        &id[..id.len().min(8)],
+        w.failures,
+        w.requests,
+        w.error_ratio() * 100.0,
+        state_word(w.state)
+    )
+}
+
+pub fn live_errors(c: &Ctx<'_>) -> Finding {
+    if c.gw.kind() == GatewayKind::NewApi {
+        return Finding::na("LiteLLM's /metrics/ only (New API's per-request logs are not read for this yet)");
+    }
+    let Some(primary) = c.gw.primary() else {
+        return Finding::unknown("no data from the gateway yet");
+    };
+    match &primary.traffic {
+        Section::Ok(_) => {}
+        Section::Unavailable(why) => return Finding::unknown(why.clone()),
+        Section::Failed(e) => return Finding::unknown(format!("/metrics/ not readable: {e}")),
+        Section::NotLoaded => return Finding::unknown("/metrics/ not read yet"),
+    }
+    // The window ends at the newest sample (the clock of the poll that read
+    // it), and says how old that is.
+    let Some(newest) = c.gw.traffic.newest() else {
+        return Finding::unknown("/metrics/ read, no sample kept yet");
+    };
+    let now = newest;
+    let mut rows: Vec<(Verdict, String, Window)> = Vec::new();
+    for d in c.gw.deployments() {
+        if let Some(mut w) = c.gw.traffic.window(&d.id, now) {
+            // A fixed config gives the deployment a new id: its alias's old
+            // counts are the "before".
+            if w.before_restart.is_none()
+                && let Some(first) = c.gw.traffic.first_seen(&d.id)
+                && let Some((req, fail, _)) = c.gw.traffic.alias_before(&d.name, &d.id, first)
+            {
+                w.before_restart = Some((req, fail));
+            }
+            rows.push((verdict_of(&w), describe(&d.name, &d.id, &w), w));
+        }
+    }
+    let age = (crate::poller::unix_now(c.now) - newest).max(0);
+    let first_look = rows.iter().all(|r| r.2.since_start);
+    let mut f = if rows.is_empty() {
+        Finding::unknown("no deployment has counted a request since the proxy started: nothing to judge yet")
+    } else if rows.iter().all(|(v, _, w)| *v == Verdict::Unknown && w.requests <= 0.0) {
+        Finding::unknown("no request reached any deployment in the last 5 min: nothing to judge yet")
+    } else {
+        let failing: Vec<&(Verdict, String, Window)> = rows.iter().filter(|r| r.0 == Verdict::Fail).collect();
+        let warning: Vec<&(Verdict, String, Window)> = rows.iter().filter(|r| r.0 == Verdict::Warn).collect();
+        if !failing.is_empty() {
+            Finding::fail(format!(
+                "{} deployment(s) failing live requests: {}",
+                failing.len(),
+                failing.iter().map(|r| r.1.split(" · ").next().unwrap_or_default()).collect::<Vec<_>>().join("; ")
+            ))
+        } else if !warning.is_empty() {
+            Finding::warn(format!("{} deployment(s) failing some live requests", warning.len()))
+        } else if rows.iter().any(|r| r.0 == Verdict::Ok) {
+            let stopped = rows.iter().any(|r| r.2.before_restart.is_some_and(|(_, f)| f > 0.0));
+            Finding::ok(if stopped {
+                "no live request failing: the errors stopped after the restart".to_owned()
+            } else if first_look {
+                "no live request failed since the proxy started (a first look: no earlier sample yet)".to_owned()
+            } else {
+                "no live request failing in the last 5 min".to_owned()
+            })
+        } else {
+            Finding::unknown("failures since the proxy started, and no earlier sample to tell whether they go on")
+        }
+    };
+    rows.sort_by_key(|r| match r.0 {
+        Verdict::Fail => 0,
+        Verdict::Warn => 1,
+        Verdict::Unknown => 2,
+        _ => 3,
+    });
+    f = f.facts(rows.iter().take(12).map(|r| format!("{} {}", r.0.symbol(), r.1)));
+    f = f.fact(format!("from /metrics/, newest sample {age} s old"));
+    for class in CLASSES {
+        let mine: Vec<&(Verdict, String, Window)> = rows
+            .iter()
+            .filter(|r| r.2.dominant_error().is_some_and(|(e, _)| class_of(e) == class) && r.0.points_here())
+            .collect();
+        let verdict = if f.verdict == Verdict::Unknown {
+            Verdict::Unknown
+        } else {
+            mine.iter().map(|r| r.0).fold(Verdict::Ok, Verdict::worst)
+        };
+        let summary = if mine.is_empty() {
+            format!("no live {class} errors")
+        } else {
+            mine.iter().map(|r| r.1.clone()).collect::<Vec<_>>().join("; ")
+        };
+        f = f.aspect(class_aspect(class), verdict, summary);
+    }
+    f
+}
+
+fn class_aspect(class: &str) -> &'static str {
+    CLASSES.iter().find(|c| **c == class).copied().unwrap_or("other")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_classed_by_status_then_by_exception_class() {
+        assert_eq!(class_of("401 AuthenticationError"), "auth");
+        assert_eq!(class_of("None litellm.AuthenticationError"), "auth");
+        assert_eq!(class_of("404 NotFoundError"), "not-found");
+        assert_eq!(class_of("500 Openai.InternalServerError"), "other");
+        assert_eq!(class_of("None Timeout"), "timeout");
+        assert_eq!(class_of("429 RateLimitError"), "other");
+    }
+
+    #[test]
+    fn a_first_look_fails_only_when_litellm_marks_the_outage() {
+        let w = |req: f64, fail: f64, state: Option<u8>, since_start: bool| Window {
+            requests: req,
+            failures: fail,
+            state,
+            since_start,
+            from: 0,
+            to: 120,
+            ..Window::default()
+        };
+        assert_eq!(verdict_of(&w(3.0, 3.0, Some(1), true)), Verdict::Fail);
+        assert_eq!(verdict_of(&w(3.0, 3.0, Some(0), true)), Verdict::Unknown, "recovered, per LiteLLM");
+        assert_eq!(verdict_of(&w(10.0, 6.0, None, false)), Verdict::Fail);
+        assert_eq!(verdict_of(&w(100.0, 6.0, None, false)), Verdict::Warn);
+        assert_eq!(verdict_of(&w(100.0, 1.0, None, false)), Verdict::Ok);
+        assert_eq!(verdict_of(&w(0.0, 0.0, None, false)), Verdict::Unknown, "no request is no evidence");
+    }
+}
