@@ -102,6 +102,15 @@ fn normalise(json: &str, url: &str, config: &std::path::Path) -> String {
     }
     let text = serde_json::to_string_pretty(&v).unwrap();
     let text = regex::Regex::new(r"\b\d+(\.\d+)?(ms|s|m|h)\b").unwrap().replace_all(&text, "<dur>").into_owned();
+    // The simulated proxy's background traffic grows with the time it has run.
+    let text =
+        regex::Regex::new(r"\d+ of \d+ request\(s\)").unwrap().replace_all(&text, "<n> of <n> request(s)").into_owned();
+    let text =
+        regex::Regex::new(r#""requests": \d+\.\d+"#).unwrap().replace_all(&text, r#""requests": "<n>""#).into_owned();
+    let text = regex::Regex::new(r"newest sample \d+ s old")
+        .unwrap()
+        .replace_all(&text, "newest sample <age> old")
+        .into_owned();
     // The simulated proxy runs inside the test binary: its name and pid vary.
     let text =
         regex::Regex::new(r"held by \S+ \(pid \d+\)").unwrap().replace_all(&text, "held by <test binary>").into_owned();

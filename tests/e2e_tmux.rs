@@ -287,10 +287,12 @@ fn rebound_keys_the_palette_and_the_first_failure() {
     else {
         return;
     };
-    // Launch → the failing node's evidence and remedy, no key pressed.
-    let first = t.wait_for("the drift, selected", Duration::from_secs(30), |s| {
-        s.contains("DRIFT") && s.contains("Evidence: The running proxy holds")
+    // Launch → the failing node's evidence and remedy, no key pressed: the
+    // demo's deepseek-chat is failing live requests (its upstream is down).
+    let first = t.wait_for("the live failure, selected", Duration::from_secs(30), |s| {
+        s.contains("DRIFT") && s.contains("Evidence: Live requests fail with other errors")
     });
+    assert!(first.contains("deepseek-chat") && first.contains("500 Open"), "{first}");
     assert!(first.contains("X:restart") && !first.contains("R:restart"), "{first}");
     t.send("R");
     std::thread::sleep(Duration::from_millis(400));

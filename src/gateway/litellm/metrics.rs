@@ -98,7 +98,9 @@ pub fn parse(text: &str) -> Result<Traffic, String> {
         // A family declared but not yet sampled (HELP and TYPE only) is valid
         // exposition: prometheus_client writes one for every metric it registered.
         Some(prom_text_format_parser::ScrapeParseError::Collect(errors)) => {
-            if let Some(e) = errors.iter().find(|e| !e.error.contains("has only")) {
+            if let Some(e) =
+                errors.iter().find(|e| !(e.error.contains("has only") || e.error.contains("has no samples")))
+            {
                 return Err(format!(
                     "the /metrics/ exposition does not parse (line {}): {}",
                     e.line_no.start,
