@@ -1,0 +1,98 @@
+//! Issue 19: live traffic at 5,000 deployments — parsing one `/metrics/`
+//! exposition, recording a sample into the history (the last 31 minutes kept),
+//! the 5-minute window of every deployment (what the table and the check
+//! compute per poll), and the 30-minute sparkline of the 60 rows a screen shows.
+//!
+//! `cargo bench --bench traffic`; medians in target/criterion/*/new/estimates.json.
+#![allow(clippy::unwrap_used, clippy::print_stderr, clippy::missing_panics_doc)]
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use gatewatch::gateway::litellm::metrics;
+use gatewatch::traffic::{History, Sample};
+
+const DEPLOYMENTS: usize = 5_000;
+
+fn exposition(tick: u64) -> String {
+    let mut out = String::from("# HELP litellm_deployment_state x\n# TYPE litellm_deployment_state gauge\n");
+    let mut total = String::from(
+        "# HELP litellm_deployment_total_requests_total x\n# TYPE litellm_deployment_total_requests_total counter\n",
+    );
+    let mut failed = String::from(
+        "# HELP litellm_deployment_failure_responses_total x\n# TYPE litellm_deployment_failure_responses_total counter\n",
+    );
+    for i in 0..DEPLOYMENTS {
+        let id = format!("{i:064x}");
+        let common = format!(
+            "api_base=\"http://10.0.0.1:8000/v1\",api_provider=\"openai\",litellm_model_name=\"m{i}\",model_id=\"{id}\""
+        );
+        let per = format!(
+            "{common},client_ip=\"10.1.1.1\",hashed_api_key=\"h\",model_group=\"alias{i}\",requested_model=\"alias{i}\",user_agent=\"curl/8\""
+        );
+        let _ = writeln!(out, "litellm_deployment_state{{{common}}} {}", u8::from(i % 50 == 0));
+        let _ = writeln!(total, "litellm_deployment_total_requests_total{{{per}}} {}.0", tick * 30 + i as u64 % 7);
+        if i % 50 == 0 {
+            let _ = writeln!(
+                failed,
+                "litellm_deployment_failure_responses_total{{{per},exception_class=\"Openai.InternalServerError\",exception_status=\"500\"}} {}.0",
+                tick * 20
+            );
+        }
+    }
+    format!("{out}{total}{failed}")
+}
+
+fn history(minutes: u64) -> History {
+    let mut h = History::default();
+    for m in 0..minutes {
+        let t = metrics::parse(&exposition(m)).unwrap();
+        h.record(Sample {
+            gateway: "g".into(),
+            replica: "http://r1".into(),
+            at: 1_800_000_000 + i64::try_from(m).unwrap() * 60,
+            deployments: t.deployments,
+        });
+    }
+    h
+}
+
+fn bench(c: &mut Criterion) {
+    let text = exposition(10);
+    eprintln!("exposition at {DEPLOYMENTS} deployments: {} bytes", text.len());
+    let mut g = c.benchmark_group("traffic_5000");
+    g.sample_size(10);
+    g.bench_function("parse_metrics", |b| b.iter(|| metrics::parse(black_box(&text)).unwrap()));
+    let full = history(31);
+    let next = metrics::parse(&exposition(31)).unwrap();
+    g.bench_function("record_sample", |b| {
+        b.iter_batched(
+            || (full.clone(), next.deployments.clone()),
+            |(mut h, d)| {
+                h.record(Sample {
+                    gateway: "g".into(),
+                    replica: "http://r1".into(),
+                    at: 1_800_000_000 + 31 * 60,
+                    deployments: d,
+                });
+                h
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    let now = 1_800_000_000 + 30 * 60;
+    let ids: Vec<String> = (0..DEPLOYMENTS).map(|i| format!("{i:064x}")).collect();
+    g.bench_function("windows_all", |b| {
+        b.iter(|| ids.iter().filter_map(|id| full.window(id, now)).filter(|w| w.failures > 0.0).count());
+    });
+    g.bench_function("spark_60_rows", |b| {
+        b.iter(|| {
+            ids.iter().take(60).map(|id| full.spark(id, now, 10, 180)).filter(|s| s.iter().any(Option::is_some)).count()
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
