@@ -17,6 +17,44 @@ pub struct Model {
     pub fleet: Fleet,
     pub evidence: Vec<Evidence>,
     pub derived: Vec<Derived>,
+    /// Actions whose "after" traffic is not in yet.
+    pub pending_after: Vec<AfterAction>,
+}
+
+/// How long after an action its traffic is compared with before.
+pub const AFTER_SECS: i64 = 180;
+/// Without traffic data this long after an action, the comparison is given up.
+const GIVE_UP_SECS: i64 = 900;
+
+/// An action that changed a gateway, and its live traffic just before.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AfterAction {
+    pub gateway: usize,
+    pub title: String,
+    /// Unix seconds.
+    pub at: i64,
+    /// Per alias: (requests, failures, minutes) over the 5 minutes before.
+    pub before: std::collections::BTreeMap<String, (f64, f64, f64)>,
+}
+
+/// Per alias: (requests, failures, minutes) of `g` between two times.
+fn by_alias(g: &GatewayObs, from: i64, to: i64) -> std::collections::BTreeMap<String, (f64, f64, f64)> {
+    let mut out: std::collections::BTreeMap<String, (f64, f64, f64)> = std::collections::BTreeMap::new();
+    for d in g.deployments() {
+        if let Some(w) = g.traffic.window_between(&d.id, from, to)
+            && !w.since_start
+        {
+            let e = out.entry(d.name.clone()).or_default();
+            e.0 += w.requests;
+            e.1 += w.failures;
+            e.2 = e.2.max(w.minutes());
+        }
+    }
+    out
+}
+
+fn rate(failures: f64, minutes: f64) -> String {
+    format!("{:.1} failures/min", failures / minutes.max(1.0 / 60.0))
 }
 
 impl Model {
@@ -24,7 +62,82 @@ impl Model {
         let fleet = Fleet::new(&config.gateways);
         let evidence = fleet.gateways.iter().map(|g| evidence::evaluate(g, now)).collect();
         let derived = vec![Derived::default(); fleet.gateways.len()];
-        Self { fleet, evidence, derived }
+        Self { fleet, evidence, derived, pending_after: Vec::new() }
+    }
+
+    /// An action changed gateway `g` at `at`: say what live traffic did just
+    /// before, and compare [`AFTER_SECS`] later (LiteLLM `/metrics/` only).
+    pub fn note_action(&mut self, g: usize, title: &str, at: SystemTime) {
+        let Some(obs) = self.fleet.gateways.get(g) else { return };
+        if obs.traffic.is_empty() {
+            return;
+        }
+        let at = crate::poller::unix_now(at);
+        let before = by_alias(obs, at - crate::traffic::WINDOW_SECS, at);
+        let failing: Vec<String> = before
+            .iter()
+            .filter(|(_, v)| v.1 > 0.0)
+            .map(|(a, v)| format!("{a} {} ({:.0} of {:.0} failed)", rate(v.1, v.2), v.1, v.0))
+            .collect();
+        let text = if before.is_empty() {
+            format!("traffic before {title}: no earlier sample; compared with after in {} min", AFTER_SECS / 60)
+        } else if failing.is_empty() {
+            format!("traffic before {title}: no live failures")
+        } else {
+            format!("traffic before {title}: {}", failing.join("; "))
+        };
+        let name = obs.spec.name.clone();
+        self.fleet.timeline.push(
+            SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(at).unwrap_or(0)),
+            Some(g),
+            TimelineKind::Verify,
+            format!("{name} {text}"),
+        );
+        self.pending_after.retain(|p| p.gateway != g);
+        self.pending_after.push(AfterAction { gateway: g, title: title.to_owned(), at, before });
+    }
+
+    /// The "after" half of each pending action whose time has come.
+    fn settle_after(&mut self, g: usize, now: SystemTime) {
+        let now_s = crate::poller::unix_now(now);
+        let Some(obs) = self.fleet.gateways.get(g) else { return };
+        let newest = obs.traffic.newest().unwrap_or(0);
+        let mut lines = Vec::new();
+        self.pending_after.retain(|p| {
+            if p.gateway != g {
+                return true;
+            }
+            if newest - p.at < AFTER_SECS {
+                if now_s - p.at > GIVE_UP_SECS {
+                    lines.push(format!("no live traffic data after {}: the comparison is given up", p.title));
+                    return false;
+                }
+                return true;
+            }
+            let after = by_alias(obs, p.at, newest);
+            let mut parts = Vec::new();
+            for (alias, (req, fail, min)) in &after {
+                let was = p.before.get(alias).filter(|b| b.1 > 0.0).map(|b| format!(" (before: {})", rate(b.1, b.2)));
+                if *fail > 0.0 || was.is_some() {
+                    parts.push(format!(
+                        "{alias} {} ({fail:.0} of {req:.0} failed){}",
+                        rate(*fail, *min),
+                        was.unwrap_or_default()
+                    ));
+                }
+            }
+            let minutes = (newest - p.at) / 60;
+            lines.push(if parts.is_empty() {
+                format!("traffic {minutes} min after {}: no live failures, before or after", p.title)
+            } else {
+                format!("traffic {minutes} min after {}: {}", p.title, parts.join("; "))
+            });
+            false
+        });
+        let name = obs.spec.name.clone();
+        for l in lines {
+            self.fleet.timeline.push(now, Some(g), TimelineKind::Verify, format!("{name} {l}"));
+        }
     }
 
     pub fn gateway(&self, g: usize) -> Option<&GatewayObs> {
@@ -60,6 +173,7 @@ impl Model {
             return false;
         }
         self.fleet.apply_poll(report);
+        self.settle_after(g, now);
         self.reevaluate(g, now);
         true
     }

@@ -572,3 +572,77 @@ fn a_timeline_line_opens_whole() {
     a.update(code(KeyCode::Enter));
     assert!(matches!(a.overlay, Some(Overlay::TimelineDetail { index: 1, .. })), "{:?}", a.overlay);
 }
+
+// ---- issue 19: live traffic, and whether an action stopped the errors ----
+
+/// `report` with `/metrics/` counters: every deployment `ok` requests, but
+/// gpt-4o `failed` requests, all 401 from the provider.
+fn with_traffic(mut report: gatewatch::fleet::PollReport, ok: f64, failed: f64) -> gatewatch::fleet::PollReport {
+    use gatewatch::gateway::litellm::metrics::{DeploymentTraffic, Traffic};
+    for (_, snap) in &mut report.replicas {
+        let Ok(s) = snap else { continue };
+        let mut t = Traffic { callback_on: true, ..Traffic::default() };
+        if let gatewatch::gateway::Section::Ok(deps) = &s.deployments {
+            for d in deps {
+                let mut dt =
+                    DeploymentTraffic { alias: d.name.clone(), requests: ok, successes: ok, ..Default::default() };
+                if d.name == "gpt-4o" {
+                    dt.requests = failed;
+                    dt.successes = 0.0;
+                    dt.failures = failed;
+                    dt.state = Some(u8::from(failed > 0.0));
+                    dt.errors.insert("401 AuthenticationError".into(), failed);
+                }
+                t.deployments.insert(d.id.clone(), dt);
+            }
+        }
+        s.traffic = gatewatch::gateway::Section::Ok(t);
+    }
+    report
+}
+
+#[test]
+fn live_401s_point_at_the_stale_key_and_the_restart_shows_them_stop() {
+    let mut a = app();
+    let at = |s: u32| t0() + Duration::from_secs(u64::from(s));
+    // Two minutes of gpt-4o failing every request with 401.
+    for (s, failed) in [(0, 10.0), (60, 40.0), (120, 70.0)] {
+        a.update(Msg::Tick(at(s)));
+        a.update(Msg::Poll(Box::new(with_traffic(stale_key_report(at(s)), f64::from(s), failed))));
+    }
+    let ev = a.current_evidence().unwrap();
+    let live = ev.get("live-errors").unwrap();
+    assert_eq!(live.verdict, Verdict::Fail, "{live:?}");
+    assert!(live.summary.contains("gpt-4o") && live.summary.contains("60 of 60"), "{}", live.summary);
+    assert_eq!(live.answer(Some("auth")).0, Verdict::Fail, "the errors point at the key");
+    assert_eq!(live.answer(Some("not-found")).0, Verdict::Ok);
+    // The tree: the live branch and the stale-key branch both say it.
+    for id in ["live-auth", "p3-live-auth"] {
+        let i = a.tree.nodes.iter().position(|n| n.id == id).unwrap();
+        assert_eq!(ev.node_verdict(&a.tree, i, a.kind()), Verdict::Fail, "{id}");
+    }
+    // The table: gpt-4o failing live requests, the others not.
+    let derived = &a.model.derived[0];
+    assert!(derived.live.values().any(|w| w.failures > 59.0 && w.error_ratio() > 0.99), "{derived:?}");
+    // Restart: the timeline says what traffic did before, and 3 min later after.
+    a.update(key('R'));
+    let fx = a.update(key('y'));
+    let [Effect::Run { id, .. }] = fx.as_slice() else { panic!("{fx:?}") };
+    let id = *id;
+    let ev = |kind| Msg::Action(ActionEvent { id, gateway: 0, at: at(125), kind });
+    a.update(ev(ActionEventKind::Started { title: "Restart litellm-prod".into() }));
+    a.update(ev(ActionEventKind::Ended { outcome: Outcome::Verified, summary: "ok".into(), detail: vec![] }));
+    let before = a.model.fleet.timeline.entries().find(|e| e.text.contains("traffic before")).map(|e| e.text.clone());
+    assert!(before.as_deref().is_some_and(|t| t.contains("gpt-4o 30.0 failures/min")), "{before:?}");
+    // The restarted proxy counts from zero, and nothing fails any more.
+    for s in [140, 200, 260, 320] {
+        a.update(Msg::Tick(at(s)));
+        a.update(Msg::Poll(Box::new(with_traffic(fixed_report(at(s)), f64::from(s - 130), 0.0))));
+    }
+    let after = a.model.fleet.timeline.entries().find(|e| e.text.contains("min after")).map(|e| e.text.clone());
+    let after =
+        after.unwrap_or_else(|| panic!("{:#?}", a.model.fleet.timeline.entries().map(|e| &e.text).collect::<Vec<_>>()));
+    assert!(after.contains("gpt-4o 0.0 failures/min") && after.contains("before: 30.0 failures/min"), "{after}");
+    let live = a.current_evidence().unwrap().get("live-errors").unwrap().clone();
+    assert_eq!(live.verdict, Verdict::Ok, "{live:?}");
+}

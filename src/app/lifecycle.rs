@@ -283,6 +283,7 @@ impl Lifecycle {
         // What probes found before a change no longer describes the gateway.
         if outcome != Outcome::Refused && GatewayAction::key_is_mutating(r.key) {
             model.mark_changed(gateway, at);
+            model.note_action(gateway, &r.title, r.started);
         }
         let Some(obs) = model.gateway(gateway) else { return true };
         let newapi = obs.kind() == GatewayKind::NewApi;
