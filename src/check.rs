@@ -314,7 +314,8 @@ pub fn human(r: &CheckReport) -> String {
         2 => "FAILURES",
         _ => "UNREACHABLE",
     };
-    let _ = writeln!(out, "\nResult: {word} (exit {})", r.exit_code);
+    let also = if incomplete && matches!(r.exit_code, 1 | 2) && word != "INCOMPLETE" { ", INCOMPLETE" } else { "" };
+    let _ = writeln!(out, "\nResult: {word}{also} (exit {})", r.exit_code);
     out
 }
 

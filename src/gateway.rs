@@ -275,6 +275,9 @@ pub struct ReplicaSnapshot {
     pub recent_errors: Section<Vec<ErrorLogModel>>,
     /// LiteLLM: live traffic counters per deployment from `/metrics/`.
     pub traffic: Section<litellm::metrics::Traffic>,
+    /// New API: only the disabled channels (`status=disabled`), read when the
+    /// whole list is more than gatewatch reads.
+    pub disabled_channels: Section<Vec<Deployment>>,
 }
 
 /// Recent failed requests for one model name, from the gateway's own log.
@@ -306,6 +309,7 @@ impl ReplicaSnapshot {
             setup: None,
             recent_errors: Section::NotLoaded,
             traffic: Section::NotLoaded,
+            disabled_channels: Section::NotLoaded,
         }
     }
 }

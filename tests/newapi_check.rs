@@ -131,12 +131,16 @@ async fn weight_zero_under_an_undeclared_cache_mode_is_a_warning_with_both_outco
 async fn a_channel_list_it_could_not_read_is_never_ok() {
     let mut st = NewApiState::with_channels(20_100);
     st.users[0].access_token = Some(ROOT_TOKEN.to_owned());
+    // An auto-disabled channel with money left, deep in the list.
+    let c = st.channels.iter_mut().find(|c| c.status == 3 && c.id > 15_000).unwrap();
+    c.balance = 42.5;
+    let planted = c.id;
     let sim = start(st).await;
     let (code, out, took) = check(&sim, &[]).await;
     eprintln!("check at 20,100 channels took {took:?}:\n{out}");
     assert_ne!(code, 0, "{out}");
     assert!(!out.contains("Result: OK"), "{out}");
-    assert!(out.contains("Result: INCOMPLETE (exit 1)"), "{out}");
+    assert!(out.contains("INCOMPLETE (exit 1)"), "{out}");
     assert!(out.contains("channel list not read: the gateway reports 20100 channels"), "{out}");
     assert!(!out.contains("not read yet"), "{out}");
     assert!(!out.contains("✓ newapi-mapping-target"), "no verdict from channels it did not read:\n{out}");
@@ -156,4 +160,13 @@ async fn a_channel_list_it_could_not_read_is_never_ok() {
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let unread = v["gateways"][0]["unread"].as_str().unwrap_or_default().to_owned();
     assert!(unread.contains("20100 channels"), "{json}");
+    // Incident-first: the disabled channels alone (the status filter) answer
+    // the auto-disabled-with-balance question whole, and say what was read.
+    let bal =
+        v["gateways"][0]["checks"].as_array().unwrap().iter().find(|c| c["id"] == "newapi-balance-disabled").unwrap();
+    assert_eq!(bal["verdict"], "warn", "{bal}");
+    let facts = bal["facts"].to_string();
+    assert!(facts.contains(&format!("#{planted} ")) && facts.contains("balance $42.50 but auto-disabled"), "{facts}");
+    assert!(facts.contains("read: all "), "{facts}");
+    assert!(facts.contains("disabled channel(s) (status filter); channel list not read"), "{facts}");
 }

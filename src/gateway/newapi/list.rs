@@ -242,10 +242,22 @@ async fn read_one_api(client: &Client, calls: &Calls, base: &str) -> Result<List
 /// balance update can have changed, in a page or two instead of the whole
 /// list. New API only (One API has no status filter and answers a bare array).
 pub async fn read_disabled(client: &Client, calls: &Calls, base: &str) -> Result<Vec<Deployment>, GatewayError> {
+    read_disabled_as(client, calls, base, Class::Action).await
+}
+
+/// [`read_disabled`] paced as `class` (a poll reads it when the whole list is
+/// more than gatewatch reads: the disabled channels carry the auto-disable
+/// evidence, and are a small subset).
+pub async fn read_disabled_as(
+    client: &Client,
+    calls: &Calls,
+    base: &str,
+    class: Class,
+) -> Result<Vec<Deployment>, GatewayError> {
     let mut col = Collector::new(Flavor::NewApi, PAGE_SIZE);
     for p in 1..=MAX_CHANNELS / PAGE_SIZE {
         let path = format!("/api/channel/?status=disabled&p={p}&page_size={PAGE_SIZE}&id_sort=true");
-        let resp = client.call(calls, base, &Req::get(&path, Class::Action)).await?;
+        let resp = client.call(calls, base, &Req::get(&path, class)).await?;
         let ListData::Page(page) = resp.json::<Envelope<ListData>>()?.data else {
             return Err(GatewayError::Unsupported("this server has no status filter (One API)".into()));
         };

@@ -247,9 +247,20 @@ pub fn group_mismatch(c: &Ctx<'_>) -> Finding {
 }
 
 pub fn balance_disabled(c: &Ctx<'_>) -> Finding {
-    let chans = match channels(c) {
-        Ok(ch) => ch,
-        Err(f) => return f,
+    // The question is about disabled channels only: the status-filtered
+    // subset answers it whole when the full list is too large to read.
+    let subset = c.gw.primary().and_then(|s| s.disabled_channels.ok());
+    let (chans, coverage) = match (channels(c), subset) {
+        (Ok(ch), _) => (ch, None),
+        (Err(_), Some(sub)) => (
+            sub.as_slice(),
+            Some(format!(
+                "read: all {} disabled channel(s) (status filter); {}",
+                sub.len(),
+                c.list_unread().unwrap_or_default()
+            )),
+        ),
+        (Err(f), None) => return f,
     };
     let hits: Vec<String> = chans
         .iter()
@@ -263,11 +274,15 @@ pub fn balance_disabled(c: &Ctx<'_>) -> Finding {
             )
         })
         .collect();
-    if hits.is_empty() {
+    let f = if hits.is_empty() {
         Finding::ok("no auto-disabled channel shows a positive balance")
     } else {
         Finding::warn(format!("{} auto-disabled channel(s) with balance > 0", hits.len()))
             .facts(hits)
             .fact("balance is a snapshot New API never routes on; status_reason is the real cause")
+    };
+    match coverage {
+        Some(c) => f.fact(c),
+        None => f,
     }
 }
