@@ -2,7 +2,7 @@
 //! and with what error (LiteLLM `/metrics/`, kept in [`crate::traffic`]).
 //!
 //! A deployment fails when at least half of its requests in the last five
-//! minutes failed, and warns from 5 %. Without an earlier sample (the first
+//! minutes failed (and at least three did), and warns from 5 %. Without an earlier sample (the first
 //! look) only the proxy's own verdict counts: the counts are everything since
 //! its process started, and fail only when LiteLLM itself marks the
 //! deployment in outage (`litellm_deployment_state` ≥ 1). No request in the
@@ -12,6 +12,9 @@ use crate::config::GatewayKind;
 use crate::gateway::Section;
 use crate::traffic::Window;
 use crate::triage::evidence::{Ctx, Finding, Verdict};
+
+/// Fewer failures than this in the window warn, however high the share.
+const MIN_FAILURES: f64 = 3.0;
 
 /// The classes of error the tree follows to a cause.
 pub const CLASSES: [&str; 4] = ["auth", "not-found", "timeout", "other"];
@@ -49,14 +52,15 @@ fn verdict_of(w: &Window) -> Verdict {
     if w.since_start {
         // Counts since the process started are not "now": LiteLLM's own state decides.
         return match w.state {
-            Some(s) if s >= 1 && ratio >= 0.5 => Verdict::Fail,
+            Some(s) if s >= 1 && ratio >= 0.5 && w.failures >= MIN_FAILURES => Verdict::Fail,
             Some(s) if s >= 1 => Verdict::Warn,
             _ => Verdict::Unknown,
         };
     }
-    if ratio >= 0.5 {
+    // One or two failed requests of a quiet deployment warn; a pattern fails.
+    if ratio >= 0.5 && w.failures >= MIN_FAILURES {
         Verdict::Fail
-    } else if ratio >= 0.05 {
+    } else if ratio >= 0.05 || ratio >= 0.5 {
         Verdict::Warn
     } else {
         Verdict::Ok
@@ -217,6 +221,7 @@ mod tests {
         assert_eq!(verdict_of(&w(3.0, 3.0, Some(1), true)), Verdict::Fail);
         assert_eq!(verdict_of(&w(3.0, 3.0, Some(0), true)), Verdict::Unknown, "recovered, per LiteLLM");
         assert_eq!(verdict_of(&w(10.0, 6.0, None, false)), Verdict::Fail);
+        assert_eq!(verdict_of(&w(1.0, 1.0, None, false)), Verdict::Warn, "one failed request is not a pattern");
         assert_eq!(verdict_of(&w(100.0, 6.0, None, false)), Verdict::Warn);
         assert_eq!(verdict_of(&w(100.0, 1.0, None, false)), Verdict::Ok);
         assert_eq!(verdict_of(&w(0.0, 0.0, None, false)), Verdict::Unknown, "no request is no evidence");
