@@ -238,6 +238,9 @@ pub struct GatewayObs {
     pub budget: Option<RateBudget>,
     /// Live traffic counters per replica over the last half hour (LiteLLM `/metrics/`).
     pub traffic: crate::traffic::History,
+    /// Deployments failing most of their live requests, as of the last poll
+    /// (computed once per poll: the table asks per row and per sort).
+    pub live_failing: std::collections::HashSet<String>,
 }
 
 impl GatewayObs {
@@ -259,6 +262,7 @@ impl GatewayObs {
             changed_at: None,
             budget: None,
             traffic: crate::traffic::History::default(),
+            live_failing: std::collections::HashSet::new(),
         }
     }
 
@@ -291,16 +295,29 @@ impl GatewayObs {
             return DeploymentStatus::Unhealthy;
         }
         // Failing most live requests (LiteLLM /metrics/, the last 5 minutes).
-        if d.status == DeploymentStatus::Serving
-            && let Some(now) = self.traffic.newest()
-            && let Some(w) = self.traffic.window(&d.id, now)
-            && w.failures > 0.0
-            && w.error_ratio() >= 0.5
-            && (!w.since_start || w.state.is_some_and(|s| s >= 1))
-        {
+        if d.status == DeploymentStatus::Serving && self.live_failing.contains(&d.id) {
             return DeploymentStatus::Unhealthy;
         }
         d.status
+    }
+
+    /// Recompute [`Self::live_failing`] from the traffic history.
+    fn recompute_live(&mut self) {
+        let Some(now) = self.traffic.newest() else {
+            self.live_failing.clear();
+            return;
+        };
+        let failing = self
+            .deployments()
+            .iter()
+            .filter(|d| {
+                self.traffic.window(&d.id, now).is_some_and(|w| {
+                    w.failures > 0.0 && w.error_ratio() >= 0.5 && (!w.since_start || w.state.is_some_and(|s| s >= 1))
+                })
+            })
+            .map(|d| d.id.clone())
+            .collect();
+        self.live_failing = failing;
     }
 
     pub fn up_count(&self) -> usize {
@@ -439,6 +456,7 @@ impl GatewayObs {
         self.local = report.local;
         self.memory = report.memory;
         self.recompute_drift(timeline, at, index);
+        self.recompute_live();
     }
 
     fn recompute_drift(&mut self, timeline: &mut Timeline, at: SystemTime, index: usize) {
