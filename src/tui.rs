@@ -98,10 +98,13 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
     let theme = Theme::from_env();
     let now = SystemTime::now();
     let mut app = App::new(&config, tree, now);
-    // The traffic history written by earlier sessions and by `check` in cron.
-    let store = crate::traffic::store_path(&config.state_dir);
-    let history = tokio::task::spawn_blocking(move || crate::traffic::load(&store)).await.unwrap_or_default();
-    app.model.seed_traffic(history, now);
+    // The traffic history written by earlier sessions and by `check` in cron
+    // (not the demo's: each demo run starts new simulated processes).
+    if demo.is_none() {
+        let store = crate::traffic::store_path(&config.state_dir);
+        let history = tokio::task::spawn_blocking(move || crate::traffic::load(&store)).await.unwrap_or_default();
+        app.model.seed_traffic(history, now);
+    }
     app.model.fleet.timeline.set_redactor(redactor.clone());
     app.session.demo = demo.is_some();
     app.demo_stage = demo.as_ref().map(|d| d.first.clone());
