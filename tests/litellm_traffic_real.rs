@@ -142,7 +142,7 @@ fn the_failing_deployment_is_named_and_the_fix_shows_the_errors_stop() {
         assert_eq!(chat(&proxy, "good"), 200);
     }
     // Rates need an earlier sample at least 30 s older: the first run's.
-    let wait = Duration::from_secs(32).saturating_sub(first_at.elapsed());
+    let wait = Duration::from_secs(40).saturating_sub(first_at.elapsed());
     std::thread::sleep(wait);
     let (code, human) = check(&proxy, &cfg, &[]);
     eprintln!("after the fix:\n{human}");
