@@ -150,6 +150,7 @@ async fn prometheus_exposition() {
         out.contains("gatewatch_check_failing{gateway=\"litellm\",kind=\"litellm\",check=\"key-drift\"} 1"),
         "{out}"
     );
+    assert!(out.contains("gatewatch_live_failures{gateway=\"litellm\",kind=\"litellm\",deployment=\"gpt-4o\""), "{out}");
     // Every sample line: name{labels} value, with names in snake_case and a HELP/TYPE before.
     for line in out.lines().filter(|l| !l.starts_with('#')) {
         let (name, rest) = line.split_once('{').unwrap();
@@ -178,7 +179,8 @@ async fn prometheus_exposition() {
     assert!(res.status.success(), "prometheus_client rejected the output");
     let text = String::from_utf8_lossy(&res.stdout);
     let families: usize = text.split_whitespace().next().unwrap().parse().unwrap();
-    assert_eq!(families, 7, "{text}");
+    // 7 families, and the 2 of live traffic (the simulated proxy serves /metrics/).
+    assert_eq!(families, 9, "{text}");
 }
 
 #[test]
