@@ -150,7 +150,10 @@ async fn prometheus_exposition() {
         out.contains("gatewatch_check_failing{gateway=\"litellm\",kind=\"litellm\",check=\"key-drift\"} 1"),
         "{out}"
     );
-    assert!(out.contains("gatewatch_live_failures{gateway=\"litellm\",kind=\"litellm\",deployment=\"gpt-4o\""), "{out}");
+    assert!(
+        out.contains("gatewatch_live_failures{gateway=\"litellm\",kind=\"litellm\",deployment=\"gpt-4o\""),
+        "{out}"
+    );
     // Every sample line: name{labels} value, with names in snake_case and a HELP/TYPE before.
     for line in out.lines().filter(|l| !l.starts_with('#')) {
         let (name, rest) = line.split_once('{').unwrap();

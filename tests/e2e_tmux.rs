@@ -318,3 +318,31 @@ fn rebound_keys_the_palette_and_the_first_failure() {
     t.wait_for("exit", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0"));
     assert!(!t.alternate_on());
 }
+
+/// Issue 18 at the sizes: at 80x24 one pane at a time (the tree with the
+/// failing node's evidence and remedy, Tab to the table), at 200x60 every
+/// pane, and the footer of keys at both.
+#[test]
+fn small_and_large_terminals_show_the_failure_and_its_remedy() {
+    let state = tempfile::tempdir().unwrap();
+    let Some(t) = Tmux::start("small_and_large_terminals", 80, 24, &demo_command(state.path(), "--only litellm"))
+    else {
+        return;
+    };
+    let small = t.wait_for("the focused tree", Duration::from_secs(30), |s| {
+        s.contains("Evidence: Live requests fail") && s.contains("→ ") && s.contains("J next failure")
+    });
+    assert!(!small.contains("Deployments ("), "one pane at a time at 80x24:\n{small}");
+    t.send("Tab");
+    t.wait_for("the table, alone", Duration::from_secs(5), |s| {
+        s.contains("Deployments (4") && s.contains("Live 5m") && s.contains("/32 fail") && !s.contains("Triage (")
+    });
+    t.resize(200, 60);
+    let large = t.wait_for("every pane", Duration::from_secs(10), |s| {
+        s.contains("Triage (") && s.contains("Deployments (4") && s.contains("Keys (") && s.contains("Timeline (")
+    });
+    assert!(large.contains("Live 5m") && large.contains("Fail/30m"), "{large}");
+    t.send("q");
+    t.wait_for("exit", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0"));
+    assert!(!t.alternate_on());
+}

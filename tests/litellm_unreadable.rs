@@ -87,7 +87,7 @@ async fn a_body_over_the_limit_fails_the_check_with_the_reason() {
     assert_eq!(auth, "fail", "{why}");
     assert!(why.contains("larger than 1 MiB") && why.contains("max_body_mb"), "{why}");
     assert_eq!(verdict(&v, "key-drift").0, "fail");
-    assert!(human.contains("Result: FAILURES (exit 2)"), "{human}");
+    assert!(human.contains("Result: FAILURES, INCOMPLETE (exit 2)"), "{human}");
     assert!(!human.contains("Result: OK"), "{human}");
 }
 

@@ -172,7 +172,10 @@ async fn the_same_page_forever_is_detected() {
     let s = poll_of(app).await.unwrap();
     // An absurd total is refused outright, before any further request.
     assert!(matches!(s.deployments.error(), Some(GatewayError::Rejected { message }) if message.contains("at most")));
-    assert_eq!(s.requests, 4, "status, / (the console), status/test, page 1");
+    // Then the disabled channels alone are asked for; this server ignores the
+    // filter too (the same absurd total): refused, not taken as the subset.
+    assert_eq!(s.requests, 5, "status, / (the console), status/test, page 1, the status=disabled page 1");
+    assert!(s.disabled_channels.error().is_some(), "{:?}", s.disabled_channels);
 
     let page = || {
         let items: Vec<String> = (1..=100).map(|i| format!(r#"{{"id":{i},"status":1}}"#)).collect();
@@ -262,4 +265,31 @@ async fn retry_after_is_honoured() {
     assert_eq!(e, GatewayError::RateLimited { retry_after: Some(Duration::from_secs(3600)) });
     assert!(started.elapsed() < Duration::from_secs(1));
     cancel.cancel();
+}
+
+/// Past the cap, a server that ignores `status=disabled` (it answers enabled
+/// channels) gives no "disabled subset": the balance check stays unknown.
+#[tokio::test]
+async fn a_status_filter_the_server_ignores_is_not_taken_as_the_subset() {
+    let app = Router::new()
+        .route("/api/status", get(|| async { ok_json(STATUS_OK) }))
+        .route("/api/status/test", get(|| async { ok_json(PROBE_OK) }))
+        .route(
+            "/api/channel/",
+            get(|q: axum::extract::Query<std::collections::HashMap<String, String>>| async move {
+                let (total, status) = if q.get("status").is_some() { (5, 1) } else { (30_000, 1) };
+                let items: Vec<String> = (1..=5).map(|i| format!(r#"{{"id":{i},"status":{status}}}"#)).collect();
+                let body = format!(
+                    r#"{{"data":{{"items":[{}],"total":{total}}},"message":"","success":true}}"#,
+                    items.join(",")
+                );
+                ([("content-type", "application/json")], body)
+            }),
+        );
+    let s = poll_of(app).await.unwrap();
+    assert!(
+        matches!(s.disabled_channels.error(), Some(GatewayError::WrongShape { detail, .. }) if detail.contains("ignores the filter")),
+        "{:?}",
+        s.disabled_channels
+    );
 }

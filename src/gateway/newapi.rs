@@ -222,9 +222,8 @@ impl Gateway for NewApi {
                     // Too many to read whole: the disabled ones, which carry
                     // the auto-disable evidence, are a small subset.
                     if matches!(&f.error, GatewayError::Rejected { message } if message.contains("reads at most")) {
-                        snap.disabled_channels = Section::from_result(
-                            list::read_disabled_as(&self.client, &calls, base, pacer::Class::Poll).await,
-                        );
+                        snap.disabled_channels =
+                            Section::from_result(list::read_disabled_subset(&self.client, &calls, base).await);
                     }
                     snap.served_models = Section::Failed(f.error.clone());
                     snap.deployments = Section::from_result(Err(f.error));

@@ -64,12 +64,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
         return;
     }
     let (start, end) = window(table.selected, table.rows.len(), inner_h);
-    let wide = area.width >= 80;
     let medium = area.width >= 66;
     let wide_newapi = area.width >= 110;
     let derived = app.current_derived();
     let live_col = g.kind() == GatewayKind::LiteLlm && !g.traffic.is_empty() && area.width >= 60;
-    let spark_col = live_col && area.width >= 130;
+    let spark_col = live_col && area.width >= 104;
+    // The live column comes before price, upstream model and id: they wait for more width.
+    let wide = area.width >= if live_col { 100 } else { 80 };
     let (header, widths, rows): (Vec<&str>, Vec<Constraint>, Vec<Row>) = match g.kind() {
         GatewayKind::LiteLlm => {
             let drift: HashMap<&str, &DriftState> = g

@@ -32,6 +32,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             if f.verdict == Verdict::NotApplicable {
                 continue;
             }
+            // The node asks one question of this check: its answer is above,
+            // the check's whole summary would only push the remedy down.
+            let own_question = node.checks.iter().any(|r| r.strip_prefix(*c).is_some_and(|q| q.starts_with('#')));
+            let max_facts = if checks.len() == 1 { 12 } else { 3 };
+            if own_question {
+                for fact in f.facts.iter().take(max_facts) {
+                    facts.push(Line::styled(format!("   {}", fit(fact, width.max(20) * 3)), theme.dim()));
+                }
+                continue;
+            }
             lines.push(Line::from(vec![
                 Span::styled(format!("{} ", f.verdict.symbol()), theme.verdict(f.verdict)),
                 Span::styled(format!("{c}: "), theme.bold()),
@@ -41,7 +51,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             if let Some(next) = f.next {
                 lines.push(next_line(app, next, theme));
             }
-            let max_facts = if checks.len() == 1 { 12 } else { 3 };
             for fact in f.facts.iter().take(max_facts) {
                 facts.push(Line::styled(format!("   {}", fit(fact, width.max(20) * 3)), theme.dim()));
             }

@@ -242,22 +242,10 @@ async fn read_one_api(client: &Client, calls: &Calls, base: &str) -> Result<List
 /// balance update can have changed, in a page or two instead of the whole
 /// list. New API only (One API has no status filter and answers a bare array).
 pub async fn read_disabled(client: &Client, calls: &Calls, base: &str) -> Result<Vec<Deployment>, GatewayError> {
-    read_disabled_as(client, calls, base, Class::Action).await
-}
-
-/// [`read_disabled`] paced as `class` (a poll reads it when the whole list is
-/// more than gatewatch reads: the disabled channels carry the auto-disable
-/// evidence, and are a small subset).
-pub async fn read_disabled_as(
-    client: &Client,
-    calls: &Calls,
-    base: &str,
-    class: Class,
-) -> Result<Vec<Deployment>, GatewayError> {
     let mut col = Collector::new(Flavor::NewApi, PAGE_SIZE);
     for p in 1..=MAX_CHANNELS / PAGE_SIZE {
         let path = format!("/api/channel/?status=disabled&p={p}&page_size={PAGE_SIZE}&id_sort=true");
-        let resp = client.call(calls, base, &Req::get(&path, class)).await?;
+        let resp = client.call(calls, base, &Req::get(&path, Class::Action)).await?;
         let ListData::Page(page) = resp.json::<Envelope<ListData>>()?.data else {
             return Err(GatewayError::Unsupported("this server has no status filter (One API)".into()));
         };
@@ -265,6 +253,42 @@ pub async fn read_disabled_as(
         let items = page.items.unwrap_or_default();
         if items.is_empty() || col.add(items) == 0 {
             break;
+        }
+        if col.out.len() >= total {
+            break;
+        }
+    }
+    Ok(col.out)
+}
+
+/// The disabled channels as evidence (a poll past [`MAX_CHANNELS`]): the
+/// same status-filtered read, held to what it claims — a server that ignores
+/// the filter (an enabled channel in the answer) or the page (a page of
+/// channels already read), or reports more disabled channels than gatewatch
+/// reads, gives an error, never a subset that is not one.
+pub async fn read_disabled_subset(client: &Client, calls: &Calls, base: &str) -> Result<Vec<Deployment>, GatewayError> {
+    let mut col = Collector::new(Flavor::NewApi, PAGE_SIZE);
+    for p in 1..=MAX_CHANNELS / PAGE_SIZE {
+        let path = format!("/api/channel/?status=disabled&p={p}&page_size={PAGE_SIZE}&id_sort=true");
+        let ListData::Page(page) = fetch(client, calls, base, &path).await? else {
+            return Err(GatewayError::Unsupported("this server has no status filter (One API)".into()));
+        };
+        let total = usize::try_from(page.total.unwrap_or(0)).unwrap_or(0);
+        if total > MAX_CHANNELS {
+            return Err(too_many(total));
+        }
+        let items = page.items.unwrap_or_default();
+        if items.iter().any(|c| c.status == 1) {
+            return Err(GatewayError::WrongShape {
+                path,
+                detail: "an enabled channel in the answer to status=disabled: the server ignores the filter".into(),
+            });
+        }
+        if items.is_empty() {
+            break;
+        }
+        if col.add(items) == 0 {
+            return Err(repeated_page(&path, p));
         }
         if col.out.len() >= total {
             break;
