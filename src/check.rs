@@ -85,11 +85,10 @@ pub struct TrafficEntry {
 }
 
 fn traffic_entries(g: &GatewayObs) -> Vec<TrafficEntry> {
-    let Some(now) = g.traffic.newest() else { return Vec::new() };
     g.deployments()
         .iter()
         .filter_map(|d| {
-            let w = g.traffic.window(&d.id, now)?;
+            let w = g.live.get(&d.id)?.clone();
             Some(TrafficEntry {
                 deployment: d.name.clone(),
                 id: d.id.clone(),

@@ -241,6 +241,9 @@ pub struct GatewayObs {
     /// Deployments failing most of their live requests, as of the last poll
     /// (computed once per poll: the table asks per row and per sort).
     pub live_failing: std::collections::HashSet<String>,
+    /// Every deployment's live window as of the last poll (one pass over
+    /// the history: the check, the table and the status column share it).
+    pub live: std::collections::HashMap<String, crate::traffic::Window>,
 }
 
 impl GatewayObs {
@@ -263,6 +266,7 @@ impl GatewayObs {
             budget: None,
             traffic: crate::traffic::History::default(),
             live_failing: std::collections::HashSet::new(),
+            live: std::collections::HashMap::new(),
         }
     }
 
@@ -302,22 +306,16 @@ impl GatewayObs {
     }
 
     /// Recompute [`Self::live_failing`] from the traffic history.
-    fn recompute_live(&mut self) {
-        let Some(now) = self.traffic.newest() else {
-            self.live_failing.clear();
-            return;
-        };
-        let failing = self
-            .deployments()
+    pub fn recompute_live(&mut self) {
+        self.live = self.traffic.newest().map(|now| self.traffic.windows(now)).unwrap_or_default();
+        self.live_failing = self
+            .live
             .iter()
-            .filter(|d| {
-                self.traffic.window(&d.id, now).is_some_and(|w| {
-                    w.failures > 0.0 && w.error_ratio() >= 0.5 && (!w.since_start || w.state.is_some_and(|s| s >= 1))
-                })
+            .filter(|(_, w)| {
+                w.failures > 0.0 && w.error_ratio() >= 0.5 && (!w.since_start || w.state.is_some_and(|s| s >= 1))
             })
-            .map(|d| d.id.clone())
+            .map(|(id, _)| id.clone())
             .collect();
-        self.live_failing = failing;
     }
 
     pub fn up_count(&self) -> usize {

@@ -78,9 +78,7 @@ pub struct Derived {
 
 pub fn derive(g: &GatewayObs) -> Derived {
     if g.kind() != GatewayKind::NewApi {
-        let Some(now) = g.traffic.newest() else { return Derived::default() };
-        let live = g.deployments().iter().filter_map(|d| Some((d.id.clone(), g.traffic.window(&d.id, now)?))).collect();
-        return Derived { live, ..Derived::default() };
+        return Derived { live: g.live.clone(), ..Derived::default() };
     }
     let deps = g.deployments();
     let mut share: HashMap<String, f64> = HashMap::new();

@@ -153,41 +153,28 @@ impl History {
             let cur = &last.deployments[id];
             let first = mine().filter(|s| s.at >= from && last.at - s.at >= 30).min_by_key(|s| s.at);
             let w = out.get_or_insert_with(|| Window { from: last.at, to: last.at, ..Window::default() });
-            w.to = w.to.max(last.at);
-            w.state = w.state.max(cur.state);
-            #[allow(clippy::single_match_else)]
-            match first {
-                Some(f) => {
-                    w.from = w.from.min(f.at);
-                    let old = f.deployments.get(id).cloned();
-                    w.appeared |= old.is_none();
-                    let old = old.unwrap_or_default();
-                    let moved = cur.created > 0.0 && old.created > 0.0 && cur.created > old.created + 1.0;
-                    let reset = cur.requests < old.requests || cur.failures < old.failures || moved;
-                    w.restarted |= reset;
-                    if reset {
-                        let b = w.before_restart.get_or_insert((0.0, 0.0));
-                        b.0 += old.requests;
-                        b.1 += old.failures;
-                    }
-                    let base = if reset { DeploymentTraffic::default() } else { old };
-                    w.requests += cur.requests - base.requests;
-                    w.failures += cur.failures - base.failures;
-                    for (k, n) in &cur.errors {
-                        let d = n - base.errors.get(k).copied().unwrap_or(0.0);
-                        if d > 0.0 {
-                            *w.errors.entry(k.clone()).or_default() += d;
-                        }
-                    }
-                }
-                None => {
-                    w.since_start = true;
-                    w.requests += cur.requests;
-                    w.failures += cur.failures;
-                    for (k, n) in &cur.errors {
-                        *w.errors.entry(k.clone()).or_default() += n;
-                    }
-                }
+            accumulate(w, id, cur, last.at, first);
+        }
+        out
+    }
+
+    /// Every deployment of the newest samples over the last [`WINDOW_SECS`]
+    /// before `now`, in one pass (per replica: its newest sample against its
+    /// oldest at least 30 s older), instead of one search per deployment.
+    pub fn windows(&self, now: i64) -> std::collections::HashMap<String, Window> {
+        let (from, to) = (now - WINDOW_SECS, now);
+        let mut out: std::collections::HashMap<String, Window> = std::collections::HashMap::new();
+        let mut replicas: Vec<&str> = self.samples.iter().map(|s| s.replica.as_str()).collect();
+        replicas.sort_unstable();
+        replicas.dedup();
+        for rep in replicas {
+            let mine = || self.samples.iter().filter(move |s| s.replica == rep && s.at <= to);
+            let Some(last) = mine().max_by_key(|s| s.at) else { continue };
+            let first = mine().filter(|s| s.at >= from && last.at - s.at >= 30).min_by_key(|s| s.at);
+            for (id, cur) in &last.deployments {
+                let w =
+                    out.entry(id.clone()).or_insert_with(|| Window { from: last.at, to: last.at, ..Window::default() });
+                accumulate(w, id, cur, last.at, first);
             }
         }
         out
@@ -269,6 +256,43 @@ impl Store {
                 due
             })
             .collect()
+    }
+}
+
+/// Add one replica's counters for `id` (newest `cur` at `last_at`, against
+/// the earlier sample `first` when there is one) to `w`.
+fn accumulate(w: &mut Window, id: &str, cur: &DeploymentTraffic, last_at: i64, first: Option<&Sample>) {
+    w.to = w.to.max(last_at);
+    w.state = w.state.max(cur.state);
+    let Some(f) = first else {
+        w.since_start = true;
+        w.requests += cur.requests;
+        w.failures += cur.failures;
+        for (k, n) in &cur.errors {
+            *w.errors.entry(k.clone()).or_default() += n;
+        }
+        return;
+    };
+    w.from = w.from.min(f.at);
+    let old = f.deployments.get(id).cloned();
+    w.appeared |= old.is_none();
+    let old = old.unwrap_or_default();
+    let moved = cur.created > 0.0 && old.created > 0.0 && cur.created > old.created + 1.0;
+    let reset = cur.requests < old.requests || cur.failures < old.failures || moved;
+    w.restarted |= reset;
+    if reset {
+        let b = w.before_restart.get_or_insert((0.0, 0.0));
+        b.0 += old.requests;
+        b.1 += old.failures;
+    }
+    let base = if reset { DeploymentTraffic::default() } else { old };
+    w.requests += cur.requests - base.requests;
+    w.failures += cur.failures - base.failures;
+    for (k, n) in &cur.errors {
+        let d = n - base.errors.get(k).copied().unwrap_or(0.0);
+        if d > 0.0 {
+            *w.errors.entry(k.clone()).or_default() += d;
+        }
     }
 }
 
@@ -381,6 +405,19 @@ mod tests {
         assert_eq!(back.len(), 2);
         assert!((back[1].deployments["dep"].failures - 1.0).abs() < f64::EPSILON);
         assert!(load(&dir.path().join("missing")).is_empty());
+    }
+
+    #[test]
+    fn the_one_pass_windows_equal_the_per_deployment_search() {
+        let mut h = History::default();
+        for (r, at, req, fail) in
+            [("r1", 1000, 1.0, 0.0), ("r2", 1000, 5.0, 1.0), ("r1", 1060, 9.0, 4.0), ("r2", 1070, 2.0, 0.0)]
+        {
+            h.record(sample(r, at, req, fail));
+        }
+        let all = h.windows(1070);
+        assert_eq!(all.get("dep"), h.window("dep", 1070).as_ref());
+        assert!(all["dep"].restarted, "r2 went back: {:?}", all["dep"]);
     }
 
     #[test]

@@ -116,10 +116,9 @@ pub fn live_errors(c: &Ctx<'_>) -> Finding {
     let Some(newest) = c.gw.traffic.newest() else {
         return Finding::unknown("/metrics/ read, no sample kept yet");
     };
-    let now = newest;
     let mut rows: Vec<(Verdict, String, Window)> = Vec::new();
     for d in c.gw.deployments() {
-        if let Some(mut w) = c.gw.traffic.window(&d.id, now) {
+        if let Some(mut w) = c.gw.live.get(&d.id).cloned() {
             // A fixed config gives the deployment a new id: its alias's old
             // counts are the "before".
             if w.before_restart.is_none()
