@@ -275,9 +275,22 @@ pub struct ReplicaSnapshot {
     pub recent_errors: Section<Vec<ErrorLogModel>>,
     /// LiteLLM: live traffic counters per deployment from `/metrics/`.
     pub traffic: Section<litellm::metrics::Traffic>,
+    /// New API: the error log's newest entries (at most 100), per request.
+    pub error_log: Section<Vec<ErrorLogEntry>>,
     /// New API: only the disabled channels (`status=disabled`), read when the
     /// whole list is more than gatewatch reads.
     pub disabled_channels: Section<Vec<Deployment>>,
+}
+
+/// One failed request in New API's error log: which channel, when (unix
+/// seconds, the server's clock), its upstream status, the model asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorLogEntry {
+    pub channel: i64,
+    pub channel_name: String,
+    pub at: i64,
+    pub status: Option<u16>,
+    pub model: String,
 }
 
 /// Recent failed requests for one model name, from the gateway's own log.
@@ -310,6 +323,7 @@ impl ReplicaSnapshot {
             recent_errors: Section::NotLoaded,
             traffic: Section::NotLoaded,
             disabled_channels: Section::NotLoaded,
+            error_log: Section::NotLoaded,
         }
     }
 }

@@ -210,11 +210,21 @@ impl Gateway for NewApi {
                     snap.notes.extend(l.notes);
                     snap.served_models = Section::Ok(served(&l.deployments));
                     snap.deployments = Section::Ok(l.deployments);
-                    snap.recent_errors = if l.flavor == Some(channel::Flavor::OneApi) {
-                        Section::Unavailable("One API's log has no error type".into())
+                    if l.flavor == Some(channel::Flavor::OneApi) {
+                        snap.recent_errors = Section::Unavailable("One API's log has no error type".into());
+                        snap.error_log = Section::Unavailable("One API's log has no error type".into());
                     } else {
-                        Section::from_result(logs::recent(&self.client, &calls, base).await)
-                    };
+                        match logs::recent(&self.client, &calls, base).await {
+                            Ok((models, entries)) => {
+                                snap.recent_errors = Section::Ok(models);
+                                snap.error_log = Section::Ok(entries);
+                            }
+                            Err(e) => {
+                                snap.recent_errors = Section::from_result(Err(e.clone()));
+                                snap.error_log = Section::from_result(Err(e));
+                            }
+                        }
+                    }
                 }
                 Err(ListFailure { error: e @ GatewayError::RateLimited { .. }, .. }) => return Err(e),
                 Err(f) => {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::client::{Calls, Client, Req};
 use super::pacer::Class;
-use crate::gateway::{ErrorLogModel, GatewayError};
+use crate::gateway::{ErrorLogEntry, ErrorLogModel, GatewayError};
 
 #[derive(Debug, Deserialize)]
 struct Page {
@@ -28,6 +28,12 @@ struct Items {
 struct LogEntry {
     #[serde(default)]
     model_name: String,
+    #[serde(default)]
+    channel: i64,
+    #[serde(default)]
+    channel_name: String,
+    #[serde(default)]
+    created_at: i64,
     #[serde(default)]
     content: String,
     #[serde(default)]
@@ -60,16 +66,52 @@ pub fn aggregate(body: &[u8], path: &str) -> Result<Vec<ErrorLogModel>, GatewayE
     Ok(out)
 }
 
-/// The last 100 error-log entries, grouped by model.
-pub async fn recent(client: &Client, calls: &Calls, base: &str) -> Result<Vec<ErrorLogModel>, GatewayError> {
+/// Each entry as one failed request: channel, time, status, model.
+pub fn entries(body: &[u8], path: &str) -> Result<Vec<ErrorLogEntry>, GatewayError> {
+    let page: Page = crate::gateway::http::decode_json(body, path)?;
+    Ok(page
+        .data
+        .map(|d| d.items)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.channel > 0)
+        .map(|e| ErrorLogEntry {
+            channel: e.channel,
+            channel_name: e.channel_name.chars().take(200).collect(),
+            at: e.created_at,
+            status: serde_json::from_str::<serde_json::Value>(&e.other)
+                .ok()
+                .and_then(|o| o.get("status_code").and_then(serde_json::Value::as_u64))
+                .and_then(|s| u16::try_from(s).ok()),
+            model: e.model_name.chars().take(200).collect(),
+        })
+        .collect())
+}
+
+/// The last 100 error-log entries: grouped by model, and one by one.
+pub async fn recent(
+    client: &Client,
+    calls: &Calls,
+    base: &str,
+) -> Result<(Vec<ErrorLogModel>, Vec<ErrorLogEntry>), GatewayError> {
     let path = "/api/log/?p=1&page_size=100&type=5";
     let resp = client.call(calls, base, &Req::get(path, Class::Poll)).await?;
-    aggregate(&resp.body, "/api/log/")
+    Ok((aggregate(&resp.body, "/api/log/")?, entries(&resp.body, "/api/log/")?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_entry_of_the_real_capture_names_its_channel_time_and_status() {
+        let raw = include_str!("../../../tests/fixtures/newapi/real/http/23_log_type5.http");
+        let body = raw.lines().find(|l| l.starts_with("{\"data\"")).unwrap();
+        let e = entries(body.as_bytes(), "/api/log/").unwrap();
+        assert_eq!(e.len(), 5);
+        assert!(e.iter().all(|x| x.channel == 4 && x.channel_name == "dead-upstream" && x.status == Some(500)));
+        assert!(e.iter().all(|x| x.at == 1_796_119_758 && x.model == "gpt-4o"));
+    }
 
     #[test]
     fn groups_the_fixture_page_by_model() {

@@ -100,7 +100,7 @@ fn describe(alias: &str, id: &str, w: &Window) -> String {
 
 pub fn live_errors(c: &Ctx<'_>) -> Finding {
     if c.gw.kind() == GatewayKind::NewApi {
-        return Finding::na("LiteLLM's /metrics/ only (New API's per-request logs are not read for this yet)");
+        return newapi_live(c);
     }
     let Some(primary) = c.gw.primary() else {
         return Finding::unknown("no data from the gateway yet");
@@ -183,6 +183,95 @@ pub fn live_errors(c: &Ctx<'_>) -> Finding {
         } else {
             mine.iter().map(|r| r.1.clone()).collect::<Vec<_>>().join("; ")
         };
+        f = f.aspect(class_aspect(class), verdict, summary);
+    }
+    f
+}
+
+/// New API: failed requests per channel from its error log (type 5, the
+/// newest 100 entries, read every poll). The log has failures only, no
+/// successes: counts, not rates. An empty log proves nothing (New API writes
+/// it only with ERROR_LOG_ENABLED=true).
+fn newapi_live(c: &Ctx<'_>) -> Finding {
+    let Some(primary) = c.gw.primary() else {
+        return Finding::unknown("no data from the gateway yet");
+    };
+    let entries = match &primary.error_log {
+        Section::Ok(e) => e,
+        Section::Unavailable(why) => return Finding::unknown(why.clone()),
+        Section::Failed(e) => return Finding::unknown(format!("the error log is not readable: {e}")),
+        Section::NotLoaded => {
+            return Finding::unknown(match c.list_unread() {
+                Some(why) => format!("{why}: the error log is read after the channel list"),
+                None => "the error log is not read yet".to_owned(),
+            });
+        }
+    };
+    if entries.is_empty() {
+        return Finding::unknown(
+            "the error log is empty: New API writes it only with ERROR_LOG_ENABLED=true, so it proves nothing",
+        );
+    }
+    let now = crate::poller::unix_now(c.now);
+    // A minute of leeway for the server's clock.
+    let recent: Vec<&crate::gateway::ErrorLogEntry> =
+        entries.iter().filter(|e| e.at >= now - crate::traffic::WINDOW_SECS && e.at <= now + 60).collect();
+    let oldest = entries.iter().map(|e| e.at).min().unwrap_or(now);
+    let capped = entries.len() >= 100 && oldest >= now - crate::traffic::WINDOW_SECS;
+    let newest = entries.iter().map(|e| e.at).max().unwrap_or(now);
+    let mut by: std::collections::BTreeMap<i64, (String, u32, std::collections::BTreeMap<String, u32>)> =
+        std::collections::BTreeMap::new();
+    for e in &recent {
+        let row = by.entry(e.channel).or_insert_with(|| (e.channel_name.clone(), 0, std::collections::BTreeMap::new()));
+        row.1 += 1;
+        let key = format!("{} {}", e.status.map_or_else(|| "?".to_owned(), |s| s.to_string()), e.model);
+        *row.2.entry(key).or_default() += 1;
+    }
+    let at_least = if capped { "at least " } else { "" };
+    let mut rows: Vec<(Verdict, String, &'static str)> = by
+        .iter()
+        .map(|(id, (name, n, kinds))| {
+            let (top, top_n) = kinds
+                .iter()
+                .max_by_key(|(k, n)| (**n, std::cmp::Reverse((*k).clone())))
+                .map_or(("?", 0), |(k, n)| (k.as_str(), *n));
+            let status = top.split_once(' ').map_or(top, |(s, _)| s);
+            let class = class_of(&format!("{status} "));
+            let verdict = if f64::from(*n) >= MIN_FAILURES { Verdict::Fail } else { Verdict::Warn };
+            let text = format!(
+                "#{id} {name}: {at_least}{n} failed request(s) in 5 min · mostly HTTP {status} for {} ×{top_n}",
+                top.split_once(' ').map_or("?", |(_, m)| m)
+            );
+            (verdict, text, class)
+        })
+        .collect();
+    rows.sort_by_key(|r| u8::from(r.0 != Verdict::Fail));
+    let failing = rows.iter().filter(|r| r.0 == Verdict::Fail).count();
+    let mut f = if failing > 0 {
+        Finding::fail(format!(
+            "{failing} channel(s) failing live requests: {}",
+            rows.iter()
+                .filter(|r| r.0 == Verdict::Fail)
+                .map(|r| r.1.split(" · ").next().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    } else if !rows.is_empty() {
+        Finding::warn(format!("{} channel(s) with a failed request in the last 5 min", rows.len()))
+    } else {
+        Finding::ok("no failed request in the error log in the last 5 min")
+    };
+    f = f.facts(rows.iter().take(12).map(|r| format!("{} {}", r.0.symbol(), r.1)));
+    f = f.fact(format!(
+        "from New API's error log: its newest {} entries, the newest {} s old (server clock); failures only, so counts, not rates",
+        entries.len(),
+        (now - newest).max(0)
+    ));
+    for class in CLASSES {
+        let verdict = rows.iter().filter(|r| r.2 == class).map(|r| r.0).fold(Verdict::Ok, Verdict::worst);
+        let mine: Vec<String> = rows.iter().filter(|r| r.2 == class).map(|r| r.1.clone()).collect();
+        let summary =
+            if mine.is_empty() { format!("no live {class} errors in the error log") } else { mine.join("; ") };
         f = f.aspect(class_aspect(class), verdict, summary);
     }
     f
