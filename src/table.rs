@@ -74,6 +74,9 @@ pub struct Derived {
     pub share: HashMap<String, f64>,
     /// LiteLLM: each deployment's live traffic over the last 5 minutes.
     pub live: HashMap<String, crate::traffic::Window>,
+    /// New API: failed requests per channel id in the error log's last 5
+    /// minutes (`None`: no error log to read them from).
+    pub fails: Option<HashMap<String, u32>>,
 }
 
 pub fn derive(g: &GatewayObs) -> Derived {
@@ -91,7 +94,21 @@ pub fn derive(g: &GatewayObs) -> Derived {
             *e = e.max(c.share);
         }
     }
-    Derived { share, live: HashMap::new() }
+    Derived { share, live: HashMap::new(), fails: recent_fails(g) }
+}
+
+/// Failed requests per channel in the last 5 minutes of New API's error log.
+fn recent_fails(g: &GatewayObs) -> Option<HashMap<String, u32>> {
+    let entries = g.primary()?.error_log.ok()?;
+    if entries.is_empty() {
+        return None;
+    }
+    let now = g.last_poll_at.map_or(0, crate::poller::unix_now);
+    let mut out: HashMap<String, u32> = HashMap::new();
+    for e in entries.iter().filter(|e| e.at >= now - crate::traffic::WINDOW_SECS && e.at <= now + 60) {
+        *out.entry(e.channel.to_string()).or_default() += 1;
+    }
+    Some(out)
 }
 
 fn id_num(d: &Deployment) -> Option<i64> {

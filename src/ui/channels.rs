@@ -143,6 +143,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                             if starved { theme.warn() } else { ratatui::style::Style::new() },
                         )),
                     ];
+                    if let Some(fails) = derived.and_then(|x| x.fails.as_ref()) {
+                        cells.push(match fails.get(&d.id).copied().unwrap_or(0) {
+                            0 => Cell::from(Span::styled("·", theme.dim())),
+                            n if n >= 3 => Cell::from(Span::styled(format!("✗ {n}"), theme.fail())),
+                            n => Cell::from(Span::styled(format!("! {n}"), theme.warn())),
+                        });
+                    }
                     if medium {
                         cells.push(Cell::from(d.balance.map_or("-".into(), |b| format!("{b:.2}"))));
                         cells.push(Cell::from(d.test_time.map_or("never".into(), |t| ago_unix(app.now, t))));
@@ -165,6 +172,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                 Constraint::Length(5),
             ];
             let mut header = vec![" ", "#", "Name", "Prio", "Wt", "Share"];
+            if derived.and_then(|x| x.fails.as_ref()).is_some() {
+                widths.push(Constraint::Length(7));
+                header.push("Fail 5m");
+            }
             if medium {
                 widths.extend([Constraint::Length(8), Constraint::Length(9)]);
                 header.extend(["Balance", "Tested"]);
