@@ -132,6 +132,7 @@ fn rebound_keys_show_in_help_footer_and_evidence() {
     assert!(main.contains("X restart") && !main.contains("R restart"), "the footer names the key in force:\n{main}");
     assert!(main.contains("F1 help") && !main.contains("? help"), "{main}");
     assert!(main.contains("X:restart") && !main.contains("R:restart"), "the evidence's action keys too:\n{main}");
+    assert!(main.contains("Restart every worker (X)") && !main.contains("(R)"), "and the tree's prose:\n{main}");
     insta::assert_snapshot!("rebound_main_120x40", main);
     a.update(Msg::Key(KeyEvent::new(KeyCode::F(1), KeyModifiers::NONE)));
     let help = render(&a, 120, 40);

@@ -31,7 +31,7 @@ pub fn node(frame: &mut Frame, area: Rect, app: &App, i: usize, scroll: u16, the
     lines.push(Line::styled(path.join(" → "), theme.dim()));
     lines.push(Line::raw(""));
     lines.push(Line::styled("Look at", theme.bold()));
-    lines.push(Line::raw(n.look_at(kind)));
+    lines.push(Line::raw(super::util::with_keys(&n.look_at(kind), &app.bindings)));
     lines.push(Line::raw(""));
     lines.push(Line::styled("Evidence", theme.bold()));
     if let Some(ev) = app.current_evidence() {
@@ -76,14 +76,14 @@ pub fn node(frame: &mut Frame, area: Rect, app: &App, i: usize, scroll: u16, the
     if let Some(t) = n.truth(kind) {
         lines.push(Line::raw(""));
         lines.push(Line::styled("What is true", theme.bold()));
-        lines.push(Line::raw(t));
+        lines.push(Line::raw(super::util::with_keys(&t, &app.bindings)));
     }
     let remedy = n.remedy(kind);
     if !remedy.is_empty() {
         lines.push(Line::raw(""));
         lines.push(Line::styled("Remedy", theme.bold()));
         for (k, step) in remedy.iter().enumerate() {
-            lines.push(Line::raw(format!("{}. {step}", k + 1)));
+            lines.push(Line::raw(format!("{}. {}", k + 1, super::util::with_keys(step, &app.bindings))));
         }
     }
     let keys = super::evidence::action_keys(app, n);

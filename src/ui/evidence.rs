@@ -65,7 +65,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // The next step and the keys come before the details, so they stay visible in a small pane.
     let remedy = node.remedy(kind);
     if let Some(first) = remedy.first() {
-        lines.push(Line::from(vec![Span::styled("→ ", theme.accent()), Span::raw(first.clone())]));
+        lines.push(Line::from(vec![
+            Span::styled("→ ", theme.accent()),
+            Span::raw(super::util::with_keys(first, &app.bindings)),
+        ]));
     }
     let keys: Vec<String> = action_keys(app, node).iter().map(|(k, a)| format!("{k}:{a}")).collect();
     if !keys.is_empty() {
@@ -73,7 +76,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     lines.extend(facts);
     for step in remedy.iter().skip(1) {
-        lines.push(Line::from(vec![Span::styled("→ ", theme.accent()), Span::raw(step.clone())]));
+        lines.push(Line::from(vec![
+            Span::styled("→ ", theme.accent()),
+            Span::raw(super::util::with_keys(step, &app.bindings)),
+        ]));
     }
     let title = format!(" Evidence: {} ", fit(&node.title, width.saturating_sub(12)));
     let p = Paragraph::new(lines).wrap(Wrap { trim: false }).block(pane_block(title, false, theme));

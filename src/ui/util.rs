@@ -166,6 +166,27 @@ pub fn fit_middle(s: &str, width: usize) -> String {
     format!("{head}…{}", tail.concat())
 }
 
+/// Tree prose names the shipped action keys in parentheses ("restart every
+/// worker (R)"); with the operator's `keys:` in force it names theirs, or the
+/// palette command when the action is bound to nothing.
+pub fn with_keys(text: &str, bindings: &crate::keys::Bindings) -> String {
+    use crate::keys::{ActionKind, Bindings, Command, Context};
+    if !text.contains('(') {
+        return text.to_owned();
+    }
+    let shipped = Bindings::default();
+    let mut out = text.to_owned();
+    for a in ActionKind::ALL {
+        let cmd = Command::Action(a);
+        let Some(default) = shipped.key_label(Context::Actions, cmd) else { continue };
+        let now = bindings.key_label(Context::Actions, cmd).unwrap_or_else(|| format!(":{}", cmd.name()));
+        if now != default {
+            out = out.replace(&format!("({default})"), &format!("({now})"));
+        }
+    }
+    out
+}
+
 /// A centered rectangle of at most `w`x`h` inside `area`.
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let [v] = Layout::vertical([Constraint::Length(h.min(area.height))]).flex(Flex::Center).areas(area);
@@ -209,6 +230,18 @@ pub fn window(selected: usize, len: usize, height: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tree_prose_names_the_keys_in_force() {
+        let text = "Restart every worker (R). Test it (t), then enable it (x).";
+        assert_eq!(with_keys(text, &crate::keys::Bindings::default()), text);
+        let overrides = vec![
+            ("restart".to_owned(), vec![crate::keys::KeySpec::parse("X").unwrap()]),
+            ("toggle".to_owned(), Vec::new()),
+        ];
+        let b = crate::keys::Bindings::with_overrides(&overrides).unwrap();
+        assert_eq!(with_keys(text, &b), "Restart every worker (X). Test it (t), then enable it (:toggle).");
+    }
 
     #[test]
     fn fit_middle_keeps_the_head_and_the_end_of_a_path() {
