@@ -170,3 +170,16 @@ async fn a_channel_list_it_could_not_read_is_never_ok() {
     assert!(facts.contains("read: all "), "{facts}");
     assert!(facts.contains("disabled channel(s) (status filter); channel list not read"), "{facts}");
 }
+
+/// Issue 20: every channel verdict says what it read.
+#[tokio::test(flavor = "multi_thread")]
+async fn channel_verdicts_say_what_they_read() {
+    let sim = start(captured::four_channels()).await;
+    let (_, json, _) = check(&sim, &["--json"]).await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let checks = v["gateways"][0]["checks"].as_array().unwrap();
+    for id in ["newapi-all-disabled", "newapi-balance-disabled", "newapi-group-mismatch"] {
+        let c = checks.iter().find(|c| c["id"] == id).unwrap();
+        assert!(c["facts"].to_string().contains("read: the whole channel list, 4 channel(s)"), "{c}");
+    }
+}

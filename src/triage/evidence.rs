@@ -344,10 +344,23 @@ impl Evidence {
 /// Run every check against one gateway. Each finding says when its
 /// evidence was gathered; a probe's result stops counting (stale) after an
 /// action on this gateway, a change of its config file, or `probe_ttl`.
+/// New API checks whose verdict stands on the whole channel list.
+const LIST_CHECKS: [&str; 6] = [
+    "newapi-all-disabled",
+    "newapi-mapping-target",
+    "newapi-weight-starvation",
+    "newapi-top-priority",
+    "newapi-group-mismatch",
+    "newapi-balance-disabled",
+];
+
 pub fn evaluate(gw: &GatewayObs, now: SystemTime) -> Evidence {
     let ctx = Ctx { gw, now };
     let mut ev = Evidence::default();
     let polled = gw.data_at().or(gw.last_poll_at);
+    // What a New API channel check read: said on each verdict built on the list.
+    let coverage = (gw.kind() == crate::config::GatewayKind::NewApi && ctx.list_unread().is_none())
+        .then(|| format!("read: the whole channel list, {} channel(s)", gw.deployments().len()));
     for def in checks::ALL {
         let mut f = (def.run)(&ctx);
         f.check = def.id;
@@ -359,6 +372,12 @@ pub fn evaluate(gw: &GatewayObs, now: SystemTime) -> Evidence {
             }
         } else if f.at.is_none() {
             f.at = polled;
+        }
+        if let Some(c) = &coverage
+            && LIST_CHECKS.contains(&def.id)
+            && matches!(f.verdict, Verdict::Ok | Verdict::Warn | Verdict::Fail)
+        {
+            f.facts.push(c.clone());
         }
         ev.index.insert(def.id, ev.findings.len());
         ev.findings.push(f);
