@@ -98,13 +98,7 @@ fn traffic_entries(g: &GatewayObs) -> Vec<TrafficEntry> {
                 since_start: w.since_start,
                 restarted: w.restarted,
                 appeared: w.appeared,
-                before_restart: w
-                    .before_restart
-                    .or_else(|| {
-                        let first = g.traffic.first_seen(&d.id)?;
-                        g.traffic.alias_before(&d.name, &d.id, first).map(|(r, f, _)| (r, f))
-                    })
-                    .map(|(r, f)| [r, f]),
+                before_restart: w.before_restart.map(|(r, f)| [r, f]),
                 failures_per_min: w.failures_per_min(),
                 state: w.state,
                 dominant_error: w.dominant_error().map(|(e, _)| e.to_owned()),

@@ -307,7 +307,20 @@ impl GatewayObs {
 
     /// Recompute [`Self::live_failing`] from the traffic history.
     pub fn recompute_live(&mut self) {
-        self.live = self.traffic.newest().map(|now| self.traffic.windows(now)).unwrap_or_default();
+        let mut live = self.traffic.newest().map(|now| self.traffic.windows(now)).unwrap_or_default();
+        // A fixed config gives a deployment a new id: its alias's old counts
+        // are its "before" (looked up only for ids new in the window).
+        for d in self.deployments() {
+            if let Some(w) = live.get_mut(&d.id)
+                && w.before_restart.is_none()
+                && (w.appeared || w.since_start)
+                && let Some(first) = self.traffic.first_seen(&d.id)
+                && let Some((req, fail, _)) = self.traffic.alias_before(&d.name, &d.id, first)
+            {
+                w.before_restart = Some((req, fail));
+            }
+        }
+        self.live = live;
         self.live_failing = self
             .live
             .iter()

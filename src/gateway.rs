@@ -277,6 +277,9 @@ pub struct ReplicaSnapshot {
     pub traffic: Section<litellm::metrics::Traffic>,
     /// New API: the error log's newest entries (at most 100), per request.
     pub error_log: Section<Vec<ErrorLogEntry>>,
+    /// New API: the server's clock (unix seconds, its `Date` header) when it
+    /// sent the error log: the log's times are on that clock.
+    pub server_time: Option<i64>,
     /// New API: only the disabled channels (`status=disabled`), read when the
     /// whole list is more than gatewatch reads.
     pub disabled_channels: Section<Vec<Deployment>>,
@@ -324,6 +327,7 @@ impl ReplicaSnapshot {
             traffic: Section::NotLoaded,
             disabled_channels: Section::NotLoaded,
             error_log: Section::NotLoaded,
+            server_time: None,
         }
     }
 }

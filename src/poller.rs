@@ -147,10 +147,11 @@ pub async fn cycle(
         let _ = tokio::task::spawn_blocking(move || local::save_memory(&path, &m)).await;
     }
     if let Some(store) = store {
-        let samples: Vec<crate::traffic::Sample> = results
+        // Checked before copying: most polls write nothing.
+        let due: Vec<crate::traffic::Sample> = results
             .iter()
             .filter_map(|(url, r)| match r.as_ref().ok().map(|s| &s.traffic) {
-                Some(crate::gateway::Section::Ok(t)) => Some(crate::traffic::Sample {
+                Some(crate::gateway::Section::Ok(t)) if store.due(url, unix_now(at)) => Some(crate::traffic::Sample {
                     gateway: gw.spec().name.clone(),
                     replica: url.clone(),
                     at: unix_now(at),
@@ -159,7 +160,6 @@ pub async fn cycle(
                 _ => None,
             })
             .collect();
-        let due = store.due(samples);
         if !due.is_empty() {
             let path = store.path.clone();
             let written = tokio::task::spawn_blocking(move || crate::traffic::append(&path, &due)).await;

@@ -72,8 +72,6 @@ impl SortKey {
 pub struct Derived {
     /// New API: best first-attempt share of each channel in the users' group.
     pub share: HashMap<String, f64>,
-    /// LiteLLM: each deployment's live traffic over the last 5 minutes.
-    pub live: HashMap<String, crate::traffic::Window>,
     /// New API: failed requests per channel id in the error log's last 5
     /// minutes (`None`: no error log to read them from).
     pub fails: Option<HashMap<String, u32>>,
@@ -81,7 +79,7 @@ pub struct Derived {
 
 pub fn derive(g: &GatewayObs) -> Derived {
     if g.kind() != GatewayKind::NewApi {
-        return Derived { live: g.live.clone(), ..Derived::default() };
+        return Derived::default();
     }
     let deps = g.deployments();
     let mut share: HashMap<String, f64> = HashMap::new();
@@ -94,16 +92,18 @@ pub fn derive(g: &GatewayObs) -> Derived {
             *e = e.max(c.share);
         }
     }
-    Derived { share, live: HashMap::new(), fails: recent_fails(g) }
+    Derived { share, fails: recent_fails(g) }
 }
 
 /// Failed requests per channel in the last 5 minutes of New API's error log.
 fn recent_fails(g: &GatewayObs) -> Option<HashMap<String, u32>> {
-    let entries = g.primary()?.error_log.ok()?;
+    let primary = g.primary()?;
+    let entries = primary.error_log.ok()?;
     if entries.is_empty() {
         return None;
     }
-    let now = g.last_poll_at.map_or(0, crate::poller::unix_now);
+    // The log's times are on the server's clock.
+    let now = primary.server_time.unwrap_or_else(|| g.last_poll_at.map_or(0, crate::poller::unix_now));
     let mut out: HashMap<String, u32> = HashMap::new();
     for e in entries.iter().filter(|e| e.at >= now - crate::traffic::WINDOW_SECS && e.at <= now + 60) {
         *out.entry(e.channel.to_string()).or_default() += 1;
@@ -128,6 +128,7 @@ fn cmp_opt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
 /// status (looked up once per sort, not twice per comparison).
 fn compare(
     derived: &Derived,
+    live: &HashMap<String, crate::traffic::Window>,
     key: SortKey,
     deps: &[Deployment],
     status: &[DeploymentStatus],
@@ -149,8 +150,8 @@ fn compare(
         SortKey::TestTime => cmp_opt(a.test_time, b.test_time),
         SortKey::UsedQuota => cmp_opt(b.used_quota, a.used_quota),
         SortKey::Live => cmp_opt(
-            derived.live.get(&b.id).filter(|w| w.failures > 0.0).map(crate::traffic::Window::error_ratio),
-            derived.live.get(&a.id).filter(|w| w.failures > 0.0).map(crate::traffic::Window::error_ratio),
+            live.get(&b.id).filter(|w| w.failures > 0.0).map(crate::traffic::Window::error_ratio),
+            live.get(&a.id).filter(|w| w.failures > 0.0).map(crate::traffic::Window::error_ratio),
         )
         .then_with(|| a.name.cmp(&b.name)),
         SortKey::Price => cmp_opt(
@@ -217,7 +218,7 @@ pub fn rows(g: &GatewayObs, derived: &Derived, filter: &str, key: SortKey, rever
     let status: Vec<DeploymentStatus> =
         if key == SortKey::Status { deps.iter().map(|d| g.effective_status(d)).collect() } else { Vec::new() };
     idx.sort_by(|&a, &b| {
-        let o = compare(derived, key, deps, &status, a, b);
+        let o = compare(derived, &g.live, key, deps, &status, a, b);
         if reverse { o.reverse() } else { o }
     });
     idx

@@ -81,11 +81,7 @@ impl Window {
     }
 
     pub fn dominant_error(&self) -> Option<(&str, f64)> {
-        self.errors
-            .iter()
-            .filter(|(_, n)| **n > 0.0)
-            .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
-            .map(|(k, n)| (k.as_str(), *n))
+        crate::gateway::litellm::metrics::dominant(&self.errors)
     }
 }
 
@@ -244,18 +240,14 @@ impl Store {
         Self { path: store_path(state_dir), last: std::collections::HashMap::new() }
     }
 
-    /// The samples worth writing now (one per replica per minute at most).
-    pub fn due(&mut self, samples: Vec<Sample>) -> Vec<Sample> {
-        samples
-            .into_iter()
-            .filter(|s| {
-                let due = self.last.get(&s.replica).is_none_or(|l| s.at - l >= MIN_SPACING_SECS);
-                if due {
-                    self.last.insert(s.replica.clone(), s.at);
-                }
-                due
-            })
-            .collect()
+    /// Whether `replica`'s sample at `at` is worth writing (one per replica
+    /// per minute at most); a due one is counted as written.
+    pub fn due(&mut self, replica: &str, at: i64) -> bool {
+        let due = self.last.get(replica).is_none_or(|l| at - l >= MIN_SPACING_SECS);
+        if due {
+            self.last.insert(replica.to_owned(), at);
+        }
+        due
     }
 }
 

@@ -622,8 +622,8 @@ fn live_401s_point_at_the_stale_key_and_the_restart_shows_them_stop() {
         assert_eq!(ev.node_verdict(&a.tree, i, a.kind()), Verdict::Fail, "{id}");
     }
     // The table: gpt-4o failing live requests, the others not.
-    let derived = &a.model.derived[0];
-    assert!(derived.live.values().any(|w| w.failures > 59.0 && w.error_ratio() > 0.99), "{derived:?}");
+    let live = &a.model.fleet.gateways[0].live;
+    assert!(live.values().any(|w| w.failures > 59.0 && w.error_ratio() > 0.99), "{live:?}");
     // Restart: the timeline says what traffic did before, and 3 min later after.
     a.update(key('R'));
     let fx = a.update(key('y'));

@@ -215,9 +215,10 @@ impl Gateway for NewApi {
                         snap.error_log = Section::Unavailable("One API's log has no error type".into());
                     } else {
                         match logs::recent(&self.client, &calls, base).await {
-                            Ok((models, entries)) => {
+                            Ok((models, entries, server_now)) => {
                                 snap.recent_errors = Section::Ok(models);
                                 snap.error_log = Section::Ok(entries);
+                                snap.server_time = server_now;
                             }
                             Err(e) => {
                                 snap.recent_errors = Section::from_result(Err(e.clone()));

@@ -89,7 +89,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                         Cell::from(Span::styled(dl, if bad { theme.fail() } else { theme.ok() })),
                     ];
                     if live_col {
-                        cells.push(live_cell(derived.and_then(|x| x.live.get(&d.id)), theme));
+                        cells.push(live_cell(g.live.get(&d.id), theme));
                     }
                     cells.push(Cell::from(d.provider.clone()));
                     if spark_col {

@@ -65,12 +65,18 @@ pub struct Traffic {
 impl DeploymentTraffic {
     /// The error seen most often (ties: the first in order).
     pub fn dominant_error(&self) -> Option<(&str, f64)> {
-        self.errors
-            .iter()
-            .filter(|(_, n)| **n > 0.0)
-            .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
-            .map(|(k, n)| (k.as_str(), *n))
+        dominant(&self.errors)
     }
+}
+
+/// The most frequent error of a count by `"<status> <class>"` (ties: the
+/// first in order); none when nothing failed.
+pub fn dominant(errors: &BTreeMap<String, f64>) -> Option<(&str, f64)> {
+    errors
+        .iter()
+        .filter(|(_, n)| **n > 0.0)
+        .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(k, n)| (k.as_str(), *n))
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)]

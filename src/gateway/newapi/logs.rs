@@ -88,15 +88,22 @@ pub fn entries(body: &[u8], path: &str) -> Result<Vec<ErrorLogEntry>, GatewayErr
         .collect())
 }
 
-/// The last 100 error-log entries: grouped by model, and one by one.
+/// The last 100 error-log entries: grouped by model, one by one, and the
+/// server's clock when it answered (its `Date` header): entry times are the
+/// server's, and the server may run on another host with another clock.
 pub async fn recent(
     client: &Client,
     calls: &Calls,
     base: &str,
-) -> Result<(Vec<ErrorLogModel>, Vec<ErrorLogEntry>), GatewayError> {
+) -> Result<(Vec<ErrorLogModel>, Vec<ErrorLogEntry>, Option<i64>), GatewayError> {
     let path = "/api/log/?p=1&page_size=100&type=5";
     let resp = client.call(calls, base, &Req::get(path, Class::Poll)).await?;
-    Ok((aggregate(&resp.body, "/api/log/")?, entries(&resp.body, "/api/log/")?))
+    let server_now = resp
+        .header("date")
+        .and_then(|d| httpdate::parse_http_date(d).ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .and_then(|d| i64::try_from(d.as_secs()).ok());
+    Ok((aggregate(&resp.body, "/api/log/")?, entries(&resp.body, "/api/log/")?, server_now))
 }
 
 #[cfg(test)]

@@ -118,15 +118,7 @@ pub fn live_errors(c: &Ctx<'_>) -> Finding {
     };
     let mut rows: Vec<(Verdict, String, Window)> = Vec::new();
     for d in c.gw.deployments() {
-        if let Some(mut w) = c.gw.live.get(&d.id).cloned() {
-            // A fixed config gives the deployment a new id: its alias's old
-            // counts are the "before".
-            if w.before_restart.is_none()
-                && let Some(first) = c.gw.traffic.first_seen(&d.id)
-                && let Some((req, fail, _)) = c.gw.traffic.alias_before(&d.name, &d.id, first)
-            {
-                w.before_restart = Some((req, fail));
-            }
+        if let Some(w) = c.gw.live.get(&d.id).cloned() {
             rows.push((verdict_of(&w), describe(&d.name, &d.id, &w), w));
         }
     }
@@ -183,7 +175,7 @@ pub fn live_errors(c: &Ctx<'_>) -> Finding {
         } else {
             mine.iter().map(|r| r.1.clone()).collect::<Vec<_>>().join("; ")
         };
-        f = f.aspect(class_aspect(class), verdict, summary);
+        f = f.aspect(class, verdict, summary);
     }
     f
 }
@@ -212,8 +204,10 @@ fn newapi_live(c: &Ctx<'_>) -> Finding {
             "the error log is empty: New API writes it only with ERROR_LOG_ENABLED=true, so it proves nothing",
         );
     }
-    let now = crate::poller::unix_now(c.now);
-    // A minute of leeway for the server's clock.
+    // The log's times are the server's: compare them with its own clock
+    // when it said it (another host may run another clock), else ours.
+    let now = primary.server_time.unwrap_or_else(|| crate::poller::unix_now(c.now));
+    // A minute of leeway.
     let recent: Vec<&crate::gateway::ErrorLogEntry> =
         entries.iter().filter(|e| e.at >= now - crate::traffic::WINDOW_SECS && e.at <= now + 60).collect();
     let oldest = entries.iter().map(|e| e.at).min().unwrap_or(now);
@@ -263,27 +257,64 @@ fn newapi_live(c: &Ctx<'_>) -> Finding {
     };
     f = f.facts(rows.iter().take(12).map(|r| format!("{} {}", r.0.symbol(), r.1)));
     f = f.fact(format!(
-        "from New API's error log: its newest {} entries, the newest {} s old (server clock); failures only, so counts, not rates",
+        "from New API's error log: its newest {} entries, the newest {} s old ({}); failures only, so counts, not rates",
         entries.len(),
-        (now - newest).max(0)
+        (now - newest).max(0),
+        if primary.server_time.is_some() { "server clock" } else { "the server sent no Date: gatewatch's clock" }
     ));
     for class in CLASSES {
         let verdict = rows.iter().filter(|r| r.2 == class).map(|r| r.0).fold(Verdict::Ok, Verdict::worst);
         let mine: Vec<String> = rows.iter().filter(|r| r.2 == class).map(|r| r.1.clone()).collect();
         let summary =
             if mine.is_empty() { format!("no live {class} errors in the error log") } else { mine.join("; ") };
-        f = f.aspect(class_aspect(class), verdict, summary);
+        f = f.aspect(class, verdict, summary);
     }
     f
-}
-
-fn class_aspect(class: &str) -> &'static str {
-    CLASSES.iter().find(|c| **c == class).copied().unwrap_or("other")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// New API on another host whose clock runs an hour ahead: its log's
+    /// times are compared with its own `Date`, not with ours (which made
+    /// every recent failure look like the future, and the check a false OK).
+    #[test]
+    fn new_api_log_times_are_read_on_the_servers_clock() {
+        use crate::config::{GatewayKind, GatewaySpec};
+        use crate::gateway::{Deployment, ErrorLogEntry, ReplicaSnapshot};
+        let ours = 1_800_000_000_i64;
+        let theirs = ours + 3600;
+        let spec = GatewaySpec::new("n", GatewayKind::NewApi, "http://127.0.0.1:3000");
+        let mut gw = crate::fleet::GatewayObs::new(spec);
+        let mut snap = ReplicaSnapshot::new(std::time::Duration::from_millis(1));
+        snap.deployments = Section::Ok(vec![Deployment::new("7", "openai-main")]);
+        let entry = |ago: i64| ErrorLogEntry {
+            channel: 7,
+            channel_name: "openai-main".into(),
+            at: theirs - ago,
+            status: Some(401),
+            model: "gpt-4o".into(),
+        };
+        snap.error_log = Section::Ok(vec![entry(10), entry(20), entry(30)]);
+        snap.server_time = Some(theirs);
+        let at = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(ours).unwrap());
+        let report = crate::fleet::PollReport {
+            gateway: 0,
+            at,
+            replicas: vec![("http://127.0.0.1:3000".into(), Ok(snap))],
+            local: crate::fleet::LocalView::default(),
+            memory: crate::gateway::litellm::drift::MatchMemory::default(),
+            discovery_error: None,
+            budget: None,
+        };
+        gw.apply_poll(report, &mut crate::timeline::Timeline::default(), 0);
+        let f = live_errors(&Ctx { gw: &gw, now: at });
+        assert_eq!(f.verdict, Verdict::Fail, "{f:?}");
+        assert!(f.summary.contains("#7 openai-main: 3 failed request(s)"), "{}", f.summary);
+        assert_eq!(f.answer(Some("auth")).0, Verdict::Fail);
+        assert!(f.facts.iter().any(|x| x.contains("server clock")), "{f:?}");
+    }
 
     #[test]
     fn errors_are_classed_by_status_then_by_exception_class() {
