@@ -59,6 +59,14 @@ pub struct GatewayReport {
     /// on a first look, since the proxy started), from `/metrics/`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub traffic: Vec<TrafficEntry>,
+    /// Where the traffic figures come from: `"prometheus"` (the fleet's
+    /// server, `prometheus_url`) or `"metrics"` (each replica's `/metrics/`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic_source: Option<&'static str>,
+    /// The Prometheus server's read, when one is configured (what it
+    /// covered, or why it was not used).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -230,6 +238,12 @@ pub fn report(fleet: &Fleet, evidence: &[Evidence], now: SystemTime) -> CheckRep
             worst: ev.worst(),
             unread: unread(g),
             traffic: traffic_entries(g),
+            traffic_source: (!g.traffic.is_empty()).then_some(if g.traffic_from_prometheus() {
+                "prometheus"
+            } else {
+                "metrics"
+            }),
+            prometheus: g.prometheus.as_ref().map(|p| crate::sanitize::line(&p.describe()).into_owned()),
             checks: ev
                 .findings
                 .iter()

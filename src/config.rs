@@ -124,6 +124,13 @@ pub struct GatewaySpec {
     pub pass_env: Vec<String>,
     /// A probe's result stops counting after this long (the tree shows it unknown).
     pub probe_ttl: Duration,
+    /// LiteLLM: a Prometheus server that scrapes the proxy's `/metrics/`;
+    /// live traffic is read from its query API (every replica at once, and
+    /// the half hour before gatewatch started) instead of each replica.
+    pub prometheus_url: Option<String>,
+    /// The `job` label of the proxy's scrape target, when the server
+    /// scrapes more than one LiteLLM fleet.
+    pub prometheus_job: Option<String>,
 }
 
 impl GatewaySpec {
@@ -167,6 +174,8 @@ impl GatewaySpec {
             behind_cloudflare: false,
             pass_env: Vec::new(),
             probe_ttl: Duration::from_secs(15 * 60),
+            prometheus_url: None,
+            prometheus_job: None,
         }
     }
 
@@ -299,6 +308,10 @@ struct RawGateway {
     #[serde(default)]
     pass_env: Vec<serde_yaml::Value>,
     probe_ttl: Option<serde_yaml::Value>,
+    #[serde(default)]
+    prometheus_url: Option<String>,
+    #[serde(default)]
+    prometheus_job: Option<String>,
 }
 
 fn yes() -> bool {
@@ -439,6 +452,25 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             spec.max_body_bytes = mb as usize * 1024 * 1024;
         }
         spec.behind_cloudflare = g.behind_cloudflare;
+        if let Some(url) = g.prometheus_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            if spec.kind != GatewayKind::LiteLlm {
+                return Err(field_err(
+                    at("prometheus_url"),
+                    "only LiteLLM gateways are read from Prometheus (New API has no /metrics)".into(),
+                ));
+            }
+            validate_url(url).map_err(|m| field_err(at("prometheus_url"), m))?;
+            spec.prometheus_url = Some(url.trim_end_matches('/').to_owned());
+        }
+        if let Some(job) = g.prometheus_job {
+            if spec.prometheus_url.is_none() {
+                return Err(field_err(at("prometheus_job"), "needs prometheus_url".into()));
+            }
+            if job.is_empty() || job.len() > 200 || job.chars().any(char::is_control) {
+                return Err(field_err(at("prometheus_job"), "must be a scrape job's name".into()));
+            }
+            spec.prometheus_job = Some(job);
+        }
         gateways.push(spec);
     }
     let bindings = keys::parse(raw.keys.as_ref()).map_err(|(field, message)| field_err(field, message))?;
@@ -654,6 +686,30 @@ mod tests {
             ("keys:\n  quit: none\n", 6, "keys.quit", "only actions"),
         ] {
             let err = parse(&format!("{gw}{keys}"), p()).unwrap_err().to_string();
+            assert!(err.contains(&format!("config.yaml:{line}: field `{field}`")), "{err}");
+            assert!(err.contains(what), "{err}");
+        }
+    }
+
+    #[test]
+    fn prometheus_url_is_for_litellm_and_its_job_needs_it() {
+        let lite = "gateways:\n  - name: a\n    kind: litellm\n    url: http://x:4000\n";
+        let cfg =
+            parse(&format!("{lite}    prometheus_url: http://prom:9090/\n    prometheus_job: litellm\n"), p()).unwrap();
+        assert_eq!(cfg.gateways[0].prometheus_url.as_deref(), Some("http://prom:9090"));
+        assert_eq!(cfg.gateways[0].prometheus_job.as_deref(), Some("litellm"));
+        for (text, line, field, what) in [
+            (format!("{lite}    prometheus_job: litellm\n"), 5, "gateways[0].prometheus_job", "needs prometheus_url"),
+            (format!("{lite}    prometheus_url: prom:9090\n"), 5, "gateways[0].prometheus_url", "http://"),
+            (
+                "gateways:\n  - name: n\n    kind: newapi\n    url: http://x:3000\n    prometheus_url: http://p:9090\n"
+                    .into(),
+                5,
+                "gateways[0].prometheus_url",
+                "only LiteLLM",
+            ),
+        ] {
+            let err = parse(&text, p()).unwrap_err().to_string();
             assert!(err.contains(&format!("config.yaml:{line}: field `{field}`")), "{err}");
             assert!(err.contains(what), "{err}");
         }

@@ -114,6 +114,8 @@ pub struct PollReport {
     pub discovery_error: Option<String>,
     /// The gateway's request budget after this cycle (New API), with what the server said.
     pub budget: Option<RateBudget>,
+    /// Live traffic of every replica from a Prometheus server (`prometheus_url`).
+    pub prometheus: Option<crate::gateway::litellm::prometheus::PromRead>,
 }
 
 /// One replica's state.
@@ -244,6 +246,9 @@ pub struct GatewayObs {
     /// Every deployment's live window as of the last poll (one pass over
     /// the history: the check, the table and the status column share it).
     pub live: std::collections::HashMap<String, crate::traffic::Window>,
+    /// The last read of the gateway's Prometheus server (its samples moved
+    /// into [`Self::traffic`]), when one is configured.
+    pub prometheus: Option<crate::gateway::litellm::prometheus::PromRead>,
 }
 
 impl GatewayObs {
@@ -267,6 +272,7 @@ impl GatewayObs {
             traffic: crate::traffic::History::default(),
             live_failing: std::collections::HashSet::new(),
             live: std::collections::HashMap::new(),
+            prometheus: None,
         }
     }
 
@@ -410,6 +416,8 @@ impl GatewayObs {
             timeline.push(at, Some(index), TimelineKind::Seen, format!("{name}: {e}"));
         }
         self.discovery_error = report.discovery_error;
+        let from_prometheus =
+            report.prometheus.as_ref().is_some_and(crate::gateway::litellm::prometheus::PromRead::serving);
         // Replicas may change with discovery: keep history by URL. Copying a
         // replica's history is cheap: its snapshots are shared (`Arc`).
         let mut next: Vec<ReplicaObs> = Vec::with_capacity(report.replicas.len());
@@ -439,8 +447,10 @@ impl GatewayObs {
                 r.last_ok = Some(Arc::clone(s));
                 r.last_ok_at = Some(at);
             }
+            // Prometheus answered for every replica: its counters, not a second copy.
             if let Ok(s) = &result
                 && let crate::gateway::Section::Ok(t) = &s.traffic
+                && !from_prometheus
             {
                 self.traffic.record(crate::traffic::Sample {
                     gateway: name.clone(),
@@ -464,10 +474,24 @@ impl GatewayObs {
             timeline.push(at, Some(index), TimelineKind::Seen, line);
         }
         self.budget = report.budget;
+        if let Some(mut read) = report.prometheus {
+            if let Some(line) = prometheus_change(&name, self.prometheus.as_ref(), &read) {
+                timeline.push(at, Some(index), TimelineKind::Seen, line);
+            }
+            if let Ok(t) = &mut read.result {
+                self.traffic.absorb(std::mem::take(&mut t.samples));
+            }
+            self.prometheus = Some(read);
+        }
         self.local = report.local;
         self.memory = report.memory;
         self.recompute_drift(timeline, at, index);
         self.recompute_live();
+    }
+
+    /// Whether live traffic comes from the fleet's Prometheus server.
+    pub fn traffic_from_prometheus(&self) -> bool {
+        self.prometheus.as_ref().is_some_and(crate::gateway::litellm::prometheus::PromRead::serving)
     }
 
     fn recompute_drift(&mut self, timeline: &mut Timeline, at: SystemTime, index: usize) {
@@ -551,6 +575,21 @@ impl Fleet {
     }
 }
 
+/// A timeline line when the Prometheus server starts or stops answering
+/// for the gateway (the first read says which source is in use).
+fn prometheus_change(
+    name: &str,
+    before: Option<&crate::gateway::litellm::prometheus::PromRead>,
+    now: &crate::gateway::litellm::prometheus::PromRead,
+) -> Option<String> {
+    let was = before.map(crate::gateway::litellm::prometheus::PromRead::serving);
+    match (was, now.serving()) {
+        (Some(a), b) if a == b => None,
+        (_, true) => Some(format!("{name}: live traffic {}", now.describe())),
+        (_, false) => Some(format!("{name}: {}; reading each replica's /metrics/ instead", now.describe())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,6 +627,7 @@ mod tests {
             memory: MatchMemory::default(),
             discovery_error: None,
             budget: None,
+            prometheus: None,
         };
         fleet.apply_poll(report(&["http://a", "http://b"]));
         fleet.apply_poll(report(&["http://b", "http://a", "http://a", "http://c"]));
@@ -610,6 +650,7 @@ mod tests {
             memory: MatchMemory::default(),
             discovery_error: None,
             budget: None,
+            prometheus: None,
         });
         let r = &fleet.gateways[0].replicas[0];
         let (Some(Ok(last)), Some(last_ok)) = (&r.last, &r.last_ok) else { panic!("no snapshot kept") };
@@ -636,6 +677,7 @@ mod tests {
             memory: MatchMemory::default(),
             discovery_error: None,
             budget: None,
+            prometheus: None,
         };
         fleet.apply_poll(report(true, t0));
         assert!(fleet.gateways[0].is_reachable());

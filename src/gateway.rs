@@ -481,6 +481,13 @@ pub trait Gateway: Send + Sync {
     fn rate_budget(&self) -> Option<RateBudget> {
         None
     }
+
+    /// Live traffic of every replica at once from a Prometheus server
+    /// (`prometheus_url`), when one is configured; `replicas` are the URLs
+    /// polled this cycle.
+    async fn fleet_traffic(&self, _replicas: &[String]) -> Option<litellm::prometheus::PromRead> {
+        None
+    }
 }
 
 /// The fingerprint of what the operator intends a key to be, for display.

@@ -15,6 +15,7 @@ use crate::command;
 use crate::config::GatewaySpec;
 use crate::fleet::{LocalView, PollReport};
 use crate::gateway::litellm::drift::{self, MatchMemory};
+use crate::gateway::litellm::prometheus::PromRead;
 use crate::gateway::{Gateway, GatewayError, ReplicaSnapshot, ReplicaTarget};
 use crate::local;
 
@@ -126,7 +127,13 @@ pub async fn cycle(
 ) -> PollReport {
     let started = std::time::Instant::now();
     let (urls, discovery_error) = discover(gw.spec()).await;
-    let (local, results) = tokio::join!(read_local(gw), poll_replicas(gw, &urls));
+    // Prometheus beside the replicas (a slow server delays nothing else);
+    // while it answers, the replicas skip their own /metrics/.
+    let (local, results, prometheus) = tokio::join!(read_local(gw), poll_replicas(gw, &urls), gw.fleet_traffic(&urls));
+    let from_prometheus = prometheus.as_ref().is_some_and(PromRead::serving);
+    if let Some(p) = prometheus.as_ref().filter(|p| !p.serving()) {
+        tracing::info!(gateway = %gw.spec().name, detail = %p.describe(), "prometheus not used");
+    }
     let at = SystemTime::now();
     tracing::debug!(
         gateway = %gw.spec().name,
@@ -148,18 +155,29 @@ pub async fn cycle(
     }
     if let Some(store) = store {
         // Checked before copying: most polls write nothing.
-        let due: Vec<crate::traffic::Sample> = results
+        let mut due: Vec<crate::traffic::Sample> = results
             .iter()
             .filter_map(|(url, r)| match r.as_ref().ok().map(|s| &s.traffic) {
-                Some(crate::gateway::Section::Ok(t)) if store.due(url, unix_now(at)) => Some(crate::traffic::Sample {
-                    gateway: gw.spec().name.clone(),
-                    replica: url.clone(),
-                    at: unix_now(at),
-                    deployments: t.deployments.clone(),
-                }),
+                Some(crate::gateway::Section::Ok(t)) if !from_prometheus && store.due(url, unix_now(at)) => {
+                    Some(crate::traffic::Sample {
+                        gateway: gw.spec().name.clone(),
+                        replica: url.clone(),
+                        at: unix_now(at),
+                        deployments: t.deployments.clone(),
+                    })
+                }
                 _ => None,
             })
             .collect();
+        // From Prometheus: each replica's newest sample (its history is Prometheus's own).
+        if let Some(Ok(t)) = prometheus.as_ref().map(|p| &p.result) {
+            let mut newest: std::collections::BTreeMap<&str, &crate::traffic::Sample> =
+                std::collections::BTreeMap::new();
+            for s in &t.samples {
+                newest.insert(s.replica.as_str(), s);
+            }
+            due.extend(newest.into_values().filter(|s| store.due(&s.replica, s.at)).cloned());
+        }
         if !due.is_empty() {
             let path = store.path.clone();
             let written = tokio::task::spawn_blocking(move || crate::traffic::append(&path, &due)).await;
@@ -176,6 +194,7 @@ pub async fn cycle(
         memory: memory.clone(),
         discovery_error,
         budget: gw.rate_budget(),
+        prometheus,
     }
 }
 

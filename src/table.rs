@@ -246,6 +246,7 @@ mod tests {
                 memory: crate::gateway::litellm::drift::MatchMemory::default(),
                 discovery_error: None,
                 budget: None,
+                prometheus: None,
             },
             &mut tl,
             0,

@@ -118,6 +118,26 @@ impl History {
         kept_as_history
     }
 
+    /// Fold in samples read elsewhere (a Prometheus range), older ones
+    /// included: merged in time order and thinned as if recorded one by one;
+    /// a sample of a replica and time already held is replaced.
+    pub fn absorb(&mut self, mut samples: Vec<Sample>) {
+        samples.sort_by_key(|s| s.at);
+        let newer = samples.iter().all(|s| {
+            self.samples.iter().filter(|o| o.replica == s.replica).map(|o| o.at).max().is_none_or(|l| s.at > l)
+        });
+        if !newer {
+            let mut all: Vec<Sample> = self.samples.drain(..).collect();
+            all.retain(|o| !samples.iter().any(|s| s.replica == o.replica && s.at == o.at));
+            all.extend(samples);
+            all.sort_by_key(|s| s.at);
+            samples = all;
+        }
+        for s in samples {
+            self.record(s);
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.samples.is_empty()
     }
@@ -340,6 +360,28 @@ pub fn load(path: &Path) -> Vec<Sample> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absorbed_older_samples_merge_in_time_order() {
+        let mk = |replica: &str, at: i64, req: f64| {
+            let mut d = BTreeMap::new();
+            d.insert("a".to_owned(), DeploymentTraffic { requests: req, ..DeploymentTraffic::default() });
+            Sample { gateway: "gw".into(), replica: replica.into(), at, deployments: d }
+        };
+        let mut h = History::default();
+        // The store held the newest; a Prometheus backfill brings what came before it.
+        h.record(mk("r1", 1_000, 9.0));
+        let mut other = mk("r2", 1_000, 1.0);
+        other.deployments = BTreeMap::from([("b".to_owned(), DeploymentTraffic::default())]);
+        h.absorb(vec![mk("r1", 880, 3.0), mk("r1", 940, 6.0), mk("r1", 1_000, 9.0), other]);
+        let at: Vec<(&str, i64)> = h.samples().map(|s| (s.replica.as_str(), s.at)).collect();
+        assert_eq!(at, [("r1", 880), ("r1", 940), ("r1", 1_000), ("r2", 1_000)]);
+        let w = h.window("a", 1_000).unwrap();
+        assert_eq!((w.requests, w.from, w.since_start), (6.0, 880, false), "{w:?}");
+        // Newer samples take the plain path.
+        h.absorb(vec![mk("r1", 1_060, 12.0)]);
+        assert_eq!(h.newest(), Some(1_060));
+    }
 
     fn sample(replica: &str, at: i64, req: f64, fail: f64) -> Sample {
         let mut d = DeploymentTraffic { requests: req, failures: fail, ..Default::default() };

@@ -273,3 +273,93 @@ async fn wrong_shape_and_garbage() {
     let url = serve(app).await;
     assert!(matches!(poll_err(&url).await, GatewayError::Garbage { .. }));
 }
+
+fn with_prometheus(url: &str, prom: &str) -> LiteLlm {
+    let mut s = spec(url);
+    s.prometheus_url = Some(prom.to_owned());
+    s.prometheus_job = Some("litellm".into());
+    LiteLlm::with_key(s, Some(Secret::new(MASTER)))
+}
+
+/// A Prometheus server that answers `time()` and every range query with one
+/// counter series for `instance`.
+async fn fake_prometheus(instance: Option<String>) -> String {
+    let app = Router::new()
+        .route(
+            "/api/v1/query",
+            get(|| async { r#"{"status":"success","data":{"resultType":"scalar","result":[1800000000.5,"1800000000.5"]}}"# }),
+        )
+        .route(
+            "/api/v1/query_range",
+            get(move |q: axum::extract::Query<std::collections::HashMap<String, String>>| {
+                let instance = instance.clone();
+                async move {
+                    let query = q.0.get("query").cloned().unwrap_or_default();
+                    assert!(query.contains("job=\"litellm\""), "{query}");
+                    let result = if let Some(instance) = instance.filter(|_| query.contains("total_requests|success_responses|failure_responses|cooled_down")) {
+                        format!(
+                            r#"[{{"metric":{{"__name__":"litellm_deployment_total_requests_total","instance":"{instance}","model_id":"abc","model_group":"gpt-4o"}},"values":[[1799999970.5,"4"],[1800000000.5,"9"]]}}]"#
+                        )
+                    } else {
+                        "[]".to_owned()
+                    };
+                    format!(r#"{{"status":"success","data":{{"resultType":"matrix","result":{result}}}}}"#)
+                }
+            }),
+        );
+    serve(app).await
+}
+
+/// `prometheus_url`: a working server answers for the replicas (which then
+/// skip their own /metrics/); a refused, hanging, HTML, 401, garbage or empty
+/// one is said in one line, quickly, and the replicas are scraped instead.
+#[tokio::test]
+async fn prometheus_serves_or_is_said_unusable_and_the_replicas_are_scraped() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = sim(&dir, &shared_without_env_key()).await;
+    let instance = p.url().trim_start_matches("http://").to_owned();
+    let good = fake_prometheus(Some(instance.clone())).await;
+    let gw = with_prometheus(&p.url(), &good);
+    let read = gw.fleet_traffic(&[p.url()]).await.unwrap();
+    assert!(read.serving(), "{}", read.describe());
+    let t = read.result.as_ref().unwrap();
+    assert_eq!(t.samples.len(), 2);
+    assert_eq!(t.samples[1].replica, p.url(), "keyed by the replica gatewatch polls");
+    assert!((t.samples[1].deployments["abc"].requests - 9.0).abs() < 1e-9);
+    assert!(read.describe().contains("1 scrape instance(s)"), "{}", read.describe());
+    let snap = gw.poll(&target(&p.url())).await.unwrap();
+    assert_eq!(snap.traffic, Section::NotLoaded, "the replica's /metrics/ is not read while Prometheus answers");
+
+    let html = serve(Router::new().fallback(|| async {
+        ([("content-type", "text/html")], "<html><title>Grafana</title></html>").into_response()
+    }))
+    .await;
+    let unauthorized =
+        serve(Router::new().fallback(|| async { (StatusCode::UNAUTHORIZED, "Unauthorized\n").into_response() })).await;
+    let garbage = serve(Router::new().fallback(|| async { "\u{1b}[2J{not json" })).await;
+    let empty = fake_prometheus(Some("10.9.9.9:4000".into())).await;
+    let nothing = fake_prometheus(None).await;
+    for (server, want) in [
+        (refused_url(), "connection refused"),
+        (hanging_url().await, "no answer within"),
+        (html, "HTML page"),
+        (unauthorized, "HTTP 401"),
+        (garbage, "not a Prometheus API answer"),
+        (nothing, "no litellm_deployment_* series with job=\"litellm\""),
+    ] {
+        let gw = with_prometheus(&p.url(), &server);
+        let started = Instant::now();
+        let read = gw.fleet_traffic(&[p.url()]).await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(3), "{server}: {:?}", started.elapsed());
+        assert!(!read.serving(), "{server}");
+        let said = read.describe();
+        assert!(said.contains("not usable") && said.contains(want), "{server}: {said}");
+        assert!(!said.contains('\u{1b}'), "{said:?}");
+        let snap = gw.poll(&target(&p.url())).await.unwrap();
+        assert!(matches!(snap.traffic, Section::Ok(_)), "{server}: scraped instead: {:?}", snap.traffic);
+    }
+    // Series for an instance gatewatch does not poll, with one replica: the pods behind a load balancer.
+    let gw = with_prometheus(&p.url(), &empty);
+    let read = gw.fleet_traffic(&[p.url()]).await.unwrap();
+    assert!(read.serving(), "{}", read.describe());
+}

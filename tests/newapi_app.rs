@@ -255,6 +255,7 @@ async fn a_rate_limited_gateway_keeps_its_data_and_says_what_the_server_said() {
         memory: Default::default(),
         discovery_error: None,
         budget: Some(budget),
+        prometheus: None,
     };
     a.update(Msg::Poll(Box::new(report)));
     a.update(Msg::Tick(at));

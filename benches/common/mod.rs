@@ -228,6 +228,7 @@ pub fn newapi_report(channels: Vec<Deployment>) -> PollReport {
         memory: MatchMemory::default(),
         discovery_error: None,
         budget: None,
+        prometheus: None,
     }
 }
 
@@ -241,6 +242,7 @@ pub fn litellm_report(deployments: Vec<Deployment>, local: LocalView, memory: Ma
         memory,
         discovery_error: None,
         budget: None,
+        prometheus: None,
     }
 }
 

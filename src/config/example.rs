@@ -29,6 +29,8 @@ gateways:
     # validate_command: litellm --config /etc/litellm/config.yaml --validate_config
     # pass_env: [LITELLM_MASTER_KEY]      # commands get no credential variable unless listed here
     # nginx_config: /etc/nginx/conf.d/litellm.conf
+    # prometheus_url: http://prometheus:9090   # a Prometheus scraping the proxy's /metrics/: live traffic of every replica, with history
+    # prometheus_job: litellm              # its scrape job, when it scrapes more than one fleet
     action_timeout: 120s
     verify_timeout: 90s
 

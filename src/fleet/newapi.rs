@@ -152,6 +152,7 @@ mod tests {
             memory: MatchMemory::default(),
             discovery_error: None,
             budget,
+            prometheus: None,
         }
     }
 

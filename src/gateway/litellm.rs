@@ -13,6 +13,7 @@ pub mod drift;
 pub mod metrics;
 pub mod model_id;
 pub mod params;
+pub mod prometheus;
 pub mod proxy_env;
 pub mod pyrepr;
 pub mod pyyaml;
@@ -39,6 +40,8 @@ pub struct LiteLlm {
     key: Option<Secret>,
     http: HttpClient,
     slow: HttpClient,
+    /// `prometheus_url`: live traffic read there instead of each replica's `/metrics/`.
+    prom: Option<prometheus::PromClient>,
 }
 
 impl LiteLlm {
@@ -50,7 +53,11 @@ impl LiteLlm {
     pub fn with_key(spec: GatewaySpec, key: Option<Secret>) -> Self {
         let http = HttpClient::new(spec.timeout, spec.max_body_bytes);
         let slow = HttpClient::new(spec.action_timeout, spec.max_body_bytes);
-        Self { spec, key, http, slow }
+        let prom = spec
+            .prometheus_url
+            .as_deref()
+            .map(|u| prometheus::PromClient::new(u, spec.prometheus_job.as_deref(), spec.timeout, spec.max_body_bytes));
+        Self { spec, key, http, slow, prom }
     }
 
     fn auth_headers(&self) -> Result<HeaderMap, GatewayError> {
@@ -322,13 +329,21 @@ impl Gateway for LiteLlm {
             self.cache(base),
             self.served(base),
             self.admin_ui(base),
-            self.traffic(base),
+            async {
+                // Prometheus answers for every replica: scraping each is then redundant.
+                if self.prom.as_ref().is_some_and(prometheus::PromClient::serving) {
+                    None
+                } else {
+                    Some(self.traffic(base).await)
+                }
+            },
         );
-        snap.requests = 1 + ready_n + 6;
+        snap.requests = 1 + ready_n + 5 + u32::from(traffic.is_some());
         snap.traffic = match traffic {
-            Err(GatewayError::NotFound { .. }) => Section::Unavailable(METRICS_OFF.into()),
-            Ok(t) if !t.callback_on => Section::Unavailable(METRICS_OFF.into()),
-            other => Section::from_result(other),
+            None => Section::NotLoaded,
+            Some(Err(GatewayError::NotFound { .. })) => Section::Unavailable(METRICS_OFF.into()),
+            Some(Ok(t)) if !t.callback_on => Section::Unavailable(METRICS_OFF.into()),
+            Some(other) => Section::from_result(other),
         };
         snap.admin_ui = ui;
         if version.is_some() {
@@ -355,6 +370,10 @@ impl Gateway for LiteLlm {
 
     async fn admin(&self, target: &ReplicaTarget, op: &AdminOp) -> Result<AdminResult, GatewayError> {
         self.admin_op(target, op).await
+    }
+
+    async fn fleet_traffic(&self, replicas: &[String]) -> Option<prometheus::PromRead> {
+        Some(self.prom.as_ref()?.read(&self.spec.name, replicas).await)
     }
 }
 

@@ -112,6 +112,7 @@ pub fn stale_key_report(at: SystemTime) -> PollReport {
         memory,
         discovery_error: None,
         budget: None,
+        prometheus: None,
     }
 }
 
@@ -275,6 +276,7 @@ pub async fn newapi_report(gateway: usize) -> (GatewaySpec, PollReport) {
         memory: MatchMemory::default(),
         discovery_error: None,
         budget: gw.rate_budget(),
+        prometheus: None,
     };
     (spec, report)
 }

@@ -3,4 +3,5 @@
 
 pub mod litellm;
 pub mod process;
+pub mod prometheus;
 pub mod redis;

@@ -84,7 +84,7 @@ fn is_zero(v: &f64) -> bool {
     *v == 0.0
 }
 
-fn bounded(v: &str) -> String {
+pub fn bounded(v: &str) -> String {
     v.chars().take(MAX_LABEL).collect()
 }
 
@@ -135,36 +135,49 @@ pub fn parse(text: &str) -> Result<Traffic, String> {
                 continue;
             }
             let d = out.deployments.entry(bounded(id)).or_default();
-            if d.alias.is_empty()
-                && let Some(alias) = label("model_group")
-            {
-                d.alias = bounded(alias);
-            }
-            match field {
-                "total_requests_total" | "total_requests" => d.requests += v,
-                "success_responses_total" | "success_responses" => d.successes += v,
-                "cooled_down_total" | "cooled_down" => d.cooled_down += v,
-                "state" => d.state = Some(u8::from(v >= 1.0) + u8::from(v >= 2.0)),
-                "failure_responses_total" | "failure_responses" => {
-                    d.failures += v;
-                    let key = format!(
-                        "{} {}",
-                        bounded(label("exception_status").unwrap_or("?")),
-                        bounded(label("exception_class").unwrap_or("?"))
-                    );
-                    if d.errors.len() < MAX_ERRORS || d.errors.contains_key(&key) {
-                        *d.errors.entry(key).or_default() += v;
-                    }
-                }
-                // When the process first counted the deployment: a restart moves it.
-                "total_requests_created" | "success_responses_created" | "failure_responses_created" => {
-                    d.created = if d.created > 0.0 { d.created.min(v) } else { v };
-                }
-                _ => {}
-            }
+            add(d, field, v, label("model_group"), label("exception_status"), label("exception_class"));
         }
     }
     Ok(out)
+}
+
+/// Fold one sample of family `field` (the name after `litellm_deployment_`)
+/// into a deployment's counters: a scrape's series and Prometheus's sums
+/// read the same way.
+pub fn add(
+    d: &mut DeploymentTraffic,
+    field: &str,
+    v: f64,
+    alias: Option<&str>,
+    status: Option<&str>,
+    class: Option<&str>,
+) {
+    if !v.is_finite() || v < 0.0 {
+        return;
+    }
+    if d.alias.is_empty()
+        && let Some(alias) = alias
+    {
+        d.alias = bounded(alias);
+    }
+    match field {
+        "total_requests_total" | "total_requests" => d.requests += v,
+        "success_responses_total" | "success_responses" => d.successes += v,
+        "cooled_down_total" | "cooled_down" => d.cooled_down += v,
+        "state" => d.state = Some(u8::from(v >= 1.0) + u8::from(v >= 2.0)),
+        "failure_responses_total" | "failure_responses" => {
+            d.failures += v;
+            let key = format!("{} {}", bounded(status.unwrap_or("?")), bounded(class.unwrap_or("?")));
+            if d.errors.len() < MAX_ERRORS || d.errors.contains_key(&key) {
+                *d.errors.entry(key).or_default() += v;
+            }
+        }
+        // When the process first counted the deployment: a restart moves it.
+        "total_requests_created" | "success_responses_created" | "failure_responses_created" => {
+            d.created = if d.created > 0.0 { d.created.min(v) } else { v };
+        }
+        _ => {}
+    }
 }
 
 fn first_line(s: &str) -> String {

@@ -105,17 +105,37 @@ pub fn live_errors(c: &Ctx<'_>) -> Finding {
     let Some(primary) = c.gw.primary() else {
         return Finding::unknown("no data from the gateway yet");
     };
-    match &primary.traffic {
-        Section::Ok(_) => {}
-        Section::Unavailable(why) => return Finding::unknown(why.clone()),
-        Section::Failed(e) => return Finding::unknown(format!("/metrics/ not readable: {e}")),
-        Section::NotLoaded => return Finding::unknown("/metrics/ not read yet"),
+    let from_prometheus = c.gw.traffic_from_prometheus();
+    // Prometheus configured and not usable: the replicas' own /metrics/, and why.
+    let fallback =
+        c.gw.prometheus
+            .as_ref()
+            .filter(|_| !from_prometheus)
+            .map(|p| format!("{}; read each replica's /metrics/ instead", p.describe()));
+    let unknown = |why: String| match &fallback {
+        Some(f) => Finding::unknown(why).fact(f.clone()),
+        None => Finding::unknown(why),
+    };
+    if !from_prometheus {
+        match &primary.traffic {
+            Section::Ok(_) => {}
+            Section::Unavailable(why) => return unknown(why.clone()),
+            Section::Failed(e) => return unknown(format!("/metrics/ not readable: {e}")),
+            Section::NotLoaded => return unknown("/metrics/ not read yet".into()),
+        }
     }
     // The window ends at the newest sample (the clock of the poll that read
     // it), and says how old that is.
     let Some(newest) = c.gw.traffic.newest() else {
-        return Finding::unknown("/metrics/ read, no sample kept yet");
+        return unknown("/metrics/ read, no sample kept yet".into());
     };
+    let unscraped =
+        c.gw.prometheus
+            .as_ref()
+            .filter(|_| from_prometheus)
+            .and_then(|p| p.result.as_ref().ok())
+            .map(|t| t.unscraped.clone())
+            .unwrap_or_default();
     let mut rows: Vec<(Verdict, String, Window)> = Vec::new();
     for d in c.gw.deployments() {
         if let Some(w) = c.gw.live.get(&d.id).cloned() {
@@ -139,6 +159,12 @@ pub fn live_errors(c: &Ctx<'_>) -> Finding {
             ))
         } else if !warning.is_empty() {
             Finding::warn(format!("{} deployment(s) failing some live requests", warning.len()))
+        } else if rows.iter().any(|r| r.0 == Verdict::Ok) && !unscraped.is_empty() {
+            // What Prometheus does not scrape is not seen: not OK.
+            Finding::unknown(format!(
+                "no live request failing on the replicas Prometheus scrapes; it does not scrape {}: their traffic is unknown (add them to its scrape config)",
+                unscraped.join(", ")
+            ))
         } else if rows.iter().any(|r| r.0 == Verdict::Ok) {
             let stopped = rows.iter().any(|r| r.2.before_restart.is_some_and(|(_, f)| f > 0.0));
             Finding::ok(if stopped {
@@ -159,7 +185,11 @@ pub fn live_errors(c: &Ctx<'_>) -> Finding {
         _ => 3,
     });
     f = f.facts(rows.iter().take(12).map(|r| format!("{} {}", r.0.symbol(), r.1)));
-    f = f.fact(format!("from /metrics/, newest sample {age} s old"));
+    f = match (c.gw.prometheus.as_ref().filter(|_| from_prometheus), &fallback) {
+        (Some(p), _) => f.fact(format!("{}; newest sample {age} s old", p.describe())),
+        (None, Some(why)) => f.fact(format!("{why}; newest sample {age} s old")),
+        (None, None) => f.fact(format!("from /metrics/, newest sample {age} s old")),
+    };
     for class in CLASSES {
         let mine: Vec<&(Verdict, String, Window)> = rows
             .iter()
@@ -307,6 +337,7 @@ mod tests {
             memory: crate::gateway::litellm::drift::MatchMemory::default(),
             discovery_error: None,
             budget: None,
+            prometheus: None,
         };
         gw.apply_poll(report, &mut crate::timeline::Timeline::default(), 0);
         let f = live_errors(&Ctx { gw: &gw, now: at });
