@@ -402,6 +402,8 @@ impl App {
                 });
             }
             Command::Action(kind) => return self.request_action(kind),
+            // In the timeline: "what changed" (on and off).
+            Command::Filter if self.views.focus == Pane::Timeline => self.navigate(cmd),
             Command::Filter => {
                 self.views.focus = Pane::Deployments;
                 if let Some(v) = self.views.current_mut() {
@@ -465,9 +467,13 @@ impl App {
                 }
             }
             Pane::Timeline => {
-                let n = self.model.fleet.timeline.len();
-                if let Some(index) = self.views.timeline.handle(cmd, n, page) {
-                    self.overlay = Some(Overlay::TimelineDetail { index, scroll: 0 });
+                let t = &self.model.fleet.timeline;
+                let shown = crate::app::views::timeline::shown(t.entries(), self.views.timeline.changes_only);
+                if let Some(i) = self.views.timeline.handle(cmd, shown.len(), page)
+                    && let Some(pos) = shown.len().checked_sub(i + 1).map(|k| shown[k])
+                {
+                    // The overlay counts from the newest of the whole timeline.
+                    self.overlay = Some(Overlay::TimelineDetail { index: t.len() - 1 - pos, scroll: 0 });
                 }
             }
         }
@@ -729,7 +735,9 @@ impl App {
             Pane::Timeline => {
                 let panes = crate::ui::layout::panes(self.size.0, self.size.1, self.views.focus);
                 let height = usize::from(panes.timeline.map_or(0, |r| r.height.saturating_sub(2)));
-                self.views.timeline.click(row, self.model.fleet.timeline.len(), height);
+                let t = &self.model.fleet.timeline;
+                let n = crate::app::views::timeline::shown(t.entries(), self.views.timeline.changes_only).len();
+                self.views.timeline.click(row, n, height);
             }
             Pane::Keys => {}
         }

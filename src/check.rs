@@ -67,6 +67,11 @@ pub struct GatewayReport {
     /// covered, or why it was not used).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prometheus: Option<String>,
+    /// What changed since the last look of any gatewatch (the previous run
+    /// of check, the TUI): deployments and channels added, removed, re-keyed
+    /// or changing status, key fingerprints in the files, replicas.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -153,7 +158,12 @@ pub async fn gather(config: &Config, gateways: &[Arc<dyn Gateway>]) -> (Fleet, V
         let p2 = path.clone();
         let mut memory = tokio::task::spawn_blocking(move || local::load_memory(&p2)).await.unwrap_or_default();
         let mut store = crate::traffic::Store::new(&config.state_dir);
-        let mut report = poller::cycle(gw.as_ref(), i, &mut memory, Some(&path), Some(&mut store)).await;
+        let (sd, name) = (config.state_dir.clone(), gw.spec().name.clone());
+        let mut changes = tokio::task::spawn_blocking(move || crate::changes::ChangeLog::open(&sd, &name))
+            .await
+            .unwrap_or_else(|_| crate::changes::ChangeLog::open_fresh(&config.state_dir, &gw.spec().name));
+        let mut report =
+            poller::cycle(gw.as_ref(), i, &mut memory, Some(&path), Some(&mut store), Some(&mut changes)).await;
         // `check` is the pre-restart cron job: run the operator's validation command too.
         if let Some(cmd) = &gw.spec().validate_command {
             let out = crate::command::run(cmd, gw.spec().action_timeout, &gw.spec().pass_env).await;
@@ -244,6 +254,7 @@ pub fn report(fleet: &Fleet, evidence: &[Evidence], now: SystemTime) -> CheckRep
                 "metrics"
             }),
             prometheus: g.prometheus.as_ref().map(|p| crate::sanitize::line(&p.describe()).into_owned()),
+            changes: g.last_changes.iter().map(|c| crate::sanitize::line(&c.text).into_owned()).collect(),
             checks: ev
                 .findings
                 .iter()
@@ -309,6 +320,15 @@ pub fn human(r: &CheckReport) -> String {
             }
             if let Some(next) = &c.next {
                 let _ = writeln!(out, "      → {}", clean(next));
+            }
+        }
+        if !g.changes.is_empty() {
+            let _ = writeln!(out, "  changed since the last look:");
+            for c in g.changes.iter().take(12) {
+                let _ = writeln!(out, "      {}", clean(c));
+            }
+            if g.changes.len() > 12 {
+                let _ = writeln!(out, "      … {} more (--json lists them)", g.changes.len() - 12);
             }
         }
     }

@@ -116,6 +116,8 @@ pub struct PollReport {
     pub budget: Option<RateBudget>,
     /// Live traffic of every replica from a Prometheus server (`prometheus_url`).
     pub prometheus: Option<crate::gateway::litellm::prometheus::PromRead>,
+    /// What changed since the last look (this session's or any earlier one's).
+    pub changes: Vec<crate::changes::Change>,
 }
 
 /// One replica's state.
@@ -249,6 +251,8 @@ pub struct GatewayObs {
     /// The last read of the gateway's Prometheus server (its samples moved
     /// into [`Self::traffic`]), when one is configured.
     pub prometheus: Option<crate::gateway::litellm::prometheus::PromRead>,
+    /// What the last look found changed (also on the timeline).
+    pub last_changes: Vec<crate::changes::Change>,
 }
 
 impl GatewayObs {
@@ -273,6 +277,7 @@ impl GatewayObs {
             live_failing: std::collections::HashSet::new(),
             live: std::collections::HashMap::new(),
             prometheus: None,
+            last_changes: Vec::new(),
         }
     }
 
@@ -474,6 +479,10 @@ impl GatewayObs {
             timeline.push(at, Some(index), TimelineKind::Seen, line);
         }
         self.budget = report.budget;
+        for c in &report.changes {
+            timeline.push(at, Some(index), TimelineKind::Seen, format!("{name}: {}", c.text));
+        }
+        self.last_changes = report.changes;
         if let Some(mut read) = report.prometheus {
             if let Some(line) = prometheus_change(&name, self.prometheus.as_ref(), &read) {
                 timeline.push(at, Some(index), TimelineKind::Seen, line);
@@ -628,6 +637,7 @@ mod tests {
             discovery_error: None,
             budget: None,
             prometheus: None,
+            changes: Vec::new(),
         };
         fleet.apply_poll(report(&["http://a", "http://b"]));
         fleet.apply_poll(report(&["http://b", "http://a", "http://a", "http://c"]));
@@ -651,6 +661,7 @@ mod tests {
             discovery_error: None,
             budget: None,
             prometheus: None,
+            changes: Vec::new(),
         });
         let r = &fleet.gateways[0].replicas[0];
         let (Some(Ok(last)), Some(last_ok)) = (&r.last, &r.last_ok) else { panic!("no snapshot kept") };
@@ -678,6 +689,7 @@ mod tests {
             discovery_error: None,
             budget: None,
             prometheus: None,
+            changes: Vec::new(),
         };
         fleet.apply_poll(report(true, t0));
         assert!(fleet.gateways[0].is_reachable());

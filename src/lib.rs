@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod changes;
 pub mod check;
 pub mod cli;
 pub mod command;

@@ -110,9 +110,7 @@ pub fn intended_keys(path: &Path, env: EnvLookup<'_>) -> Result<Vec<(String, Int
 
 /// Where the last-match fingerprints of a gateway are kept.
 pub fn memory_path(state_dir: &Path, gateway: &str) -> PathBuf {
-    let safe: String =
-        gateway.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-    state_dir.join("fingerprints").join(format!("{safe}.json"))
+    state_dir.join("fingerprints").join(format!("{}.json", crate::statefile::file_safe(gateway)))
 }
 
 /// The remembered fingerprints. A file an older gatewatch wrote with values in

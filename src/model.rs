@@ -11,6 +11,9 @@ use crate::fleet::{Fleet, GatewayObs, PollReport};
 use crate::gateway::AdminResult;
 use crate::table::{self, Derived};
 use crate::timeline::TimelineKind;
+
+/// The most earlier changes put on the timeline at start.
+const SEED_CHANGES: usize = 300;
 use crate::triage::evidence::{self, Evidence, Verdict};
 
 pub struct Model {
@@ -163,6 +166,21 @@ impl Model {
             if let Some(g) = self.fleet.gateways.iter_mut().find(|g| g.spec.name == s.gateway) {
                 g.traffic.record(s);
             }
+        }
+    }
+
+    /// The changes earlier looks recorded (`changes.jsonl`: the cron
+    /// `check`, earlier sessions) in the last day, onto the timeline with
+    /// their own times: what changed before the operator opened gatewatch.
+    pub fn seed_changes(&mut self, changes: Vec<crate::changes::Change>, now: SystemTime) {
+        let now_s = crate::poller::unix_now(now);
+        let recent: Vec<crate::changes::Change> =
+            changes.into_iter().filter(|c| now_s - c.at <= 24 * 3600 && c.at <= now_s).collect();
+        let skip = recent.len().saturating_sub(SEED_CHANGES);
+        for c in recent.into_iter().skip(skip) {
+            let Some(i) = self.fleet.gateways.iter().position(|g| g.spec.name == c.gateway) else { continue };
+            let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(c.at.unsigned_abs());
+            self.fleet.timeline.push(at, Some(i), TimelineKind::Seen, format!("{}: {}", c.gateway, c.text));
         }
     }
 

@@ -124,6 +124,7 @@ pub async fn cycle(
     memory: &mut MatchMemory,
     memory_file: Option<&std::path::Path>,
     store: Option<&mut crate::traffic::Store>,
+    changes: Option<&mut crate::changes::ChangeLog>,
 ) -> PollReport {
     let started = std::time::Instant::now();
     let (urls, discovery_error) = discover(gw.spec()).await;
@@ -186,6 +187,24 @@ pub async fn cycle(
             }
         }
     }
+    let mut found = Vec::new();
+    if let Some(log) = changes {
+        let inv = crate::changes::of(unix_now(at), &urls, &results, &local);
+        let look = log.tracker.observe(&gw.spec().name, inv, discovery_error.is_none());
+        if !look.changes.is_empty() || look.save.is_some() {
+            let (log_path, inv_path, seen) = (log.log_path.clone(), log.inventory_path.clone(), look.changes.clone());
+            let save = look.save;
+            let written = tokio::task::spawn_blocking(move || {
+                crate::changes::append(&log_path, &seen)?;
+                save.map_or(Ok(()), |inv| crate::changes::save_inventory(&inv_path, &inv))
+            })
+            .await;
+            if let Ok(Err(e)) = written {
+                tracing::warn!(gateway = %gw.spec().name, error = %e, "change log not written");
+            }
+        }
+        found = look.changes;
+    }
     PollReport {
         gateway: index,
         at,
@@ -195,6 +214,7 @@ pub async fn cycle(
         discovery_error,
         budget: gw.rate_budget(),
         prometheus,
+        changes: found,
     }
 }
 
@@ -212,6 +232,10 @@ pub fn spawn(
         let mf = memory_file.clone();
         let mut memory = tokio::task::spawn_blocking(move || local::load_memory(&mf)).await.unwrap_or_default();
         let mut store = crate::traffic::Store::new(&state_dir);
+        let (sd, name) = (state_dir.clone(), gw.spec().name.clone());
+        let mut changes = tokio::task::spawn_blocking(move || crate::changes::ChangeLog::open(&sd, &name))
+            .await
+            .unwrap_or_else(|_| crate::changes::ChangeLog::open_fresh(&state_dir, &gw.spec().name));
         let mut interval = tokio::time::interval(gw.spec().refresh);
         interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
@@ -225,7 +249,7 @@ pub fn spawn(
             while ctl_rx.try_recv().is_ok() {}
             let report = tokio::select! {
                 () = cancel.cancelled() => break,
-                r = cycle(gw.as_ref(), index, &mut memory, Some(&memory_file), Some(&mut store)) => r,
+                r = cycle(gw.as_ref(), index, &mut memory, Some(&memory_file), Some(&mut store), Some(&mut changes)) => r,
             };
             if tx.send(report).await.is_err() {
                 break;

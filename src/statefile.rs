@@ -119,6 +119,59 @@ pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// A gateway name as a file name: anything but letters, digits, `-` and
+/// `_` becomes `_` (a name cannot climb out of the state dir).
+pub fn file_safe(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+/// Append `items` to a JSON-lines file (the directory made private first);
+/// once the file passes `max_bytes`, it is rewritten with only the lines
+/// `keep` wants (the traffic history, the change log).
+pub fn append_jsonl<T: serde::Serialize + serde::de::DeserializeOwned>(
+    path: &Path,
+    items: &[T],
+    max_bytes: u64,
+    keep: impl Fn(&T) -> bool,
+) -> io::Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let mut text = String::new();
+    for s in items {
+        text.push_str(&serde_json::to_string(s).map_err(io::Error::other)?);
+        text.push('\n');
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        private_dir(dir)?;
+    }
+    let mut f = open_append(path)?;
+    f.write_all(text.as_bytes())?;
+    if f.metadata().map_or(0, |m| m.len()) > max_bytes {
+        let mut out = String::new();
+        for s in load_jsonl::<T>(path, max_bytes).iter().filter(|s| keep(s)) {
+            if let Ok(line) = serde_json::to_string(s) {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        replace(path, out.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The lines of a JSON-lines file that parse (its last `read_bytes`; the
+/// first line of a cut tail is skipped). A missing file is nothing.
+pub fn load_jsonl<T: serde::de::DeserializeOwned>(path: &Path, read_bytes: u64) -> Vec<T> {
+    let Ok(bytes) = crate::readlimit::read_tail(path, read_bytes) else { return Vec::new() };
+    let text = String::from_utf8_lossy(&bytes);
+    let mut lines = text.lines();
+    if bytes.len() as u64 >= read_bytes {
+        lines.next();
+    }
+    lines.filter_map(|l| serde_json::from_str::<T>(l).ok()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -247,6 +247,7 @@ mod tests {
                 discovery_error: None,
                 budget: None,
                 prometheus: None,
+                changes: Vec::new(),
             },
             &mut tl,
             0,

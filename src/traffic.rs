@@ -7,7 +7,6 @@
 //! one before it means a restart, and the window then counts from zero.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -159,11 +158,25 @@ impl History {
     /// Deployment `id` between two times: per replica, its newest sample up
     /// to `to` against its oldest sample from `from` on (at least 30 s older).
     pub fn window_between(&self, id: &str, from: i64, to: i64) -> Option<Window> {
+        self.window_on(id, from, to, None)
+    }
+
+    /// The replicas that have counted `id`, in order.
+    pub fn replicas_of(&self, id: &str) -> Vec<&str> {
+        let mut replicas: Vec<&str> =
+            self.samples.iter().filter(|s| s.deployments.contains_key(id)).map(|s| s.replica.as_str()).collect();
+        replicas.sort_unstable();
+        replicas.dedup();
+        replicas
+    }
+
+    /// [`Self::window_between`] on one replica only (`None`: all of them).
+    pub fn window_on(&self, id: &str, from: i64, to: i64, replica: Option<&str>) -> Option<Window> {
         let mut out: Option<Window> = None;
         let mut replicas: Vec<&str> = self.samples.iter().map(|s| s.replica.as_str()).collect();
         replicas.sort_unstable();
         replicas.dedup();
-        for rep in replicas {
+        for rep in replicas.into_iter().filter(|r| replica.is_none_or(|x| x == *r)) {
             let mine = || self.samples.iter().filter(move |s| s.replica == rep && s.at <= to);
             let Some(last) = mine().filter(|s| s.deployments.contains_key(id)).max_by_key(|s| s.at) else { continue };
             let cur = &last.deployments[id];
@@ -237,11 +250,16 @@ impl History {
     /// Failures per minute of `id` for each of the last `buckets` spans of
     /// `span` seconds before `now` (oldest first; `None`: no data there).
     pub fn spark(&self, id: &str, now: i64, buckets: u16, span: i64) -> Vec<Option<f64>> {
+        self.spark_on(id, None, now, buckets, span)
+    }
+
+    /// [`Self::spark`] of one replica (`None`: all of them).
+    pub fn spark_on(&self, id: &str, replica: Option<&str>, now: i64, buckets: u16, span: i64) -> Vec<Option<f64>> {
         (0..buckets)
             .rev()
             .map(|k| {
                 let to = now - span * i64::from(k);
-                let w = self.window_between(id, to - span, to)?;
+                let w = self.window_on(id, to - span, to, replica)?;
                 if w.since_start || to - w.to > span { None } else { w.failures_per_min() }
             })
             .collect()
@@ -316,45 +334,14 @@ pub fn store_path(state_dir: &Path) -> PathBuf {
 /// Append samples (one JSON line each, the file 0600, never through a
 /// symlink); rewrite the file without lines older than a day once it is big.
 pub fn append(path: &Path, samples: &[Sample]) -> std::io::Result<()> {
-    if samples.is_empty() {
-        return Ok(());
-    }
-    let mut text = String::new();
-    for s in samples {
-        text.push_str(&serde_json::to_string(s).map_err(std::io::Error::other)?);
-        text.push('\n');
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        crate::statefile::private_dir(dir)?;
-    }
-    let mut f = crate::statefile::open_append(path)?;
-    f.write_all(text.as_bytes())?;
-    if f.metadata().map_or(0, |m| m.len()) > STORE_MAX_BYTES {
-        let newest = samples.iter().map(|s| s.at).max().unwrap_or(0);
-        let kept: Vec<Sample> = load(path).into_iter().filter(|s| newest - s.at <= STORE_SECS).collect();
-        let mut out = String::new();
-        for s in &kept {
-            if let Ok(line) = serde_json::to_string(s) {
-                out.push_str(&line);
-                out.push('\n');
-            }
-        }
-        crate::statefile::replace(path, out.as_bytes())?;
-    }
-    Ok(())
+    let newest = samples.iter().map(|s| s.at).max().unwrap_or(0);
+    crate::statefile::append_jsonl(path, samples, STORE_MAX_BYTES, |s: &Sample| newest - s.at <= STORE_SECS)
 }
 
 /// The samples in the store (its last 16 MiB; lines that do not parse are
 /// skipped). A missing file is no history.
 pub fn load(path: &Path) -> Vec<Sample> {
-    let Ok(bytes) = crate::readlimit::read_tail(path, STORE_READ_BYTES) else { return Vec::new() };
-    let text = String::from_utf8_lossy(&bytes);
-    let mut lines = text.lines();
-    if bytes.len() as u64 >= STORE_READ_BYTES {
-        // The first line may be cut.
-        lines.next();
-    }
-    lines.filter_map(|l| serde_json::from_str::<Sample>(l).ok()).collect()
+    crate::statefile::load_jsonl(path, STORE_READ_BYTES)
 }
 
 #[cfg(test)]
@@ -433,7 +420,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = store_path(dir.path());
         append(&p, &[sample("r1", 1000, 1.0, 0.0)]).unwrap();
-        std::fs::OpenOptions::new().append(true).open(&p).unwrap().write_all(b"{not json\n").unwrap();
+        std::io::Write::write_all(&mut std::fs::OpenOptions::new().append(true).open(&p).unwrap(), b"{not json\n")
+            .unwrap();
         append(&p, &[sample("r1", 1060, 2.0, 1.0)]).unwrap();
         let back = load(&p);
         assert_eq!(back.len(), 2);

@@ -98,14 +98,17 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
     let theme = Theme::from_env();
     let now = SystemTime::now();
     let mut app = App::new(&config, tree, now);
+    app.model.fleet.timeline.set_redactor(redactor.clone());
     // The traffic history written by earlier sessions and by `check` in cron
     // (not the demo's: each demo run starts new simulated processes).
     if demo.is_none() {
         let store = crate::traffic::store_path(&config.state_dir);
         let history = tokio::task::spawn_blocking(move || crate::traffic::load(&store)).await.unwrap_or_default();
         app.model.seed_traffic(history, now);
+        let log = crate::changes::store_path(&config.state_dir);
+        let changes = tokio::task::spawn_blocking(move || crate::changes::load(&log)).await.unwrap_or_default();
+        app.model.seed_changes(changes, now);
     }
-    app.model.fleet.timeline.set_redactor(redactor.clone());
     app.session.demo = demo.is_some();
     app.demo_stage = demo.as_ref().map(|d| d.first.clone());
     state_banner(&mut app, audit_problem);

@@ -183,3 +183,64 @@ async fn channel_verdicts_say_what_they_read() {
         assert!(c["facts"].to_string().contains("read: the whole channel list, 4 channel(s)"), "{c}");
     }
 }
+
+/// Issue 19, "what changed": two runs of `check` on one state dir (a cron
+/// job): the second names the channel that New API auto-disabled in between,
+/// with the server's reason, and a channel added; a run that could not read
+/// the list (a server gone) names nothing as removed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_check_names_what_changed_since_the_first() {
+    let state = Arc::new(Mutex::new(captured::four_channels()));
+    let cancel = CancellationToken::new();
+    let addr = newapi_sim::serve(Arc::clone(&state), cancel.clone()).await.unwrap();
+    let sim = Sim { url: format!("http://{addr}"), cancel };
+    let dir = tempfile::tempdir().unwrap();
+    let run = || {
+        let (url, dir) = (sim.url.clone(), dir.path().to_owned());
+        async move {
+            let out = tokio::process::Command::new(BIN)
+                .args(["check", "--json", "--gateway", &format!("newapi={url}"), "--state-dir"])
+                .arg(&dir)
+                .env("NEW_API_ACCESS_TOKEN", ROOT_TOKEN)
+                .env("NEW_API_USER_ID", "1")
+                .kill_on_drop(true)
+                .output()
+                .await
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(!text.contains(ROOT_TOKEN));
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            v["gateways"][0]["changes"].as_array().cloned().unwrap_or_default()
+        }
+    };
+    assert!(run().await.is_empty(), "a first look has nothing to compare with");
+    let (name, added) = {
+        let mut st = state.lock().unwrap();
+        let c = &mut st.channels[0];
+        c.status = 3;
+        c.set_status_reason("status code 401: invalid api key", 1_796_000_000);
+        let name = c.name.clone();
+        let mut extra = st.channels[1].clone();
+        extra.id = 77;
+        extra.name = "added-later".into();
+        st.channels.push(extra);
+        (name, "added-later (77) added")
+    };
+    let changes: Vec<String> = run().await.iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    eprintln!("{changes:#?}");
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.starts_with(&format!("{name} (")) && c.contains("serving → auto-disabled: status code 401")),
+        "{changes:?}"
+    );
+    assert!(changes.iter().any(|c| c.starts_with(added)), "{changes:?}");
+    let log = std::fs::read_to_string(dir.path().join("changes.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), changes.len(), "{log}");
+    assert!(!log.contains(ROOT_TOKEN));
+    // The server gone: no list, so nothing "removed".
+    sim.cancel.cancel();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let gone = run().await;
+    assert!(gone.iter().all(|c| !c.as_str().unwrap().contains("removed")), "{gone:?}");
+}

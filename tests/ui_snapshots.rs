@@ -169,3 +169,82 @@ fn palette_timeline_detail_and_focused_table() {
     assert!(out.contains("gpt-4o-mini"), "{out}");
     insta::assert_snapshot!("focused_table_80x24", out);
 }
+
+/// Issue 19: the timeline's "what changed" view (changes and actions only),
+/// and a deployment's details with its live traffic per replica: gpt-4o
+/// fails on one replica of two, 401s, for half an hour.
+#[test]
+fn what_changed_and_live_traffic_per_replica() {
+    use gatewatch::gateway::litellm::metrics::{DeploymentTraffic, Traffic};
+    let mut a = stale();
+    let replicas = ["http://10.0.0.11:4000", "http://10.0.0.12:4000"];
+    let mut gpt4o = String::new();
+    for k in 0..21u32 {
+        let at = t0() + Duration::from_secs(u64::from(k) * 90);
+        let mut r = stale_key_report(at);
+        let snap = r.replicas.pop().unwrap().1.unwrap();
+        r.replicas = replicas
+            .iter()
+            .enumerate()
+            .map(|(i, url)| {
+                let mut s = snap.clone();
+                let mut t = Traffic { callback_on: true, ..Traffic::default() };
+                if let gatewatch::gateway::Section::Ok(deps) = &s.deployments {
+                    for d in deps {
+                        let n = f64::from(k * 10);
+                        let mut dt = DeploymentTraffic {
+                            alias: d.name.clone(),
+                            requests: n,
+                            successes: n,
+                            ..Default::default()
+                        };
+                        // The first replica holds the old key: gpt-4o fails there, more and more since minute 15.
+                        if d.name == "gpt-4o" && i == 0 {
+                            gpt4o.clone_from(&d.id);
+                            let failed = f64::from(k.saturating_sub(10).pow(2));
+                            dt.failures = failed;
+                            dt.requests = n + failed;
+                            dt.state = Some(u8::from(failed > 0.0));
+                            dt.errors.insert("401 AuthenticationError".into(), failed);
+                        }
+                        t.deployments.insert(d.id.clone(), dt);
+                    }
+                }
+                s.traffic = gatewatch::gateway::Section::Ok(t);
+                ((*url).to_owned(), Ok(s))
+            })
+            .collect();
+        if k == 12 {
+            let c = |text: &str| gatewatch::changes::Change {
+                gateway: "litellm-prod".into(),
+                at: 0,
+                since: 0,
+                text: text.into(),
+            };
+            r.changes = vec![
+                c("replica http://10.0.0.12:4000 joined"),
+                c("key of os.environ/OPENAI_API_KEY changed in the file: sha256:1a2b3c4d → sha256:5e6f7a8b"),
+            ];
+        }
+        a.update(Msg::Tick(at));
+        a.update(Msg::Poll(Box::new(r)));
+    }
+    for _ in 0..3 {
+        a.update(Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
+    }
+    a.update(key('/'));
+    let out = render(&a, 120, 40);
+    assert!(out.contains("What changed") && out.contains("replica http://10.0.0.12:4000 joined"), "{out}");
+    assert!(!out.contains(" check "), "verdict lines are not changes:\n{out}");
+    insta::assert_snapshot!("what_changed_120x40", out);
+    a.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    assert!(!a.views.timeline.changes_only, "Esc shows everything again");
+
+    a.overlay = Some(gatewatch::app::Overlay::DeploymentDetail { id: gpt4o, scroll: 0 });
+    let out = render(&a, 120, 40);
+    assert!(out.contains("live (5 min)") && out.contains("401 AuthenticationError"), "{out}");
+    let row = |url: &str| out.lines().find(|l| l.contains(url)).unwrap_or_default().to_owned();
+    assert!(row("10.0.0.11").contains('█') && row("10.0.0.11").contains("failed"), "{out}");
+    assert!(!row("10.0.0.12").contains('█'), "the healthy replica has no bars:\n{out}");
+    insta::assert_snapshot!("deployment_live_120x40", out);
+}

@@ -229,6 +229,7 @@ pub fn newapi_report(channels: Vec<Deployment>) -> PollReport {
         discovery_error: None,
         budget: None,
         prometheus: None,
+        changes: Vec::new(),
     }
 }
 
@@ -243,6 +244,7 @@ pub fn litellm_report(deployments: Vec<Deployment>, local: LocalView, memory: Ma
         discovery_error: None,
         budget: None,
         prometheus: None,
+        changes: Vec::new(),
     }
 }
 

@@ -153,6 +153,7 @@ mod tests {
             discovery_error: None,
             budget,
             prometheus: None,
+            changes: Vec::new(),
         }
     }
 

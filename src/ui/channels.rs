@@ -94,8 +94,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                     cells.push(Cell::from(d.provider.clone()));
                     if spark_col {
                         let now = g.traffic.newest().unwrap_or(0);
-                        cells
-                            .push(Cell::from(Span::styled(spark(&g.traffic.spark(&d.id, now, 10, 180)), theme.fail())));
+                        cells.push(Cell::from(Span::styled(
+                            super::util::spark(&g.traffic.spark(&d.id, now, 10, 180)),
+                            theme.fail(),
+                        )));
                     }
                     if wide {
                         cells.push(Cell::from(price(d)));
@@ -219,21 +221,4 @@ fn live_cell(w: Option<&crate::traffic::Window>, theme: &Theme) -> Cell<'static>
         _ if w.requests > 0.0 => Cell::from(Span::styled(format!("✓ {:.0} ok", w.requests), theme.ok())),
         _ => Cell::from(Span::styled("no requests", theme.dim())),
     }
-}
-
-/// Failures per minute as bars, oldest first (`·`: no sample there).
-fn spark(values: &[Option<f64>]) -> String {
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let max = values.iter().flatten().copied().fold(0.0_f64, f64::max);
-    values
-        .iter()
-        .map(|v| match v {
-            None => '·',
-            Some(x) if *x <= 0.0 || max <= 0.0 => ' ',
-            Some(x) => {
-                let level = ((x / max) * 7.0).round().clamp(0.0, 7.0);
-                BARS[(0..8_usize).find(|i| f64::from(u8::try_from(*i).unwrap_or(7)) >= level).unwrap_or(7)]
-            }
-        })
-        .collect()
 }

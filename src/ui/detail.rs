@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::theme::status_symbol;
-use super::util::{ago_unix, centered};
+use super::util::{ago_unix, centered, clean, fit};
 use super::{Theme, pane_block};
 use crate::app::App;
 use crate::triage::checks;
@@ -192,6 +192,7 @@ pub fn deployment(frame: &mut Frame, area: Rect, app: &App, id: &str, scroll: u1
             ),
         ));
     }
+    live_lines(&mut lines, g, d, app.now, theme);
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         if g.kind() == crate::config::GatewayKind::NewApi {
@@ -202,4 +203,47 @@ pub fn deployment(frame: &mut Frame, area: Rect, app: &App, id: &str, scroll: u1
         theme.dim(),
     ));
     frame_box(frame, area, format!(" {} ", d.name), lines, scroll, theme);
+}
+
+/// Live traffic of one deployment: the last 5 minutes, where the figures
+/// come from and how old they are, and per replica the failures of the last
+/// 30 minutes (a bar a minute-and-a-half, `·` where no sample was kept).
+fn live_lines(
+    lines: &mut Vec<Line<'static>>,
+    g: &crate::fleet::GatewayObs,
+    d: &crate::gateway::Deployment,
+    now: std::time::SystemTime,
+    theme: &Theme,
+) {
+    let Some(newest) = g.traffic.newest() else { return };
+    let field = |k: &str, v: String| Line::from(vec![Span::styled(format!("{k:<18}"), theme.bold()), Span::raw(v)]);
+    let source = if g.traffic_from_prometheus() { "Prometheus" } else { "/metrics/" };
+    let age = crate::poller::unix_now(now) - newest;
+    match g.live.get(&d.id) {
+        Some(w) => {
+            let rate = w.failures_per_min().map(|r| format!(", {r:.1} failures/min")).unwrap_or_default();
+            let span =
+                if w.since_start { "since the proxy started".to_owned() } else { format!("in {:.1} min", w.minutes()) };
+            let mostly = w.dominant_error().map(|(e, n)| format!(" · mostly {} ×{n:.0}", clean(e))).unwrap_or_default();
+            lines.push(field(
+                "live (5 min)",
+                format!("{:.0} of {:.0} request(s) failed {span}{rate}{mostly}", w.failures, w.requests),
+            ));
+        }
+        None => lines.push(field("live (5 min)", "no request counted".into())),
+    }
+    lines.push(field("  from", format!("{source}, newest sample {}s old", age.max(0))));
+    for rep in g.traffic.replicas_of(&d.id) {
+        let bars = super::util::spark(&g.traffic.spark_on(&d.id, Some(rep), newest, 20, 90));
+        let counts = g
+            .traffic
+            .window_on(&d.id, newest - 30 * 60, newest, Some(rep))
+            .map(|w| format!("  {:.0} of {:.0} failed", w.failures, w.requests))
+            .unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<28} ", fit(rep, 28)), theme.dim()),
+            Span::styled(bars, theme.fail()),
+            Span::raw(format!(" 30 min{counts}")),
+        ]));
+    }
 }

@@ -13,18 +13,17 @@ use crate::timeline::TimelineKind;
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: bool) {
     let height = usize::from(area.height.saturating_sub(2));
     let width = usize::from(area.width.saturating_sub(2));
-    let n = app.model.fleet.timeline.len();
-    let selected = app.views.timeline.selected.min(n.saturating_sub(1));
+    let view = &app.views.timeline;
+    let all: Vec<&crate::timeline::TimelineEntry> = app.model.fleet.timeline.entries().collect();
+    let shown = crate::app::views::timeline::shown(all.iter().copied(), view.changes_only);
+    let n = shown.len();
+    let selected = view.selected.min(n.saturating_sub(1));
     let (start, end) = crate::app::views::timeline::window(n, selected, height);
     let chosen = n.checked_sub(selected + 1);
-    let lines: Vec<Line> = app
-        .model
-        .fleet
-        .timeline
-        .entries()
+    let lines: Vec<Line> = shown[start..end]
+        .iter()
         .enumerate()
-        .skip(start)
-        .take(end - start)
+        .map(|(k, &pos)| (start + k, all[pos]))
         .map(|(i, e)| {
             let style = match e.kind {
                 TimelineKind::Action => theme.accent(),
@@ -43,10 +42,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
         })
         .collect();
     let newer = n - end;
-    let title = if newer > 0 {
+    let title = if view.changes_only {
+        format!(" What changed (UTC) — {n} of {} lines · / or Esc: everything ", all.len())
+    } else if newer > 0 {
         format!(" Timeline (UTC) — {newer} newer below · Enter opens a line ")
     } else if focused {
-        " Timeline (UTC) — Enter opens a line whole ".to_owned()
+        " Timeline (UTC) — Enter opens a line whole · /: what changed ".to_owned()
     } else {
         " Timeline (UTC) ".to_owned()
     };

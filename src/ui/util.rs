@@ -227,6 +227,23 @@ pub fn window(selected: usize, len: usize, height: usize) -> (usize, usize) {
     (start, (start + height).min(len))
 }
 
+/// Failures per minute as bars (`·`: no data there; blank: none failed).
+pub fn spark(values: &[Option<f64>]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = values.iter().flatten().copied().fold(0.0_f64, f64::max);
+    values
+        .iter()
+        .map(|v| match v {
+            None => '·',
+            Some(x) if *x <= 0.0 || max <= 0.0 => ' ',
+            Some(x) => {
+                let level = ((x / max) * 7.0).round().clamp(0.0, 7.0);
+                BARS[(0..8_usize).find(|i| f64::from(u8::try_from(*i).unwrap_or(7)) >= level).unwrap_or(7)]
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

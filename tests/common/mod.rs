@@ -113,6 +113,7 @@ pub fn stale_key_report(at: SystemTime) -> PollReport {
         discovery_error: None,
         budget: None,
         prometheus: None,
+        changes: Vec::new(),
     }
 }
 
@@ -277,6 +278,7 @@ pub async fn newapi_report(gateway: usize) -> (GatewaySpec, PollReport) {
         discovery_error: None,
         budget: gw.rate_budget(),
         prometheus: None,
+        changes: Vec::new(),
     };
     (spec, report)
 }

@@ -338,6 +338,7 @@ mod tests {
             discovery_error: None,
             budget: None,
             prometheus: None,
+            changes: Vec::new(),
         };
         gw.apply_poll(report, &mut crate::timeline::Timeline::default(), 0);
         let f = live_errors(&Ctx { gw: &gw, now: at });
