@@ -131,6 +131,13 @@ pub struct GatewaySpec {
     /// The `job` label of the proxy's scrape target, when the server
     /// scrapes more than one LiteLLM fleet.
     pub prometheus_job: Option<String>,
+    /// New API: the server's `GLOBAL_API_RATE_LIMIT` per
+    /// `GLOBAL_API_RATE_LIMIT_DURATION` (180 per 180 s unless the operator
+    /// changed them), and how many of those gatewatch leaves to everyone else
+    /// at its address (the console, scripts, another monitor).
+    pub rate_limit: u32,
+    pub rate_limit_window: Duration,
+    pub rate_reserve: u32,
 }
 
 impl GatewaySpec {
@@ -176,6 +183,9 @@ impl GatewaySpec {
             probe_ttl: Duration::from_secs(15 * 60),
             prometheus_url: None,
             prometheus_job: None,
+            rate_limit: 180,
+            rate_limit_window: Duration::from_secs(180),
+            rate_reserve: 30,
         }
     }
 
@@ -312,6 +322,12 @@ struct RawGateway {
     prometheus_url: Option<String>,
     #[serde(default)]
     prometheus_job: Option<String>,
+    #[serde(default)]
+    rate_limit: Option<u32>,
+    #[serde(default)]
+    rate_limit_window: Option<serde_yaml::Value>,
+    #[serde(default)]
+    rate_reserve: Option<u32>,
 }
 
 fn yes() -> bool {
@@ -470,6 +486,43 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 return Err(field_err(at("prometheus_job"), "must be a scrape job's name".into()));
             }
             spec.prometheus_job = Some(job);
+        }
+        if spec.kind != GatewayKind::NewApi
+            && let Some(f) = [
+                ("rate_limit", g.rate_limit.is_some()),
+                ("rate_limit_window", g.rate_limit_window.is_some()),
+                ("rate_reserve", g.rate_reserve.is_some()),
+            ]
+            .iter()
+            .find(|(_, set)| *set)
+        {
+            return Err(field_err(at(f.0), "only New API gateways have a per-address admin rate limit".into()));
+        }
+        if let Some(n) = g.rate_limit {
+            if n < 10 {
+                return Err(field_err(
+                    at("rate_limit"),
+                    "must be at least 10 (New API's GLOBAL_API_RATE_LIMIT)".into(),
+                ));
+            }
+            spec.rate_limit = n;
+        }
+        if let Some(d) = dur(g.rate_limit_window.as_ref(), at("rate_limit_window"))? {
+            if d < Duration::from_secs(1) {
+                return Err(field_err(at("rate_limit_window"), "must be at least 1s".into()));
+            }
+            spec.rate_limit_window = d;
+        }
+        match g.rate_reserve {
+            Some(r) if r.saturating_add(5) > spec.rate_limit => {
+                return Err(field_err(
+                    at("rate_reserve"),
+                    format!("leaves gatewatch fewer than 5 of the {} requests (rate_limit)", spec.rate_limit),
+                ));
+            }
+            Some(r) => spec.rate_reserve = r,
+            // The default reserve is a sixth of the limit (30 of New API's 180).
+            None => spec.rate_reserve = spec.rate_limit / 6,
         }
         gateways.push(spec);
     }
@@ -713,6 +766,27 @@ mod tests {
             assert!(err.contains(&format!("config.yaml:{line}: field `{field}`")), "{err}");
             assert!(err.contains(what), "{err}");
         }
+    }
+
+    #[test]
+    fn new_api_rate_limit_and_reserve() {
+        let n = "gateways:\n  - name: n\n    kind: newapi\n    url: http://x:3000\n";
+        let cfg = parse(&format!("{n}    rate_limit: 600\n    rate_limit_window: 60s\n    rate_reserve: 100\n"), p())
+            .unwrap();
+        let g = &cfg.gateways[0];
+        assert_eq!((g.rate_limit, g.rate_limit_window, g.rate_reserve), (600, Duration::from_secs(60), 100));
+        let d = &parse(n, p()).unwrap().gateways[0];
+        assert_eq!((d.rate_limit, d.rate_limit_window.as_secs(), d.rate_reserve), (180, 180, 30));
+        for (extra, field, what) in [
+            ("    rate_reserve: 178\n", "gateways[0].rate_reserve", "fewer than 5"),
+            ("    rate_limit: 3\n", "gateways[0].rate_limit", "at least 10"),
+            ("    rate_limit_window: 0s\n", "gateways[0].rate_limit_window", "at least 1s"),
+        ] {
+            let err = parse(&format!("{n}{extra}"), p()).unwrap_err().to_string();
+            assert!(err.contains(&format!("config.yaml:5: field `{field}`")) && err.contains(what), "{err}");
+        }
+        let lite = "gateways:\n  - name: a\n    kind: litellm\n    url: http://x:4000\n    rate_limit: 100\n";
+        assert!(parse(lite, p()).unwrap_err().to_string().contains("only New API"));
     }
 
     #[test]

@@ -283,6 +283,17 @@ pub struct ReplicaSnapshot {
     /// New API: only the disabled channels (`status=disabled`), read when the
     /// whole list is more than gatewatch reads.
     pub disabled_channels: Section<Vec<Deployment>>,
+    /// New API past the cap: every channel serving each model in trouble (in
+    /// the error log) or named by the operator (`client_models`), one search
+    /// each, by model.
+    pub model_channels: Section<Vec<ModelSubset>>,
+}
+
+/// Every channel that serves one model, or why they could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelSubset {
+    pub model: String,
+    pub channels: Result<Vec<Deployment>, GatewayError>,
 }
 
 /// One failed request in New API's error log: which channel, when (unix
@@ -326,6 +337,7 @@ impl ReplicaSnapshot {
             recent_errors: Section::NotLoaded,
             traffic: Section::NotLoaded,
             disabled_channels: Section::NotLoaded,
+            model_channels: Section::NotLoaded,
             error_log: Section::NotLoaded,
             server_time: None,
         }

@@ -244,3 +244,89 @@ async fn a_second_check_names_what_changed_since_the_first() {
     let gone = run().await;
     assert!(gone.iter().all(|c| !c.as_str().unwrap().contains("removed")), "{gone:?}");
 }
+
+/// Issue 20: 50,000 channels behind New API's real limit (180 per 180 s).
+/// `check` cannot read the list (over the 20,000 it reads) but reads what
+/// the incident needs, each whole, with the server's own filters: the
+/// disabled channels (an auto-disabled channel with money left), and every
+/// channel of each model the operator named (a model whose channels are all
+/// disabled; a tier where a weight-0 channel starves beside weighted ones).
+/// No 429, and every verdict says what it read.
+#[tokio::test(flavor = "multi_thread")]
+async fn fifty_thousand_channels_the_incident_evidence_within_the_limit() {
+    use gatewatch::demo::newapi_sim::model::SimChannel;
+    let mut st = NewApiState::with_channels(50_000);
+    st.users[0].access_token = Some(ROOT_TOKEN.to_owned());
+    st.rate_limit = Some((180, Duration::from_secs(180)));
+    let money = st.channels.iter_mut().find(|c| c.status == 3 && c.id > 40_000).unwrap();
+    money.balance = 42.5;
+    let money = money.id;
+    // claude-next: three channels, none enabled.
+    for (id, status) in [(45_001, 2), (45_002, 3), (45_003, 3)] {
+        let c = st.channels.iter_mut().find(|c| c.id == id).unwrap();
+        *c = SimChannel::new(id, 14, &format!("claude-next-{id}"), "claude-next");
+        c.status = status;
+    }
+    // tier-x: priority 10, weights 10, 10 and 0 (starved once the memory cache is on);
+    // tier-x-mini also matches the server's LIKE search and is not tier-x's.
+    for (id, weight, models) in
+        [(46_001, 10, "tier-x"), (46_002, 10, "tier-x"), (46_003, 0, "tier-x"), (46_004, 0, "tier-x-mini")]
+    {
+        let c = st.channels.iter_mut().find(|c| c.id == id).unwrap();
+        *c = SimChannel::new(id, 1, &format!("tier-{id}"), models);
+        c.priority = Some(10);
+        c.weight = Some(weight);
+    }
+    let sim = start(st).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("gw.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "client_models: [claude-next, tier-x]\ngateways:\n  - {{name: big, kind: newapi, url: '{}', memory_cache: true}}\n",
+            sim.url
+        ),
+    )
+    .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let out = tokio::process::Command::new(BIN)
+        .args(["check", "--json", "--config"])
+        .arg(&cfg)
+        .arg("--state-dir")
+        .arg(state.path())
+        .env("NEW_API_ACCESS_TOKEN", ROOT_TOKEN)
+        .env("NEW_API_USER_ID", "1")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    let (code, json) = (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned());
+    assert!(!json.contains(ROOT_TOKEN));
+    eprintln!("check at 50,000 channels took {took:?}");
+    assert!(took < Duration::from_secs(90), "{took:?}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let g = &v["gateways"][0];
+    assert_eq!(code, 2, "{json}");
+    assert_eq!(g["rate_limited"], false, "{json}");
+    assert!(!json.contains("429"), "no request refused:\n{json}");
+    assert!(g["unread"].as_str().unwrap().contains("50000 channels"), "{json}");
+    let check = |id: &str| g["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).cloned().unwrap();
+    let dead = check("newapi-all-disabled");
+    eprintln!("{dead:#}");
+    assert_eq!(dead["verdict"], "fail", "{dead}");
+    let facts = dead["facts"].to_string();
+    assert!(facts.contains("claude-next: every channel disabled"), "{facts}");
+    assert!(facts.contains("read: claude-next: all 3 channel(s) serving it (search by model)"), "{facts}");
+    assert!(facts.contains("the other models: channel list not read"), "{facts}");
+    let starve = check("newapi-weight-starvation");
+    eprintln!("{starve:#}");
+    assert_eq!(starve["verdict"], "fail", "{starve}");
+    let facts = starve["facts"].to_string();
+    assert!(facts.contains("#46003 tier-46003 (weight 0, priority 10) gets 0% of tier-x in group default"), "{facts}");
+    assert!(!facts.contains("#46004"), "tier-x-mini is not tier-x: {facts}");
+    assert!(facts.contains("read: tier-x: all 3 channel(s) serving it"), "{facts}");
+    let bal = check("newapi-balance-disabled");
+    assert!(bal["facts"].to_string().contains(&format!("#{money} ")), "{bal}");
+}

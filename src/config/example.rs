@@ -40,6 +40,9 @@ gateways:
     credential_env: NEW_API_ACCESS_TOKEN   # system access token (not an sk- relay token)
     user_id: 1                             # sent as New-Api-User
     refresh: 15s                           # New API allows 180 /api requests / 180 s per client IP, shared by every client there
+    # rate_limit: 180                      # the server's GLOBAL_API_RATE_LIMIT, if changed
+    # rate_limit_window: 180s              # its GLOBAL_API_RATE_LIMIT_DURATION
+    # rate_reserve: 30                     # requests per window gatewatch leaves to the console and other clients
     sync_frequency: 60s                    # the nodes' SYNC_FREQUENCY
     user_group: default
     # memory_cache: true                   # the nodes run MEMORY_CACHE_ENABLED=true or Redis (unset: New API's default, off, is assumed and said)

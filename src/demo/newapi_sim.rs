@@ -11,7 +11,7 @@
 //! returned. Channel tests are deterministic per channel and never change
 //! a channel's status.
 //!
-//! Not simulated: search, multi-key management, relaying, 2FA.
+//! Not simulated: multi-key management, relaying, 2FA, search's tag mode.
 
 pub mod captured;
 mod channels;
@@ -175,6 +175,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/status/test", get(status::status_test))
         .route("/api/channel/", get(channels::list).put(channels::update).post(edit::add))
         .route("/api/channel/batch", post(edit::batch_delete))
+        .route("/api/channel/search", get(channels::search))
         .route("/api/channel/test", get(channels::test_all))
         .route("/api/channel/test/{id}", get(channels::test_one))
         .route("/api/channel/update_balance", get(channels::update_all))

@@ -34,8 +34,8 @@ use reqwest::StatusCode;
 
 use super::http::{HttpClient, RawResponse};
 use super::{
-    AdminOp, AdminResult, AuthState, Deployment, DeploymentStatus, Gateway, GatewayError, Liveness, RateBudget,
-    Readiness, ReplicaSnapshot, ReplicaTarget, Section,
+    AdminOp, AdminResult, AuthState, Deployment, DeploymentStatus, Gateway, GatewayError, Liveness, ModelSubset,
+    RateBudget, Readiness, ReplicaSnapshot, ReplicaTarget, Section,
 };
 use crate::config::GatewaySpec;
 use crate::secret::Secret;
@@ -69,7 +69,8 @@ impl NewApi {
 
     /// Explicit credentials (tests, demo). `user` is sent verbatim as `New-Api-User`.
     pub fn with_credentials(spec: GatewaySpec, token: Option<Secret>, user: Option<String>) -> Self {
-        Self::with_pacing(spec, token, user, PacerConfig::default())
+        let pacing = PacerConfig::of(&spec);
+        Self::with_pacing(spec, token, user, pacing)
     }
 
     /// Explicit credentials and rate-limit settings.
@@ -235,6 +236,35 @@ impl Gateway for NewApi {
                     if matches!(&f.error, GatewayError::Rejected { message } if message.contains("reads at most")) {
                         snap.disabled_channels =
                             Section::from_result(list::read_disabled_subset(&self.client, &calls, base).await);
+                        // Incident first: the models failing requests now (the
+                        // error log), then the ones the operator named, read whole.
+                        let mut models: Vec<String> = Vec::new();
+                        match logs::recent(&self.client, &calls, base).await {
+                            Ok((failing, entries, server_now)) => {
+                                models.extend(failing.iter().map(|m| m.model.clone()));
+                                snap.recent_errors = Section::Ok(failing);
+                                snap.error_log = Section::Ok(entries);
+                                snap.server_time = server_now;
+                            }
+                            Err(e) => {
+                                snap.recent_errors = Section::from_result(Err(e.clone()));
+                                snap.error_log = Section::from_result(Err(e));
+                            }
+                        }
+                        models.extend(self.spec.client_models.iter().cloned());
+                        let mut seen = std::collections::HashSet::new();
+                        models.retain(|m| !m.is_empty() && seen.insert(m.clone()));
+                        models.truncate(list::MAX_SUBSET_MODELS);
+                        let mut subsets = Vec::with_capacity(models.len());
+                        for model in models {
+                            let channels = list::read_model_subset(&self.client, &calls, base, &model).await;
+                            if let Err(e @ GatewayError::RateLimited { .. }) = &channels {
+                                subsets.push(ModelSubset { model, channels: Err(e.clone()) });
+                                break;
+                            }
+                            subsets.push(ModelSubset { model, channels });
+                        }
+                        snap.model_channels = Section::Ok(subsets);
                     }
                     snap.served_models = Section::Failed(f.error.clone());
                     snap.deployments = Section::from_result(Err(f.error));

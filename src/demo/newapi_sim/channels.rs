@@ -92,6 +92,62 @@ pub async fn list(State(state): State<Shared>, Query(q): Query<HashMap<String, S
     reply::data(PageBody { items, page, page_size: size, total, type_counts })
 }
 
+#[derive(Serialize)]
+struct SearchBody<'a> {
+    items: Vec<&'a SimChannel>,
+    total: usize,
+    type_counts: BTreeMap<String, usize>,
+}
+
+/// `GET /api/channel/search` (`model.SearchChannels` + the controller's
+/// in-memory paging): `keyword` matches the id, a name or base URL
+/// containing it, or the exact key; `model` is `models LIKE %model%` (a
+/// substring: `gpt-4o` also finds `gpt-4o-mini` channels); `group` a
+/// comma-separated member; then the status and type filters; `p` from 1 and
+/// `page_size` default 20 with **no cap**. The answer has no `page` or
+/// `page_size` field.
+pub async fn search(State(state): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let keyword = q.get("keyword").cloned().unwrap_or_default();
+    let model = q.get("model").cloned().unwrap_or_default();
+    let group = q.get("group").cloned().filter(|g| !g.is_empty() && g != "null");
+    let status = status_filter(&q);
+    let type_filter = q.get("type").and_then(|t| t.parse::<i64>().ok());
+    let int = |k: &str, d: i64| q.get(k).and_then(|v| v.parse::<i64>().ok()).unwrap_or(d);
+    let page = int("p", 1).max(1);
+    let size = match int("page_size", 20) {
+        s if s <= 0 => 20,
+        s => s,
+    };
+    let st = lock(&state);
+    let kw_id = keyword.parse::<i64>().unwrap_or(0);
+    let mut rows: Vec<&SimChannel> = st
+        .channels
+        .iter()
+        .filter(|c| {
+            c.id == kw_id
+                || c.name.contains(&keyword)
+                || c.key == keyword
+                || c.base_url.as_deref().unwrap_or_default().contains(&keyword)
+        })
+        .filter(|c| c.models.contains(&model))
+        .filter(|c| group.as_ref().is_none_or(|g| c.group.split(',').any(|x| x == g)))
+        .filter(|c| status.is_none_or(|enabled| (c.status == 1) == enabled))
+        .collect();
+    let mut type_counts: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &rows {
+        *type_counts.entry(c.kind.to_string()).or_default() += 1;
+    }
+    rows.retain(|c| type_filter.is_none_or(|t| c.kind == t));
+    if go_bool(q.get("id_sort")) {
+        rows.sort_by_key(|c| std::cmp::Reverse(c.id));
+    } else {
+        rows.sort_by_key(|c| std::cmp::Reverse(c.priority.unwrap_or(0)));
+    }
+    let total = rows.len();
+    let items = window(rows, page, size);
+    reply::data(SearchBody { items, total, type_counts })
+}
+
 fn find(st: &mut NewApiState, id: i64) -> Option<&mut SimChannel> {
     st.channels.iter_mut().find(|c| c.id == id)
 }

@@ -296,3 +296,50 @@ pub async fn read_disabled_subset(client: &Client, calls: &Calls, base: &str) ->
     }
     Ok(col.out)
 }
+/// Most models read by subset in one poll (one request each).
+pub const MAX_SUBSET_MODELS: usize = 6;
+
+/// Every channel that serves `model`, in one request: New API's search
+/// (`/api/channel/search?model=…`) matches `models LIKE %model%` and pages
+/// in memory with no cap, so one page as large as gatewatch reads holds them
+/// all; the answer is cut to the channels whose model list holds `model`
+/// exactly. Held to what it claims: an answer holding fewer channels than
+/// its total, or more than gatewatch reads, is an error, never a subset.
+pub async fn read_model_subset(
+    client: &Client,
+    calls: &Calls,
+    base: &str,
+    model: &str,
+) -> Result<Vec<Deployment>, GatewayError> {
+    let mut u =
+        reqwest::Url::parse("http://x/api/channel/search").map_err(|e| GatewayError::Unsupported(e.to_string()))?;
+    u.query_pairs_mut()
+        .append_pair("keyword", "")
+        .append_pair("model", model)
+        .append_pair("id_sort", "true")
+        .append_pair("p", "1")
+        .append_pair("page_size", &MAX_CHANNELS.to_string());
+    let path = format!("{}?{}", u.path(), u.query().unwrap_or_default());
+    let items = match fetch(client, calls, base, &path).await? {
+        ListData::Page(page) => {
+            let items = page.items.unwrap_or_default();
+            let total = usize::try_from(page.total.unwrap_or(0)).unwrap_or(0);
+            if total > MAX_CHANNELS {
+                return Err(too_many(total));
+            }
+            if total > items.len() {
+                return Err(GatewayError::WrongShape {
+                    path: "/api/channel/search".into(),
+                    detail: format!("{} of {total} channels in the answer: the server pages its search", items.len()),
+                });
+            }
+            items
+        }
+        // Older New API answers the search with every match, unpaged.
+        ListData::Bare(items) if items.len() <= MAX_CHANNELS => items,
+        ListData::Bare(items) => return Err(too_many(items.len())),
+    };
+    let mut col = Collector::new(Flavor::NewApi, items.len());
+    col.add(items);
+    Ok(col.out.into_iter().filter(|d| d.models.iter().any(|m| m == model)).collect())
+}

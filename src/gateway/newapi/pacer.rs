@@ -86,6 +86,21 @@ impl Default for PacerConfig {
 }
 
 impl PacerConfig {
+    /// The limits of one configured gateway: the server's (`rate_limit`
+    /// per `rate_limit_window`) less what is left to other clients
+    /// (`rate_reserve`); actions keep a share of what gatewatch uses.
+    pub fn of(spec: &crate::config::GatewaySpec) -> Self {
+        let budget = spec.rate_limit.saturating_sub(spec.rate_reserve).max(1);
+        Self {
+            limit: spec.rate_limit,
+            window: spec.rate_limit_window,
+            budget,
+            action_reserve: (budget * 2 / 15).clamp(1, 20),
+            max_wait: spec.rate_limit_window,
+            ..Self::default()
+        }
+    }
+
     fn cap(&self, class: Class) -> usize {
         let cap = match class {
             Class::Action => self.budget,
@@ -317,6 +332,23 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_configured_limit_less_the_reserve_is_gatewatch_s_budget() {
+        let mut spec = crate::config::GatewaySpec::new("n", crate::config::GatewayKind::NewApi, "http://x");
+        let d = PacerConfig::of(&spec);
+        assert_eq!(d, PacerConfig::default(), "New API's defaults: 150 of 180, 20 kept for actions");
+        spec.rate_limit = 600;
+        spec.rate_limit_window = Duration::from_secs(60);
+        spec.rate_reserve = 100;
+        let c = PacerConfig::of(&spec);
+        assert_eq!((c.limit, c.window.as_secs(), c.budget, c.action_reserve), (600, 60, 500, 20));
+        assert_eq!(c.max_wait, Duration::from_secs(60));
+        spec.rate_limit = 12;
+        spec.rate_reserve = 2;
+        let small = PacerConfig::of(&spec);
+        assert_eq!((small.budget, small.action_reserve), (10, 1));
+    }
 
     fn cfg() -> PacerConfig {
         PacerConfig {

@@ -40,11 +40,18 @@ pub fn finding(c: &Ctx<'_>, replica_facts: Vec<String>) -> Finding {
         None => "no data was read before the 429s: nothing to show yet".to_owned(),
     });
     if shared {
-        f = f.fact(
+        let spec = &g.spec;
+        f = f.fact(format!(
             "New API counts every /api request per client IP: GLOBAL_API_RATE_LIMIT per GLOBAL_API_RATE_LIMIT_DURATION \
-             (180 per 180 s by default), and the console's tabs, scripts and other monitors at this address count too: \
-             find them, raise the limit on the server, or poll less often (refresh: in gatewatch's config)",
-        );
+             (180 per 180 s by default; gatewatch's config says {} per {}, and gatewatch uses at most {} of them, \
+             leaving {} to others: rate_limit, rate_limit_window, rate_reserve), and the console's tabs, scripts and \
+             other monitors at this address count too: find them, raise the limit on the server (and rate_limit here), \
+             or poll less often (refresh: in gatewatch's config)",
+            spec.rate_limit,
+            human(spec.rate_limit_window),
+            spec.rate_limit.saturating_sub(spec.rate_reserve),
+            spec.rate_reserve
+        ));
     }
     f
 }

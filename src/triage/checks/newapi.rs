@@ -29,16 +29,88 @@ fn user_pairs(c: &Ctx<'_>, chans: &[Deployment]) -> Vec<PairShares> {
         .collect()
 }
 
+/// The models read whole past the cap (every channel serving each, one
+/// search each), and what was read.
+struct Subsets<'a> {
+    read: Vec<(&'a str, &'a [Deployment])>,
+    /// Every channel of the models read, once.
+    union: Vec<Deployment>,
+    facts: Vec<String>,
+}
+
+impl Subsets<'_> {
+    fn names(&self) -> String {
+        self.read.iter().map(|(m, ch)| format!("{m} ({} channel(s))", ch.len())).collect::<Vec<_>>().join(", ")
+    }
+}
+
+fn subsets<'a>(c: &'a Ctx<'_>) -> Option<Subsets<'a>> {
+    let list = c.gw.primary()?.model_channels.ok()?;
+    let mut read = Vec::new();
+    let mut facts = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut union = Vec::new();
+    for s in list {
+        match &s.channels {
+            Ok(ch) => {
+                facts.push(format!("read: {}: all {} channel(s) serving it (search by model)", s.model, ch.len()));
+                read.push((s.model.as_str(), ch.as_slice()));
+                union.extend(ch.iter().filter(|d| seen.insert(d.id.clone())).cloned());
+            }
+            Err(e) => facts.push(format!("not read: {}: {e}", s.model)),
+        }
+    }
+    if let Some(why) = c.list_unread() {
+        facts.push(format!("the other models: {why}"));
+    }
+    Some(Subsets { read, union, facts })
+}
+
+fn serving(d: &Deployment) -> bool {
+    matches!(d.status, DeploymentStatus::Serving | DeploymentStatus::Unhealthy)
+}
+
+fn dead_model(m: &str, off: &[&Deployment]) -> String {
+    let why: Vec<String> = off
+        .iter()
+        .take(3)
+        .map(|d| {
+            format!(
+                "{} {}{}",
+                label(d),
+                d.status.label(),
+                d.status_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+            )
+        })
+        .collect();
+    format!("{m}: every channel disabled → 503 model_not_found ({})", why.join("; "))
+}
+
 pub fn all_disabled(c: &Ctx<'_>) -> Finding {
     let chans = match channels(c) {
         Ok(ch) => ch,
-        Err(f) => return f,
+        Err(f) => {
+            // Past the cap: the models read whole answer for themselves.
+            let Some(sub) = subsets(c).filter(|s| !s.read.is_empty()) else { return f };
+            let dead: Vec<String> = sub
+                .read
+                .iter()
+                .filter(|(_, ch)| !ch.is_empty() && !ch.iter().any(serving))
+                .map(|(m, ch)| dead_model(m, &ch.iter().collect::<Vec<_>>()))
+                .collect();
+            return if dead.is_empty() {
+                Finding::unknown(format!("{} each have an enabled channel; the other models are not read", sub.names()))
+                    .facts(sub.facts)
+            } else {
+                Finding::fail(format!("{} model(s) have no enabled channel", dead.len())).facts(dead).facts(sub.facts)
+            };
+        }
     };
     let mut by_model: BTreeMap<&str, (usize, Vec<&Deployment>)> = BTreeMap::new();
     for d in chans {
         for m in &d.models {
             let e = by_model.entry(m.as_str()).or_default();
-            if matches!(d.status, DeploymentStatus::Serving | DeploymentStatus::Unhealthy) {
+            if serving(d) {
                 e.0 += 1;
             } else {
                 e.1.push(d);
@@ -48,21 +120,7 @@ pub fn all_disabled(c: &Ctx<'_>) -> Finding {
     let dead: Vec<String> = by_model
         .iter()
         .filter(|(_, (live, off))| *live == 0 && !off.is_empty())
-        .map(|(m, (_, off))| {
-            let why: Vec<String> = off
-                .iter()
-                .take(3)
-                .map(|d| {
-                    format!(
-                        "{} {}{}",
-                        label(d),
-                        d.status.label(),
-                        d.status_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
-                    )
-                })
-                .collect();
-            format!("{m}: every channel disabled → 503 model_not_found ({})", why.join("; "))
-        })
+        .map(|(m, (_, off))| dead_model(m, off))
         .collect();
     if dead.is_empty() {
         Finding::ok(format!("all {} models have an enabled channel", by_model.len()))
@@ -82,9 +140,14 @@ struct ZeroBeside<'a> {
     db_share: f64,
 }
 
-fn zero_beside_weighted(chans: &[Deployment]) -> Vec<ZeroBeside<'_>> {
-    let db: BTreeMap<(String, String), PairShares> =
-        select::shares(chans, false).into_iter().map(|p| ((p.group.clone(), p.model.clone()), p)).collect();
+/// `only`: the models whose every channel is in `chans` (a subset read by
+/// model); other models' pairs are partial there and not judged.
+fn zero_beside_weighted<'a>(chans: &'a [Deployment], only: Option<&BTreeSet<&str>>) -> Vec<ZeroBeside<'a>> {
+    let db: BTreeMap<(String, String), PairShares> = select::shares(chans, false)
+        .into_iter()
+        .filter(|p| only.is_none_or(|m| m.contains(p.model.as_str())))
+        .map(|p| ((p.group.clone(), p.model.clone()), p))
+        .collect();
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut out = Vec::new();
     for p in db.values() {
@@ -108,12 +171,31 @@ fn zero_beside_weighted(chans: &[Deployment]) -> Vec<ZeroBeside<'_>> {
 }
 
 pub fn weight_starvation(c: &Ctx<'_>) -> Finding {
-    let chans = match channels(c) {
-        Ok(ch) => ch,
-        Err(f) => return f,
-    };
     let mode = CacheMode::of(&c.gw.spec);
-    let zero = zero_beside_weighted(chans);
+    let zero = match channels(c) {
+        Ok(ch) => zero_beside_weighted(ch, None),
+        Err(f) => match subsets(c) {
+            Some(sub) if !sub.read.is_empty() => {
+                let only: BTreeSet<&str> = sub.read.iter().map(|(m, _)| *m).collect();
+                let z = zero_beside_weighted(&sub.union, Some(&only));
+                if z.is_empty() {
+                    return Finding::unknown(format!(
+                        "no weight-0 channel beside weighted ones for {}; the other models are not read",
+                        sub.names()
+                    ))
+                    .facts(sub.facts);
+                }
+                return starvation(&z, mode).facts(sub.facts);
+            }
+            Some(sub) => return f.facts(sub.facts),
+            None => return f,
+        },
+    };
+    starvation(&zero, mode)
+}
+
+/// The verdict on weight-0 channels beside weighted ones.
+fn starvation(zero: &[ZeroBeside<'_>], mode: CacheMode) -> Finding {
     if zero.is_empty() {
         return Finding::ok("no weight-0 channel sits beside weighted ones (both cache modes agree)")
             .fact(mode.describe());
