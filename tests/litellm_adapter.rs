@@ -363,3 +363,33 @@ async fn prometheus_serves_or_is_said_unusable_and_the_replicas_are_scraped() {
     let read = gw.fleet_traffic(&[p.url()]).await.unwrap();
     assert!(read.serving(), "{}", read.describe());
 }
+
+/// Replicas answering the same `/model/info` bytes are parsed once; a
+/// replica answering other bytes (another config loaded) gets its own parse,
+/// never the cached one.
+#[tokio::test]
+async fn identical_answers_are_parsed_once_and_different_ones_each() {
+    let fixture: serde_json::Value = serde_json::from_str(include_str!("fixtures/litellm/model_info.json")).unwrap();
+    let mut other = fixture.clone();
+    other["data"][0]["model_info"]["id"] = "0000000000000000000000000000000000000000000000000000000000000000".into();
+    let serve_body = |body: String| async move {
+        let app = Router::new()
+            .route("/health/liveliness", get(|| async { "\"I'm alive!\"" }))
+            .route("/model/info", get(move || async move { ([("content-type", "application/json")], body.clone()) }))
+            .fallback(|| async { StatusCode::NOT_FOUND.into_response() });
+        serve(app).await
+    };
+    let a = serve_body(fixture.to_string()).await;
+    let a2 = serve_body(fixture.to_string()).await;
+    let b = serve_body(other.to_string()).await;
+    let gw = LiteLlm::with_key(spec(&a), Some(Secret::new(MASTER)));
+    let ids = |s: &gatewatch::gateway::ReplicaSnapshot| -> Vec<String> {
+        s.deployments.ok().unwrap().iter().map(|d| d.id.clone()).collect()
+    };
+    let first = ids(&gw.poll(&target(&a)).await.unwrap());
+    assert_eq!(ids(&gw.poll(&target(&a2)).await.unwrap()), first, "the same bytes: the same deployments");
+    let changed = ids(&gw.poll(&target(&b)).await.unwrap());
+    assert_ne!(changed, first, "other bytes are parsed, not taken from the cache");
+    assert_eq!(changed[0], "0".repeat(64));
+    assert_eq!(ids(&gw.poll(&target(&a)).await.unwrap()), first);
+}

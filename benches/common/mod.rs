@@ -293,18 +293,28 @@ impl Scenario {
         Self::from_pages(newapi_pages(CHANNELS))
     }
 
+    /// Ten times today's load (or any): `channels` New API channels and
+    /// `deployments` LiteLLM deployments.
+    pub fn scaled(channels: usize, deployments: usize) -> Self {
+        Self::from_pages_with(newapi_pages(channels), channels, deployments)
+    }
+
     /// The scenario from page answers captured earlier.
     pub fn from_pages(newapi_pages: Vec<RawResponse>) -> Self {
-        assert_eq!(newapi_pages.len(), CHANNELS / PAGE_SIZE);
-        let channels = parse_newapi_pages(newapi_pages.clone()).unwrap();
-        assert_eq!(channels.len(), CHANNELS);
+        Self::from_pages_with(newapi_pages, CHANNELS, DEPLOYMENTS)
+    }
 
-        let file_text = litellm_config(DEPLOYMENTS, false);
+    fn from_pages_with(newapi_pages: Vec<RawResponse>, n_channels: usize, n_deployments: usize) -> Self {
+        assert_eq!(newapi_pages.len(), n_channels / PAGE_SIZE);
+        let channels = parse_newapi_pages(newapi_pages.clone()).unwrap();
+        assert_eq!(channels.len(), n_channels);
+
+        let file_text = litellm_config(n_deployments, false);
         let file = parse_config(&file_text);
-        let running_cfg = parse_config(&litellm_config(DEPLOYMENTS, true));
+        let running_cfg = parse_config(&litellm_config(n_deployments, true));
         let model_info = model_info_body(&running_cfg);
         let deployments = parse_model_info(model_info_response(model_info.clone())).unwrap();
-        assert_eq!(deployments.len(), DEPLOYMENTS);
+        assert_eq!(deployments.len(), n_deployments);
         let mut memory = MatchMemory::default();
         memory.remember(&running_cfg, 1_777_000_000);
 

@@ -1,0 +1,99 @@
+//! One LiteLLM refresh of three replicas against one (issue 20: ≤ 1.2×),
+//! with 5,000 deployments (`/model/info` as 1.106.12 answers it: 37 MB).
+//! Each replica is a loopback server answering the same recorded bytes; the
+//! adapter polls the replicas concurrently and parses an answer it has
+//! already parsed (same bytes) once. `cold`: a new adapter each time, so
+//! every replica's answer is parsed.
+//!
+//! `cargo bench --bench replicas`.
+#![allow(clippy::unwrap_used, clippy::print_stderr, clippy::missing_panics_doc)]
+
+mod common;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use criterion::{Criterion, criterion_group, criterion_main};
+use gatewatch::config::{GatewayKind, GatewaySpec};
+use gatewatch::gateway::litellm::LiteLlm;
+use gatewatch::secret::Secret;
+
+const DEPLOYMENTS: usize = 5_000;
+
+async fn replica(body: axum::body::Bytes) -> String {
+    let app = Router::new()
+        .route("/health/liveliness", get(|| async { "\"I'm alive!\"" }))
+        .route(
+            "/health/readiness/details",
+            get(|| async {
+                (
+                    [("content-type", "application/json")],
+                    r#"{"status":"healthy","db":"Not connected","cache":null,"litellm_version":"1.106.12"}"#,
+                )
+            }),
+        )
+        .route("/model/info", get(move || async move { ([("content-type", "application/json")], body.clone()) }))
+        .fallback(|| async { StatusCode::NOT_FOUND.into_response() });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+fn adapter(url: &str) -> LiteLlm {
+    let mut spec = GatewaySpec::new("bench", GatewayKind::LiteLlm, url);
+    spec.timeout = Duration::from_secs(30);
+    LiteLlm::with_key(spec, Some(Secret::new("sk-master-fake-0000111122223333")))
+}
+
+fn bench(c: &mut Criterion) {
+    let cfg = common::parse_config(&common::litellm_config(DEPLOYMENTS, true));
+    let body = axum::body::Bytes::from(common::model_info_body(&cfg));
+    eprintln!("/model/info for {DEPLOYMENTS} deployments: {} bytes", body.len());
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let urls: Vec<String> = rt.block_on(async {
+        let mut v = Vec::new();
+        for _ in 0..3 {
+            v.push(replica(body.clone()).await);
+        }
+        v
+    });
+    let one = &urls[..1];
+    let gw = adapter(&urls[0]);
+    let check = |r: &[(String, Result<gatewatch::gateway::ReplicaSnapshot, gatewatch::gateway::GatewayError>)]| {
+        for (u, s) in r {
+            let n = s.as_ref().unwrap().deployments.ok().map_or(0, Vec::len);
+            assert_eq!(n, DEPLOYMENTS, "{u}");
+        }
+    };
+    check(&rt.block_on(gatewatch::poller::poll_replicas(&gw, &urls)));
+    let mut g = c.benchmark_group("litellm_5000_refresh");
+    g.bench_function("one_replica", |b| b.iter(|| rt.block_on(gatewatch::poller::poll_replicas(&gw, one))));
+    g.bench_function("three_replicas", |b| b.iter(|| rt.block_on(gatewatch::poller::poll_replicas(&gw, &urls))));
+    g.bench_function("three_replicas_cold", |b| {
+        b.iter(|| {
+            let gw = adapter(&urls[0]);
+            rt.block_on(gatewatch::poller::poll_replicas(&gw, &urls))
+        });
+    });
+    g.bench_function("one_replica_cold", |b| {
+        b.iter(|| {
+            let gw = adapter(&urls[0]);
+            rt.block_on(gatewatch::poller::poll_replicas(&gw, one))
+        });
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = replicas;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(6));
+    targets = bench
+}
+criterion_main!(replicas);

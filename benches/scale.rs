@@ -1,0 +1,113 @@
+//! Ten times today's load (issue 20): 50,000 New API channels and 5,000
+//! LiteLLM deployments in one app. (a) A key press to a finished 200x60
+//! frame — move, typing a filter, sort, gateway switch — budget 16 ms; (b) a
+//! poll folded in (`App::update(Msg::Poll)`: merge, every check, the table)
+//! and the page parsing, which run off the UI thread (the poller's task).
+//!
+//! gatewatch's adapter reads at most 20,000 New API channels per list (200
+//! pages: over three minutes of the default rate limit); these figures are
+//! what the screen and the model cost at 50,000.
+//!
+//! `cargo bench --bench scale`; medians in target/criterion/*/new/estimates.json.
+#![allow(clippy::unwrap_used, clippy::print_stderr, clippy::missing_panics_doc)]
+
+mod common;
+
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use crossterm::event::KeyCode;
+use gatewatch::app::{App, Msg};
+
+use common::{Scenario, code, draw, key, parse_newapi_pages, terminal};
+
+const CHANNELS: usize = 50_000;
+const DEPLOYMENTS: usize = 5_000;
+
+fn bench_keys(
+    c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    mut app: App,
+    keys: &[Msg],
+) {
+    let mut term = terminal();
+    draw(&mut term, &app);
+    let mut i = 0;
+    c.bench_function(name, |b| {
+        b.iter(|| {
+            app.update(keys[i % keys.len()].clone());
+            i += 1;
+            draw(&mut term, &app);
+        });
+    });
+}
+
+fn key_to_frame(c: &mut Criterion, s: &Scenario) {
+    let mut g = c.benchmark_group("key_to_frame_200x60_10x");
+    let down_up = [key('j'), key('j'), key('j'), key('k'), key('k'), key('k')];
+    let app = s.app_on_table('1');
+    assert_eq!(app.table().unwrap().rows.len(), CHANNELS);
+    bench_keys(&mut g, "newapi_50000_j", app, &down_up);
+
+    let mut app = s.app_on_table('1');
+    for m in [key('/'), key('g'), key('p')] {
+        app.update(m);
+    }
+    bench_keys(&mut g, "newapi_50000_filter_typing", app, &[key('t'), code(KeyCode::Backspace)]);
+
+    bench_keys(&mut g, "newapi_50000_sort_o", s.app_on_table('1'), &[key('o')]);
+    bench_keys(&mut g, "litellm_5000_j", s.app_on_table('2'), &down_up);
+    bench_keys(&mut g, "switch_gateway", s.app_on_table('1'), &[key('2'), key('1')]);
+    g.finish();
+}
+
+fn ingest(c: &mut Criterion, s: &Scenario) {
+    let mut g = c.benchmark_group("ingest_10x");
+    g.bench_function("newapi_parse_500_pages", |b| {
+        b.iter_batched(|| s.newapi_pages.clone(), |p| parse_newapi_pages(p).unwrap(), BatchSize::PerIteration);
+    });
+    g.bench_function("newapi_50000_merge_poll", |b| {
+        b.iter_batched(
+            || (s.app(), Box::new(s.newapi_report.clone())),
+            |(mut app, r)| {
+                app.update(Msg::Poll(r));
+                app
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    g.bench_function("litellm_5000_merge_poll", |b| {
+        b.iter_batched(
+            || (s.app(), Box::new(s.litellm_report.clone())),
+            |(mut app, r)| {
+                app.update(Msg::Poll(r));
+                app
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let started = std::time::Instant::now();
+    let s = Scenario::scaled(CHANNELS, DEPLOYMENTS);
+    eprintln!(
+        "scenario: {CHANNELS} channels ({} pages), {DEPLOYMENTS} deployments (/model/info {} bytes), built in {:?}",
+        s.newapi_pages.len(),
+        s.model_info.len(),
+        started.elapsed()
+    );
+    key_to_frame(c, &s);
+    ingest(c, &s);
+}
+
+criterion_group! {
+    name = scale;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    targets = benches
+}
+criterion_main!(scale);
