@@ -152,12 +152,12 @@ pub fn diff(gateway: &str, before: &Inventory, now: &Inventory) -> Vec<Change> {
         for (k, fp) in &now.keys {
             match before.keys.get(k) {
                 Some(old) if old != fp => out.push(format!("key of {k} changed in the file: {old} → {fp}")),
-                None => out.push(format!("key of {k} appeared in the file: {fp}")),
+                None => out.push(format!("key of {k} now known: {fp} (not known at the last look)")),
                 _ => {}
             }
         }
         for k in before.keys.keys().filter(|k| !now.keys.contains_key(*k)) {
-            out.push(format!("key of {k} is gone from the file"));
+            out.push(format!("key of {k} no longer known (removed from the file, or its value no longer resolves)"));
         }
     }
     let gap = now.at - before.at;

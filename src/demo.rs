@@ -171,6 +171,10 @@ pub async fn run(
     let state_dir = demo_state_dir(&o);
     std::fs::create_dir_all(&state_dir).wrap_err_with(|| format!("cannot create {}", state_dir.display()))?;
     let _log = crate::logging::init(&state_dir);
+    // Each demo starts new simulated gateways (new ports): what an earlier
+    // demo saw is not "what changed" since.
+    let _ = std::fs::remove_dir_all(state_dir.join("inventory"));
+    let _ = std::fs::remove_file(crate::changes::store_path(&state_dir));
     let cancel = CancellationToken::new();
     let mut specs = Vec::new();
     let mut gateways: Vec<Arc<dyn Gateway>> = Vec::new();

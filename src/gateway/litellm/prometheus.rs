@@ -96,13 +96,10 @@ impl PromRead {
                     if back >= 120 { format!("{} min", back / 60) } else { format!("{} s", back.max(0)) }
                 );
                 if !t.unscraped.is_empty() {
-                    s.push_str(&format!(
-                        "; not scraped by it: {} (their traffic is not counted)",
-                        t.unscraped.join(", ")
-                    ));
+                    s.push_str(&format!("; not scraped by it: {} (their traffic is not counted)", few(&t.unscraped)));
                 }
                 if !t.unmatched.is_empty() {
-                    s.push_str(&format!("; instance(s) gatewatch does not poll: {}", t.unmatched.join(", ")));
+                    s.push_str(&format!("; instance(s) gatewatch does not poll: {}", few(&t.unmatched)));
                 }
                 if t.skew_secs.abs() >= 5 {
                     s.push_str(&format!("; its clock is {:+} s from this host's (corrected)", t.skew_secs));
@@ -110,6 +107,15 @@ impl PromRead {
                 s
             }
         }
+    }
+}
+
+/// At most five names, and how many more (a server's labels are data of any size).
+fn few(names: &[String]) -> String {
+    let shown: Vec<String> = names.iter().take(5).map(|n| metrics::bounded(n)).collect();
+    match names.len().saturating_sub(5) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
     }
 }
 
