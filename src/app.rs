@@ -292,6 +292,14 @@ impl App {
         vec![Effect::Quit]
     }
 
+    /// The last full list an earlier look saved, shown until the first poll
+    /// of its gateway lands (see [`crate::model::Model::seed_snapshot`]).
+    pub fn seed_snapshot(&mut self, snap: crate::snapshot::ListSnapshot) {
+        let Some(g) = self.model.fleet.gateways.iter().position(|x| x.spec.name == snap.gateway) else { return };
+        self.model.seed_snapshot(snap, self.now);
+        self.after_news(g, true);
+    }
+
     /// Gateway `g`'s verdicts or data changed: its tree follows the evidence,
     /// its table rows are recomputed.
     fn after_news(&mut self, g: usize, rows: bool) {

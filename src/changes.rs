@@ -252,15 +252,6 @@ impl ChangeLog {
         let inventory_path = inventory_path(state_dir, gateway);
         Self { tracker: Tracker::new(load_inventory(&inventory_path)), log_path: store_path(state_dir), inventory_path }
     }
-
-    /// A tracker with no earlier look.
-    pub fn open_fresh(state_dir: &Path, gateway: &str) -> Self {
-        Self {
-            tracker: Tracker::default(),
-            log_path: store_path(state_dir),
-            inventory_path: inventory_path(state_dir, gateway),
-        }
-    }
 }
 
 /// `<state>/changes.jsonl`.

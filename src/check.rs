@@ -157,13 +157,11 @@ pub async fn gather(config: &Config, gateways: &[Arc<dyn Gateway>]) -> (Fleet, V
         let path = local::memory_path(&config.state_dir, &gw.spec().name);
         let p2 = path.clone();
         let mut memory = tokio::task::spawn_blocking(move || local::load_memory(&p2)).await.unwrap_or_default();
-        let mut store = crate::traffic::Store::new(&config.state_dir);
         let (sd, name) = (config.state_dir.clone(), gw.spec().name.clone());
-        let mut changes = tokio::task::spawn_blocking(move || crate::changes::ChangeLog::open(&sd, &name))
-            .await
-            .unwrap_or_else(|_| crate::changes::ChangeLog::open_fresh(&config.state_dir, &gw.spec().name));
-        let mut report =
-            poller::cycle(gw.as_ref(), i, &mut memory, Some(&path), Some(&mut store), Some(&mut changes)).await;
+        let Ok(mut stores) = tokio::task::spawn_blocking(move || poller::Stores::open(&sd, &name)).await else {
+            return poller::cycle(gw.as_ref(), i, &mut memory, Some(&path), None).await;
+        };
+        let mut report = poller::cycle(gw.as_ref(), i, &mut memory, Some(&path), Some(&mut stores)).await;
         // `check` is the pre-restart cron job: run the operator's validation command too.
         if let Some(cmd) = &gw.spec().validate_command {
             let out = crate::command::run(cmd, gw.spec().action_timeout, &gw.spec().pass_env).await;

@@ -70,7 +70,7 @@ impl<T> Section<T> {
 }
 
 /// Whether a deployment/channel is taking traffic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentStatus {
     /// Loaded/enabled and nothing says otherwise.
@@ -97,7 +97,7 @@ impl DeploymentStatus {
 }
 
 /// What gatewatch can know about the key a deployment holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum KeyVisibility {
     /// LiteLLM: the id is a hash over the params, key included: drift is exact.
     IdHash,
@@ -105,8 +105,9 @@ pub enum KeyVisibility {
     NotReadable(String),
 }
 
-/// A deployment (LiteLLM) or channel (New API), unified.
-#[derive(Debug, Clone, PartialEq)]
+/// A deployment (LiteLLM) or channel (New API), unified. Serialized only
+/// into the list snapshot ([`crate::snapshot`]): it holds no key.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Deployment {
     /// LiteLLM `model_info.id`; New API channel id.
     pub id: String,

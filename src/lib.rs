@@ -24,6 +24,7 @@ pub mod readlimit;
 pub mod report;
 pub mod sanitize;
 pub mod secret;
+pub mod snapshot;
 pub mod statefile;
 pub mod table;
 pub mod timeline;

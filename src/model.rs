@@ -184,6 +184,43 @@ impl Model {
         }
     }
 
+    /// The last full list saved by an earlier look (the TUI, a cron
+    /// `check`), shown — with its age — until the first poll reads the list
+    /// again: the replica that answered it gets it as its last good data,
+    /// and nothing else (no liveness, no auth) is claimed from it.
+    pub fn seed_snapshot(&mut self, snap: crate::snapshot::ListSnapshot, now: SystemTime) {
+        let Some(i) = self.fleet.gateways.iter().position(|g| g.spec.name == snap.gateway) else { return };
+        let g = &mut self.fleet.gateways[i];
+        if g.replicas.iter().any(|r| r.last_ok.is_some()) {
+            return;
+        }
+        let Some(r) = g.replicas.iter_mut().find(|r| r.url == snap.replica) else { return };
+        let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(snap.at.unsigned_abs());
+        let n = snap.deployments.len();
+        let mut rs = crate::gateway::ReplicaSnapshot::new(std::time::Duration::ZERO);
+        rs.auth = crate::gateway::AuthState::NotChecked;
+        let mut served: Vec<String> = match g.spec.kind {
+            crate::config::GatewayKind::NewApi => crate::gateway::newapi::served(&snap.deployments),
+            crate::config::GatewayKind::LiteLlm => snap.deployments.iter().map(|d| d.name.clone()).collect(),
+        };
+        served.sort();
+        served.dedup();
+        rs.served_models = crate::gateway::Section::Ok(served);
+        rs.deployments = crate::gateway::Section::Ok(snap.deployments);
+        r.last_ok = Some(std::sync::Arc::new(rs));
+        r.last_ok_at = Some(at);
+        let what = if g.spec.kind == crate::config::GatewayKind::NewApi { "channel" } else { "deployment" };
+        let age = now
+            .duration_since(at)
+            .map_or_else(|_| "just now".to_owned(), |d| crate::config::duration::human(d) + " ago");
+        let line = format!(
+            "{}: showing the {what} list saved {age} ({n} {what}(s), read from {}) until the first poll reads it again",
+            g.spec.name, snap.replica
+        );
+        self.fleet.timeline.push(now, Some(i), TimelineKind::Seen, line);
+        self.reevaluate(i, now);
+    }
+
     /// A poll cycle's report; `false` when it names no gateway of ours.
     pub fn apply_poll(&mut self, report: PollReport, now: SystemTime) -> bool {
         let g = report.gateway;

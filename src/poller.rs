@@ -117,14 +117,35 @@ pub fn unix_now(t: SystemTime) -> i64 {
     t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// What one gateway's poller writes under the state dir: the traffic
+/// history, the change log and the last full list.
+#[derive(Debug)]
+pub struct Stores {
+    pub traffic: crate::traffic::Store,
+    pub changes: crate::changes::ChangeLog,
+    pub snapshot: PathBuf,
+    pub snapshot_saver: crate::snapshot::Saver,
+}
+
+impl Stores {
+    /// Open them (blocking: the last inventory is read).
+    pub fn open(state_dir: &std::path::Path, gateway: &str) -> Self {
+        Self {
+            traffic: crate::traffic::Store::new(state_dir),
+            changes: crate::changes::ChangeLog::open(state_dir, gateway),
+            snapshot: crate::snapshot::path(state_dir, gateway),
+            snapshot_saver: crate::snapshot::Saver::default(),
+        }
+    }
+}
+
 /// One full cycle: what both the TUI poller and `gatewatch check` run.
 pub async fn cycle(
     gw: &dyn Gateway,
     index: usize,
     memory: &mut MatchMemory,
     memory_file: Option<&std::path::Path>,
-    store: Option<&mut crate::traffic::Store>,
-    changes: Option<&mut crate::changes::ChangeLog>,
+    stores: Option<&mut Stores>,
 ) -> PollReport {
     let started = std::time::Instant::now();
     let (urls, discovery_error) = discover(gw.spec()).await;
@@ -153,6 +174,27 @@ pub async fn cycle(
     {
         let (path, m) = (path.to_owned(), memory.clone());
         let _ = tokio::task::spawn_blocking(move || local::save_memory(&path, &m)).await;
+    }
+    let (store, changes, snapshot) = match stores {
+        Some(s) => (Some(&mut s.traffic), Some(&mut s.changes), Some((&s.snapshot, &mut s.snapshot_saver))),
+        None => (None, None, None),
+    };
+    // The last full list, at most every few minutes.
+    if let Some((path, saver)) = snapshot
+        && let Some((url, deps)) =
+            results.iter().find_map(|(u, r)| r.as_ref().ok().and_then(|s| s.deployments.ok()).map(|d| (u, d)))
+        && saver.due(unix_now(at))
+    {
+        let snap = crate::snapshot::ListSnapshot {
+            gateway: gw.spec().name.clone(),
+            replica: url.clone(),
+            at: unix_now(at),
+            deployments: deps.clone(),
+        };
+        let path = path.clone();
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || crate::snapshot::save(&path, &snap)).await {
+            tracing::warn!(gateway = %gw.spec().name, error = %e, "list snapshot not written");
+        }
     }
     if let Some(store) = store {
         // Checked before copying: most polls write nothing.
@@ -231,11 +273,10 @@ pub fn spawn(
         let memory_file = local::memory_path(&state_dir, &gw.spec().name);
         let mf = memory_file.clone();
         let mut memory = tokio::task::spawn_blocking(move || local::load_memory(&mf)).await.unwrap_or_default();
-        let mut store = crate::traffic::Store::new(&state_dir);
         let (sd, name) = (state_dir.clone(), gw.spec().name.clone());
-        let mut changes = tokio::task::spawn_blocking(move || crate::changes::ChangeLog::open(&sd, &name))
+        let mut stores = tokio::task::spawn_blocking(move || Stores::open(&sd, &name))
             .await
-            .unwrap_or_else(|_| crate::changes::ChangeLog::open_fresh(&state_dir, &gw.spec().name));
+            .unwrap_or_else(|_| Stores::open(std::path::Path::new(""), &gw.spec().name));
         let mut interval = tokio::time::interval(gw.spec().refresh);
         interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
@@ -249,7 +290,7 @@ pub fn spawn(
             while ctl_rx.try_recv().is_ok() {}
             let report = tokio::select! {
                 () = cancel.cancelled() => break,
-                r = cycle(gw.as_ref(), index, &mut memory, Some(&memory_file), Some(&mut store), Some(&mut changes)) => r,
+                r = cycle(gw.as_ref(), index, &mut memory, Some(&memory_file), Some(&mut stores)) => r,
             };
             if tx.send(report).await.is_err() {
                 break;

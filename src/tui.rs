@@ -108,6 +108,21 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
         let log = crate::changes::store_path(&config.state_dir);
         let changes = tokio::task::spawn_blocking(move || crate::changes::load(&log)).await.unwrap_or_default();
         app.model.seed_changes(changes, now);
+        // The last full lists, shown with their age until the first polls land.
+        let names: Vec<String> = config.gateways.iter().map(|g| g.name.clone()).collect();
+        let dir = config.state_dir.clone();
+        let at = crate::poller::unix_now(now);
+        let snaps = tokio::task::spawn_blocking(move || {
+            names
+                .iter()
+                .filter_map(|n| crate::snapshot::load(&crate::snapshot::path(&dir, n), n, at))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        for s in snaps {
+            app.seed_snapshot(s);
+        }
     }
     app.session.demo = demo.is_some();
     app.demo_stage = demo.as_ref().map(|d| d.first.clone());

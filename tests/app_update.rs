@@ -646,3 +646,42 @@ fn live_401s_point_at_the_stale_key_and_the_restart_shows_them_stop() {
     let live = a.current_evidence().unwrap().get("live-errors").unwrap().clone();
     assert_eq!(live.verdict, Verdict::Ok, "{live:?}");
 }
+
+// ---- issue 20: the last full list, shown at once with its age ----
+
+#[test]
+fn a_saved_list_shows_at_once_with_its_age_and_the_first_poll_replaces_it() {
+    let mut a = app();
+    let url = a.model.fleet.gateways[0].replicas[0].url.clone();
+    let saved_at = t0() - Duration::from_secs(7200);
+    let snap = gatewatch::snapshot::ListSnapshot {
+        gateway: a.model.fleet.gateways[0].spec.name.clone(),
+        replica: url,
+        at: gatewatch::poller::unix_now(saved_at),
+        deployments: running(SHARED_CONFIG),
+    };
+    a.model.seed_snapshot(snap, t0());
+    let g = &a.model.fleet.gateways[0];
+    assert_eq!(g.deployments().len(), 3, "the saved list is the table's");
+    assert_eq!(g.data_at(), Some(saved_at), "with its own time");
+    assert_eq!(g.up_count(), 0, "a saved list says nothing about the gateway being up");
+    let last = a.model.fleet.timeline.entries().last().unwrap().text.clone();
+    assert!(last.contains("showing the deployment list saved 2h ago (3 deployment(s)"), "{last}");
+    let ev = a.current_evidence().unwrap();
+    let reach = ev.get("gateway-reachable").unwrap();
+    assert_ne!(reach.verdict, Verdict::Ok, "not polled: not OK ({reach:?})");
+    assert_ne!(reach.verdict, Verdict::Fail, "not polled: not down either ({reach:?})");
+    // The first poll: the live list, fresh.
+    a.update(Msg::Poll(Box::new(stale_key_report(t0() + Duration::from_secs(2)))));
+    assert_eq!(a.model.fleet.gateways[0].data_at(), Some(t0() + Duration::from_secs(2)));
+    assert_eq!(a.model.fleet.gateways[0].up_count(), 1);
+    // A snapshot never overrides a list already read.
+    let again = gatewatch::snapshot::ListSnapshot {
+        gateway: a.model.fleet.gateways[0].spec.name.clone(),
+        replica: a.model.fleet.gateways[0].replicas[0].url.clone(),
+        at: gatewatch::poller::unix_now(saved_at),
+        deployments: Vec::new(),
+    };
+    a.model.seed_snapshot(again, t0());
+    assert_eq!(a.model.fleet.gateways[0].deployments().len(), 3);
+}

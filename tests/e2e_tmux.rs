@@ -346,3 +346,67 @@ fn small_and_large_terminals_show_the_failure_and_its_remedy() {
     t.wait_for("exit", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0"));
     assert!(!t.alternate_on());
 }
+
+/// Issue 20: reopening gatewatch on a gateway that does not answer (yet):
+/// the channel list the last `check` saved is on screen at once, with its
+/// age, not an empty table — and the gateway is not called up.
+#[test]
+fn the_last_saved_list_shows_at_once_when_the_gateway_does_not_answer() {
+    use gatewatch::demo::newapi_sim::{self, captured};
+    let state = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let addr = rt
+        .block_on(newapi_sim::serve(
+            std::sync::Arc::new(std::sync::Mutex::new(captured::four_channels())),
+            cancel.clone(),
+        ))
+        .unwrap();
+    let out = std::process::Command::new(BIN.to_string())
+        .args(["check", "--gateway", &format!("newapi=http://{addr}"), "--state-dir"])
+        .arg(state.path().join("gatewatch"))
+        .env("NEW_API_ACCESS_TOKEN", captured::ROOT_TOKEN)
+        .env("NEW_API_USER_ID", "1")
+        .output()
+        .unwrap();
+    assert!(state.path().join("gatewatch/snapshot/newapi.json").exists(), "{}", String::from_utf8_lossy(&out.stdout));
+    cancel.cancel();
+    drop(rt);
+    // The same address now accepts and never answers.
+    let listener = (0..50)
+        .find_map(|_| {
+            std::net::TcpListener::bind(addr).ok().or_else(|| {
+                std::thread::sleep(Duration::from_millis(100));
+                None
+            })
+        })
+        .unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let cmd = format!(
+        "env XDG_STATE_HOME={s} XDG_CONFIG_HOME={s} NEW_API_ACCESS_TOKEN={t} NEW_API_USER_ID=1 NO_COLOR=1 {BIN} --gateway newapi=http://{addr} --timeout 30s; echo gatewatch-exit=$?; exec sleep 300",
+        s = state.path().display(),
+        t = captured::ROOT_TOKEN
+    );
+    let Some(t) = Tmux::start("the_last_saved_list_shows_at_once", 160, 45, &cmd) else { return };
+    let s = t.wait_for("the saved list", Duration::from_secs(10), |s| {
+        s.contains("dead-upstream")
+            && s.contains("zero-weight")
+            && s.contains("connecting newapi")
+            && s.contains("showing the list saved")
+    });
+    assert!(!s.contains(captured::ROOT_TOKEN));
+    t.send("Tab");
+    t.send("Tab");
+    t.send("Tab");
+    t.send("/");
+    t.wait_for("the timeline says where the list comes from", Duration::from_secs(5), |s| {
+        s.contains("showing the channel list saved") && s.contains("(4 channel(s), read from http://")
+    });
+    t.send("q");
+    t.wait_for("exit", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0"));
+}

@@ -187,7 +187,7 @@ async fn a_flapping_gateway_is_called_flapping() {
     let mut fleet = Fleet::new(&[s]);
     for _ in 0..6 {
         let mut mem = Default::default();
-        let report = gatewatch::poller::cycle(&gw, 0, &mut mem, None, None, None).await;
+        let report = gatewatch::poller::cycle(&gw, 0, &mut mem, None, None).await;
         fleet.apply_poll(report);
     }
     let g: &GatewayObs = &fleet.gateways[0];

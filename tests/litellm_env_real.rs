@@ -55,7 +55,7 @@ fn observe(
     memory: &mut MatchMemory,
 ) -> (GatewayObs, Evidence) {
     let gw = LiteLlm::with_key(spec.clone(), Some(Secret::new(proxy.master_key())));
-    let report = rt.block_on(poller::cycle(&gw, 0, memory, None, None, None));
+    let report = rt.block_on(poller::cycle(&gw, 0, memory, None, None));
     let mut fleet = Fleet::new(std::slice::from_ref(spec));
     fleet.apply_poll(report);
     let obs = fleet.gateways.remove(0);

@@ -174,7 +174,12 @@ async fn the_same_page_forever_is_detected() {
     assert!(matches!(s.deployments.error(), Some(GatewayError::Rejected { message }) if message.contains("at most")));
     // Then the disabled channels alone are asked for; this server ignores the
     // filter too (the same absurd total): refused, not taken as the subset.
-    assert_eq!(s.requests, 5, "status, / (the console), status/test, page 1, the status=disabled page 1");
+    // The error log is read next (the models failing now, for the subsets by model); none here.
+    assert_eq!(
+        s.requests, 6,
+        "status, / (the console), status/test, page 1, the status=disabled page 1, the error log"
+    );
+    assert!(s.model_channels.ok().is_some_and(Vec::is_empty), "{:?}", s.model_channels);
     assert!(s.disabled_channels.error().is_some(), "{:?}", s.disabled_channels);
 
     let page = || {

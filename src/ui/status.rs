@@ -34,6 +34,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         parts.push((0, Span::styled("✗ DOWN", theme.fail())));
     }
     parts.push((0, Span::raw(format!(" {}", g.spec.name))));
+    // A saved list on screen until the first poll: said, with its age.
+    if !g.ever_polled()
+        && let Some(t) = g.data_at()
+    {
+        parts.push((0, Span::styled(format!(" · showing the list saved {}", ago(app.now, t)), theme.warn())));
+    }
     if let Some(v) = g.version() {
         let v = if v.starts_with('v') { v.to_owned() } else { format!("v{v}") };
         parts.push((5, Span::styled(format!(" {v}"), theme.dim())));

@@ -121,7 +121,7 @@ async fn a_registry_that_prints_payloads_gets_them_reported_not_run() {
     s.restart_command = Some(format!("echo {{url}} >> '{}'", dir.path().join("log").display()));
     let gw = LiteLlm::with_key(s.clone(), None);
     let mut mem = Default::default();
-    let report = gatewatch::poller::cycle(&gw, 0, &mut mem, None, None, None).await;
+    let report = gatewatch::poller::cycle(&gw, 0, &mut mem, None, None).await;
     let urls: Vec<&str> = report.replicas.iter().map(|(u, _)| u.as_str()).collect();
     assert_eq!(urls, [good.as_str()], "only the plain URL is polled");
     let note = report.discovery_error.clone().expect("the rejected lines are reported");

@@ -147,8 +147,8 @@ async fn the_report_and_the_screen_show_the_corpus_harmlessly() {
     let cfg = crate::common::config(vec![s]);
     let mut app = App::new(&cfg, tree.clone(), crate::common::t0());
     // Up (names, version, errors in the panes), then down (the corpus on the timeline).
-    let up = gatewatch::poller::cycle(&gw, 0, &mut mem, None, None, None).await;
-    let down = gatewatch::poller::cycle(&gw, 0, &mut mem, None, None, None).await;
+    let up = gatewatch::poller::cycle(&gw, 0, &mut mem, None, None).await;
+    let down = gatewatch::poller::cycle(&gw, 0, &mut mem, None, None).await;
     assert!(down.replicas[0].1.is_err());
     app.update(Msg::Poll(Box::new(up.clone())));
     app.update(Msg::Poll(Box::new(down)));

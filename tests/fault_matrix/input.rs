@@ -113,12 +113,12 @@ async fn the_litellm_config_is_parsed_again_only_when_it_changes() {
     let gw = gatewatch::gateway::litellm::LiteLlm::with_key(s, None);
     let mut mem = Default::default();
     for _ in 0..4 {
-        let r = gatewatch::poller::cycle(&gw, 0, &mut mem, None, None, None).await;
+        let r = gatewatch::poller::cycle(&gw, 0, &mut mem, None, None).await;
         assert!(matches!(r.local.proxy_config(), Some(Ok(_))));
     }
     assert_eq!(gatewatch::configcache::parses_of(&cfg), 1, "four polls, one parse");
     std::fs::write(&cfg, "model_list:\n  - model_name: b\n    litellm_params: {model: openai/b}\n").unwrap();
-    let r = gatewatch::poller::cycle(&gw, 0, &mut mem, None, None, None).await;
+    let r = gatewatch::poller::cycle(&gw, 0, &mut mem, None, None).await;
     let Some(Ok(c)) = r.local.proxy_config().cloned() else { panic!() };
     assert_eq!(c.deployments[0].model_name, "b");
     assert_eq!(gatewatch::configcache::parses_of(&cfg), 2);

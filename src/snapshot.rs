@@ -1,0 +1,102 @@
+//! The last full deployment / channel list of each gateway, kept under the
+//! state dir, so that reopening gatewatch mid-incident shows the last full
+//! picture at once — with its age — while the first poll reads the list
+//! again (10,000 New API channels are 100 pages: past half of the rate
+//! limit the pacer spreads them, and the first full read takes a minute).
+//!
+//! Written by the TUI and by `gatewatch check` after a full list was read
+//! (at most once every [`SAVE_EVERY_SECS`]); a cron `check` keeps it warm.
+//! Only what the admin API returned, which holds no key (LiteLLM hides it,
+//! New API blanks it), passed through the redactor of every secret gatewatch
+//! knows before it is written. A snapshot older than [`MAX_AGE_SECS`] is not
+//! shown.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::gateway::Deployment;
+
+/// A list is written at most this often (per gateway).
+pub const SAVE_EVERY_SECS: i64 = 300;
+/// Older snapshots are not shown.
+pub const MAX_AGE_SECS: i64 = 24 * 3600;
+/// The largest snapshot read back.
+const MAX_BYTES: u64 = 96 << 20;
+
+/// One gateway's last full list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListSnapshot {
+    pub gateway: String,
+    /// The replica that answered it.
+    pub replica: String,
+    /// Unix seconds when it was read.
+    pub at: i64,
+    pub deployments: Vec<Deployment>,
+}
+
+/// `<state>/snapshot/<gateway>.json`.
+pub fn path(state_dir: &Path, gateway: &str) -> PathBuf {
+    state_dir.join("snapshot").join(format!("{}.json", crate::statefile::file_safe(gateway)))
+}
+
+/// Write a snapshot (private dir, atomic replace), every known secret redacted.
+pub fn save(path: &Path, snap: &ListSnapshot) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        crate::statefile::private_dir(dir)?;
+    }
+    let text = serde_json::to_string(snap).map_err(std::io::Error::other)?;
+    crate::statefile::replace(path, crate::secret::scrub(&text).as_bytes())
+}
+
+/// The snapshot, if there is one for `gateway`, readable, and not older than
+/// [`MAX_AGE_SECS`] at `now`.
+pub fn load(path: &Path, gateway: &str, now: i64) -> Option<ListSnapshot> {
+    let bytes = crate::readlimit::read_tail(path, MAX_BYTES).ok()?;
+    let snap: ListSnapshot = serde_json::from_slice(&bytes).ok()?;
+    (snap.gateway == gateway && now - snap.at <= MAX_AGE_SECS && snap.at <= now + 60).then_some(snap)
+}
+
+/// When the poller of one gateway last wrote (it writes at most every
+/// [`SAVE_EVERY_SECS`]).
+#[derive(Debug, Default)]
+pub struct Saver {
+    last: Option<i64>,
+}
+
+impl Saver {
+    /// Whether a full list read at `at` is worth writing; a due one is counted as written.
+    pub fn due(&mut self, at: i64) -> bool {
+        let due = self.last.is_none_or(|l| at - l >= SAVE_EVERY_SECS);
+        if due {
+            self.last = Some(at);
+        }
+        due
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_age_and_redaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = path(dir.path(), "prod/../x");
+        assert!(p.starts_with(dir.path()));
+        let mut d = Deployment::new("7", "openai-main");
+        d.api_base = Some("https://api.example.com/v1?key=sk-snapshot-SECRET-0011223344".into());
+        crate::secret::known().add(crate::secret::Secret::new("sk-snapshot-SECRET-0011223344"));
+        let s =
+            ListSnapshot { gateway: "prod/../x".into(), replica: "http://r".into(), at: 1_000, deployments: vec![d] };
+        save(&p, &s).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(!text.contains("sk-snapshot-SECRET-0011223344"), "{text}");
+        let back = load(&p, "prod/../x", 1_000 + 3600).unwrap();
+        assert_eq!(back.deployments[0].name, "openai-main");
+        assert!(load(&p, "prod/../x", 1_000 + MAX_AGE_SECS + 1).is_none(), "too old to show");
+        assert!(load(&p, "other", 1_100).is_none(), "another gateway's file");
+        let mut saver = Saver::default();
+        assert!(saver.due(10) && !saver.due(200) && saver.due(310));
+    }
+}
