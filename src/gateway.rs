@@ -278,6 +278,9 @@ pub struct ReplicaSnapshot {
     pub traffic: Section<litellm::metrics::Traffic>,
     /// New API: the error log's newest entries (at most 100), per request.
     pub error_log: Section<Vec<ErrorLogEntry>>,
+    /// New API: the newest consume-log entries (type 2: requests that
+    /// succeeded), for rates beside the error log's failures.
+    pub consume_log: Section<Vec<ErrorLogEntry>>,
     /// New API: the server's clock (unix seconds, its `Date` header) when it
     /// sent the error log: the log's times are on that clock.
     pub server_time: Option<i64>,
@@ -340,6 +343,7 @@ impl ReplicaSnapshot {
             disabled_channels: Section::NotLoaded,
             model_channels: Section::NotLoaded,
             error_log: Section::NotLoaded,
+            consume_log: Section::NotLoaded,
             server_time: None,
         }
     }

@@ -9,6 +9,7 @@ use crate::config::GatewayKind;
 use crate::fleet::GatewayObs;
 use crate::gateway::newapi::select;
 use crate::gateway::{Deployment, DeploymentStatus};
+use crate::triage::evidence::Verdict;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -74,7 +75,8 @@ pub struct Derived {
     pub share: HashMap<String, f64>,
     /// New API: failed requests per channel id in the error log's last 5
     /// minutes (`None`: no error log to read them from).
-    pub fails: Option<HashMap<String, u32>>,
+    /// New API: each channel with a failed request in the last 5 minutes: its verdict and cell.
+    pub fails: Option<HashMap<String, (Verdict, String)>>,
 }
 
 pub fn derive(g: &GatewayObs) -> Derived {
@@ -95,20 +97,29 @@ pub fn derive(g: &GatewayObs) -> Derived {
     Derived { share, fails: recent_fails(g) }
 }
 
-/// Failed requests per channel in the last 5 minutes of New API's error log.
-fn recent_fails(g: &GatewayObs) -> Option<HashMap<String, u32>> {
+/// Each channel's live cell, from New API's logs over the last 5 minutes
+/// (the check's own window and verdict: the table never disagrees with it).
+fn recent_fails(g: &GatewayObs) -> Option<HashMap<String, (Verdict, String)>> {
     let primary = g.primary()?;
-    let entries = primary.error_log.ok()?;
-    if entries.is_empty() {
+    if primary.error_log.ok().is_none_or(Vec::is_empty) {
         return None;
     }
-    // The log's times are on the server's clock.
-    let now = primary.server_time.unwrap_or_else(|| g.last_poll_at.map_or(0, crate::poller::unix_now));
-    let mut out: HashMap<String, u32> = HashMap::new();
-    for e in entries.iter().filter(|e| e.at >= now - crate::traffic::WINDOW_SECS && e.at <= now + 60) {
-        *out.entry(e.channel.to_string()).or_default() += 1;
-    }
-    Some(out)
+    let w = crate::triage::checks::traffic::channel_window(primary, g.last_poll_at.map_or(0, crate::poller::unix_now))?;
+    Some(
+        w.channels
+            .iter()
+            .filter(|(_, c)| c.failed > 0)
+            .map(|(id, c)| {
+                let v = c.verdict(w.rates);
+                let text = if w.rates {
+                    format!("{} {}/{}", v.symbol(), c.failed, c.failed + c.ok)
+                } else {
+                    format!("{} {}", v.symbol(), c.failed)
+                };
+                (id.to_string(), (v, text))
+            })
+            .collect(),
+    )
 }
 
 fn id_num(d: &Deployment) -> Option<i64> {

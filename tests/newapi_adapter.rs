@@ -85,9 +85,9 @@ async fn poll_reads_status_probe_and_every_channel() {
     assert!(matches!(&s.router, Section::Unavailable(why) if why.contains("no fallback")));
     assert!(matches!(&s.cache, Section::Unavailable(why) if why.contains("no response cache")));
     assert_eq!(deployments(&s).len(), 13);
-    assert_eq!(s.requests, 5, "status + the console at / + status/test + one page + the error log");
+    assert_eq!(s.requests, 6, "status + the console at / + status/test + one page + the error and consume logs");
     let budget = gw.rate_budget().unwrap();
-    assert_eq!((budget.used, budget.limit, budget.window), (4, 180, Duration::from_secs(180)));
+    assert_eq!((budget.used, budget.limit, budget.window), (5, 180, Duration::from_secs(180)));
     assert_eq!((budget.refused, budget.last_refused, budget.resume_at), (0, None, None));
     // The staged incident reads through.
     assert_eq!(channel(&s, "4").status, DeploymentStatus::AutoDisabled);
@@ -103,8 +103,12 @@ async fn poll_reads_status_probe_and_every_channel() {
     assert!(!served.contains(&"text-embedding-3-small".to_owned()), "only on the auto-disabled channel");
     // The budget carries over between polls.
     gw.poll(&sim.target).await.unwrap();
-    assert_eq!(gw.rate_budget().unwrap().used, 8, "the console at / is not paced, and not asked again for ten minutes");
-    assert_eq!(sim.state.lock().unwrap().requests, 9);
+    assert_eq!(
+        gw.rate_budget().unwrap().used,
+        10,
+        "the console at / is not paced, and not asked again for ten minutes"
+    );
+    assert_eq!(sim.state.lock().unwrap().requests, 11);
     // The staged error log reaches the snapshot, grouped by model.
     let logged = s.recent_errors.ok().unwrap();
     assert_eq!(logged[0].model, "gpt-4.1");
@@ -201,7 +205,7 @@ async fn full_refresh_of_5000_channels() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 5_000, "every channel exactly once");
-    assert_eq!(s.requests, 50 + 4, "50 pages of 100 + status + / + status/test + the error log");
+    assert_eq!(s.requests, 50 + 5, "50 pages of 100 + status + / + status/test + the error and consume logs");
     assert_eq!(sim.state.lock().unwrap().rate_limited, 0);
     assert!(deps.iter().any(|d| d.multi_key.is_some()));
     assert!(took < Duration::from_secs(30), "{took:?}");
@@ -218,7 +222,7 @@ async fn pacing_stays_under_the_server_limit() {
     let started = Instant::now();
     let s = gw.poll(&sim.target).await.unwrap();
     assert_eq!(deployments(&s).len(), 2_000);
-    assert_eq!(s.requests, 24);
+    assert_eq!(s.requests, 25);
     assert_eq!(sim.state.lock().unwrap().rate_limited, 0);
     // 22 requests at ≤ 6 per second take a few seconds, not less.
     assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
@@ -243,7 +247,7 @@ async fn backs_off_on_429_and_completes() {
     };
     assert!(limited > 0, "the small limit must have been hit");
     assert_eq!(u64::from(s.requests), seen, "retries are counted");
-    assert_eq!(u64::from(s.requests), 12 + limited);
+    assert_eq!(u64::from(s.requests), 13 + limited);
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 

@@ -79,6 +79,8 @@ pub struct NewApiState {
     pub rate_limited: u64,
     /// The type-5 error log, newest first (empty = ERROR_LOG_ENABLED off).
     pub error_logs: Vec<SimErrorLog>,
+    /// The consume log (type 2: requests that succeeded), newest first.
+    pub consume_logs: Vec<SimErrorLog>,
     hits: HashMap<String, VecDeque<Instant>>,
     test_all_until: Option<Instant>,
 }
@@ -106,6 +108,7 @@ impl NewApiState {
             requests: 0,
             rate_limited: 0,
             error_logs: Vec::new(),
+            consume_logs: Vec::new(),
             hits: HashMap::new(),
             test_all_until: None,
         }
@@ -123,6 +126,7 @@ impl NewApiState {
         let now = unix_now();
         let mut s = Self::base(scenario::demo(now), now - 3 * 3600);
         s.error_logs = scenario::error_logs(now);
+        s.consume_logs = scenario::consume_logs(now);
         s
     }
 

@@ -121,6 +121,23 @@ impl NewApi {
 }
 
 /// A CDN seen in the answer's headers.
+/// The error log (failures, by model and one by one, with the server's
+/// clock), then the consume log (successes) when the error log answered.
+async fn read_logs(client: &Client, calls: &Calls, base: &str, snap: &mut ReplicaSnapshot) {
+    match logs::recent(client, calls, base).await {
+        Ok((models, entries, server_now)) => {
+            snap.recent_errors = Section::Ok(models);
+            snap.error_log = Section::Ok(entries);
+            snap.server_time = server_now;
+            snap.consume_log = Section::from_result(logs::consumed(client, calls, base).await);
+        }
+        Err(e) => {
+            snap.recent_errors = Section::from_result(Err(e.clone()));
+            snap.error_log = Section::from_result(Err(e));
+        }
+    }
+}
+
 fn front_proxy(resp: &RawResponse) -> Option<String> {
     if resp.header("cf-ray").is_some() || resp.header("server").is_some_and(|s| s.eq_ignore_ascii_case("cloudflare")) {
         Some("cloudflare".into())
@@ -214,18 +231,9 @@ impl Gateway for NewApi {
                     if l.flavor == Some(channel::Flavor::OneApi) {
                         snap.recent_errors = Section::Unavailable("One API's log has no error type".into());
                         snap.error_log = Section::Unavailable("One API's log has no error type".into());
+                        snap.consume_log = Section::Unavailable("One API's log has no error type".into());
                     } else {
-                        match logs::recent(&self.client, &calls, base).await {
-                            Ok((models, entries, server_now)) => {
-                                snap.recent_errors = Section::Ok(models);
-                                snap.error_log = Section::Ok(entries);
-                                snap.server_time = server_now;
-                            }
-                            Err(e) => {
-                                snap.recent_errors = Section::from_result(Err(e.clone()));
-                                snap.error_log = Section::from_result(Err(e));
-                            }
-                        }
+                        read_logs(&self.client, &calls, base, &mut snap).await;
                     }
                 }
                 Err(ListFailure { error: e @ GatewayError::RateLimited { .. }, .. }) => return Err(e),
@@ -238,19 +246,12 @@ impl Gateway for NewApi {
                             Section::from_result(list::read_disabled_subset(&self.client, &calls, base).await);
                         // Incident first: the models failing requests now (the
                         // error log), then the ones the operator named, read whole.
-                        let mut models: Vec<String> = Vec::new();
-                        match logs::recent(&self.client, &calls, base).await {
-                            Ok((failing, entries, server_now)) => {
-                                models.extend(failing.iter().map(|m| m.model.clone()));
-                                snap.recent_errors = Section::Ok(failing);
-                                snap.error_log = Section::Ok(entries);
-                                snap.server_time = server_now;
-                            }
-                            Err(e) => {
-                                snap.recent_errors = Section::from_result(Err(e.clone()));
-                                snap.error_log = Section::from_result(Err(e));
-                            }
-                        }
+                        read_logs(&self.client, &calls, base, &mut snap).await;
+                        let mut models: Vec<String> = snap
+                            .recent_errors
+                            .ok()
+                            .map(|f| f.iter().map(|m| m.model.clone()).collect())
+                            .unwrap_or_default();
                         models.extend(self.spec.client_models.iter().cloned());
                         let mut seen = std::collections::HashSet::new();
                         models.retain(|m| !m.is_empty() && seen.insert(m.clone()));

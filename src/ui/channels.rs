@@ -146,10 +146,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                         )),
                     ];
                     if let Some(fails) = derived.and_then(|x| x.fails.as_ref()) {
-                        cells.push(match fails.get(&d.id).copied().unwrap_or(0) {
-                            0 => Cell::from(Span::styled("·", theme.dim())),
-                            n if n >= 3 => Cell::from(Span::styled(format!("✗ {n}"), theme.fail())),
-                            n => Cell::from(Span::styled(format!("! {n}"), theme.warn())),
+                        cells.push(match fails.get(&d.id) {
+                            None => Cell::from(Span::styled("·", theme.dim())),
+                            Some((v, text)) => Cell::from(Span::styled(text.clone(), theme.verdict(*v))),
                         });
                     }
                     if medium {

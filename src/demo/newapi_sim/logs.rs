@@ -1,5 +1,7 @@
 //! `GET /api/log/` (type 5: error logs), shaped like the real capture
-//! (tests/fixtures/newapi/real/http/23_log_type5.http).
+//! (tests/fixtures/newapi/real/http/23_log_type5.http), and type 2 (consume
+//! logs: requests that succeeded) in the same shape, from New API's `Log`
+//! struct (no capture of type 2 here: its `other` holds billing ratios).
 
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -66,8 +68,13 @@ pub async fn list(State(state): State<Shared>, Query(q): Query<Params>) -> Respo
     let s = lock(&state);
     let page = q.p.unwrap_or(1).max(1);
     let size = q.page_size.unwrap_or(10).clamp(1, 100);
-    let rows: Vec<&SimErrorLog> =
-        if q.kind.is_none_or(|k| k == 5 || k == 0) { s.error_logs.iter().collect() } else { Vec::new() };
+    let kind = q.kind.unwrap_or(0);
+    let rows: Vec<&SimErrorLog> = match kind {
+        0 | 5 => s.error_logs.iter().collect(),
+        2 => s.consume_logs.iter().collect(),
+        _ => Vec::new(),
+    };
+    let kind = if kind == 2 { 2 } else { 5 };
     let total = rows.len();
     let items = rows
         .iter()
@@ -78,15 +85,15 @@ pub async fn list(State(state): State<Shared>, Query(q): Query<Params>) -> Respo
             id: 900_000 + total - i,
             user_id: 17,
             created_at: r.created_at,
-            kind: 5,
+            kind,
             content: &r.content,
             username: "acme-svc",
             token_name: "backend-prod",
             model_name: &r.model_name,
-            quota: 0,
-            prompt_tokens: 0,
-            completion_tokens: 0,
-            use_time: 0,
+            quota: if kind == 2 { 1_250 } else { 0 },
+            prompt_tokens: if kind == 2 { 120 } else { 0 },
+            completion_tokens: if kind == 2 { 40 } else { 0 },
+            use_time: i64::from(kind == 2),
             is_stream: false,
             channel: r.channel,
             channel_name: &r.channel_name,
@@ -94,13 +101,21 @@ pub async fn list(State(state): State<Shared>, Query(q): Query<Params>) -> Respo
             group: "default",
             ip: "",
             request_id: format!("{}{:08}sim", r.created_at, total - i),
-            other: serde_json::json!({
-                "admin_info": {"use_channel": [r.channel.to_string()]},
-                "channel_id": r.channel, "channel_name": r.channel_name, "channel_type": 1,
-                "error_code": r.error_code, "error_type": "openai_error",
-                "request_path": "/v1/chat/completions", "status_code": r.status_code
-            })
-            .to_string(),
+            other: if kind == 2 {
+                serde_json::json!({
+                    "admin_info": {"use_channel": [r.channel.to_string()]},
+                    "frt": 380, "model_ratio": 1.25, "completion_ratio": 4, "group_ratio": 1
+                })
+                .to_string()
+            } else {
+                serde_json::json!({
+                    "admin_info": {"use_channel": [r.channel.to_string()]},
+                    "channel_id": r.channel, "channel_name": r.channel_name, "channel_type": 1,
+                    "error_code": r.error_code, "error_type": "openai_error",
+                    "request_path": "/v1/chat/completions", "status_code": r.status_code
+                })
+                .to_string()
+            },
         })
         .collect();
     reply::data(LogPage { page, page_size: size, total, items })

@@ -206,6 +206,25 @@ pub fn many(n: usize) -> Vec<SimChannel> {
         .collect()
 }
 
+/// The staged consume log (requests that succeeded, newest first): the
+/// healthy channels carry traffic; openai-main serves two requests of
+/// another model beside its failing gpt-4.1 ones.
+pub fn consume_logs(now: i64) -> Vec<super::SimErrorLog> {
+    let row = |ago: i64, model: &str, channel: i64, name: &str| super::SimErrorLog {
+        created_at: now - ago,
+        model_name: model.into(),
+        content: String::new(),
+        status_code: 200,
+        channel,
+        channel_name: name.into(),
+        error_code: String::new(),
+    };
+    let mut v: Vec<super::SimErrorLog> = (0..12).map(|i| row(10 + i * 20, "gpt-4o", 2, "openai-backup")).collect();
+    v.extend((0..2).map(|i| row(45 + i * 60, "gpt-4o-mini", 1, "openai-main")));
+    v.sort_by_key(|r| std::cmp::Reverse(r.created_at));
+    v
+}
+
 /// The staged error log: a model name the upstream does not have (every
 /// request for it fails), and the exhausted OpenAI account.
 pub fn error_logs(now: i64) -> Vec<super::SimErrorLog> {

@@ -88,6 +88,14 @@ pub fn entries(body: &[u8], path: &str) -> Result<Vec<ErrorLogEntry>, GatewayErr
         .collect())
 }
 
+/// The newest 100 consume-log entries (type 2: requests that succeeded),
+/// one by one: the successes beside the error log's failures.
+pub async fn consumed(client: &Client, calls: &Calls, base: &str) -> Result<Vec<ErrorLogEntry>, GatewayError> {
+    let path = "/api/log/?p=1&page_size=100&type=2";
+    let resp = client.call(calls, base, &Req::get(path, Class::Poll)).await?;
+    entries(&resp.body, "/api/log/")
+}
+
 /// The last 100 error-log entries: grouped by model, one by one, and the
 /// server's clock when it answered (its `Date` header): entry times are the
 /// server's, and the server may run on another host with another clock.

@@ -210,6 +210,103 @@ pub fn live_errors(c: &Ctx<'_>) -> Finding {
     f
 }
 
+/// One New API channel over the span both logs cover.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelCount {
+    pub name: String,
+    pub failed: u32,
+    /// Requests that succeeded (the consume log; 0 without it).
+    pub ok: u32,
+    /// Failures by `"<status> <model>"`.
+    pub kinds: std::collections::BTreeMap<String, u32>,
+}
+
+impl ChannelCount {
+    /// With rates (the consume log): fails from half of its requests (at
+    /// least three), warns from 5 %; without: counts, 3 failures fail.
+    pub fn verdict(&self, rates: bool) -> Verdict {
+        if self.failed == 0 {
+            return if self.ok > 0 { Verdict::Ok } else { Verdict::Unknown };
+        }
+        if !rates {
+            return if f64::from(self.failed) >= MIN_FAILURES { Verdict::Fail } else { Verdict::Warn };
+        }
+        let ratio = f64::from(self.failed) / f64::from(self.failed + self.ok);
+        if ratio >= 0.5 && f64::from(self.failed) >= MIN_FAILURES {
+            Verdict::Fail
+        } else if ratio >= 0.05 {
+            Verdict::Warn
+        } else {
+            Verdict::Ok
+        }
+    }
+}
+
+/// New API's logs read together: the check and the table share it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelWindow {
+    /// The span counted (unix seconds, the server's clock).
+    pub from: i64,
+    pub now: i64,
+    /// A full page did not reach back five minutes: the span is shorter.
+    pub capped: bool,
+    /// The consume log is there: successes beside failures.
+    pub rates: bool,
+    pub channels: std::collections::BTreeMap<i64, ChannelCount>,
+}
+
+impl ChannelWindow {
+    pub fn span(&self) -> String {
+        if self.capped {
+            format!("in the last {} s (the span the logs' newest 100 entries cover)", self.now - self.from)
+        } else {
+            "in 5 min".to_owned()
+        }
+    }
+}
+
+/// The error log's failures and, when there, the consume log's successes
+/// per channel, over the last five minutes or the shorter span a full page
+/// of either covers; `fallback_now` when the server sent no clock. `None`
+/// without an error log.
+pub fn channel_window(primary: &crate::gateway::ReplicaSnapshot, fallback_now: i64) -> Option<ChannelWindow> {
+    let entries = primary.error_log.ok()?;
+    // The logs' times are the server's: compare them with its own clock when
+    // it said it (another host may run another clock), else ours.
+    let now = primary.server_time.unwrap_or(fallback_now);
+    let window_start = now - crate::traffic::WINDOW_SECS;
+    // An empty consume log proves nothing (LogConsumeEnabled may be off).
+    let consumed = primary.consume_log.ok().filter(|v| !v.is_empty());
+    let full_from = |v: &[crate::gateway::ErrorLogEntry]| {
+        (v.len() >= 100).then(|| v.iter().map(|e| e.at).min().unwrap_or(now)).filter(|o| *o > window_start)
+    };
+    let from = [Some(window_start), full_from(entries), consumed.and_then(|v| full_from(v))]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(window_start);
+    let in_span = |e: &&crate::gateway::ErrorLogEntry| e.at >= from && e.at <= now + 60;
+    let mut w =
+        ChannelWindow { from, now, capped: from > window_start, rates: consumed.is_some(), ..Default::default() };
+    for e in entries.iter().filter(in_span) {
+        let ch = w.channels.entry(e.channel).or_default();
+        if ch.name.is_empty() {
+            ch.name.clone_from(&e.channel_name);
+        }
+        ch.failed += 1;
+        let key = format!("{} {}", e.status.map_or_else(|| "?".to_owned(), |s| s.to_string()), e.model);
+        *ch.kinds.entry(key).or_default() += 1;
+    }
+    for e in consumed.into_iter().flatten().filter(in_span) {
+        let ch = w.channels.entry(e.channel).or_default();
+        if ch.name.is_empty() {
+            ch.name.clone_from(&e.channel_name);
+        }
+        ch.ok += 1;
+    }
+    Some(w)
+}
+
 /// New API: failed requests per channel from its error log (type 5, the
 /// newest 100 entries, read every poll). The log has failures only, no
 /// successes: counts, not rates. An empty log proves nothing (New API writes
@@ -234,43 +331,45 @@ fn newapi_live(c: &Ctx<'_>) -> Finding {
             "the error log is empty: New API writes it only with ERROR_LOG_ENABLED=true, so it proves nothing",
         );
     }
-    // The log's times are the server's: compare them with its own clock
-    // when it said it (another host may run another clock), else ours.
-    let now = primary.server_time.unwrap_or_else(|| crate::poller::unix_now(c.now));
-    // A minute of leeway.
-    let recent: Vec<&crate::gateway::ErrorLogEntry> =
-        entries.iter().filter(|e| e.at >= now - crate::traffic::WINDOW_SECS && e.at <= now + 60).collect();
-    let oldest = entries.iter().map(|e| e.at).min().unwrap_or(now);
-    let capped = entries.len() >= 100 && oldest >= now - crate::traffic::WINDOW_SECS;
+    let Some(w) = channel_window(primary, crate::poller::unix_now(c.now)) else {
+        return Finding::unknown("the error log is not read");
+    };
+    let (now, capped, consumed) = (w.now, w.capped, w.rates.then_some(()));
+    let span = w.span();
     let newest = entries.iter().map(|e| e.at).max().unwrap_or(now);
-    let mut by: std::collections::BTreeMap<i64, (String, u32, std::collections::BTreeMap<String, u32>)> =
-        std::collections::BTreeMap::new();
-    for e in &recent {
-        let row = by.entry(e.channel).or_insert_with(|| (e.channel_name.clone(), 0, std::collections::BTreeMap::new()));
-        row.1 += 1;
-        let key = format!("{} {}", e.status.map_or_else(|| "?".to_owned(), |s| s.to_string()), e.model);
-        *row.2.entry(key).or_default() += 1;
-    }
-    let at_least = if capped { "at least " } else { "" };
-    let mut rows: Vec<(Verdict, String, &'static str)> = by
+    let mut rows: Vec<(Verdict, String, &'static str)> = w
+        .channels
         .iter()
-        .map(|(id, (name, n, kinds))| {
-            let (top, top_n) = kinds
+        .filter(|(_, ch)| ch.failed > 0)
+        .map(|(id, ch)| {
+            let (top, top_n) = ch
+                .kinds
                 .iter()
                 .max_by_key(|(k, n)| (**n, std::cmp::Reverse((*k).clone())))
                 .map_or(("?", 0), |(k, n)| (k.as_str(), *n));
             let status = top.split_once(' ').map_or(top, |(s, _)| s);
             let class = class_of(&format!("{status} "));
-            let verdict = if f64::from(*n) >= MIN_FAILURES { Verdict::Fail } else { Verdict::Warn };
-            let text = format!(
-                "#{id} {name}: {at_least}{n} failed request(s) in 5 min · mostly HTTP {status} for {} ×{top_n}",
-                top.split_once(' ').map_or("?", |(_, m)| m)
-            );
+            let mostly = format!("mostly HTTP {status} for {} ×{top_n}", top.split_once(' ').map_or("?", |(_, m)| m));
+            let (name, n) = (&ch.name, ch.failed);
+            let verdict = ch.verdict(w.rates);
+            let text = if consumed.is_some() {
+                let total = f64::from(n + ch.ok);
+                let pct = f64::from(n) / total * 100.0;
+                format!("#{id} {name}: {n} of {total:.0} request(s) failed ({pct:.0}%) {span} · {mostly}")
+            } else {
+                let at_least = if capped { "at least " } else { "" };
+                format!("#{id} {name}: {at_least}{n} failed request(s) {span} · {mostly}")
+            };
             (verdict, text, class)
         })
         .collect();
-    rows.sort_by_key(|r| u8::from(r.0 != Verdict::Fail));
+    rows.sort_by_key(|r| match r.0 {
+        Verdict::Fail => 0,
+        Verdict::Warn => 1,
+        _ => 2,
+    });
     let failing = rows.iter().filter(|r| r.0 == Verdict::Fail).count();
+    let warning = rows.iter().filter(|r| r.0 == Verdict::Warn).count();
     let mut f = if failing > 0 {
         Finding::fail(format!(
             "{failing} channel(s) failing live requests: {}",
@@ -280,18 +379,36 @@ fn newapi_live(c: &Ctx<'_>) -> Finding {
                 .collect::<Vec<_>>()
                 .join("; ")
         ))
+    } else if warning > 0 {
+        Finding::warn(format!("{warning} channel(s) failing some live requests {span}"))
     } else if !rows.is_empty() {
-        Finding::warn(format!("{} channel(s) with a failed request in the last 5 min", rows.len()))
+        Finding::ok(format!("{} channel(s) with a failed request, each a small share of its requests", rows.len()))
     } else {
-        Finding::ok("no failed request in the error log in the last 5 min")
+        Finding::ok(format!("no failed request in the error log {span}"))
     };
     f = f.facts(rows.iter().take(12).map(|r| format!("{} {}", r.0.symbol(), r.1)));
-    f = f.fact(format!(
-        "from New API's error log: its newest {} entries, the newest {} s old ({}); failures only, so counts, not rates",
-        entries.len(),
-        (now - newest).max(0),
-        if primary.server_time.is_some() { "server clock" } else { "the server sent no Date: gatewatch's clock" }
-    ));
+    let clock =
+        if primary.server_time.is_some() { "server clock" } else { "the server sent no Date: gatewatch's clock" };
+    let consumed = primary.consume_log.ok().filter(|v| !v.is_empty());
+    f = f.fact(match (consumed, &primary.consume_log) {
+        (Some(ok), _) => format!(
+            "from New API's logs: its newest {} error entries and newest {} consume entries (requests that succeeded), the newest {} s old ({clock}): rates",
+            entries.len(),
+            ok.len(),
+            (now - newest).max(0)
+        ),
+        (None, consume) => format!(
+            "from New API's error log: its newest {} entries, the newest {} s old ({clock}); failures only, so counts, not rates ({})",
+            entries.len(),
+            (now - newest).max(0),
+            match consume {
+                Section::Ok(_) => "the consume log is empty: LogConsumeEnabled may be off".to_owned(),
+                Section::Failed(e) => format!("the consume log is not readable: {e}"),
+                Section::Unavailable(why) => why.clone(),
+                Section::NotLoaded => "the consume log is not read".to_owned(),
+            }
+        ),
+    });
     for class in CLASSES {
         let verdict = rows.iter().filter(|r| r.2 == class).map(|r| r.0).fold(Verdict::Ok, Verdict::worst);
         let mine: Vec<String> = rows.iter().filter(|r| r.2 == class).map(|r| r.1.clone()).collect();
@@ -346,6 +463,68 @@ mod tests {
         assert!(f.summary.contains("#7 openai-main: 3 failed request(s)"), "{}", f.summary);
         assert_eq!(f.answer(Some("auth")).0, Verdict::Fail);
         assert!(f.facts.iter().any(|x| x.contains("server clock")), "{f:?}");
+    }
+
+    /// With the consume log (successes), failures are a share of every
+    /// request: three failures among 97 successes are no outage; a full page
+    /// that does not reach back five minutes narrows both counts to its span.
+    #[test]
+    fn new_api_rates_come_from_the_consume_log_over_the_span_both_logs_cover() {
+        use crate::config::{GatewayKind, GatewaySpec};
+        use crate::gateway::{Deployment, ErrorLogEntry, ReplicaSnapshot};
+        let now = 1_800_000_000_i64;
+        let e = |ch: i64, ago: i64, status: Option<u16>| ErrorLogEntry {
+            channel: ch,
+            channel_name: format!("ch{ch}"),
+            at: now - ago,
+            status,
+            model: "gpt-4o".into(),
+        };
+        let run = |errors: Vec<ErrorLogEntry>, ok: Vec<ErrorLogEntry>| {
+            let spec = GatewaySpec::new("n", GatewayKind::NewApi, "http://127.0.0.1:3000");
+            let mut gw = crate::fleet::GatewayObs::new(spec);
+            let mut snap = ReplicaSnapshot::new(std::time::Duration::from_millis(1));
+            snap.deployments = Section::Ok(vec![Deployment::new("7", "ch7"), Deployment::new("8", "ch8")]);
+            snap.error_log = Section::Ok(errors);
+            snap.consume_log = Section::Ok(ok);
+            snap.server_time = Some(now);
+            let at = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(now).unwrap());
+            let report = crate::fleet::PollReport {
+                gateway: 0,
+                at,
+                replicas: vec![("http://127.0.0.1:3000".into(), Ok(snap))],
+                local: crate::fleet::LocalView::default(),
+                memory: crate::gateway::litellm::drift::MatchMemory::default(),
+                discovery_error: None,
+                budget: None,
+                prometheus: None,
+                changes: Vec::new(),
+            };
+            gw.apply_poll(report, &mut crate::timeline::Timeline::default(), 0);
+            live_errors(&Ctx { gw: &gw, now: at })
+        };
+        // 3 failures beside 97 successes on #7; #8: 4 of 5 failed.
+        let mut errors: Vec<ErrorLogEntry> = (0..3).map(|i| e(7, 10 + i, Some(500))).collect();
+        errors.extend((0..4).map(|i| e(8, 20 + i, Some(401))));
+        let mut ok: Vec<ErrorLogEntry> = (0..97).map(|i| e(7, i, None)).collect();
+        ok.push(e(8, 5, None));
+        let f = run(errors, ok);
+        assert_eq!(f.verdict, Verdict::Fail, "{f:?}");
+        assert!(f.summary.contains("#8 ch8: 4 of 5 request(s) failed (80%) in 5 min"), "{}", f.summary);
+        assert!(!f.summary.contains("#7"), "3% is not an outage: {}", f.summary);
+        assert!(f.facts.iter().any(|x| x.starts_with("✓ #7 ch7: 3 of 100 request(s) failed (3%)")), "{:?}", f.facts);
+        assert!(f.facts.iter().any(|x| x.contains("rates")), "{:?}", f.facts);
+        // A full consume page covering the last 49 s only: failures older than that are not counted against it.
+        let errors: Vec<ErrorLogEntry> =
+            (0..5).map(|i| e(7, 100 + i, Some(500))).chain([e(7, 10, Some(500))]).collect();
+        let ok: Vec<ErrorLogEntry> = (0..100).map(|i| e(7, i / 2, None)).collect();
+        let f = run(errors, ok);
+        assert!(
+            f.facts.iter().any(|x| x.contains("1 of 101 request(s) failed (1%) in the last 49 s")),
+            "{:?}",
+            f.facts
+        );
+        assert_ne!(f.verdict, Verdict::Fail, "{f:?}");
     }
 
     #[test]
