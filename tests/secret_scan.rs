@@ -108,8 +108,10 @@ fn nothing_gatewatch_produces_contains_a_secret() {
         std::thread::sleep(Duration::from_millis(100));
     }
     step(&[], "verified: all 1 replica", &mut screens);
-    for _ in 0..5 {
-        step(&["n"], "demo: staged", &mut screens);
+    // Each stage is named in the header (a timeline line can scroll away
+    // under the changes the stage brings).
+    for k in 0..5 {
+        step(&["n"], &format!("DEMO {}/6", k + 2), &mut screens);
         std::thread::sleep(Duration::from_millis(700));
         screens.push(t.capture());
     }
