@@ -479,8 +479,20 @@ impl GatewayObs {
             timeline.push(at, Some(index), TimelineKind::Seen, line);
         }
         self.budget = report.budget;
-        for c in &report.changes {
-            timeline.push(at, Some(index), TimelineKind::Seen, format!("{name}: {}", c.text));
+        // A few changes a line each; a burst (a restart re-keys every
+        // deployment) one line, whole in its details, so the timeline stays readable.
+        match report.changes.as_slice() {
+            [] => {}
+            few if few.len() <= 3 => {
+                for c in few {
+                    timeline.push(at, Some(index), TimelineKind::Seen, format!("{name}: {}", c.text));
+                }
+            }
+            many => {
+                let all: Vec<&str> = many.iter().map(|c| c.text.as_str()).collect();
+                let line = format!("{name}: {} changes since the last look: {}", many.len(), all.join("; "));
+                timeline.push(at, Some(index), TimelineKind::Seen, line);
+            }
         }
         self.last_changes = report.changes;
         if let Some(mut read) = report.prometheus {

@@ -685,3 +685,34 @@ fn a_saved_list_shows_at_once_with_its_age_and_the_first_poll_replaces_it() {
     a.model.seed_snapshot(again, t0());
     assert_eq!(a.model.fleet.gateways[0].deployments().len(), 3);
 }
+
+/// A burst of changes (a restart re-keys every deployment) is one timeline
+/// line, whole in its details; a few are a line each.
+#[test]
+fn a_burst_of_changes_is_one_timeline_line() {
+    let mut a = app();
+    let change = |i: usize| gatewatch::changes::Change {
+        gateway: "litellm-prod".into(),
+        at: 0,
+        since: 0,
+        text: format!("d{i}: now deployment {i:08} (was {:08}): its params or key changed", i + 1),
+    };
+    let before = a.model.fleet.timeline.len();
+    let mut r = stale_key_report(t0());
+    r.changes = (0..2).map(change).collect();
+    a.update(Msg::Poll(Box::new(r)));
+    let lines: Vec<String> = a.model.fleet.timeline.entries().skip(before).map(|e| e.text.clone()).collect();
+    assert_eq!(lines.iter().filter(|l| l.contains("its params or key changed")).count(), 2, "{lines:?}");
+    let before = a.model.fleet.timeline.len();
+    let mut r = stale_key_report(t0() + Duration::from_secs(5));
+    r.changes = (0..40).map(change).collect();
+    a.update(Msg::Poll(Box::new(r)));
+    let lines: Vec<String> = a.model.fleet.timeline.entries().skip(before).map(|e| e.text.clone()).collect();
+    let burst: Vec<&String> = lines.iter().filter(|l| l.contains("its params or key changed")).collect();
+    assert_eq!(burst.len(), 1, "{lines:?}");
+    assert!(
+        burst[0].contains("40 changes since the last look: d0: now deployment") && burst[0].contains("d39:"),
+        "{}",
+        burst[0]
+    );
+}
