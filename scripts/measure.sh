@@ -3,7 +3,7 @@
 # nothing here asserts a time):
 #   1. binary size
 #   2. launch -> first frame with live data (demo, median of N runs)
-#   3. idle CPU and RSS with 5,000 New API channels, refresh every 2 s
+#   3. idle CPU and RSS with 5,000, 20,000 and 50,000 New API channels, refresh every 2 s
 #   4. `gatewatch check --json` vs curl + jq doing the same listing
 #      (against a real LiteLLM when GATEWATCH_LITELLM is set, else skipped)
 # Needs tmux. Usage: scripts/measure.sh [runs]
@@ -36,23 +36,31 @@ done
 printf 'launch to first frame with data (ms, %s runs): %s\n' "$runs" "${times[*]}"
 printf 'median: %s ms\n' "$(printf '%s\n' "${times[@]}" | median)"
 
-# 3. idle CPU and RSS with 5,000 channels.
-"$bin" sim-newapi --channels 5000 > "$work/sim.url" &
-for _ in $(seq 100); do [ -s "$work/sim.url" ] && break; sleep 0.05; done
-url=$(head -1 "$work/sim.url")
-tmux -S "$work/tmux" new-session -d -s idle -x 200 -y 60 \
-  "env XDG_STATE_HOME=$work/idle NEW_API_ACCESS_TOKEN=demo-newapi-access-token-0000 NEW_API_USER_ID=1 $bin --gateway newapi=$url --refresh 2s"
-sleep 20   # first full refresh of 50 pages, then steady state
-pid=$(pgrep -f "^$bin --gateway newapi=$url" | head -1)   # the binary, not the tmux server whose argv names it
-clk=$(getconf CLK_TCK)
-t0=$(awk '{print $14+$15}' "/proc/$pid/stat"); s0=$(date +%s.%N)
-sleep 60
-t1=$(awk '{print $14+$15}' "/proc/$pid/stat"); s1=$(date +%s.%N)
-cpu=$(awk -v a="$t0" -v b="$t1" -v c="$clk" -v x="$s0" -v y="$s1" 'BEGIN {printf "%.2f", (b-a)/c/(y-x)*100}')
-rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
-hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
-echo "idle with 5000 channels, refresh 2s: CPU ${cpu}% of one core over 60 s; RSS ${rss} kB (peak ${hwm} kB)"
-tmux -S "$work/tmux" send-keys -t idle q
+# 3. idle CPU and RSS with 5,000 and 20,000 New API channels (20,000: the
+#    most one poll reads), and 50,000 (the list is not read: the incident-first
+#    subsets are).
+idle() {
+  local n=$1
+  "$bin" sim-newapi --channels "$n" > "$work/sim$n.url" &
+  for _ in $(seq 100); do [ -s "$work/sim$n.url" ] && break; sleep 0.05; done
+  local url; url=$(head -1 "$work/sim$n.url")
+  tmux -S "$work/tmux" new-session -d -s "idle$n" -x 200 -y 60 \
+    "env XDG_STATE_HOME=$work/idle$n NEW_API_ACCESS_TOKEN=demo-newapi-access-token-0000 NEW_API_USER_ID=1 $bin --gateway newapi=$url --refresh 2s"
+  sleep 20   # first full refresh, then steady state
+  local pid; pid=$(pgrep -f "^$bin --gateway newapi=$url" | head -1)   # the binary, not the tmux server whose argv names it
+  local clk; clk=$(getconf CLK_TCK)
+  local t0 s0 t1 s1
+  t0=$(awk '{print $14+$15}' "/proc/$pid/stat"); s0=$(date +%s.%N)
+  sleep 60
+  t1=$(awk '{print $14+$15}' "/proc/$pid/stat"); s1=$(date +%s.%N)
+  local cpu; cpu=$(awk -v a="$t0" -v b="$t1" -v c="$clk" -v x="$s0" -v y="$s1" 'BEGIN {printf "%.2f", (b-a)/c/(y-x)*100}')
+  local rss hwm
+  rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+  hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+  echo "idle with $n channels, refresh 2s: CPU ${cpu}% of one core over 60 s; RSS ${rss} kB (peak ${hwm} kB)"
+  tmux -S "$work/tmux" send-keys -t "idle$n" q
+}
+for n in ${IDLE_CHANNELS:-5000 20000 50000}; do idle "$n"; done
 
 # 4. `gatewatch check --json` against a real LiteLLM Proxy, side by side with
 #    the Python `litellm-proxy models info` CLI (one listing) and curl + jq

@@ -25,7 +25,7 @@ pub enum SortKey {
     TestTime,
     UsedQuota,
     Price,
-    /// LiteLLM: the share of live requests failing (last 5 minutes).
+    /// The share of live requests failing (last 5 minutes; New API: its logs).
     Live,
 }
 
@@ -35,6 +35,7 @@ impl SortKey {
             GatewayKind::LiteLlm => &[Self::Status, Self::Live, Self::Name, Self::Provider, Self::Price, Self::Id],
             GatewayKind::NewApi => &[
                 Self::Status,
+                Self::Live,
                 Self::Id,
                 Self::Name,
                 Self::Provider,
@@ -75,8 +76,8 @@ pub struct Derived {
     pub share: HashMap<String, f64>,
     /// New API: failed requests per channel id in the error log's last 5
     /// minutes (`None`: no error log to read them from).
-    /// New API: each channel with a failed request in the last 5 minutes: its verdict and cell.
-    pub fails: Option<HashMap<String, (Verdict, String)>>,
+    /// New API: each channel with a failed request in the last 5 minutes.
+    pub fails: Option<HashMap<String, LiveCell>>,
 }
 
 pub fn derive(g: &GatewayObs) -> Derived {
@@ -97,9 +98,32 @@ pub fn derive(g: &GatewayObs) -> Derived {
     Derived { share, fails: recent_fails(g) }
 }
 
+/// One New API channel's live figures: the check's own verdict, failures,
+/// and every request when the consume log gives successes too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveCell {
+    pub verdict: Verdict,
+    pub failed: u32,
+    pub total: Option<u32>,
+}
+
+impl LiveCell {
+    /// `✗ 6/8`, or `! 2` without the successes.
+    pub fn text(&self) -> String {
+        match self.total {
+            Some(t) => format!("{} {}/{t}", self.verdict.symbol(), self.failed),
+            None => format!("{} {}", self.verdict.symbol(), self.failed),
+        }
+    }
+
+    fn ratio(&self) -> f64 {
+        self.total.map_or(1.0, |t| f64::from(self.failed) / f64::from(t.max(1)))
+    }
+}
+
 /// Each channel's live cell, from New API's logs over the last 5 minutes
 /// (the check's own window and verdict: the table never disagrees with it).
-fn recent_fails(g: &GatewayObs) -> Option<HashMap<String, (Verdict, String)>> {
+fn recent_fails(g: &GatewayObs) -> Option<HashMap<String, LiveCell>> {
     let primary = g.primary()?;
     if primary.error_log.ok().is_none_or(Vec::is_empty) {
         return None;
@@ -110,13 +134,12 @@ fn recent_fails(g: &GatewayObs) -> Option<HashMap<String, (Verdict, String)>> {
             .iter()
             .filter(|(_, c)| c.failed > 0)
             .map(|(id, c)| {
-                let v = c.verdict(w.rates);
-                let text = if w.rates {
-                    format!("{} {}/{}", v.symbol(), c.failed, c.failed + c.ok)
-                } else {
-                    format!("{} {}", v.symbol(), c.failed)
+                let cell = LiveCell {
+                    verdict: c.verdict(w.rates),
+                    failed: c.failed,
+                    total: w.rates.then_some(c.failed + c.ok),
                 };
-                (id.to_string(), (v, text))
+                (id.to_string(), cell)
             })
             .collect(),
     )
@@ -124,6 +147,16 @@ fn recent_fails(g: &GatewayObs) -> Option<HashMap<String, (Verdict, String)>> {
 
 fn id_num(d: &Deployment) -> Option<i64> {
     d.id.parse().ok()
+}
+
+/// Larger first, and any value before none.
+fn desc_opt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => y.partial_cmp(&x).unwrap_or(Ordering::Equal),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
 }
 
 fn cmp_opt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
@@ -160,11 +193,15 @@ fn compare(
         SortKey::ResponseTime => cmp_opt(b.response_time_ms, a.response_time_ms),
         SortKey::TestTime => cmp_opt(a.test_time, b.test_time),
         SortKey::UsedQuota => cmp_opt(b.used_quota, a.used_quota),
-        SortKey::Live => cmp_opt(
-            live.get(&b.id).filter(|w| w.failures > 0.0).map(crate::traffic::Window::error_ratio),
-            live.get(&a.id).filter(|w| w.failures > 0.0).map(crate::traffic::Window::error_ratio),
-        )
-        .then_with(|| a.name.cmp(&b.name)),
+        SortKey::Live => {
+            let share = |d: &Deployment| {
+                live.get(&d.id).filter(|w| w.failures > 0.0).map(crate::traffic::Window::error_ratio).or_else(|| {
+                    derived.fails.as_ref().and_then(|f| f.get(&d.id)).map(|c| c.ratio() + f64::from(c.failed) * 1e-9)
+                })
+            };
+            // Failing first, the largest share first; rows with no failure last.
+            desc_opt(share(a), share(b)).then_with(|| a.name.cmp(&b.name))
+        }
         SortKey::Price => cmp_opt(
             b.input_cost_per_token.zip(b.output_cost_per_token).map(|(i, o)| i + o),
             a.input_cost_per_token.zip(a.output_cost_per_token).map(|(i, o)| i + o),
@@ -184,8 +221,20 @@ fn starts_with_lower(haystack: &str, needle: &str) -> bool {
     haystack.len() >= needle.len() && haystack.as_bytes()[..needle.len()].eq_ignore_ascii_case(needle.as_bytes())
 }
 
+/// A row's live verdict (`live:fail`, `live:warn`, `live:ok` in the filter):
+/// the live-errors check's own, from the window it judged.
+fn live_verdict(g: &GatewayObs, derived: Option<&Derived>, d: &Deployment) -> Option<Verdict> {
+    match g.kind() {
+        GatewayKind::LiteLlm => g.live.get(&d.id).map(crate::triage::checks::traffic::verdict_of),
+        GatewayKind::NewApi => {
+            let cells = derived?.fails.as_ref()?;
+            Some(cells.get(&d.id).map_or(Verdict::Ok, |c| c.verdict))
+        }
+    }
+}
+
 /// One filter term: `text`, `field:value`, either negated with `!`.
-fn term_matches(g: &GatewayObs, d: &Deployment, term: &str) -> bool {
+fn term_matches(g: &GatewayObs, derived: Option<&Derived>, d: &Deployment, term: &str) -> bool {
     let (neg, term) = term.strip_prefix('!').map_or((false, term), |t| (true, t));
     let term = term.to_ascii_lowercase();
     let has = |s: &str| contains_lower(s, &term);
@@ -203,6 +252,7 @@ fn term_matches(g: &GatewayObs, d: &Deployment, term: &str) -> bool {
             "base" | "url" => d.api_base.as_deref().is_some_and(c),
             "prio" | "priority" => d.priority.is_some_and(|p| p.to_string() == v),
             "weight" => d.weight.is_some_and(|w| w.to_string() == v),
+            "live" => live_verdict(g, derived, d).is_some_and(|x| starts_with_lower(x.label(), v)),
             _ => has(&d.name),
         }
     } else {
@@ -217,15 +267,15 @@ fn term_matches(g: &GatewayObs, d: &Deployment, term: &str) -> bool {
     hit != neg
 }
 
-pub fn matches(g: &GatewayObs, d: &Deployment, filter: &str) -> bool {
-    filter.split_whitespace().all(|t| term_matches(g, d, t))
+pub fn matches(g: &GatewayObs, derived: Option<&Derived>, d: &Deployment, filter: &str) -> bool {
+    filter.split_whitespace().all(|t| term_matches(g, derived, d, t))
 }
 
 /// The visible rows (indices into `g.deployments()`), filtered and sorted.
 pub fn rows(g: &GatewayObs, derived: &Derived, filter: &str, key: SortKey, reverse: bool) -> Vec<usize> {
     let deps = g.deployments();
     let mut idx: Vec<usize> =
-        (0..deps.len()).filter(|&i| filter.trim().is_empty() || matches(g, &deps[i], filter)).collect();
+        (0..deps.len()).filter(|&i| filter.trim().is_empty() || matches(g, Some(derived), &deps[i], filter)).collect();
     let status: Vec<DeploymentStatus> =
         if key == SortKey::Status { deps.iter().map(|d| g.effective_status(d)).collect() } else { Vec::new() };
     idx.sort_by(|&a, &b| {
@@ -285,6 +335,55 @@ mod tests {
                 assert_eq!(starts_with_lower(h, &n), h.to_ascii_lowercase().starts_with(&n), "{h:?} {n:?}");
             }
         }
+    }
+
+    /// New API's live figures sort and filter the channels as the check
+    /// judges them: 6 of 8 failed first, then 1 of 100, then the rest.
+    #[test]
+    fn new_api_channels_sort_and_filter_by_their_live_verdict() {
+        use crate::gateway::ErrorLogEntry;
+        let mut g = GatewayObs::new(GatewaySpec::new("n", GatewayKind::NewApi, "http://127.0.0.1:1"));
+        let now = 1_800_000_000_i64;
+        let e = |ch: i64, ago: i64, status: Option<u16>| ErrorLogEntry {
+            channel: ch,
+            channel_name: format!("c{ch}"),
+            at: now - ago,
+            status,
+            model: "gpt-4o".into(),
+        };
+        let mut s = ReplicaSnapshot::new(Duration::ZERO);
+        s.deployments = Section::Ok(vec![
+            ch("1", "a", DeploymentStatus::Serving, "default"),
+            ch("2", "b", DeploymentStatus::Serving, "default"),
+            ch("3", "c", DeploymentStatus::Serving, "default"),
+        ]);
+        s.error_log = Section::Ok((0..6).map(|i| e(2, 10 + i, Some(401))).chain([e(3, 5, Some(500))]).collect());
+        s.consume_log = Section::Ok((0..2).map(|i| e(2, i, None)).chain((0..99).map(|i| e(3, i, None))).collect());
+        s.server_time = Some(now);
+        let mut tl = crate::timeline::Timeline::default();
+        g.apply_poll(
+            PollReport {
+                gateway: 0,
+                at: SystemTime::UNIX_EPOCH + Duration::from_secs(now.unsigned_abs()),
+                replicas: vec![("http://127.0.0.1:1".into(), Ok(s))],
+                local: LocalView::default(),
+                memory: crate::gateway::litellm::drift::MatchMemory::default(),
+                discovery_error: None,
+                budget: None,
+                prometheus: None,
+                changes: Vec::new(),
+            },
+            &mut tl,
+            0,
+        );
+        let d = derive(&g);
+        let cells = d.fails.as_ref().unwrap();
+        assert_eq!(cells["2"].text(), "✗ 6/8");
+        assert_eq!(cells["3"].text(), "✓ 1/100");
+        assert_eq!(rows(&g, &d, "", SortKey::Live, false), vec![1, 2, 0]);
+        assert_eq!(rows(&g, &d, "live:fail", SortKey::Id, false), vec![1]);
+        assert_eq!(rows(&g, &d, "live:ok", SortKey::Id, false), vec![0, 2]);
+        assert_eq!(rows(&g, &d, "!live:ok", SortKey::Id, false), vec![1]);
     }
 
     #[test]

@@ -138,7 +138,7 @@ fn defaults() -> Vec<Binding> {
             Global,
             &[ch('/')],
             C::Filter,
-            "filter the table: words, field:value (status:auto, group:vip), ! inverts; in the timeline: what changed",
+            "filter the table: words, field:value (status:auto, group:vip, live:fail), ! inverts; in the timeline: what changed",
             Some("filter"),
         ),
         b(Table, &[ch('o')], C::Sort, "sort by the next column", Some("sort")),

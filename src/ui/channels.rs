@@ -148,7 +148,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                     if let Some(fails) = derived.and_then(|x| x.fails.as_ref()) {
                         cells.push(match fails.get(&d.id) {
                             None => Cell::from(Span::styled("·", theme.dim())),
-                            Some((v, text)) => Cell::from(Span::styled(text.clone(), theme.verdict(*v))),
+                            Some(c) => Cell::from(Span::styled(c.text(), theme.verdict(c.verdict))),
                         });
                     }
                     if medium {

@@ -43,8 +43,8 @@ fn state_word(s: Option<u8>) -> &'static str {
     }
 }
 
-/// How one deployment's window reads.
-fn verdict_of(w: &Window) -> Verdict {
+/// How one deployment's window reads (the table's `live:` filter shares it).
+pub fn verdict_of(w: &Window) -> Verdict {
     if w.failures <= 0.0 {
         return if w.requests > 0.0 { Verdict::Ok } else { Verdict::Unknown };
     }
