@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::KeyCode;
-use gatewatch::app::{App, Msg, Overlay};
+use gatewatch::app::{App, Overlay};
 
-use common::{Scenario, code, draw, key, screen, terminal};
+use common::{Scenario, bench_keys, code, draw, key, screen, terminal};
 
 /// One frame of `app`, on a terminal that already shows it (as the event loop draws).
 fn bench_render(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, name: &str, app: &App) {
@@ -69,25 +69,6 @@ fn render(c: &mut Criterion, s: &Scenario) {
     assert!(matches!(node.overlay, Some(Overlay::NodeDetail { .. })), "{:?}", node.overlay);
     bench_render(&mut g, "node_detail", &node);
     g.finish();
-}
-
-/// Press keys in turn (`keys` cycles), each followed by one draw.
-fn bench_keys(
-    c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    name: &str,
-    mut app: App,
-    keys: &[Msg],
-) {
-    let mut term = terminal();
-    draw(&mut term, &app);
-    let mut i = 0;
-    c.bench_function(name, |b| {
-        b.iter(|| {
-            app.update(keys[i % keys.len()].clone());
-            i += 1;
-            draw(&mut term, &app);
-        });
-    });
 }
 
 fn key_to_frame(c: &mut Criterion, s: &Scenario) {

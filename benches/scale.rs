@@ -17,30 +17,12 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use crossterm::event::KeyCode;
-use gatewatch::app::{App, Msg};
+use gatewatch::app::Msg;
 
-use common::{Scenario, code, draw, key, parse_newapi_pages, terminal};
+use common::{Scenario, bench_keys, code, key, parse_newapi_pages};
 
 const CHANNELS: usize = 50_000;
 const DEPLOYMENTS: usize = 5_000;
-
-fn bench_keys(
-    c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    name: &str,
-    mut app: App,
-    keys: &[Msg],
-) {
-    let mut term = terminal();
-    draw(&mut term, &app);
-    let mut i = 0;
-    c.bench_function(name, |b| {
-        b.iter(|| {
-            app.update(keys[i % keys.len()].clone());
-            i += 1;
-            draw(&mut term, &app);
-        });
-    });
-}
 
 fn key_to_frame(c: &mut Criterion, s: &Scenario) {
     let mut g = c.benchmark_group("key_to_frame_200x60_10x");

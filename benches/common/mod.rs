@@ -390,3 +390,22 @@ pub fn screen(app: &App) -> String {
     draw(&mut term, app);
     term.backend().to_string()
 }
+
+/// Press keys in turn (`keys` cycles), each followed by one draw.
+pub fn bench_keys(
+    c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    mut app: App,
+    keys: &[Msg],
+) {
+    let mut term = terminal();
+    draw(&mut term, &app);
+    let mut i = 0;
+    c.bench_function(name, |b| {
+        b.iter(|| {
+            app.update(keys[i % keys.len()].clone());
+            i += 1;
+            draw(&mut term, &app);
+        });
+    });
+}
