@@ -74,10 +74,50 @@ impl SortKey {
 pub struct Derived {
     /// New API: best first-attempt share of each channel in the users' group.
     pub share: HashMap<String, f64>,
-    /// New API: failed requests per channel id in the error log's last 5
-    /// minutes (`None`: no error log to read them from).
-    /// New API: each channel with a failed request in the last 5 minutes.
+    /// New API: each channel with a failed request in the last 5 minutes
+    /// (`None`: no error log to read them from).
     pub fails: Option<HashMap<String, LiveCell>>,
+    /// New API: failures per minute over the last 30 minutes, per channel.
+    pub spark: Option<FailSpark>,
+}
+
+/// New API's error log as 10 buckets of 3 minutes (oldest first): failures
+/// per minute per channel, where the log reaches back (its newest 100
+/// entries may not cover the half hour: those buckets are unknown).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FailSpark {
+    pub covered: Vec<bool>,
+    pub channels: HashMap<String, Vec<f64>>,
+}
+
+impl FailSpark {
+    pub const BUCKETS: usize = 10;
+    pub const SPAN: i64 = 180;
+
+    /// One channel's buckets (`None`: the log does not reach there).
+    pub fn of(&self, id: &str) -> Vec<Option<f64>> {
+        let zero = vec![0.0; Self::BUCKETS];
+        let v = self.channels.get(id).unwrap_or(&zero);
+        self.covered.iter().zip(v).map(|(c, x)| c.then_some(*x)).collect()
+    }
+}
+
+fn fail_spark(g: &GatewayObs) -> Option<FailSpark> {
+    let primary = g.primary()?;
+    let entries = primary.error_log.ok().filter(|e| !e.is_empty())?;
+    let now = primary.server_time.unwrap_or_else(|| g.last_poll_at.map_or(0, crate::poller::unix_now));
+    // A full page reaches back only to its oldest entry.
+    let reach = if entries.len() >= 100 { entries.iter().map(|e| e.at).min().unwrap_or(now) } else { i64::MIN };
+    #[allow(clippy::cast_possible_wrap, clippy::cast_possible_truncation)]
+    let n = FailSpark::BUCKETS as i64;
+    let start = now - n * FailSpark::SPAN;
+    let covered = (0..n).map(|k| start + k * FailSpark::SPAN >= reach).collect();
+    let mut channels: HashMap<String, Vec<f64>> = HashMap::new();
+    for e in entries.iter().filter(|e| e.at >= start && e.at <= now + 60) {
+        let k = usize::try_from(((e.at - start) / FailSpark::SPAN).clamp(0, n - 1)).unwrap_or(0);
+        channels.entry(e.channel.to_string()).or_insert_with(|| vec![0.0; FailSpark::BUCKETS])[k] += 1.0 / 3.0;
+    }
+    Some(FailSpark { covered, channels })
 }
 
 pub fn derive(g: &GatewayObs) -> Derived {
@@ -95,7 +135,7 @@ pub fn derive(g: &GatewayObs) -> Derived {
             *e = e.max(c.share);
         }
     }
-    Derived { share, fails: recent_fails(g) }
+    Derived { share, fails: recent_fails(g), spark: fail_spark(g) }
 }
 
 /// One New API channel's live figures: the check's own verdict, failures,
@@ -384,6 +424,39 @@ mod tests {
         assert_eq!(rows(&g, &d, "live:fail", SortKey::Id, false), vec![1]);
         assert_eq!(rows(&g, &d, "live:ok", SortKey::Id, false), vec![0, 2]);
         assert_eq!(rows(&g, &d, "!live:ok", SortKey::Id, false), vec![1]);
+        // The half hour as bars: #2's six failures 10-15 s ago are in the newest bucket.
+        let sp = d.spark.as_ref().unwrap();
+        assert!(sp.covered.iter().all(|c| *c), "7 entries: the log reaches back the whole half hour");
+        let two = sp.of("2");
+        assert_eq!(two.len(), FailSpark::BUCKETS);
+        assert!((two[9].unwrap() - 2.0).abs() < 1e-9 && two[..9].iter().all(|x| *x == Some(0.0)), "{two:?}");
+    }
+
+    /// A full page of 100 entries reaches back only to its oldest: the
+    /// buckets before it are unknown (`·`), never "no failure".
+    #[test]
+    fn a_full_error_page_leaves_the_older_buckets_unknown() {
+        use crate::gateway::ErrorLogEntry;
+        let now = 1_800_000_000_i64;
+        let mut g = obs(vec![ch("1", "a", DeploymentStatus::Serving, "default")]);
+        let mut snap = (**g.replicas[0].last_ok.as_ref().unwrap()).clone();
+        snap.error_log = Section::Ok(
+            (0..100)
+                .map(|i| ErrorLogEntry {
+                    channel: 1,
+                    channel_name: "a".into(),
+                    at: now - i * 4,
+                    status: Some(500),
+                    model: "m".into(),
+                })
+                .collect(),
+        );
+        snap.server_time = Some(now);
+        g.replicas[0].last = Some(Ok(std::sync::Arc::new(snap)));
+        let sp = fail_spark(&g).unwrap();
+        // 100 entries 4 s apart reach back 396 s: the three newest buckets (540 s) only partly; 2 covered.
+        assert_eq!(sp.covered, [false, false, false, false, false, false, false, false, true, true]);
+        assert_eq!(sp.of("1")[0], None);
     }
 
     #[test]

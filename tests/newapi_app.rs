@@ -100,6 +100,10 @@ async fn channel_screens() {
     assert!(out.contains("not readable with an access token"));
     insta::assert_snapshot!("newapi_channels_120x40", out);
     insta::assert_snapshot!("newapi_channels_80x24", render(&a, 80, 24));
+    // Wide: the half hour of failures per channel, from the error log.
+    let wide = render(&a, 200, 60);
+    assert!(wide.contains("Fail/30m"), "{wide}");
+    insta::assert_snapshot!("newapi_channels_200x60", wide);
     select(&mut a, "openai-eu");
     a.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
     let detail = render(&a, 120, 40);

@@ -69,6 +69,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
     let derived = app.current_derived();
     let live_col = g.kind() == GatewayKind::LiteLlm && !g.traffic.is_empty() && area.width >= 60;
     let spark_col = live_col && area.width >= 104;
+    // New API: failures per minute over the half hour, from the error log, when wide.
+    let newapi_spark = derived.and_then(|x| x.spark.as_ref()).filter(|_| area.width >= 100);
     // The live column comes before price, upstream model and id: they wait for more width.
     let wide = area.width >= if live_col { 100 } else { 80 };
     let (header, widths, rows): (Vec<&str>, Vec<Constraint>, Vec<Row>) = match g.kind() {
@@ -151,6 +153,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                             Some(c) => Cell::from(Span::styled(c.text(), theme.verdict(c.verdict))),
                         });
                     }
+                    if let Some(sp) = newapi_spark {
+                        cells.push(Cell::from(Span::styled(super::util::spark(&sp.of(&d.id)), theme.fail())));
+                    }
                     if medium {
                         cells.push(Cell::from(d.balance.map_or("-".into(), |b| format!("{b:.2}"))));
                         cells.push(Cell::from(d.test_time.map_or("never".into(), |t| ago_unix(app.now, t))));
@@ -176,6 +181,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
             if derived.and_then(|x| x.fails.as_ref()).is_some() {
                 widths.push(Constraint::Length(7));
                 header.push("Fail 5m");
+            }
+            if newapi_spark.is_some() {
+                widths.push(Constraint::Length(10));
+                header.push("Fail/30m");
             }
             if medium {
                 widths.extend([Constraint::Length(8), Constraint::Length(9)]);
