@@ -253,11 +253,6 @@ pub struct GatewayObs {
     pub prometheus: Option<crate::gateway::litellm::prometheus::PromRead>,
     /// What the last look found changed (also on the timeline).
     pub last_changes: Vec<crate::changes::Change>,
-    /// New API: the traffic shares of the current list per cache mode
-    /// (off, on), computed on first use after the list changed: the checks
-    /// and the table share them (at 50,000 channels each computation is
-    /// ~14 ms on the UI thread).
-    shares: [std::sync::OnceLock<Arc<Vec<crate::gateway::newapi::select::PairShares>>>; 2],
 }
 
 impl GatewayObs {
@@ -283,7 +278,6 @@ impl GatewayObs {
             live: std::collections::HashMap::new(),
             prometheus: None,
             last_changes: Vec::new(),
-            shares: Default::default(),
         }
     }
 
@@ -416,7 +410,6 @@ impl GatewayObs {
 
     /// Fold one poll cycle in; returns what deserves a timeline line.
     pub fn apply_poll(&mut self, report: PollReport, timeline: &mut Timeline, index: usize) {
-        self.forget_shares();
         let at = report.at;
         self.polls += 1;
         self.last_poll_at = Some(at);
@@ -517,20 +510,6 @@ impl GatewayObs {
         self.recompute_live();
     }
 
-    /// The traffic shares of [`Self::deployments`] with the memory cache on
-    /// or off (New API's two selection paths).
-    pub fn shares(&self, memory_cache: bool) -> Arc<Vec<crate::gateway::newapi::select::PairShares>> {
-        Arc::clone(
-            self.shares[usize::from(memory_cache)]
-                .get_or_init(|| Arc::new(crate::gateway::newapi::select::shares(self.deployments(), memory_cache))),
-        )
-    }
-
-    /// The channel list changed: the shares are computed again when asked.
-    pub fn forget_shares(&mut self) {
-        self.shares = Default::default();
-    }
-
     /// Whether live traffic comes from the fleet's Prometheus server.
     pub fn traffic_from_prometheus(&self) -> bool {
         self.prometheus.as_ref().is_some_and(crate::gateway::litellm::prometheus::PromRead::serving)
@@ -580,7 +559,6 @@ impl GatewayObs {
 
     /// Record what an admin operation returned.
     pub fn apply_admin(&mut self, at: SystemTime, subject: &str, result: &AdminResult) {
-        self.forget_shares();
         match result {
             AdminResult::Probe { entries } => self.probe = Some(HealthProbe { at, entries: entries.clone() }),
             AdminResult::Route(r) => {

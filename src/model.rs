@@ -209,7 +209,6 @@ impl Model {
         rs.deployments = crate::gateway::Section::Ok(snap.deployments);
         r.last_ok = Some(std::sync::Arc::new(rs));
         r.last_ok_at = Some(at);
-        g.forget_shares();
         let what = if g.spec.kind == crate::config::GatewayKind::NewApi { "channel" } else { "deployment" };
         let age = now
             .duration_since(at)

@@ -126,11 +126,11 @@ pub fn derive(g: &GatewayObs) -> Derived {
     }
     let deps = g.deployments();
     let mut share: HashMap<String, f64> = HashMap::new();
-    for p in g.shares(select::CacheMode::of(&g.spec).enabled()).iter() {
+    for p in select::shares(deps, select::CacheMode::of(&g.spec).enabled()) {
         if p.group != g.spec.user_group {
             continue;
         }
-        for c in &p.channels {
+        for c in p.channels {
             let e = share.entry(deps[c.channel].id.clone()).or_insert(0.0);
             *e = e.max(c.share);
         }
@@ -430,42 +430,6 @@ mod tests {
         let two = sp.of("2");
         assert_eq!(two.len(), FailSpark::BUCKETS);
         assert!((two[9].unwrap() - 2.0).abs() < 1e-9 && two[..9].iter().all(|x| *x == Some(0.0)), "{two:?}");
-    }
-
-    /// The shares the checks and the table share are computed again after
-    /// the list changes (a poll, a channel re-read after an action).
-    #[test]
-    fn shares_follow_the_list() {
-        let mut a = ch("1", "a", DeploymentStatus::Serving, "default");
-        a.models = vec!["m".into()];
-        let mut g = obs(vec![a.clone()]);
-        assert_eq!(g.shares(false).len(), 1);
-        let mut b = ch("2", "b", DeploymentStatus::Serving, "default");
-        b.models = vec!["n".into()];
-        let mut s = ReplicaSnapshot::new(Duration::ZERO);
-        s.deployments = Section::Ok(vec![a.clone(), b]);
-        let mut tl = crate::timeline::Timeline::default();
-        g.apply_poll(
-            PollReport {
-                gateway: 0,
-                at: SystemTime::UNIX_EPOCH,
-                replicas: vec![("http://127.0.0.1:1".into(), Ok(s))],
-                local: LocalView::default(),
-                memory: crate::gateway::litellm::drift::MatchMemory::default(),
-                discovery_error: None,
-                budget: None,
-                prometheus: None,
-                changes: Vec::new(),
-            },
-            &mut tl,
-            0,
-        );
-        assert_eq!(g.shares(false).len(), 2, "a poll with another list");
-        let mut off = a;
-        off.status = DeploymentStatus::ManuallyDisabled;
-        g.apply_admin(SystemTime::UNIX_EPOCH, "1", &crate::gateway::AdminResult::Channels { channels: vec![off] });
-        let m = g.shares(false).iter().find(|p| p.model == "m").map(|p| (p.channels.len(), p.disabled.len()));
-        assert_eq!(m, Some((0, 1)), "a channel re-read after an action");
     }
 
     /// A full page of 100 entries reaches back only to its oldest: the

@@ -21,13 +21,11 @@ fn label(d: &Deployment) -> String {
     format!("#{} {}", d.id, d.name)
 }
 
-/// Pairs for the users' group (the group that matters for traffic), of the
-/// gateway's whole list (shared with the table).
-fn user_pairs(c: &Ctx<'_>) -> Vec<PairShares> {
-    c.gw.shares(CacheMode::of(&c.gw.spec).enabled())
-        .iter()
+/// Pairs for the users' group (the group that matters for traffic).
+fn user_pairs(c: &Ctx<'_>, chans: &[Deployment]) -> Vec<PairShares> {
+    select::shares(chans, CacheMode::of(&c.gw.spec).enabled())
+        .into_iter()
         .filter(|p| p.group == c.gw.spec.user_group)
-        .cloned()
         .collect()
 }
 
@@ -144,16 +142,11 @@ struct ZeroBeside<'a> {
 
 /// `only`: the models whose every channel is in `chans` (a subset read by
 /// model); other models' pairs are partial there and not judged.
-/// `db`: the shares of `chans` with the memory cache off.
-fn zero_beside_weighted<'a>(
-    chans: &'a [Deployment],
-    db: &[PairShares],
-    only: Option<&BTreeSet<&str>>,
-) -> Vec<ZeroBeside<'a>> {
-    let db: BTreeMap<(&str, &str), &PairShares> = db
-        .iter()
+fn zero_beside_weighted<'a>(chans: &'a [Deployment], only: Option<&BTreeSet<&str>>) -> Vec<ZeroBeside<'a>> {
+    let db: BTreeMap<(String, String), PairShares> = select::shares(chans, false)
+        .into_iter()
         .filter(|p| only.is_none_or(|m| m.contains(p.model.as_str())))
-        .map(|p| ((p.group.as_str(), p.model.as_str()), p))
+        .map(|p| ((p.group.clone(), p.model.clone()), p))
         .collect();
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut out = Vec::new();
@@ -180,11 +173,11 @@ fn zero_beside_weighted<'a>(
 pub fn weight_starvation(c: &Ctx<'_>) -> Finding {
     let mode = CacheMode::of(&c.gw.spec);
     let zero = match channels(c) {
-        Ok(ch) => zero_beside_weighted(ch, &c.gw.shares(false), None),
+        Ok(ch) => zero_beside_weighted(ch, None),
         Err(f) => match subsets(c) {
             Some(sub) if !sub.read.is_empty() => {
                 let only: BTreeSet<&str> = sub.read.iter().map(|(m, _)| *m).collect();
-                let z = zero_beside_weighted(&sub.union, &select::shares(&sub.union, false), Some(&only));
+                let z = zero_beside_weighted(&sub.union, Some(&only));
                 if z.is_empty() {
                     return Finding::unknown(format!(
                         "no weight-0 channel beside weighted ones for {}; the other models are not read",
@@ -257,7 +250,7 @@ pub fn top_priority(c: &Ctx<'_>) -> Finding {
     let mut failing = Vec::new();
     let mut untested = BTreeSet::new();
     let mut below = 0usize;
-    for p in user_pairs(c) {
+    for p in user_pairs(c, chans) {
         for s in &p.channels {
             let d = &chans[s.channel];
             if s.tier > 0 {
