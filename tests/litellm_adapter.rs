@@ -362,6 +362,10 @@ async fn prometheus_serves_or_is_said_unusable_and_the_replicas_are_scraped() {
     let gw = with_prometheus(&p.url(), &empty);
     let read = gw.fleet_traffic(&[p.url()]).await.unwrap();
     assert!(read.serving(), "{}", read.describe());
+    // Two replicas polled, and neither is an instance it scrapes: whose traffic it is cannot be told.
+    let read = gw.fleet_traffic(&[p.url(), "http://127.0.0.1:9".to_owned()]).await.unwrap();
+    assert!(!read.serving(), "{}", read.describe());
+    assert!(read.describe().contains("none of its scrape instances (10.9.9.9:4000)"), "{}", read.describe());
 }
 
 /// Replicas answering the same `/model/info` bytes are parsed once; a

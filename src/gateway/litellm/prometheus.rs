@@ -99,7 +99,10 @@ impl PromRead {
                     s.push_str(&format!("; not scraped by it: {} (their traffic is not counted)", few(&t.unscraped)));
                 }
                 if !t.unmatched.is_empty() {
-                    s.push_str(&format!("; instance(s) gatewatch does not poll: {}", few(&t.unmatched)));
+                    s.push_str(&format!(
+                        "; instance(s) gatewatch does not poll, not counted: {} (another fleet? set prometheus_job)",
+                        few(&t.unmatched)
+                    ));
                 }
                 if t.skew_secs.abs() >= 5 {
                     s.push_str(&format!("; its clock is {:+} s from this host's (corrected)", t.skew_secs));
@@ -236,6 +239,11 @@ fn to_traffic(gateway: &str, replicas: &[String], answers: Vec<Vec<Series>>, ske
     // Behind a load balancer gatewatch polls one address and Prometheus the
     // pods: no instance matches, and none of them is missing.
     let matched_any = out.unmatched.len() < out.instances.len();
+    if matched_any {
+        // Instances beside the polled replicas may be another fleet scraped
+        // under the same job: named, never counted as this gateway's traffic.
+        out.samples.retain(|s| replicas.contains(&s.replica));
+    }
     if matched_any || replicas.len() > 1 {
         out.unscraped =
             by_instance.iter().filter(|(i, _)| !out.instances.contains(i)).map(|(_, r)| (*r).clone()).collect();
@@ -342,6 +350,14 @@ impl PromClient {
         let (a, b, c) = tokio::join!(range(q1), range(q2), range(q3));
         let answers = vec![a?, b?, c?];
         let mut t = to_traffic(gateway, replicas, answers, skew);
+        // Several replicas polled and none of them is an instance Prometheus
+        // scrapes: whose traffic the series are cannot be told.
+        if replicas.len() > 1 && !t.instances.is_empty() && t.unmatched.len() == t.instances.len() {
+            return Err(format!(
+                "none of its scrape instances ({}) is a replica gatewatch polls: list the replicas as Prometheus names them (host:port), or set prometheus_job",
+                few(&t.instances)
+            ));
+        }
         if t.instances.is_empty() {
             let job = self.job.as_deref().map(|j| format!(" with job=\"{j}\"")).unwrap_or_default();
             return Err(format!(
@@ -389,18 +405,27 @@ mod tests {
             &[(1000.0, "1"), (1030.0, "7")],
         );
         let state = series(
-            &[("__name__", "litellm_deployment_state"), ("instance", "10.0.0.9:4000"), ("model_id", "abc")],
+            &[("__name__", "litellm_deployment_state"), ("instance", "127.0.0.1:4001"), ("model_id", "abc")],
             &[(1030.0, "2")],
         );
+        let elsewhere = series(
+            &[
+                ("__name__", "litellm_deployment_failure_responses_total"),
+                ("instance", "10.0.0.9:4000"),
+                ("model_id", "abc"),
+            ],
+            &[(1030.0, "500")],
+        );
         let replicas = vec!["http://127.0.0.1:4001".to_owned(), "http://127.0.0.1:4002/".to_owned()];
-        let t = to_traffic("gw", &replicas, vec![vec![req, fail], vec![state]], 10);
+        let t = to_traffic("gw", &replicas, vec![vec![req, fail, elsewhere], vec![state]], 10);
         // Moved onto gatewatch's clock: the server runs 10 s ahead.
         let times: Vec<(i64, &str)> = t.samples.iter().map(|s| (s.at, s.replica.as_str())).collect();
-        assert_eq!(times, [(990, "http://127.0.0.1:4001"), (1020, "10.0.0.9:4000"), (1020, "http://127.0.0.1:4001")]);
-        let d = &t.samples[2].deployments["abc"];
+        // 10.0.0.9:4000 is scraped but not polled: named, not counted (another fleet's traffic is not ours).
+        assert_eq!(times, [(990, "http://127.0.0.1:4001"), (1020, "http://127.0.0.1:4001")]);
+        let d = &t.samples[1].deployments["abc"];
         assert_eq!((d.requests, d.failures, d.alias.as_str()), (9.0, 7.0, "gpt-4o"));
         assert_eq!(d.dominant_error(), Some(("401 AuthenticationError", 7.0)));
-        assert_eq!(t.samples[1].deployments["abc"].state, Some(2));
+        assert_eq!(d.state, Some(2));
         assert_eq!(t.instances, ["10.0.0.9:4000", "127.0.0.1:4001"]);
         assert_eq!(t.unscraped, ["http://127.0.0.1:4002/"], "a polled replica Prometheus does not scrape is named");
         assert_eq!(t.unmatched, ["10.0.0.9:4000"]);
