@@ -271,10 +271,7 @@ pub fn load_inventory(path: &Path) -> Option<Inventory> {
 
 /// Write the inventory (a temporary file renamed over the old one).
 pub fn save_inventory(path: &Path, inv: &Inventory) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        crate::statefile::private_dir(dir)?;
-    }
-    crate::statefile::replace(path, &serde_json::to_vec(inv).map_err(std::io::Error::other)?)
+    crate::statefile::replace_scrubbed(path, &serde_json::to_string(inv).map_err(std::io::Error::other)?)
 }
 
 /// Append changes; past the size, keep only the last day.
@@ -384,6 +381,27 @@ mod tests {
         let t = diff("gw", &a, &b);
         assert_eq!(t.len(), MAX_CHANGES);
         assert!(t.last().unwrap().text.starts_with("and 301 more"), "{:?}", t.last());
+    }
+
+    /// A status reason echoing a key (New API keeps the upstream's words) is
+    /// masked in the change log and the inventory, as on screen.
+    #[test]
+    fn what_is_written_holds_no_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = "sk-changes-SECRET-99887766554433";
+        crate::secret::known().add(crate::secret::Secret::new(key));
+        let mut b = inv(5, &[("1", "x", "auto-disabled")], &["r"]);
+        b.items.get_mut("1").unwrap().reason = Some(format!("status_code=401, invalid key {key}"));
+        let changes = diff("gw", &inv(1, &[("1", "x", "serving")], &["r"]), &b);
+        append(&store_path(dir.path()), &changes).unwrap();
+        save_inventory(&inventory_path(dir.path(), "gw"), &b).unwrap();
+        for f in [store_path(dir.path()), inventory_path(dir.path(), "gw")] {
+            let text = std::fs::read_to_string(&f).unwrap();
+            assert!(!text.contains(key), "{}: {text}", f.display());
+            assert!(text.contains("status_code=401"), "{text}");
+        }
+        assert_eq!(load(&store_path(dir.path())).len(), 1, "still JSON lines");
+        assert!(load_inventory(&inventory_path(dir.path(), "gw")).is_some(), "still JSON");
     }
 
     #[test]

@@ -42,11 +42,7 @@ pub fn path(state_dir: &Path, gateway: &str) -> PathBuf {
 
 /// Write a snapshot (private dir, atomic replace), every known secret redacted.
 pub fn save(path: &Path, snap: &ListSnapshot) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        crate::statefile::private_dir(dir)?;
-    }
-    let text = serde_json::to_string(snap).map_err(std::io::Error::other)?;
-    crate::statefile::replace(path, crate::secret::scrub(&text).as_bytes())
+    crate::statefile::replace_scrubbed(path, &serde_json::to_string(snap).map_err(std::io::Error::other)?)
 }
 
 /// The snapshot, if there is one for `gateway`, readable, and not older than

@@ -125,9 +125,19 @@ pub fn file_safe(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }
 
-/// Append `items` to a JSON-lines file (the directory made private first);
-/// once the file passes `max_bytes`, it is rewritten with only the lines
-/// `keep` wants (the traffic history, the change log).
+/// [`replace`] with text that came (in part) from a gateway: every secret
+/// gatewatch knows and every echoed credential masked first, as on screen.
+pub fn replace_scrubbed(path: &Path, text: &str) -> io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        private_dir(dir)?;
+    }
+    replace(path, crate::secret::scrub(text).as_bytes())
+}
+
+/// Append `items` to a JSON-lines file (the directory made private first,
+/// every known secret and echoed credential masked); once the file passes
+/// `max_bytes`, it is rewritten with only the lines `keep` wants (the
+/// traffic history, the change log).
 pub fn append_jsonl<T: serde::Serialize + serde::de::DeserializeOwned>(
     path: &Path,
     items: &[T],
@@ -146,7 +156,7 @@ pub fn append_jsonl<T: serde::Serialize + serde::de::DeserializeOwned>(
         private_dir(dir)?;
     }
     let mut f = open_append(path)?;
-    f.write_all(text.as_bytes())?;
+    f.write_all(crate::secret::scrub(&text).as_bytes())?;
     if f.metadata().map_or(0, |m| m.len()) > max_bytes {
         let mut out = String::new();
         for s in load_jsonl::<T>(path, max_bytes).iter().filter(|s| keep(s)) {
