@@ -120,6 +120,24 @@ pub struct PollReport {
     pub changes: Vec<crate::changes::Change>,
 }
 
+impl PollReport {
+    /// A cycle that read only `replicas` (tests, benches, the demo): no local
+    /// view, no memory, nothing else.
+    pub fn new(gateway: usize, at: SystemTime, replicas: Vec<(String, Result<ReplicaSnapshot, GatewayError>)>) -> Self {
+        Self {
+            gateway,
+            at,
+            replicas,
+            local: LocalView::default(),
+            memory: MatchMemory::default(),
+            discovery_error: None,
+            budget: None,
+            prometheus: None,
+            changes: Vec::new(),
+        }
+    }
+}
+
 /// One replica's state.
 #[derive(Debug, Clone)]
 pub struct ReplicaObs {
@@ -640,16 +658,8 @@ mod tests {
         let spec = GatewaySpec::new("gw", GatewayKind::NewApi, "http://a");
         let mut fleet = Fleet::new(&[spec]);
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
-        let report = |urls: &[&str]| PollReport {
-            gateway: 0,
-            at,
-            replicas: urls.iter().map(|u| ((*u).to_owned(), Ok(snap(&[("1", "c")])))).collect(),
-            local: LocalView::default(),
-            memory: MatchMemory::default(),
-            discovery_error: None,
-            budget: None,
-            prometheus: None,
-            changes: Vec::new(),
+        let report = |urls: &[&str]| {
+            PollReport::new(0, at, urls.iter().map(|u| ((*u).to_owned(), Ok(snap(&[("1", "c")])))).collect())
         };
         fleet.apply_poll(report(&["http://a", "http://b"]));
         fleet.apply_poll(report(&["http://b", "http://a", "http://a", "http://c"]));
@@ -664,17 +674,11 @@ mod tests {
     fn the_latest_good_snapshot_is_shared_not_copied() {
         let spec = GatewaySpec::new("gw", GatewayKind::NewApi, "http://a");
         let mut fleet = Fleet::new(&[spec]);
-        fleet.apply_poll(PollReport {
-            gateway: 0,
-            at: SystemTime::UNIX_EPOCH,
-            replicas: vec![("http://a".into(), Ok(snap(&[("1", "c"), ("2", "d")])))],
-            local: LocalView::default(),
-            memory: MatchMemory::default(),
-            discovery_error: None,
-            budget: None,
-            prometheus: None,
-            changes: Vec::new(),
-        });
+        fleet.apply_poll(PollReport::new(
+            0,
+            SystemTime::UNIX_EPOCH,
+            vec![("http://a".into(), Ok(snap(&[("1", "c"), ("2", "d")])))],
+        ));
         let r = &fleet.gateways[0].replicas[0];
         let (Some(Ok(last)), Some(last_ok)) = (&r.last, &r.last_ok) else { panic!("no snapshot kept") };
         assert!(Arc::ptr_eq(last, last_ok), "a second copy of every channel");
@@ -685,23 +689,19 @@ mod tests {
         let spec = GatewaySpec::new("gw", GatewayKind::LiteLlm, "http://127.0.0.1:1");
         let mut fleet = Fleet::new(&[spec]);
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
-        let report = |ok: bool, at| PollReport {
-            gateway: 0,
-            at,
-            replicas: vec![(
-                "http://127.0.0.1:1".into(),
-                if ok {
-                    Ok(snap(&[("a", "gpt-4o")]))
-                } else {
-                    Err(GatewayError::Refused { url: "http://127.0.0.1:1".into() })
-                },
-            )],
-            local: LocalView::default(),
-            memory: MatchMemory::default(),
-            discovery_error: None,
-            budget: None,
-            prometheus: None,
-            changes: Vec::new(),
+        let report = |ok: bool, at| {
+            PollReport::new(
+                0,
+                at,
+                vec![(
+                    "http://127.0.0.1:1".into(),
+                    if ok {
+                        Ok(snap(&[("a", "gpt-4o")]))
+                    } else {
+                        Err(GatewayError::Refused { url: "http://127.0.0.1:1".into() })
+                    },
+                )],
+            )
         };
         fleet.apply_poll(report(true, t0));
         assert!(fleet.gateways[0].is_reachable());

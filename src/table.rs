@@ -329,7 +329,7 @@ pub fn rows(g: &GatewayObs, derived: &Derived, filter: &str, key: SortKey, rever
 mod tests {
     use super::*;
     use crate::config::GatewaySpec;
-    use crate::fleet::{LocalView, PollReport};
+    use crate::fleet::PollReport;
     use crate::gateway::{DeploymentStatus, ReplicaSnapshot, Section};
     use std::time::{Duration, SystemTime};
 
@@ -339,17 +339,7 @@ mod tests {
         s.deployments = Section::Ok(deps);
         let mut tl = crate::timeline::Timeline::default();
         g.apply_poll(
-            PollReport {
-                gateway: 0,
-                at: SystemTime::UNIX_EPOCH,
-                replicas: vec![("http://127.0.0.1:1".into(), Ok(s))],
-                local: LocalView::default(),
-                memory: crate::gateway::litellm::drift::MatchMemory::default(),
-                discovery_error: None,
-                budget: None,
-                prometheus: None,
-                changes: Vec::new(),
-            },
+            PollReport::new(0, SystemTime::UNIX_EPOCH, vec![("http://127.0.0.1:1".into(), Ok(s))]),
             &mut tl,
             0,
         );
@@ -402,17 +392,11 @@ mod tests {
         s.server_time = Some(now);
         let mut tl = crate::timeline::Timeline::default();
         g.apply_poll(
-            PollReport {
-                gateway: 0,
-                at: SystemTime::UNIX_EPOCH + Duration::from_secs(now.unsigned_abs()),
-                replicas: vec![("http://127.0.0.1:1".into(), Ok(s))],
-                local: LocalView::default(),
-                memory: crate::gateway::litellm::drift::MatchMemory::default(),
-                discovery_error: None,
-                budget: None,
-                prometheus: None,
-                changes: Vec::new(),
-            },
+            PollReport::new(
+                0,
+                SystemTime::UNIX_EPOCH + Duration::from_secs(now.unsigned_abs()),
+                vec![("http://127.0.0.1:1".into(), Ok(s))],
+            ),
             &mut tl,
             0,
         );

@@ -446,17 +446,7 @@ mod tests {
         snap.error_log = Section::Ok(vec![entry(10), entry(20), entry(30)]);
         snap.server_time = Some(theirs);
         let at = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(ours).unwrap());
-        let report = crate::fleet::PollReport {
-            gateway: 0,
-            at,
-            replicas: vec![("http://127.0.0.1:3000".into(), Ok(snap))],
-            local: crate::fleet::LocalView::default(),
-            memory: crate::gateway::litellm::drift::MatchMemory::default(),
-            discovery_error: None,
-            budget: None,
-            prometheus: None,
-            changes: Vec::new(),
-        };
+        let report = crate::fleet::PollReport::new(0, at, vec![("http://127.0.0.1:3000".into(), Ok(snap))]);
         gw.apply_poll(report, &mut crate::timeline::Timeline::default(), 0);
         let f = live_errors(&Ctx { gw: &gw, now: at });
         assert_eq!(f.verdict, Verdict::Fail, "{f:?}");
@@ -489,17 +479,7 @@ mod tests {
             snap.consume_log = Section::Ok(ok);
             snap.server_time = Some(now);
             let at = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(now).unwrap());
-            let report = crate::fleet::PollReport {
-                gateway: 0,
-                at,
-                replicas: vec![("http://127.0.0.1:3000".into(), Ok(snap))],
-                local: crate::fleet::LocalView::default(),
-                memory: crate::gateway::litellm::drift::MatchMemory::default(),
-                discovery_error: None,
-                budget: None,
-                prometheus: None,
-                changes: Vec::new(),
-            };
+            let report = crate::fleet::PollReport::new(0, at, vec![("http://127.0.0.1:3000".into(), Ok(snap))]);
             gw.apply_poll(report, &mut crate::timeline::Timeline::default(), 0);
             live_errors(&Ctx { gw: &gw, now: at })
         };
