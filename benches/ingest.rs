@@ -18,7 +18,7 @@ use gatewatch::gateway::litellm::{config_file, drift};
 use gatewatch::triage::evidence;
 
 use common::{
-    CHANNELS, DEPLOYMENTS, Scenario, litellm_report, model_info_response, newapi_report, parse_model_info,
+    CHANNELS, DEPLOYMENTS, Scenario, bench_merge, litellm_report, model_info_response, newapi_report, parse_model_info,
     parse_newapi_pages, t0,
 };
 
@@ -27,16 +27,7 @@ fn newapi(c: &mut Criterion, s: &Scenario) {
     g.bench_function("parse_50_pages", |b| {
         b.iter_batched(|| s.newapi_pages.clone(), |p| parse_newapi_pages(p).unwrap(), BatchSize::PerIteration);
     });
-    g.bench_function("merge_poll", |b| {
-        b.iter_batched(
-            || (s.app(), Box::new(s.newapi_report.clone())),
-            |(mut app, r)| {
-                app.update(Msg::Poll(r));
-                app
-            },
-            BatchSize::PerIteration,
-        );
-    });
+    bench_merge(&mut g, "merge_poll", s, &s.newapi_report);
     g.bench_function("parse_and_merge", |b| {
         b.iter_batched(
             || (s.app(), s.newapi_pages.clone()),
@@ -65,16 +56,7 @@ fn litellm(c: &mut Criterion, s: &Scenario) {
             BatchSize::PerIteration,
         );
     });
-    g.bench_function("merge_poll", |b| {
-        b.iter_batched(
-            || (s.app(), Box::new(s.litellm_report.clone())),
-            |(mut app, r)| {
-                app.update(Msg::Poll(r));
-                app
-            },
-            BatchSize::PerIteration,
-        );
-    });
+    bench_merge(&mut g, "merge_poll", s, &s.litellm_report);
     g.bench_function("parse_and_merge", |b| {
         b.iter_batched(
             || (s.app(), model_info_response(s.model_info.clone()), s.litellm_report.local.clone()),

@@ -17,9 +17,8 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use crossterm::event::KeyCode;
-use gatewatch::app::Msg;
 
-use common::{Scenario, bench_keys, code, key, parse_newapi_pages};
+use common::{Scenario, bench_keys, bench_merge, code, key, parse_newapi_pages};
 
 const CHANNELS: usize = 50_000;
 const DEPLOYMENTS: usize = 5_000;
@@ -48,26 +47,8 @@ fn ingest(c: &mut Criterion, s: &Scenario) {
     g.bench_function("newapi_parse_500_pages", |b| {
         b.iter_batched(|| s.newapi_pages.clone(), |p| parse_newapi_pages(p).unwrap(), BatchSize::PerIteration);
     });
-    g.bench_function("newapi_50000_merge_poll", |b| {
-        b.iter_batched(
-            || (s.app(), Box::new(s.newapi_report.clone())),
-            |(mut app, r)| {
-                app.update(Msg::Poll(r));
-                app
-            },
-            BatchSize::PerIteration,
-        );
-    });
-    g.bench_function("litellm_5000_merge_poll", |b| {
-        b.iter_batched(
-            || (s.app(), Box::new(s.litellm_report.clone())),
-            |(mut app, r)| {
-                app.update(Msg::Poll(r));
-                app
-            },
-            BatchSize::PerIteration,
-        );
-    });
+    bench_merge(&mut g, "newapi_50000_merge_poll", s, &s.newapi_report);
+    bench_merge(&mut g, "litellm_5000_merge_poll", s, &s.litellm_report);
     g.finish();
 }
 

@@ -409,3 +409,23 @@ pub fn bench_keys(
         });
     });
 }
+
+/// One poll folded into the steady-state app (`App::update(Msg::Poll)`:
+/// merge, every check, the table), the app rebuilt for each iteration.
+pub fn bench_merge(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    s: &Scenario,
+    report: &PollReport,
+) {
+    g.bench_function(name, |b| {
+        b.iter_batched(
+            || (s.app(), Box::new(report.clone())),
+            |(mut app, r)| {
+                app.update(Msg::Poll(r));
+                app
+            },
+            criterion::BatchSize::PerIteration,
+        );
+    });
+}
