@@ -45,6 +45,11 @@ pub struct Inventory {
     /// (then the items are not compared).
     pub items: BTreeMap<String, Item>,
     pub items_read: bool,
+    /// The replica whose list `items` is: looks compare one replica's list
+    /// with the same replica's, or replicas holding different configs (the
+    /// drift gatewatch exists to show) would read as changes.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
     /// The operator's files were read (else `keys` are the last ones known).
     #[serde(default)]
     pub keys_read: bool,
@@ -64,17 +69,28 @@ pub struct Change {
     pub text: String,
 }
 
-/// The inventory of one poll: the first replica that listed its deployments.
+/// The inventory of one poll: the list of `prefer` (the replica the last
+/// look read) when it is still polled — not read when it did not answer —
+/// else of the first replica that listed its deployments.
 pub fn of(
     at: i64,
     urls: &[String],
     results: &[(String, Result<ReplicaSnapshot, GatewayError>)],
     local: &LocalView,
+    prefer: Option<&str>,
 ) -> Inventory {
     let mut inv = Inventory { at, replicas: urls.iter().cloned().collect(), ..Inventory::default() };
-    if let Some(deps) = results.iter().find_map(|(_, r)| r.as_ref().ok().and_then(|s| s.deployments.ok())) {
+    fn listed((u, r): &(String, Result<ReplicaSnapshot, GatewayError>)) -> Option<(&String, &Vec<Deployment>)> {
+        r.as_ref().ok().and_then(|s| s.deployments.ok()).map(|d| (u, d))
+    }
+    let source = match prefer.filter(|p| results.iter().any(|(u, _)| u == p)) {
+        Some(p) => results.iter().filter(|(u, _)| u == p).find_map(listed),
+        None => results.iter().find_map(listed),
+    };
+    if let Some((url, deps)) = source {
         inv.items = deps.iter().map(|d| (d.id.clone(), item(d))).collect();
         inv.items_read = true;
+        inv.source.clone_from(url);
     }
     if let Some(Ok(cfg)) = local.proxy_config() {
         inv.keys_read = true;
@@ -112,7 +128,7 @@ pub fn diff(gateway: &str, before: &Inventory, now: &Inventory) -> Vec<Change> {
     for r in before.replicas.difference(&now.replicas) {
         out.push(format!("replica {r} left"));
     }
-    if before.items_read && now.items_read {
+    if before.items_read && now.items_read && (before.source.is_empty() || before.source == now.source) {
         let added: Vec<(&String, &Item)> = now.items.iter().filter(|(k, _)| !before.items.contains_key(*k)).collect();
         let removed: Vec<(&String, &Item)> = before.items.iter().filter(|(k, _)| !now.items.contains_key(*k)).collect();
         // Same name, one id gone and one new: the deployment changed (params or key).
@@ -209,6 +225,11 @@ impl Tracker {
     /// Compare a new look with the last one. What this look could not see
     /// (the list, the files, the replicas when discovery failed) is carried
     /// over from the last, never read as gone.
+    /// The replica whose list the last look read.
+    pub fn source(&self) -> Option<&str> {
+        self.last.as_ref().map(|l| l.source.as_str()).filter(|s| !s.is_empty())
+    }
+
     pub fn observe(&mut self, gateway: &str, mut now: Inventory, replicas_known: bool) -> Look {
         let Some(last) = self.last.take() else {
             self.saved_at = now.at;
@@ -218,6 +239,7 @@ impl Tracker {
         if !now.items_read {
             now.items.clone_from(&last.items);
             now.items_read = last.items_read;
+            now.source.clone_from(&last.source);
         }
         if !now.keys_read {
             now.keys.clone_from(&last.keys);
@@ -300,6 +322,7 @@ mod tests {
                 })
                 .collect(),
             items_read: true,
+            source: String::new(),
             keys_read: true,
             keys: BTreeMap::new(),
         }
@@ -351,6 +374,43 @@ mod tests {
         k3.keys.clear();
         k3.keys_read = false;
         assert!(diff("gw", &k2, &k3).is_empty());
+    }
+
+    /// Replicas holding different configs (drift) are not "changes": a look
+    /// reads the replica the last look read; when it did not answer, the
+    /// list is carried over.
+    #[test]
+    fn a_list_is_compared_with_the_same_replica_s_only() {
+        use crate::gateway::{Deployment, ReplicaSnapshot, Section};
+        let snap = |ids: &[&str]| {
+            let mut s = ReplicaSnapshot::new(std::time::Duration::ZERO);
+            s.deployments = Section::Ok(ids.iter().map(|i| Deployment::new(*i, "gpt-4o")).collect());
+            Ok(s)
+        };
+        let urls = vec!["http://r1".to_owned(), "http://r2".to_owned()];
+        let both = vec![("http://r1".to_owned(), snap(&["new"])), ("http://r2".to_owned(), snap(&["old"]))];
+        let local = LocalView::default();
+        let mut t = Tracker::default();
+        let first = of(100, &urls, &both, &local, t.source());
+        assert_eq!(first.source, "http://r1");
+        t.observe("gw", first, true);
+        // r1 down: r2's old list is not read as "gpt-4o: now deployment old".
+        let r1_down = vec![
+            ("http://r1".to_owned(), Err(crate::gateway::GatewayError::Refused { url: "http://r1".into() })),
+            ("http://r2".to_owned(), snap(&["old"])),
+        ];
+        let look = t.observe("gw", of(105, &urls, &r1_down, &local, t.source()), true);
+        assert!(look.changes.is_empty(), "{:?}", look.changes);
+        // r1 back with a re-keyed deployment: that is a change.
+        let back = vec![("http://r1".to_owned(), snap(&["newer"])), ("http://r2".to_owned(), snap(&["old"]))];
+        let look = t.observe("gw", of(110, &urls, &back, &local, t.source()), true);
+        assert_eq!(look.changes.len(), 1, "{:?}", look.changes);
+        assert!(look.changes[0].text.starts_with("gpt-4o: now deployment newer (was new)"), "{:?}", look.changes);
+        // r1 gone from the replicas: r2's list is another replica's, not compared.
+        let gone = vec![("http://r2".to_owned(), snap(&["old"]))];
+        let look = t.observe("gw", of(115, &["http://r2".to_owned()], &gone, &local, t.source()), true);
+        assert!(look.changes.iter().all(|c| !c.text.contains("deployment")), "{:?}", look.changes);
+        assert_eq!(look.changes[0].text, "replica http://r1 left");
     }
 
     #[test]
