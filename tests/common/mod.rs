@@ -258,6 +258,12 @@ pub async fn newapi_report(gateway: usize) -> (GatewaySpec, PollReport) {
     let t0s = i64::try_from(t0().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs()).unwrap();
     let mut state = NewApiState::demo();
     state.channels = scenario::demo(t0s);
+    // The logs are dated from one instant and the server's clock is pinned to
+    // it below, so the ages on screen ("newest 30 s old") do not depend on a
+    // second boundary falling between building the state and the read.
+    let logs_at = i64::try_from(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs()).unwrap();
+    state.error_logs = scenario::error_logs(logs_at);
+    state.consume_logs = scenario::consume_logs(logs_at);
     let shared = std::sync::Arc::new(std::sync::Mutex::new(state));
     let cancel = tokio_util::sync::CancellationToken::new();
     let addr = newapi_sim::serve(shared, cancel.clone()).await.unwrap();
@@ -269,6 +275,8 @@ pub async fn newapi_report(gateway: usize) -> (GatewaySpec, PollReport) {
     let mut snap = gw.poll(&ReplicaTarget { index: 0, url }).await.unwrap();
     cancel.cancel();
     snap.latency = Duration::from_millis(3);
+    assert!(snap.server_time.is_some(), "the simulator sends a Date header");
+    snap.server_time = Some(logs_at);
     let report = PollReport {
         gateway,
         at: t0(),
