@@ -95,6 +95,20 @@ pub struct TrafficEntry {
     pub state: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dominant_error: Option<String>,
+    /// The last day at one-minute resolution, where gatewatch has sampled it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_24h: Option<DayEntry>,
+}
+
+/// A deployment's last day from the per-minute store.
+#[derive(Debug, Serialize)]
+pub struct DayEntry {
+    pub requests: f64,
+    pub failures: f64,
+    /// Minutes with data (some replica sampled across them).
+    pub covered_min: u32,
+    /// Of those, minutes spread evenly from looks more than two minutes apart.
+    pub coarse_min: u32,
 }
 
 fn traffic_entries(g: &GatewayObs) -> Vec<TrafficEntry> {
@@ -115,6 +129,14 @@ fn traffic_entries(g: &GatewayObs) -> Vec<TrafficEntry> {
                 failures_per_min: w.failures_per_min(),
                 state: w.state,
                 dominant_error: w.dominant_error().map(|(e, _)| e.to_owned()),
+                last_24h: Some(g.traffic.day().span(&d.id, i64::MIN, i64::MAX)).filter(|s| s.covered > 0).map(|s| {
+                    DayEntry {
+                        requests: s.requests,
+                        failures: s.failures,
+                        covered_min: s.covered,
+                        coarse_min: s.coarse,
+                    }
+                }),
             })
         })
         .collect()
@@ -173,9 +195,18 @@ pub async fn gather(config: &Config, gateways: &[Arc<dyn Gateway>]) -> (Fleet, V
     .await;
     let now = SystemTime::now();
     let mut model = crate::model::Model::new(config, now);
+    let (dir, names) = (config.state_dir.clone(), config.gateways.iter().map(|g| g.name.clone()).collect::<Vec<_>>());
+    let days =
+        tokio::task::spawn_blocking(move || crate::traffic::day::load_all(&dir, &names)).await.unwrap_or_default();
+    model.seed_days(days);
     model.seed_traffic(history, now);
     for r in reports {
         model.apply_poll(r, now);
+    }
+    // The day at one-minute resolution, for the operator who opens gatewatch later.
+    let (dir, days) = (config.state_dir.clone(), model.unsaved_days());
+    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || crate::traffic::day::save_all(&dir, &days)).await {
+        tracing::warn!(error = %e, "traffic day not saved");
     }
     (model.fleet, model.evidence)
 }

@@ -156,17 +156,44 @@ impl Model {
     }
 
     /// Traffic samples from the store (earlier runs): each to its gateway, by
-    /// name, the last half hour only.
-    pub fn seed_traffic(&mut self, samples: Vec<crate::traffic::Sample>, now: SystemTime) {
+    /// name, in time order; the last half hour stays as samples, the day
+    /// as minutes. Seed the saved days ([`Self::seed_days`]) first.
+    pub fn seed_traffic(&mut self, mut samples: Vec<crate::traffic::Sample>, now: SystemTime) {
         let now = crate::poller::unix_now(now);
+        samples.sort_by_key(|s| s.at);
+        // The whole day: samples past the half hour kept in memory still
+        // fold into the per-minute day (those it holds already are skipped).
         for s in samples {
-            if now - s.at > crate::traffic::KEEP_SECS || s.at > now {
+            if now - s.at > crate::traffic::STORE_SECS || s.at > now {
                 continue;
             }
             if let Some(g) = self.fleet.gateways.iter_mut().find(|g| g.spec.name == s.gateway) {
                 g.traffic.record(s);
             }
         }
+    }
+
+    /// The days saved by earlier runs, each to its gateway.
+    pub fn seed_days(&mut self, days: Vec<(String, crate::traffic::day::Day)>) {
+        for (name, day) in days {
+            if let Some(g) = self.fleet.gateways.iter_mut().find(|g| g.spec.name == name) {
+                g.traffic.set_day(day);
+            }
+        }
+    }
+
+    /// Each gateway's day that changed since it was last saved, marked saved:
+    /// (gateway name, a copy to write off the UI thread).
+    pub fn unsaved_days(&mut self) -> Vec<(String, crate::traffic::day::Day)> {
+        self.fleet
+            .gateways
+            .iter_mut()
+            .filter(|g| g.traffic.day().unsaved)
+            .map(|g| {
+                g.traffic.day_mut().unsaved = false;
+                (g.spec.name.clone(), g.traffic.day().clone())
+            })
+            .collect()
     }
 
     /// The changes earlier looks recorded (`changes.jsonl`: the cron

@@ -6,6 +6,8 @@
 //! Counters restart at zero with the proxy process: a sample lower than the
 //! one before it means a restart, and the window then counts from zero.
 
+pub mod day;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 
@@ -84,10 +86,12 @@ impl Window {
     }
 }
 
-/// One gateway's recent samples, oldest first.
+/// One gateway's recent samples, oldest first, and its last day at
+/// one-minute resolution folded from them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
     samples: VecDeque<Sample>,
+    day: day::Day,
 }
 
 impl History {
@@ -96,6 +100,8 @@ impl History {
     /// is worth storing).
     pub fn record(&mut self, sample: Sample) -> bool {
         let newest = sample.at;
+        let prev = self.samples.iter().filter(|s| s.replica == sample.replica && s.at < newest).max_by_key(|s| s.at);
+        self.day.fold(prev, &sample);
         // The previous newest of this replica stays only if far enough from the one before it.
         let mut same: Vec<usize> =
             self.samples.iter().enumerate().filter(|(_, s)| s.replica == sample.replica).map(|(i, _)| i).collect();
@@ -139,6 +145,21 @@ impl History {
 
     pub fn is_empty(&self) -> bool {
         self.samples.is_empty()
+    }
+
+    /// The last day at one-minute resolution.
+    pub fn day(&self) -> &day::Day {
+        &self.day
+    }
+
+    pub fn day_mut(&mut self) -> &mut day::Day {
+        &mut self.day
+    }
+
+    /// Start from a saved day (before any sample is recorded: the samples
+    /// then fold in after the ones it holds).
+    pub fn set_day(&mut self, day: day::Day) {
+        self.day = day;
     }
 
     pub fn samples(&self) -> impl Iterator<Item = &Sample> {

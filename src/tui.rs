@@ -102,6 +102,11 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
     // The traffic history written by earlier sessions and by `check` in cron
     // (not the demo's: each demo run starts new simulated processes).
     if demo.is_none() {
+        let (dir, names) =
+            (config.state_dir.clone(), config.gateways.iter().map(|g| g.name.clone()).collect::<Vec<_>>());
+        let days =
+            tokio::task::spawn_blocking(move || crate::traffic::day::load_all(&dir, &names)).await.unwrap_or_default();
+        app.model.seed_days(days);
         let store = crate::traffic::store_path(&config.state_dir);
         let history = tokio::task::spawn_blocking(move || crate::traffic::load(&store)).await.unwrap_or_default();
         app.model.seed_traffic(history, now);
@@ -151,6 +156,10 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_tick_msg = Instant::now();
+    // The per-minute day is saved every few minutes (a copy, written off
+    // this thread) and at exit; the demo's simulated traffic is not kept.
+    let keep_days = demo.is_none();
+    let mut last_day_save = Instant::now();
 
     terminal.draw(|f| ui::draw(f, &app, &theme))?;
     app.dirty = false;
@@ -237,6 +246,17 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
                 }
             }
         }
+        if keep_days && last_day_save.elapsed() >= DAY_SAVE_EVERY {
+            last_day_save = Instant::now();
+            let (dir, days) = (config.state_dir.clone(), app.model.unsaved_days());
+            if !days.is_empty() {
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = crate::traffic::day::save_all(&dir, &days) {
+                        tracing::warn!(error = %e, "traffic day not saved");
+                    }
+                });
+            }
+        }
         if app.dirty {
             terminal.draw(|f| ui::draw(f, &app, &theme))?;
             app.dirty = false;
@@ -250,8 +270,17 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
     }
     cancel.cancel();
     drop(terminal);
+    if keep_days {
+        let (dir, days) = (config.state_dir.clone(), app.model.unsaved_days());
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || crate::traffic::day::save_all(&dir, &days)).await {
+            tracing::warn!(error = %e, "traffic day not saved");
+        }
+    }
     Ok(())
 }
+
+/// How often the TUI saves the per-minute day.
+const DAY_SAVE_EVERY: Duration = Duration::from_secs(5 * 60);
 
 /// Write a report as a new 0600 file (never over an existing one, never
 /// through a symlink); a second export in the same second gets a suffix.

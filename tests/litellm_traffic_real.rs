@@ -162,6 +162,9 @@ fn the_failing_deployment_is_named_and_the_fix_shows_the_errors_stop() {
     assert_eq!(bad["appeared"], true, "the fix gave the deployment a new id: {bad}");
     assert_eq!(bad["before_restart"], serde_json::json!([3.0, 3.0]), "{bad}");
     assert_eq!(bad["failures"].as_f64(), Some(0.0), "{bad}");
+    // The day at one-minute resolution: the fixed deployment's three requests since the restart.
+    let day = &bad["last_24h"];
+    assert_eq!((day["requests"].as_f64(), day["failures"].as_f64()), (Some(3.0), Some(0.0)), "{bad}");
     let store = std::fs::read_to_string(dir.path().join("state/traffic.jsonl")).unwrap();
     for secret in [GOOD_KEY, BAD_KEY, proxy.master_key()] {
         assert!(!store.contains(secret));
@@ -215,6 +218,22 @@ fn the_tui_shows_the_failing_deployment() {
     for secret in [GOOD_KEY, BAD_KEY, proxy.master_key()] {
         assert!(!s.contains(secret));
     }
+    // Two more failures, seen by a later poll: the per-minute day has them.
+    chat(&proxy, "bad");
+    chat(&proxy, "bad");
+    t.wait_for("the next poll", Duration::from_secs(60), |s| s.contains("✗ 6/6 fail"));
     t.send("q");
     t.wait_for("exit", Duration::from_secs(20), |s| s.contains("gatewatch-exit=0"));
+    // The day survives gatewatch: saved at exit, read by the next run even
+    // with the sample store gone (what it holds is the day, not the samples).
+    let saved = std::fs::read(dir.path().join("state/traffic-day/real.bin")).unwrap();
+    for secret in [GOOD_KEY, BAD_KEY, proxy.master_key()] {
+        assert!(!saved.windows(secret.len()).any(|w| w == secret.as_bytes()), "a secret in the saved day");
+    }
+    std::fs::remove_file(dir.path().join("state/traffic.jsonl")).unwrap();
+    let (_, json) = check(&proxy, &cfg, &["--json"]);
+    let day = traffic(&json, "bad")["last_24h"].clone();
+    assert_eq!(day["failures"].as_f64(), Some(2.0), "the two failures between the TUI's looks: {json}");
+    assert!(day["covered_min"].as_u64().is_some_and(|m| m >= 1), "{day}");
+    assert_eq!(traffic(&json, "good")["last_24h"]["failures"].as_f64(), Some(0.0), "{json}");
 }

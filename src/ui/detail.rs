@@ -246,4 +246,31 @@ fn live_lines(
             Span::raw(format!(" 30 min{counts}")),
         ]));
     }
+    day_line(lines, g.traffic.day(), &d.id, theme);
+}
+
+/// The last day of one deployment from the per-minute store: a bar per
+/// half hour (`·` where no look covered it), what it adds up to, and how much
+/// of the day gatewatch saw.
+fn day_line(lines: &mut Vec<Line<'static>>, day: &crate::traffic::day::Day, id: &str, theme: &Theme) {
+    let (covered, coarse, _) = day.coverage();
+    if covered == 0 {
+        return;
+    }
+    let s = day.span(id, i64::MIN, i64::MAX);
+    let hours = |m: u32| format!("{:.1} h", f64::from(m) / 60.0);
+    let coarse = if coarse > 0 {
+        format!(", {} of it from looks minutes apart, spread evenly", hours(coarse))
+    } else {
+        String::new()
+    };
+    lines.push(Line::from(vec![
+        Span::styled(format!("  {:<28} ", "all replicas, last 24 h"), theme.dim()),
+        Span::styled(super::util::spark(&day.spark(id, 48, 30)), theme.fail()),
+        Span::raw(format!(" {:.0} of {:.0} failed", s.failures, s.requests)),
+    ]));
+    lines.push(Line::styled(
+        format!("  {:<28} seen {} of the day{coarse}; a bar per 30 min", "", hours(covered)),
+        theme.dim(),
+    ));
 }
