@@ -491,6 +491,17 @@ impl GatewayObs {
             next.push(r);
         }
         self.replicas = next;
+        // New API: its logs (one database behind every replica) into the day.
+        if self.kind() == crate::config::GatewayKind::NewApi
+            && let Some(p) = self.replicas.iter().find_map(|r| match &r.last {
+                Some(Ok(s)) => Some(Arc::clone(s)),
+                _ => None,
+            })
+            && let crate::gateway::Section::Ok(errors) = &p.error_log
+        {
+            let now = p.server_time.unwrap_or_else(|| crate::poller::unix_now(at));
+            self.traffic.day_mut().fold_logs(errors, p.consume_log.ok().map(Vec::as_slice), now);
+        }
         if self.rate_limited_count() == 0
             && let Some(line) = newapi::absorbed(&name, self.budget.as_ref(), report.budget.as_ref())
         {

@@ -109,6 +109,12 @@ async fn channel_screens() {
     let detail = render(&a, 120, 40);
     assert!(detail.contains("status reason") && detail.contains("401"), "{detail}");
     insta::assert_snapshot!("newapi_channel_detail_120x40", detail);
+    // The per-minute day, from the same logs: the failing channel's last five minutes so far.
+    a.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    select(&mut a, "openai-main");
+    a.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let detail = render(&a, 120, 40);
+    assert!(detail.contains("from its logs, last 24 h") && detail.contains("6 of 8 failed"), "{detail}");
 }
 
 #[tokio::test]

@@ -101,6 +101,9 @@ pub struct Span {
     pub covered: u32,
     /// Of those, minutes spread from samples further apart than two minutes.
     pub coarse: u32,
+    /// Of those, minutes whose successful requests were not counted (New
+    /// API without its consume log): `requests` holds only the failures there.
+    pub requests_unknown: u32,
 }
 
 impl Span {
@@ -119,6 +122,11 @@ pub struct Day {
     series: HashMap<Box<str>, Series>,
     /// Per replica, the time of the newest sample folded in.
     folded: HashMap<String, i64>,
+    /// New API: the server second up to which its logs are folded.
+    log_upto: Option<i64>,
+    /// New API: minutes whose successes were not counted (the consume log
+    /// was empty: `LogConsumeEnabled` off, or nothing succeeded).
+    no_requests: Bits,
     /// Deployments left without a series: [`MAX_SERIES`] reached.
     pub over_cap: usize,
     /// Changes since the last save.
@@ -224,6 +232,75 @@ impl Day {
         }
     }
 
+    /// New API: fold the entries of its error log (failures) and consume
+    /// log (successes) newer than those folded before, up to the second
+    /// before the server's `now` (that second's entries may still come).
+    /// A full page (100 entries) whose oldest entry is newer than what was
+    /// folded before leaves a gap: only from its oldest second on is
+    /// counted (the minutes before stay "not covered"). The first read
+    /// counts the last five minutes, as the live check does.
+    pub fn fold_logs(
+        &mut self,
+        errors: &[crate::gateway::ErrorLogEntry],
+        consumed: Option<&[crate::gateway::ErrorLogEntry]>,
+        now: i64,
+    ) {
+        let upto = now - 1;
+        if self.log_upto.is_some_and(|u| upto <= u) {
+            return;
+        }
+        let consumed = consumed.filter(|v| !v.is_empty());
+        let complete_from = |v: &[crate::gateway::ErrorLogEntry]| {
+            (v.len() >= 100).then(|| v.iter().map(|e| e.at).min().unwrap_or(now) + 1)
+        };
+        let after = self.log_upto.map_or(upto - super::WINDOW_SECS, |u| u + 1).max(upto - MINUTES * 60 + 1);
+        let from = [Some(after), complete_from(errors), consumed.and_then(|v| complete_from(v))]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(after);
+        self.log_upto = Some(upto);
+        if from > upto {
+            return;
+        }
+        let (m0, m1) = (from.div_euclid(60), upto.div_euclid(60));
+        self.advance(m1);
+        for m in m0.max(m1 - MINUTES + 1)..=m1 {
+            self.covered.set(slot(m), true);
+            self.coarse.set(slot(m), false);
+            self.no_requests.set(slot(m), consumed.is_none());
+        }
+        self.unsaved = true;
+        let newest = m1;
+        let mut add = |e: &crate::gateway::ErrorLogEntry, failed: bool| {
+            if e.at < from || e.at > upto {
+                return;
+            }
+            let m = e.at.div_euclid(60);
+            let id = e.channel.to_string();
+            if !self.series.contains_key(id.as_str()) {
+                if self.series.len() >= MAX_SERIES {
+                    self.over_cap += 1;
+                    return;
+                }
+                self.series.insert(id.as_str().into(), Series::new());
+            }
+            let Some(s) = self.series.get_mut(id.as_str()) else { return };
+            s.last_count = s.last_count.max(m).min(newest);
+            let cell = &mut s.slots[slot(m)];
+            cell[0] = encode(decode(cell[0]) + 1.0);
+            if failed {
+                cell[1] = encode(decode(cell[1]) + 1.0);
+            }
+        };
+        for e in errors {
+            add(e, true);
+        }
+        for e in consumed.into_iter().flatten() {
+            add(e, false);
+        }
+    }
+
     /// Move the day's end to `minute`: the minutes that leave it are cleared,
     /// and the series with no count left go.
     fn advance(&mut self, minute: i64) {
@@ -237,12 +314,14 @@ impl Day {
         if minute - newest >= MINUTES {
             self.covered = Bits::default();
             self.coarse = Bits::default();
+            self.no_requests = Bits::default();
             self.series.clear();
         } else {
             for m in newest + 1..=minute {
                 let i = slot(m);
                 self.covered.set(i, false);
                 self.coarse.set(i, false);
+                self.no_requests.set(i, false);
             }
             self.series.retain(|_, s| {
                 for m in newest + 1..=minute {
@@ -267,6 +346,7 @@ impl Day {
             }
             out.covered += 1;
             out.coarse += u32::from(self.coarse.get(i));
+            out.requests_unknown += u32::from(self.no_requests.get(i));
             if let Some(s) = s {
                 out.requests += decode(s.slots[i][0]);
                 out.failures += decode(s.slots[i][1]);
@@ -322,6 +402,8 @@ impl Day {
             covered: order(&self.covered),
             coarse: order(&self.coarse),
             folded: self.folded.clone(),
+            log_upto: self.log_upto,
+            no_requests: order(&self.no_requests),
             ids: ids.iter().map(|s| (*s).to_owned()).collect(),
         };
         let mut out = crate::secret::scrub(&serde_json::to_string(&header).unwrap_or_default()).into_bytes();
@@ -359,6 +441,8 @@ impl Day {
             newest: Some(h.newest),
             covered: bits(&h.covered)?,
             coarse: bits(&h.coarse)?,
+            no_requests: bits(&h.no_requests)?,
+            log_upto: h.log_upto,
             folded: h.folded,
             ..Self::default()
         };
@@ -386,6 +470,8 @@ struct Header {
     covered: String,
     coarse: String,
     folded: HashMap<String, i64>,
+    log_upto: Option<i64>,
+    no_requests: String,
     ids: Vec<String>,
 }
 
@@ -507,6 +593,44 @@ mod tests {
         // ... and the store has T and T+120 only: what T..T+60 counted is not counted again.
         d.fold(Some(&sample("r1", T, &[("a", 0.0, 0.0)])), &sample("r1", T + 120, &[("a", 120.0, 0.0)]));
         assert_eq!(d.span("a", 0, i64::MAX).requests, 120.0);
+    }
+
+    fn entry(channel: i64, at: i64) -> crate::gateway::ErrorLogEntry {
+        crate::gateway::ErrorLogEntry {
+            channel,
+            channel_name: format!("ch{channel}"),
+            at,
+            status: Some(401),
+            model: "gpt-4o".into(),
+        }
+    }
+
+    #[test]
+    fn new_api_logs_fold_once_each_and_a_full_page_leaves_a_gap_uncovered() {
+        let mut d = Day::default();
+        let now = T + 600;
+        // First read: the last five minutes, as the live check counts them.
+        let errors = vec![entry(7, now - 30), entry(7, now - 90), entry(7, now - 400)];
+        let ok = vec![entry(7, now - 20), entry(8, now - 40)];
+        d.fold_logs(&errors, Some(&ok), now);
+        let all = d.span("7", 0, i64::MAX);
+        assert_eq!((all.requests, all.failures, all.requests_unknown), (3.0, 2.0, 0), "{all:?}");
+        assert_eq!(d.span("8", 0, i64::MAX).requests, 1.0);
+        // The same page again a few seconds later: nothing counted twice.
+        d.fold_logs(&errors, Some(&ok), now + 5);
+        assert_eq!(d.span("7", 0, i64::MAX).failures, 2.0);
+        // An hour later a full page of failures, all newer than what was read:
+        // the gap before its oldest entry is not covered, not zero.
+        let later = now + 3600;
+        let page: Vec<_> = (0..100).map(|k| entry(7, later - 1 - k)).collect();
+        d.fold_logs(&page, Some(&ok), later);
+        let gap = d.span("7", (now + 60) / 60, (later - 300) / 60);
+        assert_eq!(gap.covered, 0, "{gap:?}");
+        assert_eq!(d.span("7", 0, i64::MAX).failures, 2.0 + 99.0, "the oldest second of a full page may be cut");
+        // Without successes (the consume log empty): failures only, and said.
+        d.fold_logs(&[entry(9, later + 50)], Some(&[]), later + 60);
+        let s = d.span("9", 0, i64::MAX);
+        assert_eq!((s.failures, s.requests_unknown > 0), (1.0, true), "{s:?}");
     }
 
     #[test]

@@ -193,6 +193,9 @@ pub fn deployment(frame: &mut Frame, area: Rect, app: &App, id: &str, scroll: u1
         ));
     }
     live_lines(&mut lines, g, d, app.now, theme);
+    if g.kind() == crate::config::GatewayKind::NewApi {
+        day_line(&mut lines, g.traffic.day(), &d.id, "from its logs, last 24 h", theme);
+    }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         if g.kind() == crate::config::GatewayKind::NewApi {
@@ -246,13 +249,13 @@ fn live_lines(
             Span::raw(format!(" 30 min{counts}")),
         ]));
     }
-    day_line(lines, g.traffic.day(), &d.id, theme);
+    day_line(lines, g.traffic.day(), &d.id, "all replicas, last 24 h", theme);
 }
 
 /// The last day of one deployment from the per-minute store: a bar per
 /// half hour (`·` where no look covered it), what it adds up to, and how much
 /// of the day gatewatch saw.
-fn day_line(lines: &mut Vec<Line<'static>>, day: &crate::traffic::day::Day, id: &str, theme: &Theme) {
+fn day_line(lines: &mut Vec<Line<'static>>, day: &crate::traffic::day::Day, id: &str, label: &str, theme: &Theme) {
     let (covered, coarse, _) = day.coverage();
     if covered == 0 {
         return;
@@ -264,10 +267,21 @@ fn day_line(lines: &mut Vec<Line<'static>>, day: &crate::traffic::day::Day, id: 
     } else {
         String::new()
     };
+    let counts = if s.requests <= 0.0 && s.failures <= 0.0 {
+        " no request counted".to_owned()
+    } else if s.requests_unknown > 0 {
+        format!(
+            " {:.0} failed (successes not counted for {}: the consume log was empty)",
+            s.failures,
+            hours(s.requests_unknown)
+        )
+    } else {
+        format!(" {:.0} of {:.0} failed", s.failures, s.requests)
+    };
     lines.push(Line::from(vec![
-        Span::styled(format!("  {:<28} ", "all replicas, last 24 h"), theme.dim()),
+        Span::styled(format!("  {label:<28} "), theme.dim()),
         Span::styled(super::util::spark(&day.spark(id, 48, 30)), theme.fail()),
-        Span::raw(format!(" {:.0} of {:.0} failed", s.failures, s.requests)),
+        Span::raw(counts),
     ]));
     lines.push(Line::styled(
         format!("  {:<28} seen {} of the day{coarse}; a bar per 30 min", "", hours(covered)),

@@ -261,7 +261,9 @@ pub async fn newapi_report(gateway: usize) -> (GatewaySpec, PollReport) {
     // The logs are dated from one instant and the server's clock is pinned to
     // it below, so the ages on screen ("newest 30 s old") do not depend on a
     // second boundary falling between building the state and the read.
-    let logs_at = i64::try_from(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs()).unwrap();
+    // A whole minute, so that the per-minute day's bars do not move either.
+    let logs_at =
+        i64::try_from(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs()).unwrap() / 60 * 60;
     state.error_logs = scenario::error_logs(logs_at);
     state.consume_logs = scenario::consume_logs(logs_at);
     let shared = std::sync::Arc::new(std::sync::Mutex::new(state));
