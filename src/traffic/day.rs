@@ -254,7 +254,7 @@ impl Day {
             (v.len() >= 100).then(|| v.iter().map(|e| e.at).min().unwrap_or(now) + 1)
         };
         let after = self.log_upto.map_or(upto - super::WINDOW_SECS, |u| u + 1).max(upto - MINUTES * 60 + 1);
-        let from = [Some(after), complete_from(errors), consumed.and_then(|v| complete_from(v))]
+        let from = [Some(after), complete_from(errors), consumed.and_then(complete_from)]
             .into_iter()
             .flatten()
             .max()
