@@ -411,9 +411,10 @@ impl Day {
         out.reserve(ids.len() * SLOTS * 2);
         for id in ids {
             let s = &self.series[id];
-            for m in newest - MINUTES + 1..=newest {
-                out.extend_from_slice(&s.slots[slot(m)]);
-            }
+            // Oldest minute first: the ring from the slot after the newest, then up to it.
+            let (newer, older) = s.slots.split_at(slot(newest) + 1);
+            out.extend_from_slice(older.as_flattened());
+            out.extend_from_slice(newer.as_flattened());
         }
         out
     }
@@ -450,12 +451,16 @@ impl Day {
         for id in h.ids {
             r.read_exact(&mut buf).ok()?;
             let mut s = Series::new();
-            for (m, pair) in (h.newest - MINUTES + 1..=h.newest).zip(buf.chunks_exact(2)) {
-                s.slots[slot(m)] = [pair[0], pair[1]];
-                if pair != [0, 0] {
-                    s.last_count = m;
-                }
-            }
+            let split = SLOTS - (slot(h.newest) + 1);
+            let (older, newer) = buf.split_at(split * 2);
+            let (ring_newer, ring_older) = s.slots.split_at_mut(slot(h.newest) + 1);
+            ring_older.as_flattened_mut().copy_from_slice(older);
+            ring_newer.as_flattened_mut().copy_from_slice(newer);
+            // The newest minute with a count (index from the oldest).
+            s.last_count = buf
+                .chunks_exact(2)
+                .rposition(|p| p != [0, 0])
+                .map_or(h.newest - MINUTES, |k| h.newest - MINUTES + 1 + i64::try_from(k).unwrap_or(0));
             day.series.insert(id.into(), s);
         }
         Some(day)
@@ -500,11 +505,17 @@ pub fn load_all(state_dir: &Path, gateways: &[String]) -> Vec<(String, Day)> {
     gateways.iter().map(|g| (g.clone(), load(&path(state_dir, g), g))).collect()
 }
 
-/// Save these days (blocking); the first error, after trying them all.
-pub fn save_all(state_dir: &Path, days: &[(String, Day)]) -> io::Result<()> {
+/// Save these days, each as [`Day::to_bytes`] made it (blocking); the
+/// first error, after trying them all.
+pub fn save_all(state_dir: &Path, days: &[(String, Vec<u8>)]) -> io::Result<()> {
     let mut first = Ok(());
-    for (g, day) in days.iter().filter(|(_, d)| !d.is_empty()) {
-        if let Err(e) = save(&path(state_dir, g), g, day) {
+    for (g, bytes) in days {
+        let p = path(state_dir, g);
+        let r = p
+            .parent()
+            .map_or(Ok(()), crate::statefile::private_dir)
+            .and_then(|()| crate::statefile::replace(&p, bytes));
+        if let Err(e) = r {
             first = first.and(Err(e));
         }
     }
@@ -683,6 +694,15 @@ mod tests {
         let mut again = back.clone();
         again.fold(Some(&sample("r1", T + 60, &[("a", 70.0, 3.0)])), &sample("r1", T + 600, &[("a", 700.0, 3.0)]));
         assert_eq!(again.span("a", 0, i64::MAX), d.span("a", 0, i64::MAX));
+        // Across the ring's end: minutes in slots 1438, 1439, 0, 1, 2, 3.
+        let t2 = T - 477 * 60;
+        let mut w = Day::default();
+        w.fold(Some(&sample("r1", t2 - 360, &[("a", 0.0, 0.0)])), &sample("r1", t2, &[("a", 600.0, 21.0)]));
+        let back = Day::from_reader(w.to_bytes("g").as_slice(), "g").unwrap();
+        for m in t2 / 60 - 7..=t2 / 60 {
+            assert_eq!(back.span("a", m, m), w.span("a", m, m), "minute {m}");
+        }
+        assert_eq!(back.span("a", 0, i64::MAX).failures, 21.0);
         assert!(load(&p, "another").is_empty(), "another gateway's day is not this one's");
         std::fs::write(&p, b"{\"v\":1}\n garbage").unwrap();
         assert!(load(&p, "prod gw").is_empty());
