@@ -3,7 +3,8 @@
 # nothing here asserts a time):
 #   1. binary size
 #   2. launch -> first frame with live data (demo, median of N runs)
-#   3. idle CPU and RSS with 5,000, 20,000 and 50,000 New API channels, refresh every 2 s
+#   3. idle CPU and RSS with 5,000, 20,000 and 50,000 New API channels, refresh every 2 s,
+#      and RSS with 5,000 LiteLLM deployments with and without a full per-minute day
 #   4. `gatewatch check --json` vs curl + jq doing the same listing
 #      (against a real LiteLLM when GATEWATCH_LITELLM is set, else skipped)
 # Needs tmux. Usage: scripts/measure.sh [runs]
@@ -70,6 +71,37 @@ idle() {
   tmux -S "$work/tmux" send-keys -t "idle$n" q
 }
 for n in ${IDLE_CHANNELS:-5000 20000 50000}; do idle "$n"; done
+
+# 3b. The same with 5,000 LiteLLM deployments (`sim-litellm`: /model/info
+#     3.2 MB, /metrics/ 4.9 MB, traffic on every deployment), with and
+#     without a full day of per-minute history loaded (examples/fill_day),
+#     sampled over 10 minutes (the half hour of samples fills as it runs).
+idle_litellm() {
+  local label=$1 fill=$2
+  "$bin" sim-litellm --deployments 5000 > "$work/simll.url" &
+  for _ in $(seq 100); do [ -s "$work/simll.url" ] && break; sleep 0.05; done
+  local url; url=$(head -1 "$work/simll.url")
+  local st="$work/ll-$label"
+  mkdir -p "$st/gatewatch"
+  if [ "$fill" = yes ]; then "$PWD/target/release/examples/fill_day" "$st/gatewatch" litellm 5000; fi
+  tmux -S "$work/tmux" new-session -d -s "ll$label" -x 200 -y 60 \
+    "env XDG_STATE_HOME=$st LITELLM_MASTER_KEY=sk-demo-master-0000-not-a-real-key $bin --gateway litellm=$url --refresh 2s"
+  sleep 5
+  local pid; pid=$(pgrep -f "^$bin --gateway litellm=$url" | head -1)
+  local line="5,000 LiteLLM deployments ($label), refresh 2s, RSS kB at 1/5/10 min:"
+  for wait in 55 240 300; do
+    sleep "$wait"
+    line="$line $(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
+  done
+  echo "$line (peak $(awk '/VmHWM/ {print $2}' "/proc/$pid/status") kB)"
+  tmux -S "$work/tmux" send-keys -t "ll$label" q
+  kill %% 2>/dev/null || true
+}
+if [ -z "${SKIP_LITELLM_IDLE:-}" ]; then
+  cargo build --release --quiet --example fill_day
+  idle_litellm "no saved day" no
+  idle_litellm "a full day loaded" yes
+fi
 
 # 4. `gatewatch check --json` against a real LiteLLM Proxy, side by side with
 #    the Python `litellm-proxy models info` CLI (one listing) and curl + jq

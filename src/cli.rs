@@ -126,6 +126,14 @@ pub enum Cmd {
     /// Used by the demo's restart command (not for operators)
     #[command(hide = true)]
     DemoCtl { url: String },
+    /// Serve a simulated LiteLLM Proxy with N generated deployments on
+    /// 127.0.0.1 until killed, its master key the demo's (for measurements;
+    /// not for operators)
+    #[command(hide = true)]
+    SimLitellm {
+        #[arg(long, default_value_t = 5000)]
+        deployments: usize,
+    },
     /// Serve a simulated New API on 127.0.0.1 until killed (for measurements; not for operators)
     #[command(hide = true)]
     SimNewapi {

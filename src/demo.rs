@@ -241,6 +241,22 @@ pub async fn serve_newapi(channels: Option<usize>, port: u16) -> color_eyre::Res
     Ok(ExitCode::SUCCESS)
 }
 
+/// `gatewatch sim-litellm`: a simulated proxy with `n` generated deployments
+/// (one alias each, every one answering, made-up ids); prints its URL and
+/// serves until interrupted.
+pub async fn serve_litellm(n: usize) -> color_eyre::Result<ExitCode> {
+    let state = litellm_sim::LiteLlmState::generated(n, DEMO_MASTER_KEY.to_owned());
+    let cancel = CancellationToken::new();
+    let sim = litellm_sim::SimProxy::start(state, 0, cancel.clone()).await?;
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{}", sim.url());
+    }
+    tokio::signal::ctrl_c().await?;
+    cancel.cancel();
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `gatewatch demo-ctl URL`: ask a simulated gateway to restart; returns when
 /// it listens again (like `systemctl restart`).
 pub async fn control(url: &str) -> color_eyre::Result<ExitCode> {

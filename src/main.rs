@@ -122,6 +122,7 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         }
         Some(Cmd::DemoCtl { url }) => runtime()?.block_on(demo::control(&url)),
         Some(Cmd::SimNewapi { channels, port }) => runtime()?.block_on(demo::serve_newapi(channels, port)),
+        Some(Cmd::SimLitellm { deployments }) => runtime()?.block_on(demo::serve_litellm(deployments)),
     }
 }
 

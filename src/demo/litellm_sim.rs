@@ -128,6 +128,40 @@ impl LiteLlmState {
         Ok(s)
     }
 
+    /// `n` generated deployments with made-up ids and no config file (scale
+    /// measurements only: nothing compares these ids with a config).
+    pub fn generated(n: usize, master_key: String) -> Self {
+        let mut s = Self {
+            master_key,
+            config_path: PathBuf::new(),
+            deployments: Vec::new(),
+            fallbacks: Vec::new(),
+            num_retries: 0,
+            cache: None,
+            upstream_down: HashSet::new(),
+            revoked: HashSet::new(),
+            restarts: 0,
+            restart_delay: Duration::from_millis(2500),
+            cut_streams: false,
+            admin_ui: false,
+            delay: Duration::ZERO,
+            traffic: SimTraffic::default(),
+        };
+        s.deployments = (0..n)
+            .map(|i| Loaded {
+                model_name: format!("model-{i:05}"),
+                id: format!("{:064x}", i + 1),
+                model: "openai/gpt-4o".into(),
+                api_base: Some(format!("http://10.0.{}.{}:8000/v1", i / 250, i % 250)),
+                provider: "openai".into(),
+                key_fingerprint: None,
+                input_cost: None,
+                output_cost: None,
+            })
+            .collect();
+        s
+    }
+
     /// Replace what the running process holds (the demo stages an incident).
     pub fn load_text(&mut self, text: &str) -> Result<(), String> {
         let cfg = config_file::parse(text, &self.config_path, &config_file::process_env).map_err(|e| e.to_string())?;
