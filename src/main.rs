@@ -60,6 +60,11 @@ fn adapters(cfg: &Config) -> Vec<Arc<dyn Gateway>> {
 fn runtime() -> color_eyre::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Few threads for the blocking pool (parsing, hashing, state files):
+        // glibc gives threads their own heap arenas, and measured with
+        // 5,000 LiteLLM deployments polled every 2 s, the default pool's
+        // threads kept freed parse buffers resident in theirs.
+        .max_blocking_threads(4)
         .enable_all()
         .build()
         .wrap_err("cannot start the async runtime")
