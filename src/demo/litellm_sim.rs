@@ -108,7 +108,14 @@ fn lock(s: &Shared) -> std::sync::MutexGuard<'_, LiteLlmState> {
 impl LiteLlmState {
     /// Boot from the config file on disk, as the real proxy does at start.
     pub fn boot(config_path: PathBuf, master_key: String) -> Result<Self, String> {
-        let mut s = Self {
+        let mut s = Self::empty(config_path, master_key);
+        s.load()?;
+        Ok(s)
+    }
+
+    /// A process holding nothing yet.
+    fn empty(config_path: PathBuf, master_key: String) -> Self {
+        Self {
             master_key,
             config_path,
             deployments: Vec::new(),
@@ -123,30 +130,13 @@ impl LiteLlmState {
             admin_ui: false,
             delay: Duration::ZERO,
             traffic: SimTraffic::default(),
-        };
-        s.load()?;
-        Ok(s)
+        }
     }
 
     /// `n` generated deployments with made-up ids and no config file (scale
     /// measurements only: nothing compares these ids with a config).
     pub fn generated(n: usize, master_key: String) -> Self {
-        let mut s = Self {
-            master_key,
-            config_path: PathBuf::new(),
-            deployments: Vec::new(),
-            fallbacks: Vec::new(),
-            num_retries: 0,
-            cache: None,
-            upstream_down: HashSet::new(),
-            revoked: HashSet::new(),
-            restarts: 0,
-            restart_delay: Duration::from_millis(2500),
-            cut_streams: false,
-            admin_ui: false,
-            delay: Duration::ZERO,
-            traffic: SimTraffic::default(),
-        };
+        let mut s = Self::empty(PathBuf::new(), master_key);
         s.deployments = (0..n)
             .map(|i| Loaded {
                 model_name: format!("model-{i:05}"),

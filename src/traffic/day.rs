@@ -168,8 +168,8 @@ pub struct Day {
     /// New API: minutes whose successes were not counted (the consume log
     /// was empty: `LogConsumeEnabled` off, or nothing succeeded).
     no_requests: Bits,
-    /// Deployments left without a series: [`MAX_SERIES`] reached.
-    pub over_cap: usize,
+    /// Some deployment got no series: [`MAX_SERIES`] were held.
+    pub capped: bool,
     /// Changes since the last save.
     pub unsaved: bool,
 }
@@ -245,14 +245,7 @@ impl Day {
             if req <= 0.0 && fail <= 0.0 {
                 continue;
             }
-            if !self.series.contains_key(id.as_str()) {
-                if self.series.len() >= MAX_SERIES {
-                    self.over_cap += 1;
-                    continue;
-                }
-                self.series.insert(id.as_str().into(), Series::new());
-            }
-            let Some(s) = self.series.get_mut(id.as_str()) else { continue };
+            let Some(s) = self.series_mut(id) else { continue };
             s.last_count = s.last_count.max(m1);
             // Evenly, whole counts, the remainder to the newest minutes.
             let (rq, rr) = ((req / n).floor(), req - (req / n).floor() * n);
@@ -312,15 +305,7 @@ impl Day {
                 return;
             }
             let m = e.at.div_euclid(60);
-            let id = e.channel.to_string();
-            if !self.series.contains_key(id.as_str()) {
-                if self.series.len() >= MAX_SERIES {
-                    self.over_cap += 1;
-                    return;
-                }
-                self.series.insert(id.as_str().into(), Series::new());
-            }
-            let Some(s) = self.series.get_mut(id.as_str()) else { return };
+            let Some(s) = self.series_mut(&e.channel.to_string()) else { return };
             s.last_count = s.last_count.max(m).min(newest);
             s.add(slot(m), 1.0, if failed { 1.0 } else { 0.0 });
         };
@@ -330,6 +315,19 @@ impl Day {
         for e in consumed.into_iter().flatten() {
             add(e, false);
         }
+    }
+
+    /// The series of `id`, new if it has none; `None` past [`MAX_SERIES`]
+    /// (and said: [`Self::capped`]).
+    fn series_mut(&mut self, id: &str) -> Option<&mut Series> {
+        if !self.series.contains_key(id) {
+            if self.series.len() >= MAX_SERIES {
+                self.capped = true;
+                return None;
+            }
+            self.series.insert(id.into(), Series::new());
+        }
+        self.series.get_mut(id)
     }
 
     /// Move the day's end to `minute`: the minutes that leave it are cleared,
@@ -677,6 +675,17 @@ mod tests {
         d.fold_logs(&[entry(9, later + 50)], Some(&[]), later + 60);
         let s = d.span("9", 0, i64::MAX);
         assert_eq!((s.failures, s.requests_unknown > 0), (1.0, true), "{s:?}");
+    }
+
+    #[test]
+    fn past_the_cap_no_new_series_and_it_is_said() {
+        let ids: Vec<String> = (0..=MAX_SERIES).map(|i| format!("d{i}")).collect();
+        let counts: Vec<(&str, f64, f64)> = ids.iter().map(|i| (i.as_str(), 1.0, 0.0)).collect();
+        let zero: Vec<(&str, f64, f64)> = ids.iter().map(|i| (i.as_str(), 0.0, 0.0)).collect();
+        let mut d = Day::default();
+        d.fold(Some(&sample("r1", T, &zero)), &sample("r1", T + 60, &counts));
+        assert_eq!(d.len(), MAX_SERIES);
+        assert!(d.capped);
     }
 
     #[test]

@@ -283,8 +283,13 @@ fn day_line(lines: &mut Vec<Line<'static>>, day: &crate::traffic::day::Day, id: 
         Span::styled(super::util::spark(&day.spark(id, 48, 30)), theme.fail()),
         Span::raw(counts),
     ]));
+    let capped = if day.capped {
+        format!("; past {} deployments with traffic the others have no day", crate::traffic::day::MAX_SERIES)
+    } else {
+        String::new()
+    };
     lines.push(Line::styled(
-        format!("  {:<28} seen {} of the day{coarse}; a bar per 30 min", "", hours(covered)),
+        format!("  {:<28} seen {} of the day{coarse}; a bar per 30 min{capped}", "", hours(covered)),
         theme.dim(),
     ));
 }
