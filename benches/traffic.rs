@@ -113,7 +113,7 @@ fn bench(c: &mut Criterion) {
                     failures: if i % 50 == 0 { k * 3.0 } else { 0.0 },
                     ..DeploymentTraffic::default()
                 };
-                (id.clone(), v)
+                (id.as_str().into(), v)
             })
             .collect();
         let s = Sample { gateway: "g".into(), replica: "http://r1".into(), at: 1_800_000_000 + m * 60, deployments };

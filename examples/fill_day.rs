@@ -25,12 +25,15 @@ fn main() {
     let mut prev: Option<Sample> = None;
     for m in (0..=1440_i64).rev() {
         let k = f64::from(u32::try_from(1440 - m).unwrap());
-        let deployments: BTreeMap<String, DeploymentTraffic> = ids
+        let deployments: BTreeMap<std::sync::Arc<str>, DeploymentTraffic> = ids
             .iter()
             .enumerate()
             .map(|(i, id)| {
                 let fails = if i % 50 == 0 { k * 3.0 } else { 0.0 };
-                (id.clone(), DeploymentTraffic { requests: k * 30.0, failures: fails, ..DeploymentTraffic::default() })
+                (
+                    id.as_str().into(),
+                    DeploymentTraffic { requests: k * 30.0, failures: fails, ..DeploymentTraffic::default() },
+                )
             })
             .collect();
         let s = Sample { gateway: gateway.clone(), replica: "filled".into(), at: now - m * 60, deployments };

@@ -36,7 +36,7 @@ pub struct Sample {
     /// Unix seconds.
     pub at: i64,
     #[serde(rename = "d")]
-    pub deployments: BTreeMap<String, DeploymentTraffic>,
+    pub deployments: BTreeMap<std::sync::Arc<str>, DeploymentTraffic>,
 }
 
 /// What one deployment did over a window, summed over the replicas.
@@ -98,7 +98,8 @@ impl History {
     /// Keep a sample: the newest of each replica always, older ones at most
     /// one per [`MIN_SPACING_SECS`]; `true` when it is kept as history (and
     /// is worth storing).
-    pub fn record(&mut self, sample: Sample) -> bool {
+    pub fn record(&mut self, mut sample: Sample) -> bool {
+        self.share(&mut sample);
         let newest = sample.at;
         let prev = self.samples.iter().filter(|s| s.replica == sample.replica && s.at < newest).max_by_key(|s| s.at);
         self.day.fold(prev, &sample);
@@ -121,6 +122,32 @@ impl History {
             self.samples.pop_front();
         }
         kept_as_history
+    }
+
+    /// Point the sample's ids and aliases at the strings the newest sample
+    /// held already: half an hour of samples of 5,000 deployments then holds
+    /// one copy of each id (64 hex characters) and alias, not one per sample.
+    fn share(&self, sample: &mut Sample) {
+        let Some(prev) = self.samples.back() else { return };
+        let mut held = prev.deployments.iter().peekable();
+        let own = std::mem::take(&mut sample.deployments);
+        sample.deployments = own
+            .into_iter()
+            .map(|(id, mut d)| {
+                while held.peek().is_some_and(|(h, _)| **h < id) {
+                    held.next();
+                }
+                match held.peek().filter(|(h, _)| **h == id) {
+                    Some((h, hd)) => {
+                        if hd.alias == d.alias {
+                            d.alias = std::sync::Arc::clone(&hd.alias);
+                        }
+                        (std::sync::Arc::clone(h), d)
+                    }
+                    None => (id, d),
+                }
+            })
+            .collect();
     }
 
     /// Fold in samples read elsewhere (a Prometheus range), older ones
@@ -222,8 +249,11 @@ impl History {
             let Some(last) = mine().max_by_key(|s| s.at) else { continue };
             let first = mine().filter(|s| s.at >= from && last.at - s.at >= 30).min_by_key(|s| s.at);
             for (id, cur) in &last.deployments {
-                let w =
-                    out.entry(id.clone()).or_insert_with(|| Window { from: last.at, to: last.at, ..Window::default() });
+                let w = out.entry(id.to_string()).or_insert_with(|| Window {
+                    from: last.at,
+                    to: last.at,
+                    ..Window::default()
+                });
                 accumulate(w, id, cur, last.at, first);
             }
         }
@@ -249,11 +279,11 @@ impl History {
                 .samples
                 .iter()
                 .filter(|s| s.replica == rep && s.at < before)
-                .filter(|s| s.deployments.iter().any(|(k, d)| gone(k) && d.alias == alias))
+                .filter(|s| s.deployments.iter().any(|(k, d)| gone(k) && &*d.alias == alias))
                 .max_by_key(|s| s.at);
             if let Some(s) = last {
                 let o = out.get_or_insert((0.0, 0.0, s.at));
-                for (_, d) in s.deployments.iter().filter(|(k, d)| gone(k) && d.alias == alias) {
+                for (_, d) in s.deployments.iter().filter(|(k, d)| gone(k) && &*d.alias == alias) {
                     o.0 += d.requests;
                     o.1 += d.failures;
                 }
@@ -370,17 +400,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn samples_share_their_id_and_alias_strings() {
+        let mk = |at: i64, req: f64| {
+            let mut d = BTreeMap::new();
+            for id in ["a", "b"] {
+                d.insert(id.into(), DeploymentTraffic { alias: "gpt-4o".into(), requests: req, ..Default::default() });
+            }
+            Sample { gateway: "gw".into(), replica: "r1".into(), at, deployments: d }
+        };
+        let mut h = History::default();
+        h.record(mk(1_000, 1.0));
+        h.record(mk(1_060, 2.0));
+        let s: Vec<&Sample> = h.samples().collect();
+        let (k0, d0) = s[0].deployments.get_key_value("b").unwrap();
+        let (k1, d1) = s[1].deployments.get_key_value("b").unwrap();
+        assert!(std::sync::Arc::ptr_eq(k0, k1) && std::sync::Arc::ptr_eq(&d0.alias, &d1.alias));
+        assert!((d1.requests - 2.0).abs() < f64::EPSILON, "the counters are the new sample's");
+    }
+
+    #[test]
     fn absorbed_older_samples_merge_in_time_order() {
         let mk = |replica: &str, at: i64, req: f64| {
             let mut d = BTreeMap::new();
-            d.insert("a".to_owned(), DeploymentTraffic { requests: req, ..DeploymentTraffic::default() });
+            d.insert("a".into(), DeploymentTraffic { requests: req, ..DeploymentTraffic::default() });
             Sample { gateway: "gw".into(), replica: replica.into(), at, deployments: d }
         };
         let mut h = History::default();
         // The store held the newest; a Prometheus backfill brings what came before it.
         h.record(mk("r1", 1_000, 9.0));
         let mut other = mk("r2", 1_000, 1.0);
-        other.deployments = BTreeMap::from([("b".to_owned(), DeploymentTraffic::default())]);
+        other.deployments = BTreeMap::from([("b".into(), DeploymentTraffic::default())]);
         h.absorb(vec![mk("r1", 880, 3.0), mk("r1", 940, 6.0), mk("r1", 1_000, 9.0), other]);
         let at: Vec<(&str, i64)> = h.samples().map(|s| (s.replica.as_str(), s.at)).collect();
         assert_eq!(at, [("r1", 880), ("r1", 940), ("r1", 1_000), ("r2", 1_000)]);

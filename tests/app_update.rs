@@ -584,8 +584,12 @@ fn with_traffic(mut report: gatewatch::fleet::PollReport, ok: f64, failed: f64) 
         let mut t = Traffic { callback_on: true, ..Traffic::default() };
         if let gatewatch::gateway::Section::Ok(deps) = &s.deployments {
             for d in deps {
-                let mut dt =
-                    DeploymentTraffic { alias: d.name.clone(), requests: ok, successes: ok, ..Default::default() };
+                let mut dt = DeploymentTraffic {
+                    alias: d.name.as_str().into(),
+                    requests: ok,
+                    successes: ok,
+                    ..Default::default()
+                };
                 if d.name == "gpt-4o" {
                     dt.requests = failed;
                     dt.successes = 0.0;
@@ -593,7 +597,7 @@ fn with_traffic(mut report: gatewatch::fleet::PollReport, ok: f64, failed: f64) 
                     dt.state = Some(u8::from(failed > 0.0));
                     dt.errors.insert("401 AuthenticationError".into(), failed);
                 }
-                t.deployments.insert(d.id.clone(), dt);
+                t.deployments.insert(d.id.as_str().into(), dt);
             }
         }
         s.traffic = gatewatch::gateway::Section::Ok(t);

@@ -193,7 +193,7 @@ fn what_changed_and_live_traffic_per_replica() {
                     for d in deps {
                         let n = f64::from(k * 10);
                         let mut dt = DeploymentTraffic {
-                            alias: d.name.clone(),
+                            alias: d.name.as_str().into(),
                             requests: n,
                             successes: n,
                             ..Default::default()
@@ -207,7 +207,7 @@ fn what_changed_and_live_traffic_per_replica() {
                             dt.state = Some(u8::from(failed > 0.0));
                             dt.errors.insert("401 AuthenticationError".into(), failed);
                         }
-                        t.deployments.insert(d.id.clone(), dt);
+                        t.deployments.insert(d.id.as_str().into(), dt);
                     }
                 }
                 s.traffic = gatewatch::gateway::Section::Ok(t);

@@ -563,11 +563,9 @@ mod tests {
     use super::*;
 
     fn sample(replica: &str, at: i64, counts: &[(&str, f64, f64)]) -> Sample {
-        let deployments: BTreeMap<String, DeploymentTraffic> = counts
+        let deployments: BTreeMap<std::sync::Arc<str>, DeploymentTraffic> = counts
             .iter()
-            .map(|(id, r, f)| {
-                ((*id).to_owned(), DeploymentTraffic { requests: *r, failures: *f, ..Default::default() })
-            })
+            .map(|(id, r, f)| ((*id).into(), DeploymentTraffic { requests: *r, failures: *f, ..Default::default() }))
             .collect();
         Sample { gateway: "gw".into(), replica: replica.into(), at, deployments }
     }

@@ -18,6 +18,7 @@
 //! here and never shown.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -33,8 +34,8 @@ const MAX_LABEL: usize = 200;
 pub struct DeploymentTraffic {
     /// The alias (`model_group`): a fixed config gives the deployment a new
     /// id, and the alias ties its history to the old one.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub alias: String,
+    #[serde(default, skip_serializing_if = "str_is_empty")]
+    pub alias: Arc<str>,
     pub requests: f64,
     pub successes: f64,
     pub failures: f64,
@@ -54,12 +55,19 @@ pub struct DeploymentTraffic {
 /// One exposition, reduced to what gatewatch uses.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Traffic {
-    pub deployments: BTreeMap<String, DeploymentTraffic>,
+    /// By deployment id. Ids and aliases are shared strings: the history
+    /// keeps half an hour of these maps and shares them between samples.
+    pub deployments: BTreeMap<Arc<str>, DeploymentTraffic>,
     /// Samples for deployments over [`MAX_DEPLOYMENTS`], dropped.
     pub dropped: usize,
     /// The exposition declares LiteLLM's deployment families (the
     /// prometheus callback is on), even before any request.
     pub callback_on: bool,
+}
+
+#[allow(clippy::ref_option)]
+fn str_is_empty(s: &Arc<str>) -> bool {
+    s.is_empty()
 }
 
 impl DeploymentTraffic {
@@ -134,7 +142,7 @@ pub fn parse(text: &str) -> Result<Traffic, String> {
                 out.dropped += 1;
                 continue;
             }
-            let d = out.deployments.entry(bounded(id)).or_default();
+            let d = out.deployments.entry(bounded(id).into()).or_default();
             add(d, field, v, label("model_group"), label("exception_status"), label("exception_class"));
         }
     }
@@ -158,7 +166,7 @@ pub fn add(
     if d.alias.is_empty()
         && let Some(alias) = alias
     {
-        d.alias = bounded(alias);
+        d.alias = bounded(alias).into();
     }
     match field {
         "total_requests_total" | "total_requests" => d.requests += v,
@@ -198,7 +206,7 @@ mod tests {
         let bad = &t.deployments["c0d9744b35ec2dd5f2a5a9e66f57c7a53901790d156b5fc36d2e6652fba62115"];
         assert_eq!((bad.requests, bad.failures, bad.state), (3.0, 3.0, Some(1)));
         assert_eq!(bad.dominant_error(), Some(("500 Openai.InternalServerError", 3.0)));
-        assert_eq!((good.alias.as_str(), bad.alias.as_str()), ("good", "bad"));
+        assert_eq!((&*good.alias, &*bad.alias), ("good", "bad"));
         assert!(bad.created > 1.7e9 && good.created > 1.7e9, "{good:?}");
         assert_eq!(t.deployments.len(), 2, "{:?}", t.deployments.keys());
         assert!(t.callback_on);
@@ -212,7 +220,7 @@ mod tests {
         let text = "# TYPE litellm_deployment_failure_responses_total counter\n\
             litellm_deployment_failure_responses_total{model_id=\"real\",user_agent=\"x\\\",model_id=\\\"forged\",exception_status=\"401\",exception_class=\"AuthenticationError\"} 4.0\n";
         let t = parse(text).unwrap();
-        assert_eq!(t.deployments.keys().collect::<Vec<_>>(), vec!["real"]);
+        assert_eq!(t.deployments.keys().map(|k| &**k).collect::<Vec<_>>(), vec!["real"]);
         assert_eq!(t.deployments["real"].dominant_error(), Some(("401 AuthenticationError", 4.0)));
     }
 

@@ -202,7 +202,7 @@ fn to_traffic(gateway: &str, replicas: &[String], answers: Vec<Vec<Series>>, ske
     let by_instance: BTreeMap<String, &String> =
         replicas.iter().filter_map(|r| instance_of(r).map(|i| (i, r))).collect();
     let mut out = PromTraffic { skew_secs: skew, ..PromTraffic::default() };
-    let mut at: BTreeMap<(i64, String), BTreeMap<String, DeploymentTraffic>> = BTreeMap::new();
+    let mut at: BTreeMap<(i64, String), BTreeMap<std::sync::Arc<str>, DeploymentTraffic>> = BTreeMap::new();
     let mut instances: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let mut series_seen = 0usize;
     for series in answers.into_iter().flatten() {
@@ -226,7 +226,7 @@ fn to_traffic(gateway: &str, replicas: &[String], answers: Vec<Vec<Series>>, ske
                 out.dropped += 1;
                 continue;
             }
-            let d = deployments.entry(metrics::bounded(id)).or_default();
+            let d = deployments.entry(metrics::bounded(id).into()).or_default();
             metrics::add(d, field, v, label("model_group"), label("exception_status"), label("exception_class"));
         }
     }
@@ -423,7 +423,7 @@ mod tests {
         // 10.0.0.9:4000 is scraped but not polled: named, not counted (another fleet's traffic is not ours).
         assert_eq!(times, [(990, "http://127.0.0.1:4001"), (1020, "http://127.0.0.1:4001")]);
         let d = &t.samples[1].deployments["abc"];
-        assert_eq!((d.requests, d.failures, d.alias.as_str()), (9.0, 7.0, "gpt-4o"));
+        assert_eq!((d.requests, d.failures, &*d.alias), (9.0, 7.0, "gpt-4o"));
         assert_eq!(d.dominant_error(), Some(("401 AuthenticationError", 7.0)));
         assert_eq!(d.state, Some(2));
         assert_eq!(t.instances, ["10.0.0.9:4000", "127.0.0.1:4001"]);
