@@ -156,10 +156,11 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_tick_msg = Instant::now();
-    // The per-minute day is saved every few minutes (a copy, written off
+    // The per-minute day is saved every few minutes (its bytes, written off
     // this thread) and at exit; the demo's simulated traffic is not kept.
     let keep_days = demo.is_none();
     let mut last_day_save = Instant::now();
+    let mut day_writer: Option<tokio::task::JoinHandle<()>> = None;
 
     terminal.draw(|f| ui::draw(f, &app, &theme))?;
     app.dirty = false;
@@ -250,11 +251,11 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
             last_day_save = Instant::now();
             let (dir, days) = (config.state_dir.clone(), app.model.unsaved_days());
             if !days.is_empty() {
-                tokio::task::spawn_blocking(move || {
+                day_writer = Some(tokio::task::spawn_blocking(move || {
                     if let Err(e) = crate::traffic::day::save_all(&dir, &days) {
                         tracing::warn!(error = %e, "traffic day not saved");
                     }
-                });
+                }));
             }
         }
         if app.dirty {
@@ -271,6 +272,10 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
     cancel.cancel();
     drop(terminal);
     if keep_days {
+        // A periodic save still writing finishes first: its older bytes never land after these.
+        if let Some(w) = day_writer {
+            let _ = w.await;
+        }
         let (dir, days) = (config.state_dir.clone(), app.model.unsaved_days());
         if let Ok(Err(e)) = tokio::task::spawn_blocking(move || crate::traffic::day::save_all(&dir, &days)).await {
             tracing::warn!(error = %e, "traffic day not saved");
