@@ -445,7 +445,7 @@ mod tests {
     fn two_threads_find_what_one_finds_in_the_same_order() {
         let deps: Vec<Deployment> = (0..PARALLEL_FROM + 500)
             .map(|i| {
-                let mut d = Deployment::new(i.to_string(), format!("ch-{i}"));
+                let mut d = Deployment::new(&i.to_string(), &format!("ch-{i}"));
                 d.status = if i % 97 == 0 { DeploymentStatus::AutoDisabled } else { DeploymentStatus::Serving };
                 d.groups = vec![if i % 3 == 0 { "vip".into() } else { "default".into() }];
                 d.models = vec![format!("model-{}", i % 40)];
