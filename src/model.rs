@@ -301,17 +301,8 @@ impl Model {
     /// cleared problem goes on the timeline.
     pub fn reevaluate(&mut self, g: usize, now: SystemTime) {
         let Some(obs) = self.fleet.gateways.get(g) else { return };
-        // The table's derived data beside the checks, on another thread, at scale.
-        let (new, derived) = if obs.deployments().len() >= evidence::PARALLEL_FROM {
-            std::thread::scope(|s| {
-                let derived = s.spawn(|| table::derive(obs));
-                let new = evidence::evaluate(obs, now);
-                (new, derived.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            })
-        } else {
-            (evidence::evaluate(obs, now), table::derive(obs))
-        };
-        self.derived[g] = derived;
+        let new = evidence::evaluate(obs, now);
+        self.derived[g] = table::derive(obs);
         let name = obs.spec.name.clone();
         for f in &new.findings {
             let before = self.evidence[g].get(f.check).map_or(Verdict::Unknown, |o| o.verdict);

@@ -354,31 +354,6 @@ const LIST_CHECKS: [&str; 6] = [
     "newapi-balance-disabled",
 ];
 
-/// From this many deployments or channels on, the checks run on two
-/// threads (the UI thread waits for both: measured at 50,000 channels the
-/// checks took 35 ms on one, spread over many checks, no single hot spot).
-pub const PARALLEL_FROM: usize = 2_000;
-
-/// Every check's finding, in [`checks::ALL`]'s order; past
-/// [`PARALLEL_FROM`] alternate checks run on a second thread.
-fn run_all<'c>(ctx: &Ctx<'_>) -> Vec<(&'c checks::CheckDef, Finding)> {
-    let run = |pick: usize| -> Vec<(usize, Finding)> {
-        checks::ALL.iter().enumerate().filter(|(i, _)| i % 2 == pick).map(|(i, d)| (i, (d.run)(ctx))).collect()
-    };
-    let mut found: Vec<(usize, Finding)> = if ctx.gw.deployments().len() >= PARALLEL_FROM {
-        std::thread::scope(|s| {
-            let other = s.spawn(|| run(1));
-            let mut mine = run(0);
-            mine.extend(other.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-            mine
-        })
-    } else {
-        checks::ALL.iter().enumerate().map(|(i, d)| (i, (d.run)(ctx))).collect()
-    };
-    found.sort_by_key(|(i, _)| *i);
-    found.into_iter().map(|(i, f)| (&checks::ALL[i], f)).collect()
-}
-
 pub fn evaluate(gw: &GatewayObs, now: SystemTime) -> Evidence {
     let ctx = Ctx { gw, now };
     let mut ev = Evidence::default();
@@ -386,7 +361,8 @@ pub fn evaluate(gw: &GatewayObs, now: SystemTime) -> Evidence {
     // What a New API channel check read: said on each verdict built on the list.
     let coverage = (gw.kind() == crate::config::GatewayKind::NewApi && ctx.list_unread().is_none())
         .then(|| format!("read: the whole channel list, {} channel(s)", gw.deployments().len()));
-    for (def, mut f) in run_all(&ctx) {
+    for def in checks::ALL {
+        let mut f = (def.run)(&ctx);
         f.check = def.id;
         if checks::is_probe(def.id) {
             if let Some(at) = f.at
