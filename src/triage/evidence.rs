@@ -407,37 +407,3 @@ fn stale(f: Finding, why: &str, now: SystemTime) -> Finding {
     let summary = format!("stale ({why}): the probe{age} said {} {}; probe again", f.verdict.symbol(), f.summary);
     Finding { verdict: Verdict::Unknown, summary, stale: Some(why.to_owned()), ..f }
 }
-
-#[cfg(test)]
-mod tests {
-    use std::time::{Duration, SystemTime};
-
-    use super::*;
-    use crate::config::{GatewayKind, GatewaySpec};
-    use crate::fleet::PollReport;
-    use crate::gateway::{Deployment, DeploymentStatus, ReplicaSnapshot, Section};
-
-    #[test]
-    fn two_threads_find_what_one_finds_in_the_same_order() {
-        let deps: Vec<Deployment> = (0..PARALLEL_FROM + 500)
-            .map(|i| {
-                let mut d = Deployment::new(&i.to_string(), &format!("ch-{i}"));
-                d.status = if i % 97 == 0 { DeploymentStatus::AutoDisabled } else { DeploymentStatus::Serving };
-                d.groups = vec![if i % 3 == 0 { "vip".into() } else { "default".into() }];
-                d.models = vec![format!("model-{}", i % 40)];
-                d.provider = "OpenAI".into();
-                d
-            })
-            .collect();
-        let mut g = GatewayObs::new(GatewaySpec::new("n", GatewayKind::NewApi, "http://127.0.0.1:1"));
-        let mut s = ReplicaSnapshot::new(Duration::ZERO);
-        s.deployments = Section::Ok(deps);
-        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let mut tl = crate::timeline::Timeline::default();
-        g.apply_poll(PollReport::new(0, at, vec![("http://127.0.0.1:1".into(), Ok(s))]), &mut tl, 0);
-        let ctx = Ctx { gw: &g, now: at };
-        let one: Vec<String> = checks::ALL.iter().map(|d| format!("{}: {:?}", d.id, (d.run)(&ctx))).collect();
-        let two: Vec<String> = run_all(&ctx).into_iter().map(|(d, f)| format!("{}: {f:?}", d.id)).collect();
-        assert_eq!(one, two);
-    }
-}
