@@ -293,7 +293,9 @@ async fn fifty_thousand_channels_the_incident_evidence_within_the_limit() {
     let g = &v["gateways"][0];
     assert_eq!(code, 2, "{json}");
     assert_eq!(g["rate_limited"], false, "{json}");
-    assert!(!json.contains("429"), "no request refused:\n{json}");
+    // "429" as a status, not inside a port number (the simulator's port is random: 42923 failed CI once).
+    let status_429 = regex::Regex::new(r"(^|[^0-9])429([^0-9]|$)").unwrap();
+    assert!(!status_429.is_match(&json), "no request refused:\n{json}");
     assert!(g["unread"].as_str().unwrap().contains("50000 channels"), "{json}");
     let check = |id: &str| g["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).cloned().unwrap();
     let dead = check("newapi-all-disabled");
