@@ -311,6 +311,14 @@ pub struct ErrorLogEntry {
     pub model: String,
 }
 
+#[cfg(test)]
+impl ErrorLogEntry {
+    /// A `gpt-4o` request of channel `ch{channel}` at `at` (unit tests).
+    pub fn for_test(channel: i64, at: i64, status: Option<u16>) -> Self {
+        Self { channel, channel_name: format!("ch{channel}"), at, status, model: "gpt-4o".into() }
+    }
+}
+
 /// Recent failed requests for one model name, from the gateway's own log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorLogModel {

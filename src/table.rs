@@ -191,12 +191,7 @@ fn id_num(d: &Deployment) -> Option<i64> {
 
 /// Larger first, and any value before none.
 fn desc_opt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
-    match (a, b) {
-        (Some(x), Some(y)) => y.partial_cmp(&x).unwrap_or(Ordering::Equal),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    }
+    cmp_opt(a.map(std::cmp::Reverse), b.map(std::cmp::Reverse))
 }
 
 fn cmp_opt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
@@ -374,13 +369,7 @@ mod tests {
         use crate::gateway::ErrorLogEntry;
         let mut g = GatewayObs::new(GatewaySpec::new("n", GatewayKind::NewApi, "http://127.0.0.1:1"));
         let now = 1_800_000_000_i64;
-        let e = |ch: i64, ago: i64, status: Option<u16>| ErrorLogEntry {
-            channel: ch,
-            channel_name: format!("c{ch}"),
-            at: now - ago,
-            status,
-            model: "gpt-4o".into(),
-        };
+        let e = |ch: i64, ago: i64, status: Option<u16>| ErrorLogEntry::for_test(ch, now - ago, status);
         let mut s = ReplicaSnapshot::new(Duration::ZERO);
         s.deployments = Section::Ok(vec![
             ch("1", "a", DeploymentStatus::Serving, "default"),

@@ -220,31 +220,15 @@ pub fn model_info_response(body: Vec<u8>) -> RawResponse {
 
 /// The poll of the New API gateway (index 0) holding `channels`.
 pub fn newapi_report(channels: Vec<Deployment>) -> PollReport {
-    PollReport {
-        gateway: 0,
-        at: t0(),
-        replicas: vec![(NEWAPI_URL.into(), Ok(newapi_snapshot(channels)))],
-        local: LocalView::default(),
-        memory: MatchMemory::default(),
-        discovery_error: None,
-        budget: None,
-        prometheus: None,
-        changes: Vec::new(),
-    }
+    PollReport::new(0, t0(), vec![(NEWAPI_URL.into(), Ok(newapi_snapshot(channels)))])
 }
 
 /// The poll of the LiteLLM gateway (index 1) holding `deployments`.
 pub fn litellm_report(deployments: Vec<Deployment>, local: LocalView, memory: MatchMemory) -> PollReport {
     PollReport {
-        gateway: 1,
-        at: t0(),
-        replicas: vec![(LITELLM_URL.into(), Ok(litellm_snapshot(deployments)))],
         local,
         memory,
-        discovery_error: None,
-        budget: None,
-        prometheus: None,
-        changes: Vec::new(),
+        ..PollReport::new(1, t0(), vec![(LITELLM_URL.into(), Ok(litellm_snapshot(deployments)))])
     }
 }
 

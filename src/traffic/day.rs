@@ -166,7 +166,7 @@ pub struct Day {
     /// New API: the server second up to which its logs are folded.
     log_upto: Option<i64>,
     /// New API: minutes whose successes were not counted (the consume log
-    /// was empty: `LogConsumeEnabled` off, or nothing succeeded).
+    /// was empty — `LogConsumeEnabled` off, or nothing succeeded — or not read).
     no_requests: Bits,
     /// Some deployment got no series: [`MAX_SERIES`] were held.
     pub capped: bool,
@@ -638,13 +638,7 @@ mod tests {
     }
 
     fn entry(channel: i64, at: i64) -> crate::gateway::ErrorLogEntry {
-        crate::gateway::ErrorLogEntry {
-            channel,
-            channel_name: format!("ch{channel}"),
-            at,
-            status: Some(401),
-            model: "gpt-4o".into(),
-        }
+        crate::gateway::ErrorLogEntry::for_test(channel, at, Some(401))
     }
 
     #[test]

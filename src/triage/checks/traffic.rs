@@ -463,13 +463,7 @@ mod tests {
         use crate::config::{GatewayKind, GatewaySpec};
         use crate::gateway::{Deployment, ErrorLogEntry, ReplicaSnapshot};
         let now = 1_800_000_000_i64;
-        let e = |ch: i64, ago: i64, status: Option<u16>| ErrorLogEntry {
-            channel: ch,
-            channel_name: format!("ch{ch}"),
-            at: now - ago,
-            status,
-            model: "gpt-4o".into(),
-        };
+        let e = |ch: i64, ago: i64, status: Option<u16>| ErrorLogEntry::for_test(ch, now - ago, status);
         let run = |errors: Vec<ErrorLogEntry>, ok: Vec<ErrorLogEntry>| {
             let spec = GatewaySpec::new("n", GatewayKind::NewApi, "http://127.0.0.1:3000");
             let mut gw = crate::fleet::GatewayObs::new(spec);
