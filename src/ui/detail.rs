@@ -271,7 +271,7 @@ fn day_line(lines: &mut Vec<Line<'static>>, day: &crate::traffic::day::Day, id: 
         " no request counted".to_owned()
     } else if s.requests_unknown > 0 {
         format!(
-            " {:.0} failed (successes not counted for {}: the consume log was empty)",
+            " {:.0} failed (successes not counted for {}: the consume log was empty or not read)",
             s.failures,
             hours(s.requests_unknown)
         )
