@@ -65,7 +65,7 @@ fn bench(c: &mut Criterion) {
     let gw = adapter(&urls[0]);
     let check = |r: &[(String, Result<gatewatch::gateway::ReplicaSnapshot, gatewatch::gateway::GatewayError>)]| {
         for (u, s) in r {
-            let n = s.as_ref().unwrap().deployments.ok().map_or(0, Vec::len);
+            let n = s.as_ref().unwrap().deployments.ok().map_or(0, |d| d.len());
             assert_eq!(n, DEPLOYMENTS, "{u}");
         }
     };

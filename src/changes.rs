@@ -81,7 +81,7 @@ pub fn of(
 ) -> Inventory {
     let mut inv = Inventory { at, replicas: urls.iter().cloned().collect(), ..Inventory::default() };
     fn listed((u, r): &(String, Result<ReplicaSnapshot, GatewayError>)) -> Option<(&String, &Vec<Deployment>)> {
-        r.as_ref().ok().and_then(|s| s.deployments.ok()).map(|d| (u, d))
+        r.as_ref().ok().and_then(|s| s.deployments.ok()).map(|d| (u, d.as_ref()))
     }
     let source = match prefer.filter(|p| results.iter().any(|(u, _)| u == p)) {
         Some(p) => results.iter().filter(|(u, _)| u == p).find_map(listed),
@@ -384,7 +384,7 @@ mod tests {
         use crate::gateway::{Deployment, ReplicaSnapshot, Section};
         let snap = |ids: &[&str]| {
             let mut s = ReplicaSnapshot::new(std::time::Duration::ZERO);
-            s.deployments = Section::Ok(ids.iter().map(|i| Deployment::new(*i, "gpt-4o")).collect());
+            s.deployments = Section::Ok(ids.iter().map(|i| Deployment::new(*i, "gpt-4o")).collect::<Vec<_>>().into());
             Ok(s)
         };
         let urls = vec!["http://r1".to_owned(), "http://r2".to_owned()];

@@ -254,7 +254,7 @@ fn replica_report(g: &GatewayObs) -> Vec<ReplicaReport> {
                 latency_ms: snap.map(|s| s.latency.as_secs_f64() * 1000.0),
                 version: snap.and_then(|s| s.version.clone()),
                 error: r.error().map(ToString::to_string),
-                deployments: snap.and_then(|s| s.deployments.ok()).map(Vec::len),
+                deployments: snap.and_then(|s| s.deployments.ok()).map(|d| d.len()),
                 drifted_deployments: r.drift.as_ref().map(|rows| rows.iter().filter(|x| x.state.is_problem()).count()),
             }
         })

@@ -316,7 +316,7 @@ impl GatewayObs {
     }
 
     pub fn deployments(&self) -> &[Deployment] {
-        self.primary().and_then(|s| s.deployments.ok()).map_or(&[], Vec::as_slice)
+        self.primary().and_then(|s| s.deployments.ok()).map_or(&[], |d| d.as_slice())
     }
 
     /// Deployment status with the last health probe applied.
@@ -647,7 +647,7 @@ mod tests {
 
     fn snap(ids: &[(&str, &str)]) -> ReplicaSnapshot {
         let mut s = ReplicaSnapshot::new(Duration::from_millis(5));
-        s.deployments = Section::Ok(ids.iter().map(|(id, n)| Deployment::new(*id, *n)).collect());
+        s.deployments = Section::Ok(ids.iter().map(|(id, n)| Deployment::new(*id, *n)).collect::<Vec<_>>().into());
         s.auth = AuthState::Ok;
         s
     }

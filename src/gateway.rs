@@ -251,7 +251,7 @@ pub struct ReplicaSnapshot {
     pub latency: Duration,
     pub auth: AuthState,
     pub readiness: Section<Readiness>,
-    pub deployments: Section<Vec<Deployment>>,
+    pub deployments: Section<std::sync::Arc<Vec<Deployment>>>,
     pub router: Section<RouterSettings>,
     pub cache: Section<CacheState>,
     /// Names the gateway lists for clients (`/v1/models`).

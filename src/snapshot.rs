@@ -32,7 +32,7 @@ pub struct ListSnapshot {
     pub replica: String,
     /// Unix seconds when it was read.
     pub at: i64,
-    pub deployments: Vec<Deployment>,
+    pub deployments: std::sync::Arc<Vec<Deployment>>,
 }
 
 /// `<state>/snapshot/<gateway>.json`.
@@ -83,8 +83,12 @@ mod tests {
         let mut d = Deployment::new("7", "openai-main");
         d.api_base = Some("https://api.example.com/v1?key=sk-snapshot-SECRET-0011223344".into());
         crate::secret::known().add(crate::secret::Secret::new("sk-snapshot-SECRET-0011223344"));
-        let s =
-            ListSnapshot { gateway: "prod/../x".into(), replica: "http://r".into(), at: 1_000, deployments: vec![d] };
+        let s = ListSnapshot {
+            gateway: "prod/../x".into(),
+            replica: "http://r".into(),
+            at: 1_000,
+            deployments: vec![d].into(),
+        };
         save(&p, &s).unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
         assert!(!text.contains("sk-snapshot-SECRET-0011223344"), "{text}");

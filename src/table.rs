@@ -331,7 +331,7 @@ mod tests {
     fn obs(deps: Vec<Deployment>) -> GatewayObs {
         let mut g = GatewayObs::new(GatewaySpec::new("n", GatewayKind::NewApi, "http://127.0.0.1:1"));
         let mut s = ReplicaSnapshot::new(Duration::ZERO);
-        s.deployments = Section::Ok(deps);
+        s.deployments = Section::Ok(deps.into());
         let mut tl = crate::timeline::Timeline::default();
         g.apply_poll(
             PollReport::new(0, SystemTime::UNIX_EPOCH, vec![("http://127.0.0.1:1".into(), Ok(s))]),
@@ -371,11 +371,11 @@ mod tests {
         let now = 1_800_000_000_i64;
         let e = |ch: i64, ago: i64, status: Option<u16>| ErrorLogEntry::for_test(ch, now - ago, status);
         let mut s = ReplicaSnapshot::new(Duration::ZERO);
-        s.deployments = Section::Ok(vec![
+        s.deployments = Section::Ok(std::sync::Arc::new(vec![
             ch("1", "a", DeploymentStatus::Serving, "default"),
             ch("2", "b", DeploymentStatus::Serving, "default"),
             ch("3", "c", DeploymentStatus::Serving, "default"),
-        ]);
+        ]));
         s.error_log = Section::Ok((0..6).map(|i| e(2, 10 + i, Some(401))).chain([e(3, 5, Some(500))]).collect());
         s.consume_log = Section::Ok((0..2).map(|i| e(2, i, None)).chain((0..99).map(|i| e(3, i, None))).collect());
         s.server_time = Some(now);

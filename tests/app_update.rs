@@ -583,7 +583,7 @@ fn with_traffic(mut report: gatewatch::fleet::PollReport, ok: f64, failed: f64) 
         let Ok(s) = snap else { continue };
         let mut t = Traffic { callback_on: true, ..Traffic::default() };
         if let gatewatch::gateway::Section::Ok(deps) = &s.deployments {
-            for d in deps {
+            for d in deps.iter() {
                 let mut dt = DeploymentTraffic {
                     alias: d.name.as_str().into(),
                     requests: ok,
@@ -662,7 +662,7 @@ fn a_saved_list_shows_at_once_with_its_age_and_the_first_poll_replaces_it() {
         gateway: a.model.fleet.gateways[0].spec.name.clone(),
         replica: url,
         at: gatewatch::poller::unix_now(saved_at),
-        deployments: running(SHARED_CONFIG),
+        deployments: running(SHARED_CONFIG).into(),
     };
     a.model.seed_snapshot(snap, t0());
     let g = &a.model.fleet.gateways[0];
@@ -684,7 +684,7 @@ fn a_saved_list_shows_at_once_with_its_age_and_the_first_poll_replaces_it() {
         gateway: a.model.fleet.gateways[0].spec.name.clone(),
         replica: a.model.fleet.gateways[0].replicas[0].url.clone(),
         at: gatewatch::poller::unix_now(saved_at),
-        deployments: Vec::new(),
+        deployments: Vec::new().into(),
     };
     a.model.seed_snapshot(again, t0());
     assert_eq!(a.model.fleet.gateways[0].deployments().len(), 3);

@@ -190,7 +190,7 @@ fn what_changed_and_live_traffic_per_replica() {
                 let mut s = snap.clone();
                 let mut t = Traffic { callback_on: true, ..Traffic::default() };
                 if let gatewatch::gateway::Section::Ok(deps) = &s.deployments {
-                    for d in deps {
+                    for d in deps.iter() {
                         let n = f64::from(k * 10);
                         let mut dt = DeploymentTraffic {
                             alias: d.name.as_str().into(),

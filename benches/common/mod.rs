@@ -127,7 +127,7 @@ pub fn newapi_snapshot(deployments: Vec<Deployment>) -> ReplicaSnapshot {
     s.router = Section::Unavailable("New API has no fallback chains".into());
     s.cache = Section::Unavailable("New API has no response cache".into());
     s.served_models = Section::Ok(gateway::newapi::served(&deployments));
-    s.deployments = Section::Ok(deployments);
+    s.deployments = Section::Ok(deployments.into());
     s.requests = 52;
     s
 }
@@ -246,7 +246,7 @@ pub fn litellm_snapshot(deployments: Vec<Deployment>) -> ReplicaSnapshot {
     served.sort();
     served.dedup();
     s.served_models = Section::Ok(served);
-    s.deployments = Section::Ok(deployments);
+    s.deployments = Section::Ok(deployments.into());
     s.router = Section::Ok(RouterSettings {
         fallbacks: vec![("gpt-4o-mini-001".into(), vec!["gpt-4o-000".into()])],
         num_retries: Some(0),

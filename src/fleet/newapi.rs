@@ -115,6 +115,7 @@ pub fn patch_channels(obs: &mut GatewayObs, channels: &[Deployment]) {
 fn patched(snap: &ReplicaSnapshot, channels: &[Deployment]) -> ReplicaSnapshot {
     let mut s = snap.clone();
     if let Section::Ok(deps) = &mut s.deployments {
+        let deps = std::sync::Arc::make_mut(deps);
         for c in channels {
             match deps.iter_mut().find(|d| d.id == c.id) {
                 Some(d) => *d = c.clone(),
@@ -138,7 +139,8 @@ mod tests {
 
     fn snap(ids: &[&str]) -> ReplicaSnapshot {
         let mut s = ReplicaSnapshot::new(Duration::from_millis(5));
-        s.deployments = Section::Ok(ids.iter().map(|id| Deployment::new(*id, format!("ch{id}"))).collect());
+        s.deployments =
+            Section::Ok(ids.iter().map(|id| Deployment::new(*id, format!("ch{id}"))).collect::<Vec<_>>().into());
         s.auth = AuthState::Ok;
         s
     }

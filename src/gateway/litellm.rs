@@ -85,7 +85,7 @@ impl LiteLlm {
         check(resp, &self.spec.credential_env)
     }
 
-    async fn model_info(&self, base: &str) -> Result<Vec<Deployment>, GatewayError> {
+    async fn model_info(&self, base: &str) -> Result<std::sync::Arc<Vec<Deployment>>, GatewayError> {
         let resp = self.get(base, "/model/info", true).await?;
         // Hashing and parsing tens of megabytes: on the blocking pool (the
         // replicas' answers in parallel, the async workers free for the UI).
@@ -95,11 +95,11 @@ impl LiteLlm {
             let len = resp.body.len();
             let lock = || cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some((_, _, deps)) = lock().as_ref().filter(|(k, l, _)| *k == key && *l == len) {
-                return Ok(deps.as_ref().clone());
+                return Ok(std::sync::Arc::clone(deps));
             }
             let parsed: api::ModelInfoResponse = resp.json()?;
-            let deps: Vec<Deployment> = parsed.data.into_iter().map(to_deployment).collect();
-            *lock() = Some((key, len, std::sync::Arc::new(deps.clone())));
+            let deps = std::sync::Arc::new(parsed.data.into_iter().map(to_deployment).collect::<Vec<Deployment>>());
+            *lock() = Some((key, len, std::sync::Arc::clone(&deps)));
             Ok(deps)
         })
         .await

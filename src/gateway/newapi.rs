@@ -227,7 +227,7 @@ impl Gateway for NewApi {
                 Ok(l) => {
                     snap.notes.extend(l.notes);
                     snap.served_models = Section::Ok(served(&l.deployments));
-                    snap.deployments = Section::Ok(l.deployments);
+                    snap.deployments = Section::Ok(std::sync::Arc::new(l.deployments));
                     if l.flavor == Some(channel::Flavor::OneApi) {
                         snap.recent_errors = Section::Unavailable("One API's log has no error type".into());
                         snap.error_log = Section::Unavailable("One API's log has no error type".into());

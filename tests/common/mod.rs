@@ -82,7 +82,7 @@ pub fn snapshot(deps: Vec<Deployment>) -> ReplicaSnapshot {
         cache: Some("local".into()),
     });
     s.served_models = Section::Ok(deps.iter().map(|d| d.name.clone()).collect());
-    s.deployments = Section::Ok(deps);
+    s.deployments = Section::Ok(deps.into());
     s.router = Section::Ok(RouterSettings {
         fallbacks: vec![("gpt-4o-mini".into(), vec!["gpt-4o".into()])],
         num_retries: Some(0),

@@ -435,7 +435,7 @@ mod tests {
         let spec = GatewaySpec::new("n", GatewayKind::NewApi, "http://127.0.0.1:3000");
         let mut gw = crate::fleet::GatewayObs::new(spec);
         let mut snap = ReplicaSnapshot::new(std::time::Duration::from_millis(1));
-        snap.deployments = Section::Ok(vec![Deployment::new("7", "openai-main")]);
+        snap.deployments = Section::Ok(std::sync::Arc::new(vec![Deployment::new("7", "openai-main")]));
         let entry = |ago: i64| ErrorLogEntry {
             channel: 7,
             channel_name: "openai-main".into(),
@@ -468,7 +468,8 @@ mod tests {
             let spec = GatewaySpec::new("n", GatewayKind::NewApi, "http://127.0.0.1:3000");
             let mut gw = crate::fleet::GatewayObs::new(spec);
             let mut snap = ReplicaSnapshot::new(std::time::Duration::from_millis(1));
-            snap.deployments = Section::Ok(vec![Deployment::new("7", "ch7"), Deployment::new("8", "ch8")]);
+            snap.deployments =
+                Section::Ok(std::sync::Arc::new(vec![Deployment::new("7", "ch7"), Deployment::new("8", "ch8")]));
             snap.error_log = Section::Ok(errors);
             snap.consume_log = Section::Ok(ok);
             snap.server_time = Some(now);
