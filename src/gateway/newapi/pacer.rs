@@ -37,11 +37,16 @@ use tokio::time::Instant;
 
 use crate::gateway::{GatewayError, RateBudget};
 
-/// Who is asking: polls yield to actions.
+/// Who is asking: polls yield to actions, the crawl to both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Class {
     Poll,
     Action,
+    /// A page of a list too large to read in one poll: only what is left
+    /// once a poll's worth ([`PacerConfig::crawl_headroom`]) is kept for the
+    /// next incident-first reads, and it never waits — with no room it fails
+    /// at once and the crawl goes on at a later poll.
+    Crawl,
 }
 
 /// Limits and back-off settings.
@@ -55,6 +60,8 @@ pub struct PacerConfig {
     pub budget: u32,
     /// Requests of the budget that polls leave to actions.
     pub action_reserve: u32,
+    /// Requests of the poll share that the crawl leaves to the next polls.
+    pub crawl_headroom: u32,
     /// First pause after a 429, before the request is retried.
     pub backoff_base: Duration,
     /// Longest pause between two retries of one request.
@@ -76,6 +83,7 @@ impl Default for PacerConfig {
             window: Duration::from_secs(180),
             budget: 150,
             action_reserve: 20,
+            crawl_headroom: 20,
             backoff_base: Duration::from_secs(2),
             backoff_cap: Duration::from_secs(8),
             max_retries: 2,
@@ -96,6 +104,7 @@ impl PacerConfig {
             window: spec.rate_limit_window,
             budget,
             action_reserve: (budget * 2 / 15).clamp(1, 20),
+            crawl_headroom: (budget * 2 / 15).clamp(1, 20),
             max_wait: spec.rate_limit_window,
             ..Self::default()
         }
@@ -105,8 +114,10 @@ impl PacerConfig {
         let cap = match class {
             Class::Action => self.budget,
             Class::Poll => self.budget.saturating_sub(self.action_reserve),
+            Class::Crawl => self.budget.saturating_sub(self.action_reserve).saturating_sub(self.crawl_headroom),
         };
-        cap.max(1) as usize
+        // Polls and actions always get one; the crawl only what is left.
+        if class == Class::Crawl { cap as usize } else { cap.max(1) as usize }
     }
 
     /// The pause before retry number `attempt` (0-based) after a 429.
@@ -132,6 +143,8 @@ pub enum Decision {
     /// The server refused recently and gatewatch is cooling down: fail now,
     /// the cool-down ends after this long.
     CoolingDown(Duration),
+    /// A crawl page with no room left for it: fail now, try at a later poll.
+    NoRoom,
 }
 
 /// The request log and its rules, without a clock of its own.
@@ -185,6 +198,10 @@ impl Ledger {
         }
         let cap = cfg.cap(class);
         let len = self.sent.len();
+        if class == Class::Crawl && len >= cap {
+            // No room: the crawl waits for a later poll, not here.
+            return Decision::NoRoom;
+        }
         if len >= cap {
             // Enough of the oldest must age out that one more fits.
             let oldest_needed = self.sent[len - cap];
@@ -287,12 +304,51 @@ impl Pacer {
                 Decision::Go => return Ok(()),
                 Decision::Wait(d) => d,
                 Decision::CoolingDown(d) => return Err(GatewayError::RateLimited { retry_after: Some(d) }),
+                Decision::NoRoom => return Err(GatewayError::RateLimited { retry_after: None }),
             };
             if now.saturating_duration_since(started) + wait > self.cfg.max_wait {
                 return Err(GatewayError::RateLimited { retry_after: Some(wait) });
             }
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Requests of `class` that may go now without waiting (the crawl's
+    /// pages for this poll).
+    pub fn room(&self, class: Class) -> usize {
+        let now = Instant::now();
+        let used = self
+            .with_ledger(|l| if l.cooling_until(now).is_some() { usize::MAX } else { l.used(now, &self.cfg) as usize });
+        self.cfg.cap(class).saturating_sub(used)
+    }
+
+    /// When gatewatch's own requests of the current window went out (wall
+    /// clock), to hand the budget to the next run (`check` in cron, the TUI
+    /// reopened): the server still counts them.
+    pub fn recent(&self) -> Vec<SystemTime> {
+        let now = Instant::now();
+        let wall_now = SystemTime::now();
+        self.with_ledger(|l| {
+            l.used(now, &self.cfg);
+            l.sent.iter().map(|&t| wall(t, now, wall_now)).collect()
+        })
+    }
+
+    /// Count requests an earlier run sent (wall clock) against this window.
+    pub fn seed(&self, sent: &[SystemTime]) {
+        let now = Instant::now();
+        let wall_now = SystemTime::now();
+        self.with_ledger(|l| {
+            let mut earlier: Vec<Instant> = sent
+                .iter()
+                .filter_map(|t| wall_now.duration_since(*t).ok())
+                .filter(|ago| *ago < self.cfg.window)
+                .filter_map(|ago| now.checked_sub(ago))
+                .collect();
+            earlier.extend(l.sent.iter().copied());
+            earlier.sort();
+            l.sent = earlier.into();
+        });
     }
 
     /// The server accepted a request.
@@ -356,6 +412,7 @@ mod tests {
             window: Duration::from_secs(60),
             budget: 10,
             action_reserve: 2,
+            crawl_headroom: 3,
             backoff_base: Duration::from_secs(1),
             backoff_cap: Duration::from_secs(8),
             max_retries: 3,
@@ -366,6 +423,42 @@ mod tests {
 
     fn secs(s: u64) -> Duration {
         Duration::from_secs(s)
+    }
+
+    #[test]
+    fn the_crawl_takes_what_polls_leave_and_never_waits() {
+        let c = cfg();
+        let mut l = Ledger::default();
+        let t0 = Instant::now();
+        // 10 budget - 2 for actions - 3 for the next polls: 5 crawl pages, in a burst (no spacing).
+        for i in 0..5 {
+            assert_eq!(l.decide(t0, Class::Crawl, &c), Decision::Go, "page {i}");
+        }
+        assert_eq!(l.decide(t0, Class::Crawl, &c), Decision::NoRoom);
+        // The headroom is there for the next poll, and actions keep theirs.
+        for _ in 0..3 {
+            assert!(matches!(l.decide(t0 + secs(30), Class::Poll, &c), Decision::Go | Decision::Wait(_)));
+        }
+        assert_eq!(l.decide(t0 + secs(60), Class::Crawl, &c), Decision::Go, "the burst aged out");
+        // A budget the reserves use up leaves the crawl nothing.
+        let none = PacerConfig { budget: 5, ..c };
+        assert_eq!(Ledger::default().decide(t0, Class::Crawl, &none), Decision::NoRoom);
+    }
+
+    #[tokio::test]
+    async fn an_earlier_run_s_requests_count_against_this_window() {
+        let p = Pacer::new(cfg());
+        assert_eq!(p.room(Class::Crawl), 5);
+        let now = SystemTime::now();
+        // Three sent 10 s ago by the last run, one a window ago (aged out).
+        p.seed(&[now - secs(10), now - secs(10), now - secs(10), now - secs(61)]);
+        assert_eq!(p.budget().used, 3);
+        assert_eq!(p.room(Class::Crawl), 2);
+        assert_eq!(p.room(Class::Poll), 5);
+        assert_eq!(p.recent().len(), 3);
+        p.acquire(Class::Crawl).await.unwrap();
+        p.acquire(Class::Crawl).await.unwrap();
+        assert!(matches!(p.acquire(Class::Crawl).await, Err(GatewayError::RateLimited { retry_after: None })));
     }
 
     #[test]
