@@ -179,10 +179,11 @@ pub async fn gather(config: &Config, gateways: &[Arc<dyn Gateway>]) -> (Fleet, V
         let path = local::memory_path(&config.state_dir, &gw.spec().name);
         let p2 = path.clone();
         let mut memory = tokio::task::spawn_blocking(move || local::load_memory(&p2)).await.unwrap_or_default();
-        let (sd, name) = (config.state_dir.clone(), gw.spec().name.clone());
-        let Ok(mut stores) = tokio::task::spawn_blocking(move || poller::Stores::open(&sd, &name)).await else {
+        let (sd, name, url) = (config.state_dir.clone(), gw.spec().name.clone(), gw.spec().url.clone());
+        let Ok(mut stores) = tokio::task::spawn_blocking(move || poller::Stores::open(&sd, &name, &url)).await else {
             return poller::cycle(gw.as_ref(), i, &mut memory, Some(&path), None).await;
         };
+        poller::resume(gw, &mut stores).await;
         let mut report = poller::cycle(gw.as_ref(), i, &mut memory, Some(&path), Some(&mut stores)).await;
         // `check` is the pre-restart cron job: run the operator's validation command too.
         if let Some(cmd) = &gw.spec().validate_command {
@@ -236,7 +237,8 @@ pub fn unread(g: &GatewayObs) -> Option<String> {
         crate::gateway::Section::Failed(GatewayError::Auth { .. } | GatewayError::MissingCredential { .. }) => None,
         crate::gateway::Section::Failed(e) => {
             let what = if g.kind() == crate::config::GatewayKind::NewApi { "channel" } else { "deployment" };
-            Some(format!("{what} list not read: {e}"))
+            let progress = g.primary()?.list_progress.as_deref().map(|p| format!("; {p}")).unwrap_or_default();
+            Some(format!("{what} list not read: {e}{progress}"))
         }
         _ => None,
     }

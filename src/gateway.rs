@@ -291,6 +291,24 @@ pub struct ReplicaSnapshot {
     /// the error log) or named by the operator (`client_models`), one search
     /// each, by model.
     pub model_channels: Section<Vec<ModelSubset>>,
+    /// New API past the cap: `deployments` is a list assembled page by page
+    /// over earlier polls (with this poll's fresh reads laid over it), not
+    /// one read now — when its pages were read.
+    pub assembled: Option<ListAssembly>,
+    /// New API past the cap: how far the pass assembling the list has got.
+    pub list_progress: Option<String>,
+}
+
+/// When the pages of an assembled list were read (unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListAssembly {
+    pub first_at: i64,
+    pub last_at: i64,
+    pub pages: usize,
+    /// Polls (or runs) it took.
+    pub steps: usize,
+    /// What this poll read fresh and laid over it.
+    pub fresh: String,
 }
 
 /// Every channel that serves one model, or why they could not be read.
@@ -350,6 +368,8 @@ impl ReplicaSnapshot {
             traffic: Section::NotLoaded,
             disabled_channels: Section::NotLoaded,
             model_channels: Section::NotLoaded,
+            assembled: None,
+            list_progress: None,
             error_log: Section::NotLoaded,
             consume_log: Section::NotLoaded,
             server_time: None,
@@ -505,6 +525,18 @@ pub trait Gateway: Send + Sync {
     /// The request budget, for gateways that limit the rate of admin requests.
     fn rate_budget(&self) -> Option<RateBudget> {
         None
+    }
+
+    /// What the next run should carry on from (New API: a list being
+    /// assembled page by page, the last one assembled, the requests of the
+    /// rate window), as JSON.
+    fn carry(&self) -> Option<String> {
+        None
+    }
+
+    /// Carry on from an earlier run's [`Gateway::carry`].
+    fn resume(&self, json: &str) {
+        let _ = json;
     }
 
     /// Live traffic of every replica at once from a Prometheus server

@@ -117,6 +117,20 @@ pub fn unix_now(t: SystemTime) -> i64 {
     t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// `<state>/carry/<server URL>.json`.
+pub fn carry_path(state_dir: &std::path::Path, server: &str) -> PathBuf {
+    state_dir.join("carry").join(format!("{}.json", crate::statefile::file_safe(server)))
+}
+
+/// Hand an earlier run's carry to the adapter (off the async threads: it
+/// can be a whole channel list).
+pub async fn resume(gw: &Arc<dyn Gateway>, stores: &mut Stores) {
+    if let Some(json) = stores.carried.take() {
+        let gw = Arc::clone(gw);
+        let _ = tokio::task::spawn_blocking(move || gw.resume(&json)).await;
+    }
+}
+
 /// What one gateway's poller writes under the state dir: the traffic
 /// history, the change log and the last full list.
 #[derive(Debug)]
@@ -125,16 +139,34 @@ pub struct Stores {
     pub changes: crate::changes::ChangeLog,
     pub snapshot: PathBuf,
     pub snapshot_saver: crate::snapshot::Saver,
+    /// What the adapter carries to the next run ([`Gateway::carry`]).
+    pub carry: PathBuf,
+    /// The carry read at open, for [`Gateway::resume`].
+    pub carried: Option<String>,
+    /// When this process last wrote the carry (unix seconds).
+    pub carry_saved: Option<i64>,
 }
+
+/// The carry is written at most this often (and on a process's first cycle).
+const CARRY_EVERY_SECS: i64 = 60;
+/// The largest carry read back.
+const CARRY_MAX_BYTES: u64 = 192 << 20;
 
 impl Stores {
     /// Open them (blocking: the last inventory is read).
-    pub fn open(state_dir: &std::path::Path, gateway: &str) -> Self {
+    /// `server`: the gateway's URL (the carry is the server's: its rate
+    /// window counts every gatewatch config that names it).
+    pub fn open(state_dir: &std::path::Path, gateway: &str, server: &str) -> Self {
         Self {
             traffic: crate::traffic::Store::new(state_dir),
             changes: crate::changes::ChangeLog::open(state_dir, gateway),
             snapshot: crate::snapshot::path(state_dir, gateway),
             snapshot_saver: crate::snapshot::Saver::default(),
+            carry: carry_path(state_dir, server),
+            carried: crate::readlimit::read_tail(&carry_path(state_dir, server), CARRY_MAX_BYTES)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok()),
+            carry_saved: None,
         }
     }
 }
@@ -145,7 +177,7 @@ pub async fn cycle(
     index: usize,
     memory: &mut MatchMemory,
     memory_file: Option<&std::path::Path>,
-    stores: Option<&mut Stores>,
+    mut stores: Option<&mut Stores>,
 ) -> PollReport {
     let started = std::time::Instant::now();
     let (urls, discovery_error) = discover(gw.spec()).await;
@@ -175,20 +207,35 @@ pub async fn cycle(
         let (path, m) = (path.to_owned(), memory.clone());
         let _ = tokio::task::spawn_blocking(move || local::save_memory(&path, &m)).await;
     }
+    // What the next run carries on from: at once, then every minute.
+    if let Some(s) = stores.as_deref_mut()
+        && s.carry_saved.is_none_or(|t| unix_now(at) - t >= CARRY_EVERY_SECS)
+        && let Some(json) = gw.carry()
+    {
+        s.carry_saved = Some(unix_now(at));
+        let path = s.carry.clone();
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || crate::statefile::replace_scrubbed(&path, &json)).await
+        {
+            tracing::warn!(gateway = %gw.spec().name, error = %e, "carry not written");
+        }
+    }
     let (store, changes, snapshot) = match stores {
         Some(s) => (Some(&mut s.traffic), Some(&mut s.changes), Some((&s.snapshot, &mut s.snapshot_saver))),
         None => (None, None, None),
     };
     // The last full list, at most every few minutes.
     if let Some((path, saver)) = snapshot
-        && let Some((url, deps)) =
-            results.iter().find_map(|(u, r)| r.as_ref().ok().and_then(|s| s.deployments.ok()).map(|d| (u, d)))
+        && let Some((url, deps, read_at)) = results.iter().find_map(|(u, r)| {
+            let s = r.as_ref().ok()?;
+            // An assembled list is as old as its first page.
+            s.deployments.ok().map(|d| (u, d, s.assembled.as_ref().map_or(unix_now(at), |a| a.first_at)))
+        })
         && saver.due(unix_now(at))
     {
         let snap = crate::snapshot::ListSnapshot {
             gateway: gw.spec().name.clone(),
             replica: url.clone(),
-            at: unix_now(at),
+            at: read_at,
             deployments: deps.clone(),
         };
         let path = path.clone();
@@ -273,10 +320,11 @@ pub fn spawn(
         let memory_file = local::memory_path(&state_dir, &gw.spec().name);
         let mf = memory_file.clone();
         let mut memory = tokio::task::spawn_blocking(move || local::load_memory(&mf)).await.unwrap_or_default();
-        let (sd, name) = (state_dir.clone(), gw.spec().name.clone());
-        let mut stores = tokio::task::spawn_blocking(move || Stores::open(&sd, &name))
+        let (sd, name, url) = (state_dir.clone(), gw.spec().name.clone(), gw.spec().url.clone());
+        let mut stores = tokio::task::spawn_blocking(move || Stores::open(&sd, &name, &url))
             .await
-            .unwrap_or_else(|_| Stores::open(std::path::Path::new(""), &gw.spec().name));
+            .unwrap_or_else(|_| Stores::open(std::path::Path::new(""), &gw.spec().name, &gw.spec().url));
+        resume(&gw, &mut stores).await;
         let mut interval = tokio::time::interval(gw.spec().refresh);
         interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {

@@ -144,6 +144,9 @@ async fn a_channel_list_it_could_not_read_is_never_ok() {
     let c = st.channels.iter_mut().find(|c| c.status == 3 && c.id > 15_000).unwrap();
     c.balance = 42.5;
     let planted = c.id;
+    // Three runs from three fresh state dirs (three machines): each spends
+    // what the list's pages can take, so the server here has no limit.
+    st.rate_limit = None;
     let sim = start(st).await;
     let (code, out, took) = check(&sim, &[]).await;
     eprintln!("check at 20,100 channels took {took:?}:\n{out}");
@@ -165,7 +168,7 @@ async fn a_channel_list_it_could_not_read_is_never_ok() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("? model-name-mismatch        channel list not read"), "{out}");
     let (code, json, _) = check(&sim, &["--json"]).await;
-    assert_eq!(code, 1);
+    assert_eq!(code, 1, "{json}");
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let unread = v["gateways"][0]["unread"].as_str().unwrap_or_default().to_owned();
     assert!(unread.contains("20100 channels"), "{json}");
@@ -314,4 +317,86 @@ async fn fifty_thousand_channels_the_incident_evidence_within_the_limit() {
     assert!(facts.contains("read: tier-x: all 3 channel(s) serving it"), "{facts}");
     let bal = check("newapi-balance-disabled");
     assert!(bal["facts"].to_string().contains(&format!("#{money} ")), "{bal}");
+    // With the room the incident-first reads left, the list is being assembled page by page.
+    let unread = g["unread"].as_str().unwrap();
+    let progress = regex::Regex::new(r"assembling it page by page .*: (\d+) of 50000 read").unwrap();
+    let first: usize = progress.captures(unread).unwrap_or_else(|| panic!("{unread}"))[1].parse().unwrap();
+    assert!(first >= 1_000 && first < 50_000, "{unread}");
+    assert_eq!(first % 100, 0, "whole pages: {unread}");
+
+    // A second run at once (cron, or the operator): it knows what the first
+    // spent of the server's window (no 429) and carries on from its pages.
+    let (code, json, took) = check_in(state.path(), &["--json", "--config", cfg.to_str().unwrap()]).await;
+    eprintln!("the second check took {took:?}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let g = &v["gateways"][0];
+    assert_eq!(code, 2, "{json}");
+    assert_eq!(g["rate_limited"], false, "{json}");
+    assert!(!status_429.is_match(&json), "no request refused on the second run:\n{json}");
+    let unread = g["unread"].as_str().unwrap();
+    let second: usize = progress.captures(unread).unwrap_or_else(|| panic!("{unread}"))[1].parse().unwrap();
+    assert!(second >= first, "carried on, not started over: {first} then {second}: {unread}");
+    let dead = g["checks"].as_array().unwrap().iter().find(|c| c["id"] == "newapi-all-disabled").unwrap();
+    assert_eq!(dead["verdict"], "fail", "{dead}");
+}
+
+/// Past the cap, the pages of the list are read across runs until the
+/// whole list is assembled; the verdicts on it say how old its pages are
+/// and what was read fresh over it — and a channel the fresh reads show
+/// disabled since counts as disabled.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_list_past_the_cap_is_assembled_across_runs_and_judged_with_its_age() {
+    let mut st = NewApiState::with_channels(24_000);
+    st.users[0].access_token = Some(ROOT_TOKEN.to_owned());
+    st.rate_limit = Some((2000, Duration::from_secs(180)));
+    let state = Arc::new(Mutex::new(st));
+    let cancel = CancellationToken::new();
+    let addr = newapi_sim::serve(Arc::clone(&state), cancel.clone()).await.unwrap();
+    let sim = Sim { url: format!("http://{addr}"), cancel };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("gw.yaml");
+    // A server configured for more (GLOBAL_API_RATE_LIMIT=2000): room for 200 pages a run.
+    std::fs::write(
+        &cfg,
+        format!(
+            "gateways:\n  - {{name: big, kind: newapi, url: '{}', rate_limit: 2000, rate_limit_window: 180s}}\n",
+            sim.url
+        ),
+    )
+    .unwrap();
+    let args = ["--json", "--config", cfg.to_str().unwrap()];
+    let run_dir = tempfile::tempdir().unwrap();
+    let (_, json, _) = check_in(run_dir.path(), &args).await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let unread = v["gateways"][0]["unread"].as_str().unwrap_or_default().to_owned();
+    assert!(unread.contains("20000 of 24000 read"), "the first run reads 200 pages: {json}");
+    // Between the runs a channel is disabled by hand: only the fresh reads know.
+    let off = {
+        let mut st = state.lock().unwrap();
+        let c = st.channels.iter_mut().find(|c| c.status == 1 && c.id > 23_000).unwrap();
+        c.status = 2;
+        c.id
+    };
+    let (_, json, _) = check_in(run_dir.path(), &args).await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let g = &v["gateways"][0];
+    assert!(g["unread"].is_null(), "the list is whole now: {json}");
+    let checks = g["checks"].as_array().unwrap();
+    let judged: Vec<&serde_json::Value> = checks
+        .iter()
+        .filter(|c| c["facts"].to_string().contains("assembled from 240 page(s) over 2 poll(s)"))
+        .collect();
+    assert!(judged.len() >= 3, "the list checks say what they judged: {json}");
+    assert!(judged.iter().all(|c| c["facts"].to_string().contains("read fresh over it: page 1")), "{json}");
+    let bal = checks.iter().find(|c| c["id"] == "newapi-balance-disabled").unwrap();
+    eprintln!("{bal:#}");
+    let listed = std::fs::read_to_string(run_dir.path().join("snapshot").join("big.json")).unwrap();
+    let snap: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let chans = snap["deployments"].as_array().unwrap();
+    assert_eq!(chans.len(), 24_000);
+    let ch = chans.iter().find(|d| d["id"] == off.to_string()).unwrap();
+    assert_eq!(ch["status"], "manually_disabled", "the fresh disabled read laid over the older page: {ch}");
+    // The saved list is as old as its first page, not "read now".
+    let first_page_at = snap["at"].as_i64().unwrap();
+    assert!(first_page_at <= gatewatch::poller::unix_now(std::time::SystemTime::now()));
 }

@@ -22,6 +22,7 @@ pub mod api;
 pub mod channel;
 pub mod client;
 pub mod console;
+pub mod crawl;
 pub mod list;
 pub mod logs;
 pub mod pacer;
@@ -54,7 +55,38 @@ pub struct NewApi {
     spec: GatewaySpec,
     client: Client,
     console: console::Probes,
+    crawl: tokio::sync::Mutex<CrawlSlot>,
 }
+
+/// A list past the cap, assembled across polls ([`crawl`]), and what the
+/// next run carries on from.
+#[derive(Debug, Default)]
+struct CrawlSlot {
+    pass: crawl::Pass,
+    assembled: Option<crawl::Assembled>,
+}
+
+/// What one run hands to the next (`<state>/carry/<server>.json`): the
+/// server's, whichever gateway name a config gives it.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Carry {
+    server: String,
+    pass: crawl::Pass,
+    assembled: Option<crawl::Assembled>,
+    /// Unix milliseconds of gatewatch's requests in the rate window.
+    sent: Vec<i64>,
+}
+
+fn unix_ms(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn unix_now() -> i64 {
+    crate::poller::unix_now(std::time::SystemTime::now())
+}
+
+/// Pages one poll's crawl reads at most (the pacer's room bounds it first).
+const CRAWL_STEP_PAGES: usize = 200;
 
 impl NewApi {
     /// Token from `$credential_env`; user id from `user_id`, else `$user_id_env`.
@@ -85,7 +117,97 @@ impl NewApi {
         let http = HttpClient::new(spec.timeout, spec.max_body_bytes);
         let slow = HttpClient::new(spec.action_timeout, spec.max_body_bytes);
         let client = Client::new(http, slow, pacing, token, user, spec.credential_env.clone(), user_source);
-        Self { spec, client, console: console::Probes::default() }
+        Self { spec, client, console: console::Probes::default(), crawl: tokio::sync::Mutex::default() }
+    }
+
+    /// Past the cap: read the next pages of the list with the room the
+    /// incident-first reads left, and when a whole list has been assembled
+    /// (in this or earlier polls, and not older than
+    /// [`crawl::MAX_USE_SECS`]), show it — with this poll's fresh reads laid
+    /// over it and its age — as the list.
+    async fn crawl(
+        &self,
+        calls: &Calls,
+        base: &str,
+        snap: &mut ReplicaSnapshot,
+        first: Option<(usize, Vec<Deployment>)>,
+    ) {
+        // One replica at a time (New API nodes share one database, so one list).
+        let Ok(mut slot) = self.crawl.try_lock() else { return };
+        match crawl::step(&self.client, calls, base, &mut slot.pass, CRAWL_STEP_PAGES, unix_now).await {
+            Ok(step) => {
+                snap.notes.extend(step.restarted);
+                if let Some(done) = step.done {
+                    slot.assembled = Some(done);
+                }
+            }
+            Err(e @ GatewayError::RateLimited { .. }) => {
+                snap.notes.push(format!("assembling the channel list: {e}; it goes on at a later poll"));
+            }
+            Err(e) => snap.notes.push(format!("assembling the channel list: {e}; it goes on at the next poll")),
+        }
+        let now = unix_now();
+        let ago =
+            |t: i64| crate::config::duration::human(std::time::Duration::from_secs((now - t).max(0).unsigned_abs()));
+        let total = first.as_ref().map_or(slot.pass.total, |(t, _)| *t);
+        if slot.pass.next > 0 {
+            snap.list_progress = Some(format!(
+                "assembling it page by page with the requests the rate limit leaves: {} of {} read, the first page {} ago",
+                slot.pass.channels.len(),
+                slot.pass.total.max(total),
+                ago(slot.pass.first_at)
+            ));
+        } else if slot.assembled.is_none() {
+            snap.list_progress = Some(format!(
+                "assembling it page by page with the requests the rate limit leaves: not started (no room yet; {} of {} requests used)",
+                self.client.pacer().budget().used,
+                self.client.pacer().config().budget
+            ));
+        }
+        let Some(a) = &slot.assembled else { return };
+        if now - a.first_at > crawl::MAX_USE_SECS {
+            snap.notes.push(format!(
+                "the list assembled from pages read {} ago is too old to judge from; a newer pass is under way",
+                ago(a.first_at)
+            ));
+            return;
+        }
+        let (total, first_page) = first.unwrap_or_default();
+        let models: Vec<(&str, &[Deployment])> = snap
+            .model_channels
+            .ok()
+            .map(|v| {
+                v.iter().filter_map(|m| m.channels.as_ref().ok().map(|c| (m.model.as_str(), c.as_slice()))).collect()
+            })
+            .unwrap_or_default();
+        let fresh = crawl::Fresh {
+            total,
+            first_page: &first_page,
+            disabled: snap.disabled_channels.ok().map(Vec::as_slice),
+            models,
+        };
+        let mut laid = vec![format!("page 1 ({} newest channels)", first_page.len())];
+        if fresh.disabled.is_some() {
+            laid.push("every disabled channel".into());
+        }
+        laid.extend(fresh.models.iter().map(|(m, c)| format!("every channel of {m} ({})", c.len())));
+        match a.patched(&fresh) {
+            Ok(list) => {
+                snap.assembled = Some(super::ListAssembly {
+                    first_at: a.first_at,
+                    last_at: a.last_at,
+                    pages: a.pages,
+                    steps: a.steps,
+                    fresh: laid.join(", "),
+                });
+                snap.served_models = Section::Ok(served(&list));
+                snap.deployments = Section::Ok(std::sync::Arc::new(list));
+            }
+            Err(why) => {
+                snap.notes.push(why);
+                slot.assembled = None;
+            }
+        }
     }
 
     pub fn pacer(&self) -> &pacer::Pacer {
@@ -237,8 +359,9 @@ impl Gateway for NewApi {
                     }
                 }
                 Err(ListFailure { error: e @ GatewayError::RateLimited { .. }, .. }) => return Err(e),
-                Err(f) => {
-                    snap.notes.extend(f.notes);
+                Err(mut f) => {
+                    snap.notes.extend(std::mem::take(&mut f.notes));
+                    let first = f.first_page.take();
                     // Too many to read whole: the disabled ones, which carry
                     // the auto-disable evidence, are a small subset.
                     if matches!(&f.error, GatewayError::Rejected { message } if message.contains("reads at most")) {
@@ -267,8 +390,12 @@ impl Gateway for NewApi {
                         }
                         snap.model_channels = Section::Ok(subsets);
                     }
+                    let too_many = first.is_some();
                     snap.served_models = Section::Failed(f.error.clone());
                     snap.deployments = Section::from_result(Err(f.error));
+                    if too_many {
+                        self.crawl(&calls, base, &mut snap, first).await;
+                    }
                 }
             }
         }
@@ -278,6 +405,41 @@ impl Gateway for NewApi {
 
     fn rate_budget(&self) -> Option<RateBudget> {
         Some(self.client.pacer().budget())
+    }
+
+    fn carry(&self) -> Option<String> {
+        // Not while a poll holds it: the next cycle saves.
+        let slot = self.crawl.try_lock().ok()?;
+        let carry = Carry {
+            server: self.spec.url.clone(),
+            pass: slot.pass.clone(),
+            assembled: slot.assembled.clone(),
+            sent: self.client.pacer().recent().into_iter().map(unix_ms).collect(),
+        };
+        serde_json::to_string(&carry).ok()
+    }
+
+    fn resume(&self, json: &str) {
+        let Ok(carry) = serde_json::from_str::<Carry>(json) else { return };
+        if carry.server != self.spec.url {
+            return;
+        }
+        let sent: Vec<std::time::SystemTime> = carry
+            .sent
+            .iter()
+            .filter_map(|ms| u64::try_from(*ms).ok())
+            .map(|ms| std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms))
+            .collect();
+        self.client.pacer().seed(&sent);
+        if let Ok(mut slot) = self.crawl.try_lock() {
+            let now = unix_now();
+            // A pass or list from the future, or past a day, is not carried on.
+            let fresh = |t: i64| t <= now + 60 && now - t <= 24 * 3600;
+            if fresh(carry.pass.first_at) {
+                slot.pass = carry.pass;
+            }
+            slot.assembled = carry.assembled.filter(|a| fresh(a.first_at));
+        }
     }
 
     async fn admin(&self, target: &ReplicaTarget, op: &AdminOp) -> Result<AdminResult, GatewayError> {

@@ -279,9 +279,12 @@ impl Ctx<'_> {
     /// is not: a check built on it is unknown then, never ok nor failing.
     pub fn list_unread(&self) -> Option<String> {
         let what = if self.gw.kind() == crate::config::GatewayKind::NewApi { "channel" } else { "deployment" };
+        let progress = self.gw.primary().and_then(|s| s.list_progress.as_deref()).map(|p| format!("; {p}"));
         match self.gw.primary().map(|s| &s.deployments) {
             Some(crate::gateway::Section::Ok(_)) => None,
-            Some(crate::gateway::Section::Failed(e)) => Some(format!("{what} list not read: {e}")),
+            Some(crate::gateway::Section::Failed(e)) => {
+                Some(format!("{what} list not read: {e}{}", progress.unwrap_or_default()))
+            }
             Some(crate::gateway::Section::Unavailable(why)) => Some(format!("{what} list not available: {why}")),
             _ => Some(format!("{what} list not read yet")),
         }
@@ -345,7 +348,8 @@ impl Evidence {
 /// evidence was gathered; a probe's result stops counting (stale) after an
 /// action on this gateway, a change of its config file, or `probe_ttl`.
 /// New API checks whose verdict stands on the whole channel list.
-const LIST_CHECKS: [&str; 6] = [
+const LIST_CHECKS: [&str; 7] = [
+    "model-name-mismatch",
     "newapi-all-disabled",
     "newapi-mapping-target",
     "newapi-weight-starvation",
@@ -359,8 +363,16 @@ pub fn evaluate(gw: &GatewayObs, now: SystemTime) -> Evidence {
     let mut ev = Evidence::default();
     let polled = gw.data_at().or(gw.last_poll_at);
     // What a New API channel check read: said on each verdict built on the list.
-    let coverage = (gw.kind() == crate::config::GatewayKind::NewApi && ctx.list_unread().is_none())
-        .then(|| format!("read: the whole channel list, {} channel(s)", gw.deployments().len()));
+    let assembled = gw.primary().and_then(|s| s.assembled.as_ref());
+    let coverage = (gw.kind() == crate::config::GatewayKind::NewApi && ctx.list_unread().is_none()).then(|| {
+        let n = gw.deployments().len();
+        match assembled {
+            None => format!("read: the whole channel list, {n} channel(s)"),
+            Some(a) => assembled_fact(a, n, now),
+        }
+    });
+    // Judged on an assembled list: as old as its first page.
+    let list_at = assembled.map(|a| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(a.first_at.unsigned_abs()));
     for def in checks::ALL {
         let mut f = (def.run)(&ctx);
         f.check = def.id;
@@ -378,11 +390,31 @@ pub fn evaluate(gw: &GatewayObs, now: SystemTime) -> Evidence {
             && matches!(f.verdict, Verdict::Ok | Verdict::Warn | Verdict::Fail)
         {
             f.facts.push(c.clone());
+            if list_at.is_some() {
+                f.at = list_at;
+            }
         }
         ev.index.insert(def.id, ev.findings.len());
         ev.findings.push(f);
     }
     ev
+}
+
+/// What a verdict on an assembled list read: its pages' ages, and what this
+/// poll read fresh over it.
+fn assembled_fact(a: &crate::gateway::ListAssembly, n: usize, now: SystemTime) -> String {
+    let now_s = crate::poller::unix_now(now);
+    let ago =
+        |t: i64| crate::config::duration::human(std::time::Duration::from_secs((now_s - t).max(0).unsigned_abs()));
+    format!(
+        "read: the whole channel list, {n} channel(s), assembled from {} page(s) over {} poll(s), read {} to {} ago; \
+         read fresh over it: {}",
+        a.pages,
+        a.steps,
+        ago(a.first_at),
+        ago(a.last_at),
+        a.fresh
+    )
 }
 
 /// Why a probe that ran at `at` no longer describes the gateway.

@@ -50,11 +50,13 @@ pub struct Listing {
 pub struct ListFailure {
     pub error: GatewayError,
     pub notes: Vec<String>,
+    /// Too many to read: the total and page 1 (the newest channels).
+    pub first_page: Option<(usize, Vec<Deployment>)>,
 }
 
 impl From<GatewayError> for ListFailure {
     fn from(error: GatewayError) -> Self {
-        Self { error, notes: Vec::new() }
+        Self { error, notes: Vec::new(), first_page: None }
     }
 }
 
@@ -141,10 +143,12 @@ pub async fn read_all(client: &Client, calls: &Calls, base: &str) -> Result<List
         ListData::Page(p) => p,
     };
     let total = usize::try_from(page.total.unwrap_or(0)).unwrap_or(0);
-    if total > MAX_CHANNELS {
-        return Err(too_many(total).into());
-    }
     let items = page.items.unwrap_or_default();
+    if total > MAX_CHANNELS {
+        let mut col = Collector::new(Flavor::NewApi, items.len());
+        col.add(items);
+        return Err(ListFailure { first_page: Some((total, col.out)), ..too_many(total).into() });
+    }
     let per_page = items.len();
     let mut col = Collector::new(Flavor::NewApi, total.max(per_page));
     col.add(items);
@@ -173,14 +177,14 @@ pub async fn read_all(client: &Client, calls: &Calls, base: &str) -> Result<List
             Ok(ListData::Bare(_)) => {
                 let e = GatewayError::WrongShape { path, detail: "page format changed mid-read".into() };
                 return Err(ListFailure {
-                    error: e,
                     notes: vec![progress_note(col.out.len(), Some(total), p, Some(pages))],
+                    ..e.into()
                 });
             }
             Err(error) => {
                 return Err(ListFailure {
-                    error,
                     notes: vec![progress_note(col.out.len(), Some(total), p, Some(pages))],
+                    ..error.into()
                 });
             }
         };
@@ -213,10 +217,10 @@ async fn read_one_api(client: &Client, calls: &Calls, base: &str) -> Result<List
             Ok(ListData::Bare(items)) => items,
             Ok(ListData::Page(_)) => {
                 let e = GatewayError::WrongShape { path, detail: "page format changed mid-read".into() };
-                return Err(ListFailure { error: e, notes: vec![progress_note(col.out.len(), None, p, None)] });
+                return Err(ListFailure { notes: vec![progress_note(col.out.len(), None, p, None)], ..e.into() });
             }
             Err(error) => {
-                return Err(ListFailure { error, notes: vec![progress_note(col.out.len(), None, p, None)] });
+                return Err(ListFailure { notes: vec![progress_note(col.out.len(), None, p, None)], ..error.into() });
             }
         };
         let len = items.len();

@@ -316,10 +316,17 @@ impl Pacer {
     /// Requests of `class` that may go now without waiting (the crawl's
     /// pages for this poll).
     pub fn room(&self, class: Class) -> usize {
+        self.room_leaving(class, 0)
+    }
+
+    /// [`Pacer::room`], leaving at least `next_poll` requests (what the
+    /// last poll's incident-first reads cost) to the next poll.
+    pub fn room_leaving(&self, class: Class, next_poll: u32) -> usize {
         let now = Instant::now();
         let used = self
             .with_ledger(|l| if l.cooling_until(now).is_some() { usize::MAX } else { l.used(now, &self.cfg) as usize });
-        self.cfg.cap(class).saturating_sub(used)
+        let extra = next_poll.saturating_sub(self.cfg.crawl_headroom) as usize;
+        self.cfg.cap(class).saturating_sub(extra).saturating_sub(used)
     }
 
     /// When gatewatch's own requests of the current window went out (wall
@@ -455,6 +462,7 @@ mod tests {
         assert_eq!(p.budget().used, 3);
         assert_eq!(p.room(Class::Crawl), 2);
         assert_eq!(p.room(Class::Poll), 5);
+        assert_eq!(p.room_leaving(Class::Crawl, 4), 1, "the last poll cost 4, one more than the headroom");
         assert_eq!(p.recent().len(), 3);
         p.acquire(Class::Crawl).await.unwrap();
         p.acquire(Class::Crawl).await.unwrap();

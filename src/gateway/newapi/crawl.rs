@@ -1,0 +1,331 @@
+//! A channel list too large to read in one poll (past
+//! [`super::list::MAX_CHANNELS`]), read a page at a time across polls — and
+//! across runs: a cron `check` carries it on where the last one stopped —
+//! with only the requests the incident-first reads leave
+//! ([`super::pacer::Class::Crawl`]).
+//!
+//! Pages are New API's `id_sort=true` pages (`id desc`). The list moves
+//! while it is read: a channel added shifts the later pages down (a channel
+//! read twice, kept once); a channel deleted shifts them up, and the first
+//! channel of the next page would be skipped unseen. So a page whose
+//! `total` is below the last page's starts the pass again: a list with a
+//! hole would show the missing channel as absent, which reads as "deleted".
+//!
+//! A finished pass is an [`Assembled`] list: its channels as each page
+//! said, and when the first and the last page were read — never passed off
+//! as read now. [`Assembled::patched`] lays what this poll read fresh over
+//! it, and refuses when the count says channels were deleted since.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::gateway::{Deployment, DeploymentStatus, GatewayError};
+
+use super::api::{Envelope, ListData};
+use super::channel::{Flavor, to_deployment};
+use super::client::{Calls, Client, Req};
+use super::list::PAGE_SIZE;
+use super::pacer::Class;
+
+/// The most pages one pass reads (500,000 channels): a server that never
+/// ends its list stops here.
+pub const MAX_PAGES: usize = 5_000;
+/// An assembled list older than this is not used for verdicts.
+pub const MAX_USE_SECS: i64 = 3600;
+
+/// A pass under way (saved between runs).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pass {
+    /// The next page to read (1-based; 0 before the first).
+    pub next: usize,
+    /// The total the last page read reported.
+    pub total: usize,
+    /// Unix seconds of the pass's first and latest page.
+    pub first_at: i64,
+    pub last_at: i64,
+    /// Polls (or runs) that read a page of it.
+    pub steps: usize,
+    pub channels: Vec<Deployment>,
+}
+
+impl Pass {
+    fn ids(&self) -> HashSet<String> {
+        self.channels.iter().map(|d| d.id.clone()).collect()
+    }
+}
+
+/// A whole list, assembled from pages read at different times.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assembled {
+    pub deployments: Arc<Vec<Deployment>>,
+    /// Unix seconds of its first and last page.
+    pub first_at: i64,
+    pub last_at: i64,
+    pub pages: usize,
+    /// Polls (or runs) it took.
+    pub steps: usize,
+}
+
+/// What a crawl step did.
+#[derive(Debug, Default, PartialEq)]
+pub struct Step {
+    /// Pages read this step.
+    pub pages: usize,
+    /// The pass just finished.
+    pub done: Option<Assembled>,
+    /// It started over, and why.
+    pub restarted: Option<String>,
+}
+
+fn page_path(page: usize) -> String {
+    format!("/api/channel/?p={page}&page_size={PAGE_SIZE}&id_sort=true")
+}
+
+/// Read the next pages of `pass`, as many as the budget has room for now
+/// while leaving the next poll as many requests as this one made before
+/// (`calls`), at most `max_pages`. Errors other than "no room" end the step; the
+/// pass keeps what it read.
+pub async fn step(
+    client: &Client,
+    calls: &Calls,
+    base: &str,
+    pass: &mut Pass,
+    max_pages: usize,
+    now: impl Fn() -> i64,
+) -> Result<Step, GatewayError> {
+    let mut out = Step::default();
+    // The next poll (or run) needs what this one's incident-first reads cost.
+    let room = client.pacer().room_leaving(Class::Crawl, calls.count()).min(max_pages);
+    if room == 0 {
+        return Ok(out);
+    }
+    if pass.next == 0 {
+        *pass = Pass { next: 1, ..Pass::default() };
+    }
+    let mut seen = pass.ids();
+    for _ in 0..room {
+        let path = page_path(pass.next);
+        let data = match client.call(calls, base, &Req::get(&path, Class::Crawl)).await {
+            Ok(resp) => resp.json::<Envelope<ListData>>()?.data,
+            // No room after all (an action went first): later.
+            Err(GatewayError::RateLimited { retry_after: None }) => break,
+            Err(e) => return Err(e),
+        };
+        let ListData::Page(page) = data else {
+            return Err(GatewayError::WrongShape { path, detail: "page format changed mid-read".into() });
+        };
+        let at = now();
+        let total = usize::try_from(page.total.unwrap_or(0)).unwrap_or(0);
+        let items = page.items.unwrap_or_default();
+        if out.pages == 0 {
+            pass.steps += 1;
+        }
+        out.pages += 1;
+        if pass.first_at == 0 {
+            pass.first_at = at;
+        }
+        if pass.next > 1 && total < pass.total {
+            let why = format!(
+                "the channel list shrank from {} to {total} while it was being assembled (channels deleted \
+                 shift the later pages, so one could be skipped): reading it again from the first page",
+                pass.total
+            );
+            *pass = Pass::default();
+            out.restarted = Some(why);
+            return Ok(out);
+        }
+        pass.total = total;
+        pass.last_at = at;
+        let mut fresh = 0;
+        for c in items {
+            if seen.insert(c.id.to_string()) {
+                fresh += 1;
+                pass.channels.push(to_deployment(c, Flavor::NewApi));
+            }
+        }
+        let finished = pass.channels.len() >= total || fresh == 0;
+        if finished {
+            let whole = std::mem::take(pass);
+            if whole.channels.len() < whole.total {
+                let why = format!(
+                    "page {} held no channel not read before, with {} of {} read: reading it again from the first page",
+                    whole.next,
+                    whole.channels.len(),
+                    whole.total
+                );
+                out.restarted = Some(why);
+                return Ok(out);
+            }
+            out.done = Some(Assembled {
+                deployments: Arc::new(whole.channels),
+                first_at: whole.first_at,
+                last_at: whole.last_at,
+                pages: whole.next,
+                steps: whole.steps,
+            });
+            return Ok(out);
+        }
+        pass.next += 1;
+        if pass.next > MAX_PAGES {
+            *pass = Pass::default();
+            return Err(GatewayError::Rejected {
+                message: format!("the channel list runs past {MAX_PAGES} pages; gatewatch stops there"),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// What this poll read fresh, to lay over an assembled list.
+#[derive(Debug, Default)]
+pub struct Fresh<'a> {
+    /// The list's current total and its first page (the newest channels).
+    pub total: usize,
+    pub first_page: &'a [Deployment],
+    /// Every disabled channel, if read whole.
+    pub disabled: Option<&'a [Deployment]>,
+    /// Every channel of each model read whole.
+    pub models: Vec<(&'a str, &'a [Deployment])>,
+}
+
+impl Assembled {
+    /// The list with what was read fresh laid over it: the newest channels
+    /// (page 1), every channel's enabled/disabled state when the disabled
+    /// channels were read whole, and every channel of the models read whole.
+    /// `Err(why)` when the counts say channels were deleted since (a
+    /// deleted channel would still count as serving) or more were added
+    /// than page 1 shows.
+    pub fn patched(&self, fresh: &Fresh<'_>) -> Result<Vec<Deployment>, String> {
+        let mut list: Vec<Deployment> = self.deployments.as_ref().clone();
+        let newest_known = list.iter().filter_map(|d| d.id.parse::<i64>().ok()).max().unwrap_or(0);
+        let known: HashSet<&str> = self.deployments.iter().map(|d| d.id.as_str()).collect();
+        let added: Vec<&Deployment> = fresh
+            .first_page
+            .iter()
+            .filter(|d| !known.contains(d.id.as_str()) && d.id.parse::<i64>().is_ok_and(|id| id > newest_known))
+            .collect();
+        let page_reaches_back = fresh.first_page.len() < PAGE_SIZE
+            || fresh
+                .first_page
+                .iter()
+                .filter_map(|d| d.id.parse::<i64>().ok())
+                .min()
+                .is_some_and(|m| m <= newest_known);
+        if !page_reaches_back {
+            return Err(format!(
+                "more than {PAGE_SIZE} channels were added since the list was assembled: reading it again"
+            ));
+        }
+        let expected = list.len() + added.len();
+        if fresh.total < expected {
+            return Err(format!(
+                "{} channel(s) were deleted since the list was assembled (it counts {expected}, the gateway {}): \
+                 reading it again",
+                expected - fresh.total,
+                fresh.total
+            ));
+        }
+        if fresh.total > expected {
+            return Err(format!(
+                "the gateway counts {} channels, the assembled list and page 1 {expected}: reading it again",
+                fresh.total
+            ));
+        }
+        list.extend(added.into_iter().cloned());
+        let mut at: HashMap<String, usize> = list.iter().enumerate().map(|(i, d)| (d.id.clone(), i)).collect();
+        let mut replace = |fresh: &Deployment, list: &mut Vec<Deployment>| {
+            if let Some(&i) = at.get(&fresh.id) {
+                list[i] = fresh.clone();
+            } else {
+                at.insert(fresh.id.clone(), list.len());
+                list.push(fresh.clone());
+            }
+        };
+        for d in fresh.first_page {
+            replace(d, &mut list);
+        }
+        if let Some(disabled) = fresh.disabled {
+            let off: HashSet<&str> = disabled.iter().map(|d| d.id.as_str()).collect();
+            for d in &mut list {
+                let was_off = matches!(d.status, DeploymentStatus::AutoDisabled | DeploymentStatus::ManuallyDisabled);
+                if was_off && !off.contains(d.id.as_str()) {
+                    // Not among the disabled now, and not deleted (the count): enabled since.
+                    d.status = DeploymentStatus::Serving;
+                    d.status_reason = None;
+                }
+            }
+            for d in disabled {
+                replace(d, &mut list);
+            }
+        }
+        for (model, chans) in &fresh.models {
+            let now_serving: BTreeSet<&str> = chans.iter().map(|d| d.id.as_str()).collect();
+            for d in &mut list {
+                if !now_serving.contains(d.id.as_str()) && d.models.iter().any(|m| m == model) {
+                    // Not among the model's channels now: it no longer lists it.
+                    d.models.retain(|m| m != model);
+                }
+            }
+            for d in *chans {
+                replace(d, &mut list);
+            }
+        }
+        Ok(list)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ch(id: i64, model: &str, status: DeploymentStatus) -> Deployment {
+        let mut d = Deployment::new(id.to_string(), format!("ch{id}"));
+        d.models = vec![model.to_owned()];
+        d.status = status;
+        d
+    }
+
+    fn assembled(list: Vec<Deployment>) -> Assembled {
+        Assembled { deployments: Arc::new(list), first_at: 100, last_at: 200, pages: 1, steps: 1 }
+    }
+
+    use DeploymentStatus::{AutoDisabled, Serving};
+
+    #[test]
+    fn fresh_reads_are_laid_over_the_assembled_list() {
+        let a = assembled(vec![ch(3, "m", AutoDisabled), ch(2, "m", Serving), ch(1, "x", AutoDisabled)]);
+        // Now: #4 added (page 1), #3 re-enabled, #2 auto-disabled; model x read: #1 no longer lists it.
+        let page1 = [ch(4, "n", Serving), ch(3, "m", Serving), ch(2, "m", AutoDisabled), ch(1, "y", AutoDisabled)];
+        let disabled = [ch(2, "m", AutoDisabled), ch(1, "y", AutoDisabled)];
+        let none: [Deployment; 0] = [];
+        let fresh = Fresh { total: 4, first_page: &page1[..1], disabled: Some(&disabled), models: vec![("x", &none)] };
+        let list = a.patched(&fresh).unwrap();
+        let get = |id: &str| list.iter().find(|d| d.id == id).unwrap();
+        assert_eq!(list.len(), 4);
+        assert_eq!(get("4").models, ["n"]);
+        assert_eq!(get("3").status, Serving, "not among the disabled now, not deleted: enabled since");
+        assert_eq!(get("2").status, AutoDisabled);
+        assert!(get("1").models.iter().all(|m| m != "x"), "{:?}", get("1").models);
+        // The assembled list itself is unchanged.
+        assert_eq!(a.deployments[0].status, AutoDisabled);
+    }
+
+    #[test]
+    fn a_deletion_since_or_too_many_additions_refuse_the_list() {
+        let a = assembled(vec![ch(3, "m", Serving), ch(2, "m", Serving), ch(1, "m", AutoDisabled)]);
+        let page1 = [ch(3, "m", Serving), ch(1, "m", AutoDisabled)];
+        let fresh = Fresh { total: 2, first_page: &page1, ..Fresh::default() };
+        let why = a.patched(&fresh).unwrap_err();
+        assert!(why.contains("1 channel(s) were deleted"), "{why}");
+        // A full page 1 of channels all newer than the list: more may hide behind it.
+        let newer: Vec<Deployment> = (1000..1100).rev().map(|i| ch(i, "m", Serving)).collect();
+        let fresh = Fresh { total: 3 + PAGE_SIZE, first_page: &newer, ..Fresh::default() };
+        assert!(a.patched(&fresh).unwrap_err().contains("more than 100 channels were added"));
+        // An unchanged list patches to itself.
+        let page1 = a.deployments.to_vec();
+        let same = Fresh { total: 3, first_page: &page1, ..Fresh::default() };
+        assert_eq!(a.patched(&same).unwrap(), *a.deployments);
+    }
+}
