@@ -145,6 +145,9 @@ pub struct Stores {
     pub carried: Option<String>,
     /// When this process last wrote the carry (unix seconds).
     pub carry_saved: Option<i64>,
+    /// The carry file's modification time as this process last read or
+    /// wrote it: another time means another run wrote it since.
+    pub carry_mtime: Option<SystemTime>,
 }
 
 /// The carry is written at most this often (and on a process's first cycle).
@@ -167,6 +170,7 @@ impl Stores {
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok()),
             carry_saved: None,
+            carry_mtime: std::fs::metadata(carry_path(state_dir, server)).and_then(|m| m.modified()).ok(),
         }
     }
 }
@@ -214,9 +218,34 @@ pub async fn cycle(
     {
         s.carry_saved = Some(unix_now(at));
         let path = s.carry.clone();
-        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || crate::statefile::replace_scrubbed(&path, &json)).await
-        {
-            tracing::warn!(gateway = %gw.spec().name, error = %e, "carry not written");
+        let seen = s.carry_mtime;
+        // Another run (a cron `check` beside the TUI) wrote it since: merge first.
+        let read = move || {
+            let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+            let theirs = (modified != seen)
+                .then(|| crate::readlimit::read_tail(&path, CARRY_MAX_BYTES).ok())
+                .flatten()
+                .and_then(|b| String::from_utf8(b).ok());
+            (theirs, path)
+        };
+        if let Ok((theirs, path)) = tokio::task::spawn_blocking(read).await {
+            let json = match theirs {
+                Some(t) => {
+                    gw.resume(&t);
+                    gw.carry().unwrap_or(json)
+                }
+                None => json,
+            };
+            let written = tokio::task::spawn_blocking(move || {
+                crate::statefile::replace_scrubbed(&path, &json)?;
+                std::fs::metadata(&path).and_then(|m| m.modified())
+            })
+            .await;
+            match written {
+                Ok(Ok(m)) => s.carry_mtime = Some(m),
+                Ok(Err(e)) => tracing::warn!(gateway = %gw.spec().name, error = %e, "carry not written"),
+                Err(_) => {}
+            }
         }
     }
     let (store, changes, snapshot) = match stores {

@@ -56,6 +56,11 @@ pub struct NewApi {
     client: Client,
     console: console::Probes,
     crawl: tokio::sync::Mutex<CrawlSlot>,
+    /// This process, among the runs that share a carry.
+    run: String,
+    /// Other runs' requests in the rate window (unix ms), as last read:
+    /// counted once, and handed on with this run's own.
+    others: std::sync::Mutex<std::collections::BTreeMap<String, Vec<i64>>>,
 }
 
 /// A list past the cap, assembled across polls ([`crawl`]), and what the
@@ -73,12 +78,27 @@ struct Carry {
     server: String,
     pass: crawl::Pass,
     assembled: Option<crawl::Assembled>,
-    /// Unix milliseconds of gatewatch's requests in the rate window.
-    sent: Vec<i64>,
+    /// Unix milliseconds of each run's requests in the rate window (a TUI
+    /// and a cron `check` can run at once).
+    sent: std::collections::BTreeMap<String, Vec<i64>>,
 }
 
 fn unix_ms(t: std::time::SystemTime) -> i64 {
     t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl NewApi {
+    /// Other runs' requests still inside the rate window.
+    fn others_in_window(&self) -> std::collections::BTreeMap<String, Vec<i64>> {
+        let window = i64::try_from(self.client.pacer().config().window.as_millis()).unwrap_or(i64::MAX);
+        let since = unix_ms(std::time::SystemTime::now()).saturating_sub(window);
+        let mut others = self.others.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        others.retain(|_, v| {
+            v.retain(|t| *t > since);
+            !v.is_empty()
+        });
+        others.clone()
+    }
 }
 
 fn unix_now() -> i64 {
@@ -117,7 +137,17 @@ impl NewApi {
         let http = HttpClient::new(spec.timeout, spec.max_body_bytes);
         let slow = HttpClient::new(spec.action_timeout, spec.max_body_bytes);
         let client = Client::new(http, slow, pacing, token, user, spec.credential_env.clone(), user_source);
-        Self { spec, client, console: console::Probes::default(), crawl: tokio::sync::Mutex::default() }
+        static ADAPTERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = ADAPTERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let run = format!("{}-{}-{n}", std::process::id(), unix_ms(std::time::SystemTime::now()));
+        Self {
+            spec,
+            client,
+            console: console::Probes::default(),
+            crawl: tokio::sync::Mutex::default(),
+            run,
+            others: std::sync::Mutex::default(),
+        }
     }
 
     /// Past the cap: read the next pages of the list with the room the
@@ -410,35 +440,50 @@ impl Gateway for NewApi {
     fn carry(&self) -> Option<String> {
         // Not while a poll holds it: the next cycle saves.
         let slot = self.crawl.try_lock().ok()?;
-        let carry = Carry {
-            server: self.spec.url.clone(),
-            pass: slot.pass.clone(),
-            assembled: slot.assembled.clone(),
-            sent: self.client.pacer().recent().into_iter().map(unix_ms).collect(),
-        };
+        let mut sent = self.others_in_window();
+        sent.insert(self.run.clone(), self.client.pacer().recent().into_iter().map(unix_ms).collect());
+        let carry =
+            Carry { server: self.spec.url.clone(), pass: slot.pass.clone(), assembled: slot.assembled.clone(), sent };
         serde_json::to_string(&carry).ok()
     }
 
+    /// Merge another run's carry (at start, or written by a `check` while
+    /// this one runs): its requests not counted yet go into the window; the
+    /// pass further along and the newer assembled list are kept.
     fn resume(&self, json: &str) {
         let Ok(carry) = serde_json::from_str::<Carry>(json) else { return };
         if carry.server != self.spec.url {
             return;
         }
-        let sent: Vec<std::time::SystemTime> = carry
-            .sent
-            .iter()
-            .filter_map(|ms| u64::try_from(*ms).ok())
-            .map(|ms| std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms))
-            .collect();
+        let mut fresh = Vec::new();
+        {
+            let mut others = self.others.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (run, times) in carry.sent {
+                if run == self.run {
+                    continue;
+                }
+                let known = others.entry(run).or_default();
+                let seen = known.iter().max().copied().unwrap_or(i64::MIN);
+                let new: Vec<i64> = times.into_iter().filter(|t| *t > seen).collect();
+                fresh.extend(new.iter().filter_map(|ms| u64::try_from(*ms).ok()));
+                known.extend(new);
+            }
+        }
+        let sent: Vec<std::time::SystemTime> =
+            fresh.into_iter().map(|ms| std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms)).collect();
         self.client.pacer().seed(&sent);
         if let Ok(mut slot) = self.crawl.try_lock() {
             let now = unix_now();
             // A pass or list from the future, or past a day, is not carried on.
-            let fresh = |t: i64| t <= now + 60 && now - t <= 24 * 3600;
-            if fresh(carry.pass.first_at) {
+            let usable = |t: i64| t <= now + 60 && now - t <= 24 * 3600;
+            if usable(carry.pass.first_at) && carry.pass.channels.len() > slot.pass.channels.len() {
                 slot.pass = carry.pass;
             }
-            slot.assembled = carry.assembled.filter(|a| fresh(a.first_at));
+            if let Some(a) = carry.assembled.filter(|a| usable(a.first_at))
+                && slot.assembled.as_ref().is_none_or(|b| a.first_at > b.first_at)
+            {
+                slot.assembled = Some(a);
+            }
         }
     }
 
@@ -462,5 +507,50 @@ mod tests {
         c.models = vec!["m9".into()];
         c.status = DeploymentStatus::AutoDisabled;
         assert_eq!(served(&[a, b, c]), ["m1", "m2", "m3"]);
+    }
+
+    /// A TUI and a cron `check` at once: each counts the other's requests
+    /// once, never its own twice, and keeps the pass further along.
+    #[tokio::test]
+    async fn two_runs_share_one_window_and_the_pass_further_along() {
+        let spec = GatewaySpec::new("n", crate::config::GatewayKind::NewApi, "http://127.0.0.1:9");
+        let tui = NewApi::with_credentials(spec.clone(), None, None);
+        let cron = NewApi::with_credentials(spec.clone(), None, None);
+        for _ in 0..3 {
+            tui.pacer().acquire(Class::Poll).await.unwrap();
+        }
+        cron.resume(&tui.carry().unwrap());
+        assert_eq!(cron.pacer().budget().used, 3, "the TUI's three");
+        for _ in 0..2 {
+            cron.pacer().acquire(Class::Poll).await.unwrap();
+        }
+        {
+            let mut slot = cron.crawl.try_lock().unwrap();
+            slot.pass = crawl::Pass {
+                next: 3,
+                total: 500,
+                first_at: unix_now() - 60,
+                last_at: unix_now(),
+                steps: 1,
+                channels: (0..200).map(|i| Deployment::new(i.to_string(), "c")).collect(),
+            };
+        }
+        let theirs = cron.carry().unwrap();
+        tui.resume(&theirs);
+        assert_eq!(tui.pacer().budget().used, 5, "its own three and the cron's two: {theirs}");
+        tui.resume(&theirs);
+        assert_eq!(tui.pacer().budget().used, 5, "read again: nothing counted twice");
+        assert_eq!(tui.crawl.try_lock().unwrap().pass.channels.len(), 200, "the pass further along");
+        // The TUI hands on both runs' requests; the cron's own are not re-counted by it.
+        cron.resume(&tui.carry().unwrap());
+        assert_eq!(cron.pacer().budget().used, 5);
+        // Another server's carry is not this one's.
+        let other = NewApi::with_credentials(
+            GatewaySpec::new("n", crate::config::GatewayKind::NewApi, "http://127.0.0.1:10"),
+            None,
+            None,
+        );
+        other.resume(&theirs);
+        assert_eq!(other.pacer().budget().used, 0);
     }
 }

@@ -39,6 +39,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
     let deps = g.deployments();
     let noun = if g.kind() == GatewayKind::NewApi { "Channels" } else { "Deployments" };
     let mut title = format!(" {noun} ({}", deps.len());
+    // A list assembled page by page over earlier polls: how old its pages are.
+    if let Some(a) = g.primary().and_then(|s| s.assembled.as_ref()) {
+        title.push_str(&format!(
+            " · assembled from pages read {} to {}",
+            ago_unix(app.now, a.first_at),
+            ago_unix(app.now, a.last_at)
+        ));
+    }
     if !table.filter.is_empty() || table.editing {
         title.push_str(&format!(" · /{}{} → {}", table.filter, if table.editing { "▏" } else { "" }, table.rows.len()));
     }
@@ -54,7 +62,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
     if deps.is_empty() {
         let why = g
             .primary()
-            .and_then(|s| s.deployments.describe())
+            .and_then(|s| {
+                let why = s.deployments.describe()?;
+                Some(match &s.list_progress {
+                    Some(p) => format!("{why}; {p}"),
+                    None => why,
+                })
+            })
             .or_else(|| g.replicas.iter().find_map(|r| r.error().map(ToString::to_string)))
             .unwrap_or_else(|| if g.ever_polled() { "none".into() } else { "waiting for the first answer…".into() });
         frame.render_widget(

@@ -151,6 +151,8 @@ pub enum Decision {
 #[derive(Debug, Default)]
 pub struct Ledger {
     sent: VecDeque<Instant>,
+    /// This process's own of `sent` (the rest came from earlier runs).
+    own: VecDeque<Instant>,
     refused: VecDeque<Instant>,
     /// A short pause after a 429 (everyone waits it out).
     paused_until: Option<Instant>,
@@ -178,6 +180,7 @@ impl Ledger {
     /// Requests counted in the window ending at `now`.
     pub fn used(&mut self, now: Instant, cfg: &PacerConfig) -> u32 {
         prune(&mut self.sent, now, cfg.window);
+        prune(&mut self.own, now, cfg.window);
         count(&self.sent)
     }
 
@@ -218,6 +221,7 @@ impl Ledger {
             }
         }
         self.sent.push_back(now);
+        self.own.push_back(now);
         Decision::Go
     }
 
@@ -230,6 +234,7 @@ impl Ledger {
     /// limit (it counts only what it accepted), and nobody sends for `pause`.
     pub fn refused(&mut self, now: Instant, pause: Duration, cfg: &PacerConfig) {
         self.sent.pop_back();
+        self.own.pop_back();
         prune(&mut self.refused, now, cfg.window);
         self.refused.push_back(now);
         let until = now + pause;
@@ -329,15 +334,15 @@ impl Pacer {
         self.cfg.cap(class).saturating_sub(extra).saturating_sub(used)
     }
 
-    /// When gatewatch's own requests of the current window went out (wall
+    /// When this process's requests of the current window went out (wall
     /// clock), to hand the budget to the next run (`check` in cron, the TUI
-    /// reopened): the server still counts them.
+    /// reopened) or another one at the same time: the server counts them.
     pub fn recent(&self) -> Vec<SystemTime> {
         let now = Instant::now();
         let wall_now = SystemTime::now();
         self.with_ledger(|l| {
             l.used(now, &self.cfg);
-            l.sent.iter().map(|&t| wall(t, now, wall_now)).collect()
+            l.own.iter().map(|&t| wall(t, now, wall_now)).collect()
         })
     }
 
@@ -355,6 +360,7 @@ impl Pacer {
             earlier.extend(l.sent.iter().copied());
             earlier.sort();
             l.sent = earlier.into();
+            l.used(now, &self.cfg);
         });
     }
 
@@ -463,10 +469,11 @@ mod tests {
         assert_eq!(p.room(Class::Crawl), 2);
         assert_eq!(p.room(Class::Poll), 5);
         assert_eq!(p.room_leaving(Class::Crawl, 4), 1, "the last poll cost 4, one more than the headroom");
-        assert_eq!(p.recent().len(), 3);
+        assert!(p.recent().is_empty(), "only this process's own requests are handed on");
         p.acquire(Class::Crawl).await.unwrap();
         p.acquire(Class::Crawl).await.unwrap();
         assert!(matches!(p.acquire(Class::Crawl).await, Err(GatewayError::RateLimited { retry_after: None })));
+        assert_eq!(p.recent().len(), 2);
     }
 
     #[test]
