@@ -196,6 +196,29 @@ async fn the_same_page_forever_is_detected() {
     assert!(s.requests <= 3 + 10);
 }
 
+/// Past the cap, a server that ignores `p` is caught by the pages read
+/// across polls too: on page 2, with an error, and no list assembled.
+#[tokio::test]
+async fn the_same_page_forever_is_detected_past_the_cap() {
+    let page = || {
+        let items: Vec<String> = (1..=100).map(|i| format!(r#"{{"id":{i},"status":1}}"#)).collect();
+        format!(r#"{{"data":{{"items":[{}],"total":30000}},"message":"","success":true}}"#, items.join(","))
+    };
+    let app = Router::new()
+        .route("/api/status", get(|| async { ok_json(STATUS_OK) }))
+        .route("/api/status/test", get(|| async { ok_json(PROBE_OK) }))
+        .route("/api/channel/", get(move || async move { ([("content-type", "application/json")], page()) }));
+    let s = poll_of(app).await.unwrap();
+    assert!(s.deployments.error().is_some(), "{:?}", s.deployments);
+    assert!(s.assembled.is_none());
+    assert!(
+        s.notes.iter().any(|n| n.contains("assembling the channel list") && n.contains("ignores the page parameter")),
+        "{:?}",
+        s.notes
+    );
+    assert!(s.requests <= 10, "{}", s.requests);
+}
+
 /// One API: bare-array pages, 0-based, 10 per page, no total.
 #[tokio::test]
 async fn one_api_lists_are_read_too() {

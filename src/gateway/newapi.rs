@@ -162,6 +162,12 @@ impl NewApi {
         snap: &mut ReplicaSnapshot,
         first: Option<(usize, Vec<Deployment>)>,
     ) {
+        let total = first.as_ref().map_or(0, |(t, _)| *t);
+        if total > crawl::MAX_CHANNELS {
+            snap.list_progress =
+                Some(format!("too many to assemble either (gatewatch assembles at most {})", crawl::MAX_CHANNELS));
+            return;
+        }
         // One replica at a time (New API nodes share one database, so one list).
         let Ok(mut slot) = self.crawl.try_lock() else { return };
         match crawl::step(&self.client, calls, base, &mut slot.pass, CRAWL_STEP_PAGES, unix_now).await {
@@ -202,6 +208,15 @@ impl NewApi {
             ));
             return;
         }
+        // Statuses as old as the pages are what an incident turns on: judged
+        // only with every disabled channel read now.
+        if snap.disabled_channels.ok().is_none() {
+            snap.notes.push(format!(
+                "the list assembled from pages read {} ago is not judged from: the disabled channels were not read now",
+                ago(a.first_at)
+            ));
+            return;
+        }
         let (total, first_page) = first.unwrap_or_default();
         let models: Vec<(&str, &[Deployment])> = snap
             .model_channels
@@ -216,10 +231,10 @@ impl NewApi {
             disabled: snap.disabled_channels.ok().map(Vec::as_slice),
             models,
         };
-        let mut laid = vec![format!("page 1 ({} newest channels)", first_page.len())];
-        if fresh.disabled.is_some() {
-            laid.push("every disabled channel".into());
-        }
+        let mut laid = vec![
+            format!("page 1 ({} newest channels)", first_page.len()),
+            format!("every disabled channel ({})", fresh.disabled.map_or(0, <[Deployment]>::len)),
+        ];
         laid.extend(fresh.models.iter().map(|(m, c)| format!("every channel of {m} ({})", c.len())));
         match a.patched(&fresh) {
             Ok(list) => {
