@@ -48,8 +48,51 @@ fn ingest(c: &mut Criterion, s: &Scenario) {
         b.iter_batched(|| s.newapi_pages.clone(), |p| parse_newapi_pages(p).unwrap(), BatchSize::PerIteration);
     });
     bench_merge(&mut g, "newapi_50000_merge_poll", s, &s.newapi_report);
+    patch_assembled(&mut g, s);
     bench_merge(&mut g, "litellm_5000_merge_poll", s, &s.litellm_report);
     g.finish();
+}
+
+/// A poll past the cap with a whole list assembled over earlier polls: this
+/// poll's fresh reads (page 1, every disabled channel) laid over 50,000
+/// channels — the usual case, nothing changed (no copy), and 500 channels
+/// disabled since (one copy, a snapshot still sharing the list).
+fn patch_assembled(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, s: &Scenario) {
+    use gatewatch::gateway::DeploymentStatus;
+    use gatewatch::gateway::newapi::crawl::{Assembled, Fresh};
+    use std::sync::Arc;
+    let channels = parse_newapi_pages(s.newapi_pages.clone()).unwrap();
+    let off = |d: &gatewatch::gateway::Deployment| {
+        matches!(d.status, DeploymentStatus::AutoDisabled | DeploymentStatus::ManuallyDisabled)
+    };
+    let disabled: Vec<_> = channels.iter().filter(|d| off(d)).cloned().collect();
+    let first_page: Vec<_> = channels.iter().take(100).cloned().collect();
+    let mut more = disabled.clone();
+    more.extend(channels.iter().filter(|d| !off(d)).take(500).map(|d| {
+        let mut d = d.clone();
+        d.status = DeploymentStatus::AutoDisabled;
+        d
+    }));
+    let assembled = Assembled { deployments: Arc::new(channels), first_at: 1, last_at: 2, pages: 500, steps: 25 };
+    let fresh =
+        |disabled| Fresh { total: CHANNELS, first_page: &first_page, disabled: Some(disabled), models: Vec::new() };
+    g.bench_function("newapi_50000_assembled_patch_unchanged", |b| {
+        b.iter_batched(
+            || assembled.clone(),
+            |mut a| assert_eq!(a.patch(&fresh(&disabled)), Ok(false)),
+            BatchSize::PerIteration,
+        );
+    });
+    g.bench_function("newapi_50000_assembled_patch_500_disabled_since", |b| {
+        b.iter_batched(
+            || (assembled.clone(), Arc::clone(&assembled.deployments)),
+            |(mut a, shared)| {
+                assert_eq!(a.patch(&fresh(&more)), Ok(true));
+                (a, shared)
+            },
+            BatchSize::PerIteration,
+        );
+    });
 }
 
 fn benches(c: &mut Criterion) {

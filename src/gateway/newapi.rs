@@ -200,7 +200,7 @@ impl NewApi {
                 self.client.pacer().config().budget
             ));
         }
-        let Some(a) = &slot.assembled else { return };
+        let Some(a) = slot.assembled.as_mut() else { return };
         if now - a.first_at > crawl::MAX_USE_SECS {
             snap.notes.push(format!(
                 "the list assembled from pages read {} ago is too old to judge from; a newer pass is under way",
@@ -236,8 +236,8 @@ impl NewApi {
             format!("every disabled channel ({})", fresh.disabled.map_or(0, <[Deployment]>::len)),
         ];
         laid.extend(fresh.models.iter().map(|(m, c)| format!("every channel of {m} ({})", c.len())));
-        match a.patched(&fresh) {
-            Ok(list) => {
+        match a.patch(&fresh) {
+            Ok(_) => {
                 snap.assembled = Some(super::ListAssembly {
                     first_at: a.first_at,
                     last_at: a.last_at,
@@ -245,8 +245,8 @@ impl NewApi {
                     steps: a.steps,
                     fresh: laid.join(", "),
                 });
-                snap.served_models = Section::Ok(served(&list));
-                snap.deployments = Section::Ok(std::sync::Arc::new(list));
+                snap.served_models = Section::Ok(served(&a.deployments));
+                snap.deployments = Section::Ok(std::sync::Arc::clone(&a.deployments));
             }
             Err(why) => {
                 snap.notes.push(why);

@@ -206,21 +206,25 @@ pub struct Fresh<'a> {
     pub models: Vec<(&'a str, &'a [Deployment])>,
 }
 
+fn is_off(d: &Deployment) -> bool {
+    matches!(d.status, DeploymentStatus::AutoDisabled | DeploymentStatus::ManuallyDisabled)
+}
+
 impl Assembled {
-    /// The list with what was read fresh laid over it: the newest channels
-    /// (page 1), every channel's enabled/disabled state when the disabled
-    /// channels were read whole, and every channel of the models read whole.
-    /// `Err(why)` when the counts say channels were deleted since (a
-    /// deleted channel would still count as serving) or more were added
-    /// than page 1 shows.
-    pub fn patched(&self, fresh: &Fresh<'_>) -> Result<Vec<Deployment>, String> {
-        let mut list: Vec<Deployment> = self.deployments.as_ref().clone();
-        let newest_known = list.iter().filter_map(|d| d.id.parse::<i64>().ok()).max().unwrap_or(0);
-        let known: HashSet<&str> = self.deployments.iter().map(|d| d.id.as_str()).collect();
+    /// Lay what was read fresh over the list: the newest channels (page 1),
+    /// every channel's enabled/disabled state when the disabled channels
+    /// were read whole, and every channel of the models read whole. `true`
+    /// when that changed it (the list is copied only then, and only when a
+    /// snapshot still shares it). `Err(why)` when the counts say channels
+    /// were deleted since (a deleted channel would still count as serving)
+    /// or more were added than page 1 shows.
+    pub fn patch(&mut self, fresh: &Fresh<'_>) -> Result<bool, String> {
+        let newest_known = self.deployments.iter().filter_map(|d| d.id.parse::<i64>().ok()).max().unwrap_or(0);
+        let at: HashMap<&str, usize> = self.deployments.iter().enumerate().map(|(i, d)| (d.id.as_str(), i)).collect();
         let added: Vec<&Deployment> = fresh
             .first_page
             .iter()
-            .filter(|d| !known.contains(d.id.as_str()) && d.id.parse::<i64>().is_ok_and(|id| id > newest_known))
+            .filter(|d| !at.contains_key(d.id.as_str()) && d.id.parse::<i64>().is_ok_and(|id| id > newest_known))
             .collect();
         let page_reaches_back = fresh.first_page.len() < PAGE_SIZE
             || fresh
@@ -234,7 +238,7 @@ impl Assembled {
                 "more than {PAGE_SIZE} channels were added since the list was assembled: reading it again"
             ));
         }
-        let expected = list.len() + added.len();
+        let expected = self.deployments.len() + added.len();
         if fresh.total < expected {
             return Err(format!(
                 "{} channel(s) were deleted since the list was assembled (it counts {expected}, the gateway {}): \
@@ -249,7 +253,26 @@ impl Assembled {
                 fresh.total
             ));
         }
-        list.extend(added.into_iter().cloned());
+        let list = self.deployments.as_slice();
+        let same = |f: &Deployment| at.get(f.id.as_str()).is_some_and(|&i| list[i] == *f);
+        let off: Option<HashSet<&str>> = fresh.disabled.map(|v| v.iter().map(|d| d.id.as_str()).collect());
+        let changed = !added.is_empty()
+            || !fresh.first_page.iter().all(same)
+            || fresh.disabled.is_some_and(|v| !v.iter().all(same))
+            || off.as_ref().is_some_and(|off| list.iter().any(|d| is_off(d) && !off.contains(d.id.as_str())))
+            || fresh.models.iter().any(|(model, chans)| {
+                let now: HashSet<&str> = chans.iter().map(|d| d.id.as_str()).collect();
+                !chans.iter().all(same)
+                    || list.iter().any(|d| !now.contains(d.id.as_str()) && d.models.iter().any(|m| m == model))
+            });
+        if !changed {
+            return Ok(false);
+        }
+        let added: Vec<Deployment> = added.into_iter().cloned().collect();
+        let off: Option<HashSet<String>> = off.map(|o| o.into_iter().map(str::to_owned).collect());
+        drop(at);
+        let list = std::sync::Arc::make_mut(&mut self.deployments);
+        list.extend(added);
         let mut at: HashMap<String, usize> = list.iter().enumerate().map(|(i, d)| (d.id.clone(), i)).collect();
         let mut replace = |fresh: &Deployment, list: &mut Vec<Deployment>| {
             if let Some(&i) = at.get(&fresh.id) {
@@ -260,35 +283,33 @@ impl Assembled {
             }
         };
         for d in fresh.first_page {
-            replace(d, &mut list);
+            replace(d, list);
         }
-        if let Some(disabled) = fresh.disabled {
-            let off: HashSet<&str> = disabled.iter().map(|d| d.id.as_str()).collect();
-            for d in &mut list {
-                let was_off = matches!(d.status, DeploymentStatus::AutoDisabled | DeploymentStatus::ManuallyDisabled);
-                if was_off && !off.contains(d.id.as_str()) {
+        if let (Some(disabled), Some(off)) = (fresh.disabled, &off) {
+            for d in list.iter_mut() {
+                if is_off(d) && !off.contains(d.id.as_str()) {
                     // Not among the disabled now, and not deleted (the count): enabled since.
                     d.status = DeploymentStatus::Serving;
                     d.status_reason = None;
                 }
             }
             for d in disabled {
-                replace(d, &mut list);
+                replace(d, list);
             }
         }
         for (model, chans) in &fresh.models {
             let now_serving: BTreeSet<&str> = chans.iter().map(|d| d.id.as_str()).collect();
-            for d in &mut list {
+            for d in list.iter_mut() {
                 if !now_serving.contains(d.id.as_str()) && d.models.iter().any(|m| m == model) {
                     // Not among the model's channels now: it no longer lists it.
                     d.models.retain(|m| m != model);
                 }
             }
             for d in *chans {
-                replace(d, &mut list);
+                replace(d, list);
             }
         }
-        Ok(list)
+        Ok(true)
     }
 }
 
@@ -311,37 +332,44 @@ mod tests {
 
     #[test]
     fn fresh_reads_are_laid_over_the_assembled_list() {
-        let a = assembled(vec![ch(3, "m", AutoDisabled), ch(2, "m", Serving), ch(1, "x", AutoDisabled)]);
+        let mut a = assembled(vec![ch(3, "m", AutoDisabled), ch(2, "m", Serving), ch(1, "x", AutoDisabled)]);
+        let shared = Arc::clone(&a.deployments);
         // Now: #4 added (page 1), #3 re-enabled, #2 auto-disabled; model x read: #1 no longer lists it.
         let page1 = [ch(4, "n", Serving), ch(3, "m", Serving), ch(2, "m", AutoDisabled), ch(1, "y", AutoDisabled)];
         let disabled = [ch(2, "m", AutoDisabled), ch(1, "y", AutoDisabled)];
         let none: [Deployment; 0] = [];
         let fresh = Fresh { total: 4, first_page: &page1[..1], disabled: Some(&disabled), models: vec![("x", &none)] };
-        let list = a.patched(&fresh).unwrap();
+        assert_eq!(a.patch(&fresh), Ok(true));
+        let list = a.deployments.as_slice();
         let get = |id: &str| list.iter().find(|d| d.id == id).unwrap();
         assert_eq!(list.len(), 4);
         assert_eq!(get("4").models, ["n"]);
         assert_eq!(get("3").status, Serving, "not among the disabled now, not deleted: enabled since");
         assert_eq!(get("2").status, AutoDisabled);
         assert!(get("1").models.iter().all(|m| m != "x"), "{:?}", get("1").models);
-        // The assembled list itself is unchanged.
-        assert_eq!(a.deployments[0].status, AutoDisabled);
+        // A snapshot that shared the list keeps what it was shown.
+        assert_eq!(shared[0].status, AutoDisabled);
+        // The same fresh reads again change nothing, and copy nothing.
+        let before = Arc::clone(&a.deployments);
+        assert_eq!(a.patch(&fresh), Ok(false));
+        assert!(Arc::ptr_eq(&before, &a.deployments));
     }
 
     #[test]
     fn a_deletion_since_or_too_many_additions_refuse_the_list() {
-        let a = assembled(vec![ch(3, "m", Serving), ch(2, "m", Serving), ch(1, "m", AutoDisabled)]);
+        let mut a = assembled(vec![ch(3, "m", Serving), ch(2, "m", Serving), ch(1, "m", AutoDisabled)]);
         let page1 = [ch(3, "m", Serving), ch(1, "m", AutoDisabled)];
         let fresh = Fresh { total: 2, first_page: &page1, ..Fresh::default() };
-        let why = a.patched(&fresh).unwrap_err();
+        let why = a.patch(&fresh).unwrap_err();
         assert!(why.contains("1 channel(s) were deleted"), "{why}");
         // A full page 1 of channels all newer than the list: more may hide behind it.
         let newer: Vec<Deployment> = (1000..1100).rev().map(|i| ch(i, "m", Serving)).collect();
         let fresh = Fresh { total: 3 + PAGE_SIZE, first_page: &newer, ..Fresh::default() };
-        assert!(a.patched(&fresh).unwrap_err().contains("more than 100 channels were added"));
+        assert!(a.patch(&fresh).unwrap_err().contains("more than 100 channels were added"));
         // An unchanged list patches to itself.
         let page1 = a.deployments.to_vec();
         let same = Fresh { total: 3, first_page: &page1, ..Fresh::default() };
-        assert_eq!(a.patched(&same).unwrap(), *a.deployments);
+        assert_eq!(a.patch(&same), Ok(false));
+        assert_eq!(*a.deployments, page1);
     }
 }
