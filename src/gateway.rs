@@ -527,10 +527,17 @@ pub trait Gateway: Send + Sync {
         None
     }
 
-    /// What the next run should carry on from (New API: a list being
-    /// assembled page by page, the last one assembled, the requests of the
-    /// rate window), as JSON.
+    /// What the next run should carry on from (New API: the requests of
+    /// the rate window), as JSON.
     fn carry(&self) -> Option<String> {
+        None
+    }
+
+    /// The large part of the carry (New API: a list being assembled page by
+    /// page, the last one assembled) when it changed since generation
+    /// `since`: `(generation, json)`. [`Gateway::resume`] takes it too.
+    fn carry_lists(&self, since: u64) -> Option<(u64, String)> {
+        let _ = since;
         None
     }
 

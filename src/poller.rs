@@ -117,17 +117,19 @@ pub fn unix_now(t: SystemTime) -> i64 {
     t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// `<state>/carry/<server URL>.json`.
-pub fn carry_path(state_dir: &std::path::Path, server: &str) -> PathBuf {
-    state_dir.join("carry").join(format!("{}.json", crate::statefile::file_safe(server)))
+/// `<state>/carry/<server URL>.<ext>`.
+pub fn carry_path(state_dir: &std::path::Path, server: &str, ext: &str) -> PathBuf {
+    state_dir.join("carry").join(format!("{}.{ext}", crate::statefile::file_safe(server)))
 }
 
 /// Hand an earlier run's carry to the adapter (off the async threads: it
 /// can be a whole channel list).
 pub async fn resume(gw: &Arc<dyn Gateway>, stores: &mut Stores) {
-    if let Some(json) = stores.carried.take() {
-        let gw = Arc::clone(gw);
-        let _ = tokio::task::spawn_blocking(move || gw.resume(&json)).await;
+    for f in &mut stores.carry {
+        if let Some(json) = f.carried.take() {
+            let gw = Arc::clone(gw);
+            let _ = tokio::task::spawn_blocking(move || gw.resume(&json)).await;
+        }
     }
 }
 
@@ -139,15 +141,51 @@ pub struct Stores {
     pub changes: crate::changes::ChangeLog,
     pub snapshot: PathBuf,
     pub snapshot_saver: crate::snapshot::Saver,
-    /// What the adapter carries to the next run ([`Gateway::carry`]).
-    pub carry: PathBuf,
-    /// The carry read at open, for [`Gateway::resume`].
-    pub carried: Option<String>,
-    /// When this process last wrote the carry (unix seconds).
+    /// What the adapter carries to the next run: the requests
+    /// ([`Gateway::carry`]) and the lists ([`Gateway::carry_lists`]).
+    pub carry: [CarryFile; 2],
+    /// When this process last wrote the requests (unix seconds).
     pub carry_saved: Option<i64>,
-    /// The carry file's modification time as this process last read or
-    /// wrote it: another time means another run wrote it since.
-    pub carry_mtime: Option<SystemTime>,
+    /// The generation of the lists last written.
+    pub lists_generation: u64,
+}
+
+/// One carry file, and what this process last saw of it.
+#[derive(Debug)]
+pub struct CarryFile {
+    pub path: PathBuf,
+    /// Its text as read at open, for [`Gateway::resume`].
+    pub carried: Option<String>,
+    /// Its modification time as this process last read or wrote it:
+    /// another time means another run wrote it since.
+    pub mtime: Option<SystemTime>,
+}
+
+impl CarryFile {
+    fn open(path: PathBuf) -> Self {
+        let carried = crate::readlimit::read_tail(&path, CARRY_MAX_BYTES).ok().and_then(|b| String::from_utf8(b).ok());
+        let mtime = modified(&path);
+        Self { path, carried, mtime }
+    }
+
+    /// Its text, if another run wrote it since this one last did.
+    fn theirs(&self) -> Option<String> {
+        (modified(&self.path) != self.mtime)
+            .then(|| crate::readlimit::read_tail(&self.path, CARRY_MAX_BYTES).ok())
+            .flatten()
+            .and_then(|b| String::from_utf8(b).ok())
+    }
+
+    /// Write `json` (scrubbed, atomically) and remember the file's time.
+    fn write(&mut self, json: &str) -> std::io::Result<()> {
+        crate::statefile::replace_scrubbed(&self.path, json)?;
+        self.mtime = modified(&self.path);
+        Ok(())
+    }
+}
+
+fn modified(path: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 /// The carry is written at most this often (and on a process's first cycle).
@@ -165,12 +203,12 @@ impl Stores {
             changes: crate::changes::ChangeLog::open(state_dir, gateway),
             snapshot: crate::snapshot::path(state_dir, gateway),
             snapshot_saver: crate::snapshot::Saver::default(),
-            carry: carry_path(state_dir, server),
-            carried: crate::readlimit::read_tail(&carry_path(state_dir, server), CARRY_MAX_BYTES)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok()),
+            carry: [
+                CarryFile::open(carry_path(state_dir, server, "json")),
+                CarryFile::open(carry_path(state_dir, server, "lists.json")),
+            ],
             carry_saved: None,
-            carry_mtime: std::fs::metadata(carry_path(state_dir, server)).and_then(|m| m.modified()).ok(),
+            lists_generation: 0,
         }
     }
 }
@@ -211,40 +249,41 @@ pub async fn cycle(
         let (path, m) = (path.to_owned(), memory.clone());
         let _ = tokio::task::spawn_blocking(move || local::save_memory(&path, &m)).await;
     }
-    // What the next run carries on from: at once, then every minute.
+    // What the next run carries on from: at once, then every minute; the
+    // lists only when they changed. Another run (a cron `check` beside the
+    // TUI) that wrote either since is merged first.
     if let Some(s) = stores.as_deref_mut()
         && s.carry_saved.is_none_or(|t| unix_now(at) - t >= CARRY_EVERY_SECS)
-        && let Some(json) = gw.carry()
+        && gw.carry().is_some()
     {
         s.carry_saved = Some(unix_now(at));
-        let path = s.carry.clone();
-        let seen = s.carry_mtime;
-        // Another run (a cron `check` beside the TUI) wrote it since: merge first.
+        let mut files =
+            std::mem::replace(&mut s.carry, [CarryFile::open(PathBuf::new()), CarryFile::open(PathBuf::new())]);
         let read = move || {
-            let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-            let theirs = (modified != seen)
-                .then(|| crate::readlimit::read_tail(&path, CARRY_MAX_BYTES).ok())
-                .flatten()
-                .and_then(|b| String::from_utf8(b).ok());
-            (theirs, path)
+            let theirs: Vec<String> = files.iter().filter_map(CarryFile::theirs).collect();
+            (theirs, files)
         };
-        if let Ok((theirs, path)) = tokio::task::spawn_blocking(read).await {
-            let json = match theirs {
-                Some(t) => {
-                    gw.resume(&t);
-                    gw.carry().unwrap_or(json)
-                }
-                None => json,
-            };
+        if let Ok((theirs, back)) = tokio::task::spawn_blocking(read).await {
+            files = back;
+            for t in &theirs {
+                gw.resume(t);
+            }
+            let sent = gw.carry();
+            let lists = gw.carry_lists(s.lists_generation);
+            let generation = lists.as_ref().map(|(g, _)| *g);
             let written = tokio::task::spawn_blocking(move || {
-                crate::statefile::replace_scrubbed(&path, &json)?;
-                std::fs::metadata(&path).and_then(|m| m.modified())
+                let [small, big] = &mut files;
+                let r = sent.map_or(Ok(()), |j| small.write(&j));
+                let r = r.and_then(|()| lists.map_or(Ok(()), |(_, j)| big.write(&j)));
+                (r, files)
             })
             .await;
-            match written {
-                Ok(Ok(m)) => s.carry_mtime = Some(m),
-                Ok(Err(e)) => tracing::warn!(gateway = %gw.spec().name, error = %e, "carry not written"),
-                Err(_) => {}
+            if let Ok((r, back)) = written {
+                s.carry = back;
+                match r {
+                    Ok(()) => s.lists_generation = generation.unwrap_or(s.lists_generation),
+                    Err(e) => tracing::warn!(gateway = %gw.spec().name, error = %e, "carry not written"),
+                }
             }
         }
     }

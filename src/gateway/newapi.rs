@@ -69,17 +69,24 @@ pub struct NewApi {
 struct CrawlSlot {
     pass: crawl::Pass,
     assembled: Option<crawl::Assembled>,
+    /// Bumped whenever `pass` or `assembled` changes: the lists are written
+    /// only then.
+    generation: u64,
 }
 
-/// What one run hands to the next (`<state>/carry/<server>.json`): the
-/// server's, whichever gateway name a config gives it.
+/// What one run hands to the next: the server's, whichever gateway name a
+/// config gives it. Two files: the requests (small, every minute) and the
+/// lists (tens of megabytes at 50,000 channels, only when they changed).
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Carry {
     server: String,
+    #[serde(default, skip_serializing_if = "crawl::Pass::is_empty")]
     pass: crawl::Pass,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     assembled: Option<crawl::Assembled>,
     /// Unix milliseconds of each run's requests in the rate window (a TUI
     /// and a cron `check` can run at once).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     sent: std::collections::BTreeMap<String, Vec<i64>>,
 }
 
@@ -172,6 +179,9 @@ impl NewApi {
         let Ok(mut slot) = self.crawl.try_lock() else { return };
         match crawl::step(&self.client, calls, base, &mut slot.pass, CRAWL_STEP_PAGES, unix_now).await {
             Ok(step) => {
+                if step.pages > 0 || step.restarted.is_some() {
+                    slot.generation += 1;
+                }
                 snap.notes.extend(step.restarted);
                 if let Some(done) = step.done {
                     slot.assembled = Some(done);
@@ -180,7 +190,10 @@ impl NewApi {
             Err(e @ GatewayError::RateLimited { .. }) => {
                 snap.notes.push(format!("assembling the channel list: {e}; it goes on at a later poll"));
             }
-            Err(e) => snap.notes.push(format!("assembling the channel list: {e}; it goes on at the next poll")),
+            Err(e) => {
+                slot.generation += 1;
+                snap.notes.push(format!("assembling the channel list: {e}; it goes on at the next poll"));
+            }
         }
         let now = unix_now();
         let ago =
@@ -200,6 +213,7 @@ impl NewApi {
                 self.client.pacer().config().budget
             ));
         }
+        let slot = &mut *slot;
         let Some(a) = slot.assembled.as_mut() else { return };
         if now - a.first_at > crawl::MAX_USE_SECS {
             snap.notes.push(format!(
@@ -237,7 +251,10 @@ impl NewApi {
         ];
         laid.extend(fresh.models.iter().map(|(m, c)| format!("every channel of {m} ({})", c.len())));
         match a.patch(&fresh) {
-            Ok(_) => {
+            Ok(changed) => {
+                if changed {
+                    slot.generation += 1;
+                }
                 snap.assembled = Some(super::ListAssembly {
                     first_at: a.first_at,
                     last_at: a.last_at,
@@ -251,6 +268,7 @@ impl NewApi {
             Err(why) => {
                 snap.notes.push(why);
                 slot.assembled = None;
+                slot.generation += 1;
             }
         }
     }
@@ -453,13 +471,24 @@ impl Gateway for NewApi {
     }
 
     fn carry(&self) -> Option<String> {
-        // Not while a poll holds it: the next cycle saves.
-        let slot = self.crawl.try_lock().ok()?;
         let mut sent = self.others_in_window();
         sent.insert(self.run.clone(), self.client.pacer().recent().into_iter().map(unix_ms).collect());
-        let carry =
-            Carry { server: self.spec.url.clone(), pass: slot.pass.clone(), assembled: slot.assembled.clone(), sent };
-        serde_json::to_string(&carry).ok()
+        serde_json::to_string(&Carry { server: self.spec.url.clone(), sent, ..Carry::default() }).ok()
+    }
+
+    fn carry_lists(&self, since: u64) -> Option<(u64, String)> {
+        // Not while a poll holds it: the next cycle saves.
+        let slot = self.crawl.try_lock().ok()?;
+        if slot.generation == since {
+            return None;
+        }
+        let carry = Carry {
+            server: self.spec.url.clone(),
+            pass: slot.pass.clone(),
+            assembled: slot.assembled.clone(),
+            ..Carry::default()
+        };
+        serde_json::to_string(&carry).ok().map(|j| (slot.generation, j))
     }
 
     /// Merge another run's carry (at start, or written by a `check` while
@@ -493,11 +522,13 @@ impl Gateway for NewApi {
             let usable = |t: i64| t <= now + 60 && now - t <= 24 * 3600;
             if usable(carry.pass.first_at) && carry.pass.channels.len() > slot.pass.channels.len() {
                 slot.pass = carry.pass;
+                slot.generation += 1;
             }
             if let Some(a) = carry.assembled.filter(|a| usable(a.first_at))
                 && slot.assembled.as_ref().is_none_or(|b| a.first_at > b.first_at)
             {
                 slot.assembled = Some(a);
+                slot.generation += 1;
             }
         }
     }
@@ -549,9 +580,14 @@ mod tests {
                 steps: 1,
                 channels: (0..200).map(|i| Deployment::new(i.to_string(), "c")).collect(),
             };
+            slot.generation += 1;
         }
         let theirs = cron.carry().unwrap();
         tui.resume(&theirs);
+        let (generation, lists) = cron.carry_lists(0).unwrap();
+        assert!(cron.carry_lists(generation).is_none(), "written once until it changes");
+        assert!(!theirs.contains("channels"), "the requests file holds no list");
+        tui.resume(&lists);
         assert_eq!(tui.pacer().budget().used, 5, "its own three and the cron's two: {theirs}");
         tui.resume(&theirs);
         assert_eq!(tui.pacer().budget().used, 5, "read again: nothing counted twice");

@@ -57,6 +57,10 @@ pub struct Pass {
 }
 
 impl Pass {
+    pub fn is_empty(&self) -> bool {
+        self.next == 0 && self.channels.is_empty()
+    }
+
     fn ids(&self) -> HashSet<String> {
         self.channels.iter().map(|d| d.id.clone()).collect()
     }
