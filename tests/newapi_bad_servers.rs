@@ -158,17 +158,23 @@ async fn a_page_failing_midway_fails_the_list_with_a_note() {
     assert!(s.notes.iter().any(|n| n.contains("page 3 of 5") && n.contains("no partial list")), "{:?}", s.notes);
 }
 
+/// A server that ignores `p` (and the status filter): page 1 forever, the
+/// same 100 enabled channels, under a total of `total`.
+fn same_page_forever(total: u64) -> Router {
+    let page = move || {
+        let items: Vec<String> = (1..=100).map(|i| format!(r#"{{"id":{i},"status":1}}"#)).collect();
+        format!(r#"{{"data":{{"items":[{}],"total":{total}}},"message":"","success":true}}"#, items.join(","))
+    };
+    Router::new()
+        .route("/api/status", get(|| async { ok_json(STATUS_OK) }))
+        .route("/api/status/test", get(|| async { ok_json(PROBE_OK) }))
+        .route("/api/channel/", get(move || async move { ([("content-type", "application/json")], page()) }))
+}
+
 /// A server that ignores `p` and returns page 1 forever is caught on page 2.
 #[tokio::test]
 async fn the_same_page_forever_is_detected() {
-    let page = || {
-        let items: Vec<String> = (1..=100).map(|i| format!(r#"{{"id":{i},"status":1}}"#)).collect();
-        format!(r#"{{"data":{{"items":[{}],"total":100000000}},"message":"","success":true}}"#, items.join(","))
-    };
-    let app = Router::new()
-        .route("/api/status", get(|| async { ok_json(STATUS_OK) }))
-        .route("/api/status/test", get(|| async { ok_json(PROBE_OK) }))
-        .route("/api/channel/", get(move || async move { ([("content-type", "application/json")], page()) }));
+    let app = same_page_forever(100_000_000);
     let s = poll_of(app).await.unwrap();
     // An absurd total is refused outright, before any further request.
     assert!(matches!(s.deployments.error(), Some(GatewayError::Rejected { message }) if message.contains("at most")));
@@ -182,14 +188,7 @@ async fn the_same_page_forever_is_detected() {
     assert!(s.model_channels.ok().is_some_and(Vec::is_empty), "{:?}", s.model_channels);
     assert!(s.disabled_channels.error().is_some(), "{:?}", s.disabled_channels);
 
-    let page = || {
-        let items: Vec<String> = (1..=100).map(|i| format!(r#"{{"id":{i},"status":1}}"#)).collect();
-        format!(r#"{{"data":{{"items":[{}],"total":1000}},"message":"","success":true}}"#, items.join(","))
-    };
-    let app = Router::new()
-        .route("/api/status", get(|| async { ok_json(STATUS_OK) }))
-        .route("/api/status/test", get(|| async { ok_json(PROBE_OK) }))
-        .route("/api/channel/", get(move || async move { ([("content-type", "application/json")], page()) }));
+    let app = same_page_forever(1_000);
     let s = poll_of(app).await.unwrap();
     let e = s.deployments.error().unwrap();
     assert!(matches!(e, GatewayError::WrongShape { detail, .. } if detail.contains("ignores the page")), "{e:?}");
@@ -200,14 +199,7 @@ async fn the_same_page_forever_is_detected() {
 /// across polls too: on page 2, with an error, and no list assembled.
 #[tokio::test]
 async fn the_same_page_forever_is_detected_past_the_cap() {
-    let page = || {
-        let items: Vec<String> = (1..=100).map(|i| format!(r#"{{"id":{i},"status":1}}"#)).collect();
-        format!(r#"{{"data":{{"items":[{}],"total":30000}},"message":"","success":true}}"#, items.join(","))
-    };
-    let app = Router::new()
-        .route("/api/status", get(|| async { ok_json(STATUS_OK) }))
-        .route("/api/status/test", get(|| async { ok_json(PROBE_OK) }))
-        .route("/api/channel/", get(move || async move { ([("content-type", "application/json")], page()) }));
+    let app = same_page_forever(30_000);
     let s = poll_of(app).await.unwrap();
     assert!(s.deployments.error().is_some(), "{:?}", s.deployments);
     assert!(s.assembled.is_none());
