@@ -237,8 +237,7 @@ pub fn unread(g: &GatewayObs) -> Option<String> {
         crate::gateway::Section::Failed(GatewayError::Auth { .. } | GatewayError::MissingCredential { .. }) => None,
         crate::gateway::Section::Failed(e) => {
             let what = if g.kind() == crate::config::GatewayKind::NewApi { "channel" } else { "deployment" };
-            let progress = g.primary()?.list_progress.as_deref().map(|p| format!("; {p}")).unwrap_or_default();
-            Some(format!("{what} list not read: {e}{progress}"))
+            Some(format!("{what} list not read: {e}"))
         }
         _ => None,
     }

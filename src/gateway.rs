@@ -295,8 +295,6 @@ pub struct ReplicaSnapshot {
     /// over earlier polls (with this poll's fresh reads laid over it), not
     /// one read now — when its pages were read.
     pub assembled: Option<ListAssembly>,
-    /// New API past the cap: how far the pass assembling the list has got.
-    pub list_progress: Option<String>,
 }
 
 /// When the pages of an assembled list were read (unix seconds).
@@ -369,7 +367,6 @@ impl ReplicaSnapshot {
             disabled_channels: Section::NotLoaded,
             model_channels: Section::NotLoaded,
             assembled: None,
-            list_progress: None,
             error_log: Section::NotLoaded,
             consume_log: Section::NotLoaded,
             server_time: None,

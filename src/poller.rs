@@ -151,7 +151,7 @@ pub struct Stores {
 }
 
 /// One carry file, and what this process last saw of it.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct CarryFile {
     pub path: PathBuf,
     /// Its text as read at open, for [`Gateway::resume`].
@@ -254,11 +254,10 @@ pub async fn cycle(
     // TUI) that wrote either since is merged first.
     if let Some(s) = stores.as_deref_mut()
         && s.carry_saved.is_none_or(|t| unix_now(at) - t >= CARRY_EVERY_SECS)
-        && gw.carry().is_some()
+        && let Some(sent) = gw.carry()
     {
         s.carry_saved = Some(unix_now(at));
-        let mut files =
-            std::mem::replace(&mut s.carry, [CarryFile::open(PathBuf::new()), CarryFile::open(PathBuf::new())]);
+        let mut files = std::mem::take(&mut s.carry);
         let read = move || {
             let theirs: Vec<String> = files.iter().filter_map(CarryFile::theirs).collect();
             (theirs, files)
@@ -268,13 +267,13 @@ pub async fn cycle(
             for t in &theirs {
                 gw.resume(t);
             }
-            let sent = gw.carry();
+            // Their requests are handed on with ours.
+            let sent = if theirs.is_empty() { sent } else { gw.carry().unwrap_or(sent) };
             let lists = gw.carry_lists(s.lists_generation);
             let generation = lists.as_ref().map(|(g, _)| *g);
             let written = tokio::task::spawn_blocking(move || {
                 let [small, big] = &mut files;
-                let r = sent.map_or(Ok(()), |j| small.write(&j));
-                let r = r.and_then(|()| lists.map_or(Ok(()), |(_, j)| big.write(&j)));
+                let r = small.write(&sent).and_then(|()| lists.map_or(Ok(()), |(_, j)| big.write(&j)));
                 (r, files)
             })
             .await;

@@ -21,6 +21,11 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// [`human`] of the seconds from `then` to `now` (unix seconds; 0 when `then` is later).
+pub fn human_since(then: i64, now: i64) -> String {
+    human(Duration::from_secs((now - then).max(0).unsigned_abs()))
+}
+
 /// Short human form for the screen: `850ms`, `4.2s`, `3m`, `2h`.
 pub fn human(d: Duration) -> String {
     let ms = d.as_millis();

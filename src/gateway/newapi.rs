@@ -108,6 +108,15 @@ impl NewApi {
     }
 }
 
+/// Add to why the list is not read (the too-many error every list check
+/// and `check`'s "unread" quote): how far assembling it has got.
+fn why_unread(snap: &mut ReplicaSnapshot, progress: &str) {
+    if let Section::Failed(GatewayError::Rejected { message }) = &mut snap.deployments {
+        message.push_str("; ");
+        message.push_str(progress);
+    }
+}
+
 fn unix_now() -> i64 {
     crate::poller::unix_now(std::time::SystemTime::now())
 }
@@ -171,8 +180,10 @@ impl NewApi {
     ) {
         let total = first.as_ref().map_or(0, |(t, _)| *t);
         if total > crawl::MAX_CHANNELS {
-            snap.list_progress =
-                Some(format!("too many to assemble either (gatewatch assembles at most {})", crawl::MAX_CHANNELS));
+            why_unread(
+                snap,
+                &format!("too many to assemble either (gatewatch assembles at most {})", crawl::MAX_CHANNELS),
+            );
             return;
         }
         // One replica at a time (New API nodes share one database, so one list).
@@ -196,22 +207,26 @@ impl NewApi {
             }
         }
         let now = unix_now();
-        let ago =
-            |t: i64| crate::config::duration::human(std::time::Duration::from_secs((now - t).max(0).unsigned_abs()));
-        let total = first.as_ref().map_or(slot.pass.total, |(t, _)| *t);
+        let ago = |t: i64| crate::config::duration::human_since(t, now);
         if slot.pass.next > 0 {
-            snap.list_progress = Some(format!(
-                "assembling it page by page with the requests the rate limit leaves: {} of {} read, the first page {} ago",
-                slot.pass.channels.len(),
-                slot.pass.total.max(total),
-                ago(slot.pass.first_at)
-            ));
+            why_unread(
+                snap,
+                &format!(
+                    "assembling it page by page with the requests the rate limit leaves: {} of {} read, the first page {} ago",
+                    slot.pass.channels.len(),
+                    slot.pass.total.max(total),
+                    ago(slot.pass.first_at)
+                ),
+            );
         } else if slot.assembled.is_none() {
-            snap.list_progress = Some(format!(
-                "assembling it page by page with the requests the rate limit leaves: not started (no room yet; {} of {} requests used)",
-                self.client.pacer().budget().used,
-                self.client.pacer().config().budget
-            ));
+            why_unread(
+                snap,
+                &format!(
+                    "assembling it page by page with the requests the rate limit leaves: not started (no room yet; {} of {} requests used)",
+                    self.client.pacer().budget().used,
+                    self.client.pacer().config().budget
+                ),
+            );
         }
         let slot = &mut *slot;
         let Some(a) = slot.assembled.as_mut() else { return };
@@ -231,7 +246,7 @@ impl NewApi {
             ));
             return;
         }
-        let (total, first_page) = first.unwrap_or_default();
+        let first_page = first.map(|(_, page)| page).unwrap_or_default();
         let models: Vec<(&str, &[Deployment])> = snap
             .model_channels
             .ok()

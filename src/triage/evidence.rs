@@ -279,12 +279,9 @@ impl Ctx<'_> {
     /// is not: a check built on it is unknown then, never ok nor failing.
     pub fn list_unread(&self) -> Option<String> {
         let what = if self.gw.kind() == crate::config::GatewayKind::NewApi { "channel" } else { "deployment" };
-        let progress = self.gw.primary().and_then(|s| s.list_progress.as_deref()).map(|p| format!("; {p}"));
         match self.gw.primary().map(|s| &s.deployments) {
             Some(crate::gateway::Section::Ok(_)) => None,
-            Some(crate::gateway::Section::Failed(e)) => {
-                Some(format!("{what} list not read: {e}{}", progress.unwrap_or_default()))
-            }
+            Some(crate::gateway::Section::Failed(e)) => Some(format!("{what} list not read: {e}")),
             Some(crate::gateway::Section::Unavailable(why)) => Some(format!("{what} list not available: {why}")),
             _ => Some(format!("{what} list not read yet")),
         }
@@ -404,8 +401,7 @@ pub fn evaluate(gw: &GatewayObs, now: SystemTime) -> Evidence {
 /// poll read fresh over it.
 fn assembled_fact(a: &crate::gateway::ListAssembly, n: usize, now: SystemTime) -> String {
     let now_s = crate::poller::unix_now(now);
-    let ago =
-        |t: i64| crate::config::duration::human(std::time::Duration::from_secs((now_s - t).max(0).unsigned_abs()));
+    let ago = |t: i64| crate::config::duration::human_since(t, now_s);
     format!(
         "read: the whole channel list, {n} channel(s), assembled from {} page(s) over {} poll(s), read {} to {} ago; \
          read fresh over it: {}",

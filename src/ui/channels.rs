@@ -62,13 +62,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
     if deps.is_empty() {
         let why = g
             .primary()
-            .and_then(|s| {
-                let why = s.deployments.describe()?;
-                Some(match &s.list_progress {
-                    Some(p) => format!("{why}; {p}"),
-                    None => why,
-                })
-            })
+            .and_then(|s| s.deployments.describe())
             .or_else(|| g.replicas.iter().find_map(|r| r.error().map(ToString::to_string)))
             .unwrap_or_else(|| if g.ever_polled() { "none".into() } else { "waiting for the first answer…".into() });
         frame.render_widget(

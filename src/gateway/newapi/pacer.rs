@@ -319,13 +319,8 @@ impl Pacer {
     }
 
     /// Requests of `class` that may go now without waiting (the crawl's
-    /// pages for this poll).
-    pub fn room(&self, class: Class) -> usize {
-        self.room_leaving(class, 0)
-    }
-
-    /// [`Pacer::room`], leaving at least `next_poll` requests (what the
-    /// last poll's incident-first reads cost) to the next poll.
+    /// pages for this poll), leaving at least `next_poll` requests (what
+    /// this poll's incident-first reads cost) to the next poll.
     pub fn room_leaving(&self, class: Class, next_poll: u32) -> usize {
         let now = Instant::now();
         let used = self
@@ -461,13 +456,13 @@ mod tests {
     #[tokio::test]
     async fn an_earlier_run_s_requests_count_against_this_window() {
         let p = Pacer::new(cfg());
-        assert_eq!(p.room(Class::Crawl), 5);
+        assert_eq!(p.room_leaving(Class::Crawl, 0), 5);
         let now = SystemTime::now();
         // Three sent 10 s ago by the last run, one a window ago (aged out).
         p.seed(&[now - secs(10), now - secs(10), now - secs(10), now - secs(61)]);
         assert_eq!(p.budget().used, 3);
-        assert_eq!(p.room(Class::Crawl), 2);
-        assert_eq!(p.room(Class::Poll), 5);
+        assert_eq!(p.room_leaving(Class::Crawl, 0), 2);
+        assert_eq!(p.room_leaving(Class::Poll, 0), 5);
         assert_eq!(p.room_leaving(Class::Crawl, 4), 1, "the last poll cost 4, one more than the headroom");
         assert!(p.recent().is_empty(), "only this process's own requests are handed on");
         p.acquire(Class::Crawl).await.unwrap();
