@@ -630,22 +630,22 @@ impl App {
                     .map(|d| d.name.clone())
                     .or_else(|| self.current().and_then(|g| g.deployments().first().map(|d| d.name.clone())))
                     .ok_or("no model known yet to stream from")?;
-                GatewayAction::StreamProbe { model }
+                GatewayAction::StreamProbe { model: model.to_string() }
             }
             ActionKind::TestChannel => {
                 let (id, name) = channel("test")?;
-                GatewayAction::TestChannel { id, name }
+                GatewayAction::TestChannel { id: id.to_string(), name: name.to_string() }
             }
             ActionKind::TestAll => GatewayAction::TestAll,
             ActionKind::RefreshBalance => {
                 let (id, name) = channel("refresh the balance of")?;
-                GatewayAction::RefreshBalance { id, name }
+                GatewayAction::RefreshBalance { id: id.to_string(), name: name.to_string() }
             }
             ActionKind::UpdateAllBalances => GatewayAction::UpdateAllBalances,
             ActionKind::ToggleChannel => {
                 let d = selected.ok_or("select a channel in the Deployments pane to enable or disable it")?;
                 let enable = matches!(d.status, DeploymentStatus::ManuallyDisabled | DeploymentStatus::AutoDisabled);
-                GatewayAction::SetChannelEnabled { id: d.id.clone(), name: d.name.clone(), enable }
+                GatewayAction::SetChannelEnabled { id: d.id.to_string(), name: d.name.to_string(), enable }
             }
         })
     }

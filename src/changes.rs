@@ -88,7 +88,7 @@ pub fn of(
         None => results.iter().find_map(listed),
     };
     if let Some((url, deps)) = source {
-        inv.items = deps.iter().map(|d| (d.id.clone(), item(d))).collect();
+        inv.items = deps.iter().map(|d| (d.id.to_string(), item(d))).collect();
         inv.items_read = true;
         inv.source.clone_from(url);
     }
@@ -112,7 +112,11 @@ pub fn of(
 }
 
 fn item(d: &Deployment) -> Item {
-    Item { name: d.name.clone(), status: d.status.label().to_owned(), reason: d.status_reason.clone() }
+    Item {
+        name: d.name.to_string(),
+        status: d.status.label().to_owned(),
+        reason: d.status_reason.as_deref().map(str::to_owned),
+    }
 }
 
 fn short(id: &str) -> &str {

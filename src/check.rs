@@ -115,10 +115,10 @@ fn traffic_entries(g: &GatewayObs) -> Vec<TrafficEntry> {
     g.deployments()
         .iter()
         .filter_map(|d| {
-            let w = g.live.get(&d.id)?.clone();
+            let w = g.live.get(d.id.as_str())?.clone();
             Some(TrafficEntry {
-                deployment: d.name.clone(),
-                id: d.id.clone(),
+                deployment: d.name.to_string(),
+                id: d.id.to_string(),
                 requests: w.requests,
                 failures: w.failures,
                 window_s: if w.since_start { 0 } else { w.to - w.from },

@@ -328,7 +328,7 @@ impl GatewayObs {
             return DeploymentStatus::Unhealthy;
         }
         // Failing most live requests (LiteLLM /metrics/, the last 5 minutes).
-        if d.status == DeploymentStatus::Serving && self.live_failing.contains(&d.id) {
+        if d.status == DeploymentStatus::Serving && self.live_failing.contains(d.id.as_str()) {
             return DeploymentStatus::Unhealthy;
         }
         d.status
@@ -340,7 +340,7 @@ impl GatewayObs {
         // A fixed config gives a deployment a new id: its alias's old counts
         // are its "before" (looked up only for ids new in the window).
         for d in self.deployments() {
-            if let Some(w) = live.get_mut(&d.id)
+            if let Some(w) = live.get_mut(d.id.as_str())
                 && w.before_restart.is_none()
                 && (w.appeared || w.since_start)
                 && let Some(first) = self.traffic.first_seen(&d.id)

@@ -5,15 +5,18 @@ pub mod error;
 pub mod http;
 pub mod litellm;
 pub mod newapi;
+pub mod text;
 
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use compact_str::CompactString;
 
 pub use error::GatewayError;
 
 use crate::config::{GatewayKind, GatewaySpec};
 use crate::secret::Fingerprint;
+pub use text::{Names, Text};
 
 /// One replica address of a gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,7 +105,7 @@ pub enum KeyVisibility {
     /// LiteLLM: the id is a hash over the params, key included: drift is exact.
     IdHash,
     /// The admin API never returns the key (New API with an access token).
-    NotReadable(String),
+    NotReadable(Text),
 }
 
 /// A deployment (LiteLLM) or channel (New API), unified. Serialized only
@@ -110,27 +113,27 @@ pub enum KeyVisibility {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Deployment {
     /// LiteLLM `model_info.id`; New API channel id.
-    pub id: String,
+    pub id: CompactString,
     /// LiteLLM alias (`model_name`); New API channel name.
-    pub name: String,
+    pub name: CompactString,
     /// The model names clients can send that route here.
-    pub models: Vec<String>,
-    pub provider: String,
-    pub upstream_model: Option<String>,
-    pub api_base: Option<String>,
+    pub models: Names,
+    pub provider: Text,
+    pub upstream_model: Option<Text>,
+    pub api_base: Option<Text>,
     pub status: DeploymentStatus,
-    pub status_reason: Option<String>,
+    pub status_reason: Option<Text>,
     pub status_since: Option<i64>,
     pub weight: Option<u64>,
     pub priority: Option<i64>,
-    pub groups: Vec<String>,
+    pub groups: Names,
     pub model_mapping: Vec<(String, String)>,
     pub balance: Option<f64>,
     pub balance_updated: Option<i64>,
     pub used_quota: Option<i64>,
     pub response_time_ms: Option<u64>,
     pub test_time: Option<i64>,
-    pub tag: Option<String>,
+    pub tag: Option<Text>,
     pub input_cost_per_token: Option<f64>,
     pub output_cost_per_token: Option<f64>,
     /// LiteLLM: stored in the DB rather than the config file.
@@ -143,13 +146,13 @@ pub struct Deployment {
 }
 
 impl Deployment {
-    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<CompactString>, name: impl Into<CompactString>) -> Self {
         let name = name.into();
         Self {
             id: id.into(),
-            models: vec![name.clone()],
+            models: Names::from_iter([name.as_str()]),
             name,
-            provider: String::new(),
+            provider: Text::default(),
             upstream_model: None,
             api_base: None,
             status: DeploymentStatus::Serving,
@@ -157,7 +160,7 @@ impl Deployment {
             status_since: None,
             weight: None,
             priority: None,
-            groups: Vec::new(),
+            groups: Names::default(),
             model_mapping: Vec::new(),
             balance: None,
             balance_updated: None,

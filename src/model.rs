@@ -47,7 +47,7 @@ fn by_alias(g: &GatewayObs, from: i64, to: i64) -> std::collections::BTreeMap<St
         if let Some(w) = g.traffic.window_between(&d.id, from, to)
             && !w.since_start
         {
-            let e = out.entry(d.name.clone()).or_default();
+            let e = out.entry(d.name.to_string()).or_default();
             e.0 += w.requests;
             e.1 += w.failures;
             e.2 = e.2.max(w.minutes());
@@ -231,7 +231,7 @@ impl Model {
         rs.auth = crate::gateway::AuthState::NotChecked;
         let mut served: Vec<String> = match g.spec.kind {
             crate::config::GatewayKind::NewApi => crate::gateway::newapi::served(&snap.deployments),
-            crate::config::GatewayKind::LiteLlm => snap.deployments.iter().map(|d| d.name.clone()).collect(),
+            crate::config::GatewayKind::LiteLlm => snap.deployments.iter().map(|d| d.name.to_string()).collect(),
         };
         served.sort();
         served.dedup();

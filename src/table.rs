@@ -131,7 +131,7 @@ pub fn derive(g: &GatewayObs) -> Derived {
             continue;
         }
         for c in p.channels {
-            let e = share.entry(deps[c.channel].id.clone()).or_insert(0.0);
+            let e = share.entry(deps[c.channel].id.to_string()).or_insert(0.0);
             *e = e.max(c.share);
         }
     }
@@ -223,16 +223,22 @@ fn compare(
         SortKey::Provider => a.provider.cmp(&b.provider).then_with(|| a.name.cmp(&b.name)),
         SortKey::Priority => cmp_opt(b.priority, a.priority),
         SortKey::Weight => cmp_opt(b.weight, a.weight),
-        SortKey::Share => cmp_opt(derived.share.get(&b.id), derived.share.get(&a.id)),
+        SortKey::Share => cmp_opt(derived.share.get(b.id.as_str()), derived.share.get(a.id.as_str())),
         SortKey::Balance => cmp_opt(b.balance, a.balance),
         SortKey::ResponseTime => cmp_opt(b.response_time_ms, a.response_time_ms),
         SortKey::TestTime => cmp_opt(a.test_time, b.test_time),
         SortKey::UsedQuota => cmp_opt(b.used_quota, a.used_quota),
         SortKey::Live => {
             let share = |d: &Deployment| {
-                live.get(&d.id).filter(|w| w.failures > 0.0).map(crate::traffic::Window::error_ratio).or_else(|| {
-                    derived.fails.as_ref().and_then(|f| f.get(&d.id)).map(|c| c.ratio() + f64::from(c.failed) * 1e-9)
-                })
+                live.get(d.id.as_str()).filter(|w| w.failures > 0.0).map(crate::traffic::Window::error_ratio).or_else(
+                    || {
+                        derived
+                            .fails
+                            .as_ref()
+                            .and_then(|f| f.get(d.id.as_str()))
+                            .map(|c| c.ratio() + f64::from(c.failed) * 1e-9)
+                    },
+                )
             };
             // Failing first, the largest share first; rows with no failure last.
             desc_opt(share(a), share(b)).then_with(|| a.name.cmp(&b.name))
@@ -260,10 +266,10 @@ fn starts_with_lower(haystack: &str, needle: &str) -> bool {
 /// the live-errors check's own, from the window it judged.
 fn live_verdict(g: &GatewayObs, derived: Option<&Derived>, d: &Deployment) -> Option<Verdict> {
     match g.kind() {
-        GatewayKind::LiteLlm => g.live.get(&d.id).map(crate::triage::checks::traffic::verdict_of),
+        GatewayKind::LiteLlm => g.live.get(d.id.as_str()).map(crate::triage::checks::traffic::verdict_of),
         GatewayKind::NewApi => {
             let cells = derived?.fails.as_ref()?;
-            Some(cells.get(&d.id).map_or(Verdict::Ok, |c| c.verdict))
+            Some(cells.get(d.id.as_str()).map_or(Verdict::Ok, |c| c.verdict))
         }
     }
 }
@@ -279,7 +285,7 @@ fn term_matches(g: &GatewayObs, derived: Option<&Derived>, d: &Deployment, term:
         match field {
             "name" => c(&d.name),
             "id" => starts_with_lower(&d.id, v),
-            "model" | "models" => d.models.iter().any(|m| c(m)),
+            "model" | "models" => d.models.iter().any(&c),
             "group" | "groups" => d.groups.iter().any(|x| x.eq_ignore_ascii_case(v)),
             "tag" => d.tag.as_deref().is_some_and(c),
             "type" | "provider" => c(&d.provider),
@@ -294,7 +300,7 @@ fn term_matches(g: &GatewayObs, derived: Option<&Derived>, d: &Deployment, term:
         has(&d.name)
             || has(&d.id)
             || has(&d.provider)
-            || d.models.iter().any(|m| has(m))
+            || d.models.iter().any(&has)
             || has(g.effective_status(d).label())
             || d.tag.as_deref().is_some_and(has)
             || d.upstream_model.as_deref().is_some_and(has)
@@ -344,7 +350,7 @@ mod tests {
     fn ch(id: &str, name: &str, status: DeploymentStatus, group: &str) -> Deployment {
         let mut d = Deployment::new(id, name);
         d.status = status;
-        d.groups = vec![group.into()];
+        d.groups = crate::gateway::Names::from(vec![group]);
         d.provider = "OpenAI".into();
         d
     }

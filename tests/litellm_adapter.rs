@@ -388,7 +388,7 @@ async fn identical_answers_are_parsed_once_and_different_ones_each() {
     let b = serve_body(other.to_string()).await;
     let gw = LiteLlm::with_key(spec(&a), Some(Secret::new(MASTER)));
     let ids = |s: &gatewatch::gateway::ReplicaSnapshot| -> Vec<String> {
-        s.deployments.ok().unwrap().iter().map(|d| d.id.clone()).collect()
+        s.deployments.ok().unwrap().iter().map(|d| d.id.to_string()).collect()
     };
     let first = ids(&gw.poll(&target(&a)).await.unwrap());
     assert_eq!(ids(&gw.poll(&target(&a2)).await.unwrap()), first, "the same bytes: the same deployments");

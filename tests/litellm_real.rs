@@ -112,7 +112,7 @@ fn deployments(snap: &ReplicaSnapshot) -> &[Deployment] {
 }
 
 fn ids_by_name(deps: &[Deployment]) -> BTreeMap<String, String> {
-    deps.iter().map(|d| (d.name.clone(), d.id.clone())).collect()
+    deps.iter().map(|d| (d.name.to_string(), d.id.to_string())).collect()
 }
 
 fn file_ids(cfg: &ProxyConfig) -> BTreeMap<String, String> {
@@ -256,8 +256,10 @@ fn ids_match_the_real_proxy_for_many_value_types() {
     let snap = poll(&rt, &gw, &proxy);
 
     // Every id from the real /model/info vs gatewatch's computation.
-    let real_ids: Vec<CapturedId> =
-        deployments(&snap).iter().map(|d| CapturedId { model_name: d.name.clone(), id: d.id.clone() }).collect();
+    let real_ids: Vec<CapturedId> = deployments(&snap)
+        .iter()
+        .map(|d| CapturedId { model_name: d.name.to_string(), id: d.id.to_string() })
+        .collect();
     let cfg = parse_file(&proxy);
     let computed: Vec<CapturedId> =
         cfg.deployments.iter().map(|d| CapturedId { model_name: d.model_name.clone(), id: d.id.clone() }).collect();

@@ -112,7 +112,7 @@ fn re_read(events: &[ActionEvent]) -> Vec<String> {
         .iter()
         .filter_map(|e| match &e.kind {
             ActionEventKind::Result { result: AdminResult::Channels { channels }, .. } => {
-                Some(channels.iter().map(|c| c.id.clone()).collect::<Vec<_>>())
+                Some(channels.iter().map(|c| c.id.to_string()).collect::<Vec<_>>())
             }
             _ => None,
         })

@@ -97,7 +97,7 @@ async fn poll_reads_status_probe_and_every_channel() {
     assert_eq!(channel(&s, "9").multi_key, Some((2, 3)));
     assert_eq!(channel(&s, "5").groups, ["vip"]);
     assert_eq!(channel(&s, "7").model_mapping, [("deepseek-v3".to_owned(), "deepseek-chat".to_owned())]);
-    assert_eq!(channel(&s, "3").provider, "Azure OpenAI");
+    assert_eq!(&*channel(&s, "3").provider, "Azure OpenAI");
     let served = s.served_models.ok().unwrap();
     assert!(served.contains(&"gpt-4o".to_owned()) && served.contains(&"claude-opus-4-1".to_owned()));
     assert!(!served.contains(&"text-embedding-3-small".to_owned()), "only on the auto-disabled channel");

@@ -70,7 +70,7 @@ async fn starved_and_disabled_channels_are_flagged() {
     // The share column on the DB path: weight + 10 each (100, 0, 50 -> 110:10:60).
     let derived = &a.model.derived[0];
     let id = |n: &str| a.current().unwrap().deployments().iter().find(|d| d.name == n).unwrap().id.clone();
-    let share = |n: &str| *derived.share.get(&id(n)).unwrap();
+    let share = |n: &str| *derived.share.get(id(n).as_str()).unwrap();
     assert!((share("openai-backup") - 10.0 / 180.0).abs() < 1e-9);
     assert!(share("openai-main") > 0.6, "the best of its pairs (it alone serves gpt-4.1)");
 }
@@ -83,7 +83,7 @@ async fn the_declared_cache_mode_decides() {
     assert_eq!(starve.verdict, Verdict::Fail, "{starve:?}");
     assert!(starve.facts.iter().any(|f| f.contains("openai-backup") && f.contains("gets 0%")), "{starve:?}");
     let id = a.current().unwrap().deployments().iter().find(|d| d.name == "openai-backup").unwrap().id.clone();
-    assert_eq!(a.model.derived[0].share.get(&id), Some(&0.0));
+    assert_eq!(a.model.derived[0].share.get(id.as_str()), Some(&0.0));
     // Declared off: measured on a real server, weight 0 still gets weight+10.
     let a = app_with(Some(false)).await;
     let starve = a.current_evidence().unwrap().get("newapi-weight-starvation").unwrap().clone();

@@ -237,7 +237,7 @@ async fn one_api_lists_are_read_too() {
     let s = poll_of(app).await.unwrap();
     let deps = s.deployments.ok().unwrap();
     assert_eq!(deps.len(), 25);
-    assert_eq!(deps[0].provider, "DeepSeek", "One API's type 36");
+    assert_eq!(&*deps[0].provider, "DeepSeek", "One API's type 36");
     assert!(matches!(s.readiness, Section::Unavailable(_)), "{:?}", s.readiness);
     assert_eq!(s.auth, AuthState::Ok);
     assert!(s.notes.iter().any(|n| n.contains("One API")));

@@ -200,7 +200,7 @@ fn what_changed_and_live_traffic_per_replica() {
                         };
                         // The first replica holds the old key: gpt-4o fails there, more and more since minute 15.
                         if d.name == "gpt-4o" && i == 0 {
-                            gpt4o.clone_from(&d.id);
+                            gpt4o = d.id.to_string();
                             let failed = f64::from(k.saturating_sub(10).pow(2));
                             dt.failures = failed;
                             dt.requests = n + failed;

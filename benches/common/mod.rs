@@ -209,7 +209,10 @@ pub fn model_info_body(cfg: &ProxyConfig) -> Vec<u8> {
 pub fn parse_model_info(resp: RawResponse) -> Result<Vec<Deployment>, GatewayError> {
     let resp = gateway::litellm::check(resp, "LITELLM_MASTER_KEY")?;
     let parsed: ModelInfoResponse = resp.json()?;
-    Ok(parsed.data.into_iter().map(gateway::litellm::to_deployment).collect())
+    Ok({
+        let mut names = gatewatch::gateway::text::Interner::default();
+        parsed.data.into_iter().map(|e| gateway::litellm::to_deployment(e, &mut names)).collect()
+    })
 }
 
 pub fn model_info_response(body: Vec<u8>) -> RawResponse {
@@ -242,7 +245,7 @@ pub fn litellm_snapshot(deployments: Vec<Deployment>) -> ReplicaSnapshot {
         db: Some("Not connected".into()),
         cache: Some("local".into()),
     });
-    let mut served: Vec<String> = deployments.iter().map(|d| d.name.clone()).collect();
+    let mut served: Vec<String> = deployments.iter().map(|d| d.name.to_string()).collect();
     served.sort();
     served.dedup();
     s.served_models = Section::Ok(served);

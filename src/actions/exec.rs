@@ -280,7 +280,7 @@ impl Run {
     async fn route_probe(&self) {
         let snap = self.gw.poll(&self.target()).await;
         let mut aliases: Vec<String> = match &snap {
-            Ok(s) => s.deployments.ok().map(|d| d.iter().map(|x| x.name.clone()).collect()).unwrap_or_default(),
+            Ok(s) => s.deployments.ok().map(|d| d.iter().map(|x| x.name.to_string()).collect()).unwrap_or_default(),
             Err(e) => {
                 self.finished(false, format!("cannot list aliases: {e}"), Vec::new()).await;
                 return;
@@ -362,7 +362,7 @@ impl Run {
 
     async fn channel_statuses(&self) -> Option<Vec<(String, String, DeploymentStatus)>> {
         let s = self.gw.poll(&self.target()).await.ok()?;
-        Some(s.deployments.ok()?.iter().map(|d| (d.id.clone(), d.name.clone(), d.status)).collect())
+        Some(s.deployments.ok()?.iter().map(|d| (d.id.to_string(), d.name.to_string(), d.status)).collect())
     }
 
     async fn update_all_balances(&self) {

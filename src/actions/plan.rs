@@ -246,7 +246,7 @@ pub fn plan(obs: &GatewayObs, index: usize, action: GatewayAction, read_only: bo
             p
         }
         (GatewayAction::RouteProbe, GatewayKind::LiteLlm) => {
-            let mut aliases: Vec<String> = obs.deployments().iter().map(|d| d.name.clone()).collect();
+            let mut aliases: Vec<String> = obs.deployments().iter().map(|d| d.name.to_string()).collect();
             aliases.sort();
             aliases.dedup();
             let mut p = base(obs, index, action.clone(), format!("Route probe on {}", obs.spec.name));
@@ -316,7 +316,7 @@ pub fn plan(obs: &GatewayObs, index: usize, action: GatewayAction, read_only: bo
             let mut p = base(obs, index, action.clone(), format!("Refresh balance of #{id} {name}"));
             p.effect.push(format!("GET /api/channel/update_balance/{id}: asks the provider's billing API and stores balance; never changes status."));
             let supported =
-                obs.deployments().iter().find(|d| &d.id == id).and_then(|d| d.type_id).is_some_and(balance_supported);
+                obs.deployments().iter().find(|d| d.id == id).and_then(|d| d.type_id).is_some_and(balance_supported);
             if !supported {
                 p.effect.push(
                     "This provider type does not support balance queries: the server will answer 'not implemented'."

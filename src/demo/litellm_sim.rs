@@ -269,7 +269,7 @@ impl LiteLlmState {
             "# HELP litellm_deployment_failure_responses_total LLM Deployment Analytics - Total number of failed LLM API calls for a specific LLM deploymeny. exception_status is the status of the exception from the llm api\n# TYPE litellm_deployment_failure_responses_total counter\n",
         );
         for d in &self.deployments {
-            let Some((requests, errors)) = self.traffic.counts.get(&d.id) else { continue };
+            let Some((requests, errors)) = self.traffic.counts.get(d.id.as_str()) else { continue };
             let base = d.api_base.clone().unwrap_or_default();
             let upstream = d.model.split_once('/').map_or(d.model.as_str(), |(_, m)| m);
             let common = format!(

@@ -207,7 +207,7 @@ mod tests {
         fleet.apply_poll(report(t0, Ok(snap(&["1", "2", "3"])), None));
         let mut c = Deployment::new("2", "ch2");
         c.status = DeploymentStatus::ManuallyDisabled;
-        c.models = vec!["only-on-2".into()];
+        c.models = crate::gateway::Names::from(vec!["only-on-2"]);
         let g = &mut fleet.gateways[0];
         g.apply_admin(t0, "2", &AdminResult::Channels { channels: vec![c, Deployment::new("9", "new")] });
         let ids: Vec<&str> = g.deployments().iter().map(|d| d.id.as_str()).collect();

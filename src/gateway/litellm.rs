@@ -20,6 +20,8 @@ pub mod pyyaml;
 pub mod redis_probe;
 pub mod stream;
 
+use crate::gateway::text::Interner;
+use compact_str::CompactString;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -98,7 +100,10 @@ impl LiteLlm {
                 return Ok(std::sync::Arc::clone(deps));
             }
             let parsed: api::ModelInfoResponse = resp.json()?;
-            let deps = std::sync::Arc::new(parsed.data.into_iter().map(to_deployment).collect::<Vec<Deployment>>());
+            let mut names = Interner::default();
+            let deps = std::sync::Arc::new(
+                parsed.data.into_iter().map(|e| to_deployment(e, &mut names)).collect::<Vec<Deployment>>(),
+            );
             *lock() = Some((key, len, std::sync::Arc::clone(&deps)));
             Ok(deps)
         })
@@ -306,28 +311,29 @@ pub fn check(resp: RawResponse, env: &str) -> Result<RawResponse, GatewayError> 
 }
 
 /// One `/model/info` entry as a [`Deployment`] (public for the benchmarks and property tests).
-pub fn to_deployment(e: api::ModelInfoEntry) -> Deployment {
+pub fn to_deployment(e: api::ModelInfoEntry, names: &mut Interner) -> Deployment {
     let id = match e.model_info.id {
-        Some(Value::String(s)) => s,
-        Some(v) => v.to_string(),
-        None => String::new(),
+        Some(Value::String(s)) => CompactString::new(&s),
+        Some(v) => CompactString::new(v.to_string()),
+        None => CompactString::default(),
     };
-    let mut d = Deployment::new(id, e.model_name);
+    let mut d = Deployment::new(id, CompactString::new(&e.model_name));
     let model = e.litellm_params.model;
-    d.provider = e
-        .model_info
-        .litellm_provider
-        .or(e.litellm_params.custom_llm_provider)
-        .or_else(|| model.as_deref().and_then(|m| m.split_once('/')).map(|(p, _)| p.to_owned()))
-        .unwrap_or_else(|| "openai".into());
+    d.provider = names.text(
+        e.model_info
+            .litellm_provider
+            .as_deref()
+            .or(e.litellm_params.custom_llm_provider.as_deref())
+            .or_else(|| model.as_deref().and_then(|m| m.split_once('/')).map(|(p, _)| p))
+            .unwrap_or("openai"),
+    );
     // `openai/gpt-4o` (the deployment's model string) also routes here.
-    if let Some(m) = &model
-        && !d.models.contains(m)
-    {
-        d.models.push(m.clone());
-    }
-    d.upstream_model = model;
-    d.api_base = e.litellm_params.api_base;
+    d.models = match &model {
+        Some(m) if m != &e.model_name => names.names([e.model_name.as_str(), m]),
+        _ => names.names([e.model_name.as_str()]),
+    };
+    d.upstream_model = model.map(|m| names.text(&m));
+    d.api_base = e.litellm_params.api_base.map(|b| names.text(&b));
     d.db_model = e.model_info.db_model;
     d.input_cost_per_token = e.model_info.input_cost_per_token;
     d.output_cost_per_token = e.model_info.output_cost_per_token;

@@ -90,6 +90,22 @@ struct Carry {
     sent: std::collections::BTreeMap<String, Vec<i64>>,
 }
 
+/// The lists of a [`Carry`], written from the slot as it is (a copy of a
+/// 50,000-channel pass would double it for the time of the write).
+#[derive(serde::Serialize)]
+struct CarryLists<'a> {
+    server: &'a str,
+    #[serde(skip_serializing_if = "no_pass")]
+    pass: &'a crawl::Pass,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assembled: Option<&'a crawl::Assembled>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn no_pass(p: &&crawl::Pass) -> bool {
+    p.is_empty()
+}
+
 fn unix_ms(t: std::time::SystemTime) -> i64 {
     t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
@@ -348,11 +364,8 @@ fn front_proxy(resp: &RawResponse) -> Option<String> {
 
 /// The model names clients can use: every model of an enabled channel.
 pub fn served(deployments: &[Deployment]) -> Vec<String> {
-    let set: BTreeSet<&str> = deployments
-        .iter()
-        .filter(|d| d.status == DeploymentStatus::Serving)
-        .flat_map(|d| d.models.iter().map(String::as_str))
-        .collect();
+    let set: BTreeSet<&str> =
+        deployments.iter().filter(|d| d.status == DeploymentStatus::Serving).flat_map(|d| d.models.iter()).collect();
     set.into_iter().map(str::to_owned).collect()
 }
 
@@ -497,12 +510,7 @@ impl Gateway for NewApi {
         if slot.generation == since {
             return None;
         }
-        let carry = Carry {
-            server: self.spec.url.clone(),
-            pass: slot.pass.clone(),
-            assembled: slot.assembled.clone(),
-            ..Carry::default()
-        };
+        let carry = CarryLists { server: &self.spec.url, pass: &slot.pass, assembled: slot.assembled.as_ref() };
         serde_json::to_string(&carry).ok().map(|j| (slot.generation, j))
     }
 
@@ -561,11 +569,11 @@ mod tests {
     #[test]
     fn served_models_are_the_enabled_union() {
         let mut a = Deployment::new("1", "a");
-        a.models = vec!["m2".into(), "m1".into()];
+        a.models = crate::gateway::Names::from(vec!["m2", "m1"]);
         let mut b = Deployment::new("2", "b");
-        b.models = vec!["m3".into(), "m1".into()];
+        b.models = crate::gateway::Names::from(vec!["m3", "m1"]);
         let mut c = Deployment::new("3", "c");
-        c.models = vec!["m9".into()];
+        c.models = crate::gateway::Names::from(vec!["m9"]);
         c.status = DeploymentStatus::AutoDisabled;
         assert_eq!(served(&[a, b, c]), ["m1", "m2", "m3"]);
     }

@@ -95,13 +95,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                     let (dl, bad) = drift_label(drift.get(d.id.as_str()).copied());
                     let mut cells = vec![
                         Cell::from(Span::styled(status_symbol(st), theme.status(st))),
-                        Cell::from(d.name.clone()),
+                        Cell::from(&*d.name),
                         Cell::from(Span::styled(dl, if bad { theme.fail() } else { theme.ok() })),
                     ];
                     if live_col {
-                        cells.push(live_cell(g.live.get(&d.id), theme));
+                        cells.push(live_cell(g.live.get(d.id.as_str()), theme));
                     }
-                    cells.push(Cell::from(d.provider.clone()));
+                    cells.push(Cell::from(&*d.provider));
                     if spark_col {
                         let now = g.traffic.newest().unwrap_or(0);
                         cells.push(Cell::from(Span::styled(
@@ -111,7 +111,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                     }
                     if wide {
                         cells.push(Cell::from(price(d)));
-                        cells.push(Cell::from(d.upstream_model.clone().unwrap_or_default()));
+                        cells.push(Cell::from(d.upstream_model.as_deref().unwrap_or_default()));
                         cells.push(Cell::from(Span::styled(short_id(&d.id).to_owned(), theme.dim())));
                     }
                     Row::new(cells)
@@ -141,12 +141,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                 .map(|&i| {
                     let d = &deps[i];
                     let st = g.effective_status(d);
-                    let share = derived.and_then(|x| x.share.get(&d.id)).copied();
+                    let share = derived.and_then(|x| x.share.get(d.id.as_str())).copied();
                     let starved = share == Some(0.0) && st == crate::gateway::DeploymentStatus::Serving;
                     let mut cells = vec![
                         Cell::from(Span::styled(status_symbol(st), theme.status(st))),
-                        Cell::from(d.id.clone()),
-                        Cell::from(d.name.clone()),
+                        Cell::from(&*d.id),
+                        Cell::from(&*d.name),
                         Cell::from(d.priority.map_or("-".into(), |p| p.to_string())),
                         Cell::from(d.weight.map_or("-".into(), |w| w.to_string())),
                         Cell::from(Span::styled(
@@ -156,7 +156,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                         )),
                     ];
                     if let Some(fails) = derived.and_then(|x| x.fails.as_ref()) {
-                        cells.push(match fails.get(&d.id) {
+                        cells.push(match fails.get(d.id.as_str()) {
                             None => Cell::from(Span::styled("·", theme.dim())),
                             Some(c) => Cell::from(Span::styled(c.text(), theme.verdict(c.verdict))),
                         });
@@ -169,7 +169,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                         cells.push(Cell::from(d.test_time.map_or("never".into(), |t| ago_unix(app.now, t))));
                     }
                     if wide_newapi {
-                        cells.push(Cell::from(d.provider.clone()));
+                        cells.push(Cell::from(&*d.provider));
                         cells.push(Cell::from(d.response_time_ms.map_or("-".into(), |r| format!("{r}ms"))));
                         cells.push(Cell::from(fit(&d.groups.join(","), 12)));
                         cells.push(Cell::from(fit(&d.models.join(","), 40)));

@@ -107,15 +107,15 @@ pub fn deployment(frame: &mut Frame, area: Rect, app: &App, id: &str, scroll: u1
     let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     let mut lines = vec![
         Line::from(vec![Span::styled(format!("{} {}", status_symbol(st), st.label()), theme.status(st))]),
-        field("id", d.id.clone()),
-        field("name", d.name.clone()),
-        field("provider", d.provider.clone()),
+        field("id", d.id.to_string()),
+        field("name", d.name.to_string()),
+        field("provider", d.provider.to_string()),
         field("models", d.models.join(", ")),
-        field("upstream model", opt(d.upstream_model.clone())),
-        field("base URL", opt(d.api_base.clone())),
+        field("upstream model", opt(d.upstream_model.as_deref().map(str::to_owned))),
+        field("base URL", opt(d.api_base.as_deref().map(str::to_owned))),
     ];
     if let Some(r) = &d.status_reason {
-        lines.push(field("status reason", r.clone()));
+        lines.push(field("status reason", r.to_string()));
     }
     if let Some(t) = d.status_since {
         lines.push(field("status since", ago_unix(app.now, t)));
@@ -129,7 +129,7 @@ pub fn deployment(frame: &mut Frame, area: Rect, app: &App, id: &str, scroll: u1
             format!("{} / {}", opt(d.priority.map(|p| p.to_string())), opt(d.weight.map(|w| w.to_string()))),
         ));
     }
-    if let Some(share) = app.current_derived().and_then(|x| x.share.get(&d.id)) {
+    if let Some(share) = app.current_derived().and_then(|x| x.share.get(d.id.as_str())) {
         lines.push(field(
             "traffic share",
             format!("{:.1}% of first attempts (group {})", share * 100.0, g.spec.user_group),
@@ -156,7 +156,7 @@ pub fn deployment(frame: &mut Frame, area: Rect, app: &App, id: &str, scroll: u1
     }
     lines.push(field("last test", d.test_time.map_or("never".into(), |t| ago_unix(app.now, t))));
     if let Some(t) = &d.tag {
-        lines.push(field("tag", t.clone()));
+        lines.push(field("tag", t.to_string()));
     }
     if let Some((on, total)) = d.multi_key {
         lines.push(field("multi-key pool", format!("{on} of {total} keys enabled")));
@@ -170,7 +170,7 @@ pub fn deployment(frame: &mut Frame, area: Rect, app: &App, id: &str, scroll: u1
             crate::gateway::KeyVisibility::IdHash => {
                 "hidden by the gateway; drift is read from the deployment id (a hash over the params)".into()
             }
-            crate::gateway::KeyVisibility::NotReadable(why) => why.clone(),
+            crate::gateway::KeyVisibility::NotReadable(why) => why.to_string(),
         },
     ));
     if let Some((_, _, ok, msg, secs)) = g.channel_tests.iter().find(|t| t.1 == d.id) {
@@ -222,7 +222,7 @@ fn live_lines(
     let field = |k: &str, v: String| Line::from(vec![Span::styled(format!("{k:<18}"), theme.bold()), Span::raw(v)]);
     let source = if g.traffic_from_prometheus() { "Prometheus" } else { "/metrics/" };
     let age = crate::poller::unix_now(now) - newest;
-    match g.live.get(&d.id) {
+    match g.live.get(d.id.as_str()) {
         Some(w) => {
             let rate = w.failures_per_min().map(|r| format!(", {r:.1} failures/min")).unwrap_or_default();
             let span =

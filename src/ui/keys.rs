@@ -123,7 +123,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                 for d in g.deployments().iter().take(height) {
                     rows.push(Row::new(vec![
                         Cell::from("·"),
-                        Cell::from(d.name.clone()),
+                        Cell::from(&*d.name),
                         Cell::from("-"),
                         Cell::from("(api_key hidden)"),
                         Cell::from(Span::styled(short_id(&d.id).to_owned(), theme.dim())),
@@ -152,8 +152,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                     None => ("—".into(), "not configured".into()),
                 };
                 rows.push(Row::new(vec![
-                    Cell::from(d.id.clone()),
-                    Cell::from(d.name.clone()),
+                    Cell::from(&*d.id),
+                    Cell::from(&*d.name),
                     Cell::from(fp),
                     Cell::from(Span::styled(from, theme.dim())),
                 ]));

@@ -55,8 +55,8 @@ pub fn running(text: &str) -> Vec<Deployment> {
         .map(|d| {
             let mut dep = Deployment::new(d.id.clone(), d.model_name.clone());
             dep.provider = "openai".into();
-            dep.upstream_model.clone_from(&d.upstream_model);
-            dep.api_base.clone_from(&d.api_base);
+            dep.upstream_model = d.upstream_model.as_deref().map(Into::into);
+            dep.api_base = d.api_base.as_deref().map(Into::into);
             let (i, o) = match d.model_name.as_str() {
                 "gpt-4o" => (2.5e-6, 1e-5),
                 "gpt-4o-mini" => (1.5e-7, 6e-7),
@@ -65,7 +65,7 @@ pub fn running(text: &str) -> Vec<Deployment> {
             dep.input_cost_per_token = Some(i);
             dep.output_cost_per_token = Some(o);
             if let Some(m) = &d.upstream_model {
-                dep.models.push(m.clone());
+                dep.models = dep.models.with(m);
             }
             dep
         })
@@ -81,7 +81,7 @@ pub fn snapshot(deps: Vec<Deployment>) -> ReplicaSnapshot {
         db: Some("Not connected".into()),
         cache: Some("local".into()),
     });
-    s.served_models = Section::Ok(deps.iter().map(|d| d.name.clone()).collect());
+    s.served_models = Section::Ok(deps.iter().map(|d| d.name.to_string()).collect());
     s.deployments = Section::Ok(deps.into());
     s.router = Section::Ok(RouterSettings {
         fallbacks: vec![("gpt-4o-mini".into(), vec!["gpt-4o".into()])],

@@ -127,7 +127,10 @@ pub fn parse_json(kind: Json, status: u16, body: Vec<u8>) -> Outcome {
     match kind {
         Json::ModelInfo => {
             let r: api::ModelInfoResponse = litellm_ok(status, body, "/model/info")?.json()?;
-            let deps: Vec<_> = r.data.into_iter().map(litellm::to_deployment).collect();
+            let deps: Vec<_> = {
+                let mut names = gatewatch::gateway::text::Interner::default();
+                r.data.into_iter().map(|e| litellm::to_deployment(e, &mut names)).collect()
+            };
             Ok(deps.len())
         }
         Json::Health => {

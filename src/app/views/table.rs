@@ -82,7 +82,7 @@ impl TableView {
             Command::Bottom => *s = last,
             Command::Enter | Command::Right => {
                 if let Some(d) = self.selected_deployment(g) {
-                    return TableOutcome::Details(d.id.clone());
+                    return TableOutcome::Details(d.id.to_string());
                 }
             }
             Command::Filter => self.editing = true,

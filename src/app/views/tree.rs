@@ -43,7 +43,7 @@ impl TreeView {
                 return;
             }
             out.push(i);
-            if v.open.contains(&n.id) {
+            if v.open.contains(n.id.as_str()) {
                 for &c in &n.children {
                     walk(v, tree, c, kind, out);
                 }
@@ -74,7 +74,7 @@ impl TreeView {
     /// time there is a failure, put the cursor on the most severe one.
     pub fn follow(&mut self, tree: &Tree, kind: GatewayKind, ev: &Evidence) {
         for (i, node) in tree.nodes.iter().enumerate() {
-            if node.is_leaf() || !node.applies(kind) || self.auto_opened.contains(&node.id) {
+            if node.is_leaf() || !node.applies(kind) || self.auto_opened.contains(node.id.as_str()) {
                 continue;
             }
             if ev.node_verdict(tree, i, kind).points_here() {

@@ -192,7 +192,7 @@ fn explain(
     running: &Deployment,
     memory: &MatchMemory,
 ) -> (Vec<FieldChange>, bool, Option<Fingerprint>) {
-    if let Some(old) = memory.deployments.get(&running.id) {
+    if let Some(old) = memory.deployments.get(running.id.as_str()) {
         let mut changes = Vec::new();
         for f in &file.fields {
             let o = old.fields.iter().find(|o| o.name == f.name);
@@ -288,7 +288,7 @@ pub fn compare(cfg: &ProxyConfig, running: &[Deployment], memory: &MatchMemory) 
                 let (changes, explained, running_key) = explain(d, r, memory);
                 used_running.insert(r.id.as_str());
                 rows.push(DriftRow {
-                    running_id: Some(r.id.clone()),
+                    running_id: Some(r.id.to_string()),
                     running_key,
                     state: DriftState::Drift { changes, explained },
                     ..base
@@ -301,16 +301,16 @@ pub fn compare(cfg: &ProxyConfig, running: &[Deployment], memory: &MatchMemory) 
         if let Some(r) = partner {
             used_running.insert(r.id.as_str());
         }
-        rows.push(DriftRow { running_id: partner.map(|r| r.id.clone()), state, ..base });
+        rows.push(DriftRow { running_id: partner.map(|r| r.id.to_string()), state, ..base });
     }
     for r in running {
         if used_running.contains(r.id.as_str()) {
             continue;
         }
         rows.push(DriftRow {
-            model_name: r.name.clone(),
+            model_name: r.name.to_string(),
             file_id: None,
-            running_id: Some(r.id.clone()),
+            running_id: Some(r.id.to_string()),
             state: DriftState::OnlyInProxy { db_model: r.db_model },
             file_key: None,
             running_key: None,
@@ -369,8 +369,8 @@ mod tests {
             .iter()
             .map(|d| {
                 let mut dep = Deployment::new(d.id.clone(), d.model_name.clone());
-                dep.api_base.clone_from(&d.api_base);
-                dep.upstream_model.clone_from(&d.upstream_model);
+                dep.api_base = d.api_base.as_deref().map(crate::gateway::Text::from);
+                dep.upstream_model = d.upstream_model.as_deref().map(crate::gateway::Text::from);
                 dep
             })
             .collect()

@@ -13,6 +13,7 @@ use super::channel::{Flavor, to_deployment};
 use super::client::{Calls, Client, Req, encode_query};
 use super::list;
 use super::pacer::Class;
+use crate::gateway::text::Interner;
 
 fn channel_id(id: &str) -> Result<i64, GatewayError> {
     id.trim()
@@ -58,7 +59,9 @@ pub async fn run(client: &Client, calls: &Calls, base: &str, op: &AdminOp) -> Re
             let path = format!("/api/channel/{}", channel_id(id)?);
             let resp = client.call(calls, base, &Req::get(&path, Class::Action)).await?;
             let channel = resp.json::<Envelope<Channel>>()?.data;
-            Ok(AdminResult::Channels { channels: vec![to_deployment(channel, Flavor::NewApi)] })
+            Ok(AdminResult::Channels {
+                channels: vec![to_deployment(channel, Flavor::NewApi, &mut Interner::default())],
+            })
         }
         AdminOp::ReadDisabledChannels => {
             let channels = list::read_disabled(client, calls, base).await?;

@@ -1,6 +1,7 @@
 //! One New API channel as a [`Deployment`].
 
-use crate::gateway::{Deployment, DeploymentStatus, KeyVisibility};
+use crate::gateway::text::Interner;
+use crate::gateway::{Deployment, DeploymentStatus, KeyVisibility, Names};
 
 use super::api::{Channel, OrderedPairs, OtherInfo};
 
@@ -72,7 +73,16 @@ pub fn one_api_provider_name(type_id: i64) -> Option<&'static str> {
 
 /// A comma-separated list, trimmed, without empty entries.
 pub fn split_list(text: &str) -> Vec<String> {
-    text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    split(text).map(str::to_owned).collect()
+}
+
+fn split(text: &str) -> impl Iterator<Item = &str> {
+    text.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// [`split_list`] as shared names.
+pub fn split_names(text: &str, names: &mut Interner) -> Names {
+    names.names(split(text))
 }
 
 /// `model_mapping` in the order of its JSON text; empty when blank or invalid.
@@ -99,8 +109,8 @@ fn status(code: i64) -> DeploymentStatus {
     }
 }
 
-fn non_empty(s: Option<String>) -> Option<String> {
-    s.filter(|s| !s.trim().is_empty())
+fn non_empty(s: Option<String>, names: &mut Interner) -> Option<crate::gateway::Text> {
+    s.filter(|s| !s.trim().is_empty()).map(|s| names.text(&s))
 }
 
 /// (enabled keys, total keys) of a multi-key pool.
@@ -119,26 +129,27 @@ fn multi_key(c: &Channel) -> Option<(usize, usize)> {
 /// Map one channel. `other_info`'s reason and time describe the last
 /// *automatic* status change, so they are kept only while the channel is not
 /// serving (on an enabled channel they would be a stale "why it was down").
-pub fn to_deployment(c: Channel, flavor: Flavor) -> Deployment {
+pub fn to_deployment(c: Channel, flavor: Flavor, names: &mut Interner) -> Deployment {
     let pool = multi_key(&c);
-    let mut d = Deployment::new(c.id.to_string(), c.name);
-    d.models = split_list(&c.models);
-    d.provider = match flavor {
+    let mut d = Deployment::new(compact_str::format_compact!("{}", c.id), compact_str::CompactString::new(&c.name));
+    d.models = split_names(&c.models, names);
+    let provider = match flavor {
         Flavor::NewApi => provider_name(c.kind),
         Flavor::OneApi => one_api_provider_name(c.kind),
     }
     .map_or_else(|| format!("type {}", c.kind), str::to_owned);
+    d.provider = names.text(&provider);
     d.type_id = Some(c.kind);
-    d.api_base = non_empty(c.base_url);
+    d.api_base = non_empty(c.base_url, names);
     d.status = status(c.status);
     if d.status != DeploymentStatus::Serving {
         let info = other_info(c.other_info.as_deref());
-        d.status_reason = non_empty(info.status_reason);
+        d.status_reason = non_empty(info.status_reason, names);
         d.status_since = info.status_time.filter(|t| *t > 0);
     }
     d.weight = c.weight.map(|w| u64::try_from(w).unwrap_or(0));
     d.priority = c.priority;
-    d.groups = split_list(&c.group);
+    d.groups = split_names(&c.group, names);
     d.model_mapping = parse_mapping(c.model_mapping.as_deref());
     // A balance of 0 that was never fetched is "unknown", not "empty".
     d.balance = (c.balance_updated_time > 0 || c.balance != 0.0).then_some(c.balance);
@@ -146,8 +157,8 @@ pub fn to_deployment(c: Channel, flavor: Flavor) -> Deployment {
     d.used_quota = Some(c.used_quota);
     d.response_time_ms = u64::try_from(c.response_time).ok().filter(|ms| *ms > 0);
     d.test_time = (c.test_time > 0).then_some(c.test_time);
-    d.tag = non_empty(c.tag);
-    d.key = KeyVisibility::NotReadable("not readable with an access token".into());
+    d.tag = non_empty(c.tag, names);
+    d.key = KeyVisibility::NotReadable(names.text("not readable with an access token"));
     d.multi_key = pool;
     d
 }
@@ -166,7 +177,7 @@ mod tests {
         let env: Envelope<ListData> = serde_json::from_str(&text).unwrap();
         let ListData::Page(page) = env.data else { panic!("expected a page object") };
         assert_eq!(page.total, Some(14));
-        page.items.unwrap().into_iter().map(|c| to_deployment(c, Flavor::NewApi)).collect()
+        page.items.unwrap().into_iter().map(|c| to_deployment(c, Flavor::NewApi, &mut Interner::default())).collect()
     }
 
     fn by_id<'a>(d: &'a [Deployment], id: &str) -> &'a Deployment {
@@ -181,7 +192,7 @@ mod tests {
         assert_eq!(ids, ["12", "11", "9", "7", "5", "3"]);
         let statuses: Vec<DeploymentStatus> = d.iter().map(|x| x.status).collect();
         assert_eq!(statuses, [Serving, Serving, AutoDisabled, ManuallyDisabled, Serving, Serving]);
-        let providers: Vec<&str> = d.iter().map(|x| x.provider.as_str()).collect();
+        let providers: Vec<&str> = d.iter().map(|x| &*x.provider).collect();
         assert_eq!(providers, ["OpenAI", "Anthropic", "Azure OpenAI", "Gemini", "DeepSeek", "OpenAI"]);
         assert!(d.iter().all(|x| matches!(&x.key, KeyVisibility::NotReadable(_))));
     }
@@ -257,8 +268,8 @@ mod tests {
             other_info: Some("{broken".into()),
             ..Channel::default()
         };
-        let d = to_deployment(c, Flavor::NewApi);
-        assert_eq!(d.provider, "type 999");
+        let d = to_deployment(c, Flavor::NewApi, &mut Interner::default());
+        assert_eq!(&*d.provider, "type 999");
         assert_eq!(d.status, DeploymentStatus::Unknown);
         assert_eq!(d.models, ["a", "b"]);
         assert!(d.groups.is_empty());

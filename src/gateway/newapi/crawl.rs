@@ -28,6 +28,7 @@ use super::channel::{Flavor, to_deployment};
 use super::client::{Calls, Client, Req};
 use super::list::PAGE_SIZE;
 use super::pacer::Class;
+use crate::gateway::text::Interner;
 
 /// The most pages one pass reads: a server that never ends its list stops
 /// here.
@@ -62,7 +63,7 @@ impl Pass {
     }
 
     fn ids(&self) -> HashSet<String> {
-        self.channels.iter().map(|d| d.id.clone()).collect()
+        self.channels.iter().map(|d| d.id.to_string()).collect()
     }
 }
 
@@ -150,10 +151,11 @@ pub async fn step(
         pass.last_at = at;
         let empty = items.is_empty();
         let mut fresh = 0;
+        let mut names = Interner::default();
         for c in items {
             if seen.insert(c.id.to_string()) {
                 fresh += 1;
-                pass.channels.push(to_deployment(c, Flavor::NewApi));
+                pass.channels.push(to_deployment(c, Flavor::NewApi, &mut names));
             }
         }
         if fresh == 0 && !empty {
@@ -266,8 +268,7 @@ impl Assembled {
             || off.as_ref().is_some_and(|off| list.iter().any(|d| is_off(d) && !off.contains(d.id.as_str())))
             || fresh.models.iter().any(|(model, chans)| {
                 let now: HashSet<&str> = chans.iter().map(|d| d.id.as_str()).collect();
-                !chans.iter().all(same)
-                    || list.iter().any(|d| !now.contains(d.id.as_str()) && d.models.iter().any(|m| m == model))
+                !chans.iter().all(same) || list.iter().any(|d| !now.contains(d.id.as_str()) && d.models.contains(model))
             });
         if !changed {
             return Ok(false);
@@ -277,12 +278,12 @@ impl Assembled {
         drop(at);
         let list = std::sync::Arc::make_mut(&mut self.deployments);
         list.extend(added);
-        let mut at: HashMap<String, usize> = list.iter().enumerate().map(|(i, d)| (d.id.clone(), i)).collect();
+        let mut at: HashMap<String, usize> = list.iter().enumerate().map(|(i, d)| (d.id.to_string(), i)).collect();
         let mut replace = |fresh: &Deployment, list: &mut Vec<Deployment>| {
-            if let Some(&i) = at.get(&fresh.id) {
+            if let Some(&i) = at.get(fresh.id.as_str()) {
                 list[i] = fresh.clone();
             } else {
-                at.insert(fresh.id.clone(), list.len());
+                at.insert(fresh.id.to_string(), list.len());
                 list.push(fresh.clone());
             }
         };
@@ -304,9 +305,9 @@ impl Assembled {
         for (model, chans) in &fresh.models {
             let now_serving: BTreeSet<&str> = chans.iter().map(|d| d.id.as_str()).collect();
             for d in list.iter_mut() {
-                if !now_serving.contains(d.id.as_str()) && d.models.iter().any(|m| m == model) {
+                if !now_serving.contains(d.id.as_str()) && d.models.contains(model) {
                     // Not among the model's channels now: it no longer lists it.
-                    d.models.retain(|m| m != model);
+                    d.models = d.models.filtered(|m| m != *model);
                 }
             }
             for d in *chans {
@@ -323,7 +324,7 @@ mod tests {
 
     fn ch(id: i64, model: &str, status: DeploymentStatus) -> Deployment {
         let mut d = Deployment::new(id.to_string(), format!("ch{id}"));
-        d.models = vec![model.to_owned()];
+        d.models = crate::gateway::Names::from(vec![model]);
         d.status = status;
         d
     }

@@ -28,6 +28,7 @@ use super::api::{Channel, Envelope, ListData};
 use super::channel::{Flavor, to_deployment};
 use super::client::{Calls, Client, Req};
 use super::pacer::Class;
+use crate::gateway::text::Interner;
 
 /// Channels per request (New API's cap).
 pub const PAGE_SIZE: usize = 100;
@@ -79,12 +80,19 @@ pub struct Collector {
     out: Vec<Deployment>,
     repeats: usize,
     flavor: Flavor,
+    names: Interner,
 }
 
 impl Collector {
     /// An empty collector for `capacity` channels.
     pub fn new(flavor: Flavor, capacity: usize) -> Self {
-        Self { seen: HashSet::with_capacity(capacity), out: Vec::with_capacity(capacity), repeats: 0, flavor }
+        Self {
+            seen: HashSet::with_capacity(capacity),
+            out: Vec::with_capacity(capacity),
+            repeats: 0,
+            flavor,
+            names: Interner::default(),
+        }
     }
 
     /// Add a page; the number of channels not seen before.
@@ -93,7 +101,7 @@ impl Collector {
         for c in items {
             if self.seen.insert(c.id) {
                 fresh += 1;
-                self.out.push(to_deployment(c, self.flavor));
+                self.out.push(to_deployment(c, self.flavor, &mut self.names));
             } else {
                 self.repeats += 1;
             }

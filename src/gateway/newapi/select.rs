@@ -99,7 +99,7 @@ pub fn shares(channels: &[Deployment], memory_cache: bool) -> Vec<PairShares> {
     for (i, d) in channels.iter().enumerate() {
         for g in &d.groups {
             for m in &d.models {
-                let e = pairs.entry((g.as_str(), m.as_str())).or_default();
+                let e = pairs.entry((g, m)).or_default();
                 if enabled(d) {
                     e.0.push(i);
                 } else {
@@ -147,8 +147,8 @@ mod tests {
 
     fn ch(id: &str, prio: i64, weight: u64, status: DeploymentStatus) -> Deployment {
         let mut d = Deployment::new(id, id);
-        d.models = vec!["gpt-4o".into()];
-        d.groups = vec!["default".into()];
+        d.models = crate::gateway::Names::from(vec!["gpt-4o"]);
+        d.groups = crate::gateway::Names::from(vec!["default"]);
         d.priority = Some(prio);
         d.weight = Some(weight);
         d.status = status;
@@ -165,7 +165,7 @@ mod tests {
         for (i, d) in channels.iter().enumerate() {
             for g in &d.groups {
                 for m in &d.models {
-                    let e = pairs.entry((g.clone(), m.clone())).or_default();
+                    let e = pairs.entry((g.to_string(), m.to_string())).or_default();
                     if enabled(d) { e.0.push(i) } else { e.1.push(i) }
                 }
             }
@@ -219,9 +219,12 @@ mod tests {
             .map(|i| {
                 let mut d =
                     ch(&i.to_string(), i64::try_from(i % 4).unwrap() * 5, (i as u64 * 7) % 5, statuses[i % 7 % 4]);
-                d.models =
-                    ["gpt-4o", "gpt-4o-mini", "claude", "gpt-4o"][..=(i % 4)].iter().map(|m| (*m).into()).collect();
-                d.groups = if i % 3 == 0 { vec!["default".into(), "vip".into()] } else { vec!["default".into()] };
+                d.models = ["gpt-4o", "gpt-4o-mini", "claude", "gpt-4o"][..=(i % 4)].iter().copied().collect();
+                d.groups = if i % 3 == 0 {
+                    crate::gateway::Names::from(vec!["default", "vip"])
+                } else {
+                    crate::gateway::Names::from(vec!["default"])
+                };
                 if i % 11 == 0 {
                     d.weight = None;
                     d.priority = None;
@@ -277,8 +280,8 @@ mod tests {
     #[test]
     fn groups_and_models_split_pairs() {
         let mut a = ch("a", 0, 1, DeploymentStatus::Serving);
-        a.groups = vec!["default".into(), "vip".into()];
-        a.models = vec!["gpt-4o".into(), "gpt-4o-mini".into()];
+        a.groups = crate::gateway::Names::from(vec!["default", "vip"]);
+        a.models = crate::gateway::Names::from(vec!["gpt-4o", "gpt-4o-mini"]);
         let b = ch("b", 0, 1, DeploymentStatus::Serving);
         let all = shares(&[a, b], true);
         assert_eq!(all.len(), 4);

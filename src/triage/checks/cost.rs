@@ -160,7 +160,7 @@ pub fn fallback_live(c: &Ctx<'_>) -> Finding {
         let served_by =
             r.model_id.as_deref().and_then(|id| c.gw.deployments().iter().find(|d| d.id == id)).map_or_else(
                 || r.model_id.as_deref().map_or("?".to_owned(), |i| crate::secret::short_id(i).to_owned()),
-                |d| d.name.clone(),
+                |d| d.name.to_string(),
             );
         let fb = r.attempted_fallbacks.unwrap_or(0);
         let line = format!(

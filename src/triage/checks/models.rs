@@ -21,7 +21,7 @@ pub fn served_names(c: &Ctx<'_>) -> BTreeSet<String> {
         {
             continue;
         }
-        names.extend(d.models.iter().cloned());
+        names.extend(d.models.iter().map(str::to_owned));
     }
     names
 }
@@ -138,7 +138,7 @@ pub fn name_mismatch(c: &Ctx<'_>) -> Finding {
     let accidental: Vec<String> = if c.gw.kind() == GatewayKind::LiteLlm {
         clients
             .iter()
-            .filter(|n| n.contains('/') && served.contains(*n) && !c.gw.deployments().iter().any(|d| &d.name == *n))
+            .filter(|n| n.contains('/') && served.contains(*n) && !c.gw.deployments().iter().any(|d| d.name == *n))
             .map(|n| format!("{n:?}"))
             .collect()
     } else {
@@ -208,7 +208,7 @@ pub fn mapping_target(c: &Ctx<'_>) -> Finding {
     if let Some(why) = c.list_unread() {
         return Finding::unknown(why);
     }
-    let served: BTreeSet<&str> = deps.iter().flat_map(|d| d.models.iter().map(String::as_str)).collect();
+    let served: BTreeSet<&str> = deps.iter().flat_map(|d| d.models.iter()).collect();
     let mut dead = Vec::new();
     let mut unknown_targets = Vec::new();
     for d in deps {

@@ -109,7 +109,7 @@ pub fn all_disabled(c: &Ctx<'_>) -> Finding {
     let mut by_model: BTreeMap<&str, (usize, Vec<&Deployment>)> = BTreeMap::new();
     for d in chans {
         for m in &d.models {
-            let e = by_model.entry(m.as_str()).or_default();
+            let e = by_model.entry(m).or_default();
             if serving(d) {
                 e.0 += 1;
             } else {
@@ -294,17 +294,14 @@ pub fn group_mismatch(c: &Ctx<'_>) -> Finding {
         Err(f) => return f,
     };
     let group = &c.gw.spec.user_group;
-    let reachable: BTreeSet<&str> = chans
-        .iter()
-        .filter(|d| d.groups.iter().any(|g| g == group))
-        .flat_map(|d| d.models.iter().map(String::as_str))
-        .collect();
+    let reachable: BTreeSet<&str> =
+        chans.iter().filter(|d| d.groups.iter().any(|g| g == group)).flat_map(|d| d.models.iter()).collect();
     let outside: Vec<&Deployment> = chans
         .iter()
         .filter(|d| d.status == DeploymentStatus::Serving && !d.groups.iter().any(|g| g == group))
         .collect();
     let unreachable: BTreeSet<&str> =
-        outside.iter().flat_map(|d| d.models.iter().map(String::as_str)).filter(|m| !reachable.contains(m)).collect();
+        outside.iter().flat_map(|d| d.models.iter()).filter(|m| !reachable.contains(m)).collect();
     let mut facts: Vec<String> =
         outside.iter().take(10).map(|d| format!("{} serves groups {} only", label(d), d.groups.join(","))).collect();
     if outside.len() > 10 {

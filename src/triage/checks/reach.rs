@@ -118,7 +118,7 @@ pub fn replica_agreement(c: &Ctx<'_>) -> Finding {
         .iter()
         .filter_map(|r| {
             let deps = r.last_ok.as_ref()?.deployments.ok()?;
-            let mut ids: Vec<String> = deps.iter().map(|d| d.id.clone()).collect();
+            let mut ids: Vec<String> = deps.iter().map(|d| d.id.to_string()).collect();
             ids.sort();
             Some((r.url.clone(), ids))
         })

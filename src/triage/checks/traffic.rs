@@ -138,7 +138,7 @@ pub fn live_errors(c: &Ctx<'_>) -> Finding {
             .unwrap_or_default();
     let mut rows: Vec<(Verdict, String, Window)> = Vec::new();
     for d in c.gw.deployments() {
-        if let Some(w) = c.gw.live.get(&d.id).cloned() {
+        if let Some(w) = c.gw.live.get(d.id.as_str()).cloned() {
             rows.push((verdict_of(&w), describe(&d.name, &d.id, &w), w));
         }
     }

@@ -41,7 +41,7 @@ impl MatchMemory {
         for d in cfg.deployments.iter().filter(|d| d.id_is_exact()) {
             let entry =
                 RememberedDeployment { model_name: d.model_name.clone(), fields: d.fields.clone(), seen_at: now };
-            match self.deployments.get(&d.id) {
+            match self.deployments.get(d.id.as_str()) {
                 Some(old) if old.fields == entry.fields && old.model_name == entry.model_name => {}
                 _ => {
                     self.deployments.insert(d.id.clone(), entry);

@@ -1,0 +1,214 @@
+//! The strings a deployment list repeats — providers, model names, groups,
+//! base URLs, reasons — held once and shared: 50,000 New API channels name
+//! a few dozen models and groups, and one copy each (an [`Arc<str>`], a
+//! [`Names`] list shared by every channel with the same list) keeps a
+//! channel's heap to its own name and id (issue 20).
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
+/// A shared string.
+pub type Text = Arc<str>;
+
+/// How many distinct strings (and lists) one [`Interner`] keeps: past it a
+/// hostile list of all-different names is still read, unshared.
+const MAX_KEPT: usize = 10_000;
+
+/// Hands out one shared copy of each string and list it has seen. One per
+/// parse (a poll's pages, a `/model/info` answer): bounded, and dropped with it.
+#[derive(Debug, Default)]
+pub struct Interner {
+    texts: HashSet<Text>,
+    lists: HashSet<Names>,
+}
+
+impl Interner {
+    pub fn text(&mut self, s: &str) -> Text {
+        if let Some(t) = self.texts.get(s) {
+            return Arc::clone(t);
+        }
+        let t: Text = Arc::from(s);
+        if self.texts.len() < MAX_KEPT {
+            self.texts.insert(Arc::clone(&t));
+        }
+        t
+    }
+
+    /// The list, its strings and the list itself shared.
+    pub fn names<'a>(&mut self, items: impl IntoIterator<Item = &'a str>) -> Names {
+        let list: Vec<Text> = items.into_iter().map(|s| self.text(s)).collect();
+        if list.is_empty() {
+            return Names::default();
+        }
+        let names = Names(list.into());
+        if let Some(n) = self.lists.get(&names) {
+            return n.clone();
+        }
+        if self.lists.len() < MAX_KEPT {
+            self.lists.insert(names.clone());
+        }
+        names
+    }
+}
+
+/// A list of names (a channel's models or groups), shared between the
+/// deployments that carry the same list. Changed by replacing it whole.
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Names(Arc<[Text]>);
+
+impl Names {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &str> + ExactSizeIterator + Clone {
+        self.0.iter().map(|s| &**s)
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|s| &**s == name)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn first(&self) -> Option<&str> {
+        self.0.first().map(|s| &**s)
+    }
+
+    pub fn join(&self, sep: &str) -> String {
+        self.iter().collect::<Vec<_>>().join(sep)
+    }
+
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_owned).collect()
+    }
+
+    /// The same list with one more name (no change when it is already there).
+    #[must_use]
+    pub fn with(&self, name: &str) -> Self {
+        if self.contains(name) {
+            return self.clone();
+        }
+        self.0.iter().cloned().chain(std::iter::once(Arc::from(name))).collect()
+    }
+
+    /// The names `keep` says yes to.
+    #[must_use]
+    pub fn filtered(&self, mut keep: impl FnMut(&str) -> bool) -> Self {
+        self.0.iter().filter(|s| keep(s)).cloned().collect()
+    }
+}
+
+impl<'a> IntoIterator for &'a Names {
+    type Item = &'a str;
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, Text>, fn(&'a Text) -> &'a str>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|s| &**s)
+    }
+}
+
+impl FromIterator<Text> for Names {
+    fn from_iter<I: IntoIterator<Item = Text>>(iter: I) -> Self {
+        Self(iter.into_iter().collect())
+    }
+}
+
+impl FromIterator<String> for Names {
+    fn from_iter<I: IntoIterator<Item = String>>(iter: I) -> Self {
+        Self(iter.into_iter().map(Text::from).collect())
+    }
+}
+
+impl<'a> FromIterator<&'a str> for Names {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(iter: I) -> Self {
+        Self(iter.into_iter().map(Text::from).collect())
+    }
+}
+
+impl From<Vec<String>> for Names {
+    fn from(v: Vec<String>) -> Self {
+        v.into_iter().collect()
+    }
+}
+
+impl From<Vec<&str>> for Names {
+    fn from(v: Vec<&str>) -> Self {
+        v.into_iter().collect()
+    }
+}
+
+impl<T: AsRef<str>> PartialEq<Vec<T>> for Names {
+    fn eq(&self, other: &Vec<T>) -> bool {
+        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == b.as_ref())
+    }
+}
+
+impl<T: AsRef<str>, const N: usize> PartialEq<[T; N]> for Names {
+    fn eq(&self, other: &[T; N]) -> bool {
+        self.len() == N && self.iter().zip(other).all(|(a, b)| a == b.as_ref())
+    }
+}
+
+impl fmt::Debug for Names {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl serde::Serialize for Names {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Names {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::<String>::deserialize(d).map(Self::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_strings_and_lists_are_one_copy() {
+        let mut i = Interner::default();
+        let a = i.names("gpt-4o,gpt-4o-mini".split(','));
+        let b = i.names(["gpt-4o", "gpt-4o-mini"]);
+        assert!(Arc::ptr_eq(&a.0, &b.0));
+        let p = i.text("OpenAI");
+        assert!(Arc::ptr_eq(&p, &i.text("OpenAI")));
+        assert!(Arc::ptr_eq(&a.0[0], &i.text("gpt-4o")));
+        assert_eq!(a, ["gpt-4o", "gpt-4o-mini"]);
+        assert!(i.names(std::iter::empty()).is_empty());
+    }
+
+    #[test]
+    fn past_the_bound_strings_are_read_unshared() {
+        let mut i = Interner::default();
+        for n in 0..MAX_KEPT + 50 {
+            let _ = i.text(&n.to_string());
+        }
+        assert_eq!(i.texts.len(), MAX_KEPT);
+        let late = (MAX_KEPT + 10).to_string();
+        assert_eq!(&*i.text(&late), late);
+    }
+
+    #[test]
+    fn lists_change_whole_and_round_trip() {
+        let n = Names::from(vec!["a", "b"]);
+        assert_eq!(n.with("c"), ["a", "b", "c"]);
+        assert_eq!(n.with("a"), n);
+        assert_eq!(n.filtered(|s| s != "a"), ["b"]);
+        assert_eq!(n.join(","), "a,b");
+        assert_eq!(format!("{n:?}"), r#"["a", "b"]"#);
+        let json = serde_json::to_string(&n).unwrap();
+        assert_eq!(json, r#"["a","b"]"#);
+        assert_eq!(serde_json::from_str::<Names>(&json).unwrap(), n);
+    }
+}
