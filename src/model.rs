@@ -301,8 +301,9 @@ impl Model {
     /// cleared problem goes on the timeline.
     pub fn reevaluate(&mut self, g: usize, now: SystemTime) {
         let Some(obs) = self.fleet.gateways.get(g) else { return };
-        let new = evidence::evaluate(obs, now);
-        self.derived[g] = table::derive(obs);
+        let ctx = evidence::Ctx::new(obs, now);
+        let new = evidence::evaluate_with(&ctx);
+        self.derived[g] = table::derive(&ctx);
         let name = obs.spec.name.clone();
         for f in &new.findings {
             let before = self.evidence[g].get(f.check).map_or(Verdict::Unknown, |o| o.verdict);

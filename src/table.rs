@@ -73,7 +73,7 @@ impl SortKey {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Derived {
     /// New API: best first-attempt share of each channel in the users' group.
-    pub share: HashMap<String, f64>,
+    pub share: HashMap<compact_str::CompactString, f64>,
     /// New API: each channel with a failed request in the last 5 minutes
     /// (`None`: no error log to read them from).
     pub fails: Option<HashMap<String, LiveCell>>,
@@ -120,18 +120,19 @@ fn fail_spark(g: &GatewayObs) -> Option<FailSpark> {
     Some(FailSpark { covered, channels })
 }
 
-pub fn derive(g: &GatewayObs) -> Derived {
+pub fn derive(ctx: &crate::triage::evidence::Ctx<'_>) -> Derived {
+    let g = ctx.gw;
     if g.kind() != GatewayKind::NewApi {
         return Derived::default();
     }
     let deps = g.deployments();
-    let mut share: HashMap<String, f64> = HashMap::new();
-    for p in select::shares(deps, select::CacheMode::of(&g.spec).enabled()) {
+    let mut share: HashMap<compact_str::CompactString, f64> = HashMap::with_capacity(deps.len());
+    for p in ctx.shares(deps, select::CacheMode::of(&g.spec).enabled()).iter() {
         if p.group != g.spec.user_group {
             continue;
         }
-        for c in p.channels {
-            let e = share.entry(deps[c.channel].id.to_string()).or_insert(0.0);
+        for c in &p.channels {
+            let e = share.entry(deps[c.channel].id.clone()).or_insert(0.0);
             *e = e.max(c.share);
         }
     }
@@ -395,7 +396,7 @@ mod tests {
             &mut tl,
             0,
         );
-        let d = derive(&g);
+        let d = derive(&crate::triage::evidence::Ctx::new(&g, std::time::SystemTime::UNIX_EPOCH));
         let cells = d.fails.as_ref().unwrap();
         assert_eq!(cells["2"].text(), "✗ 6/8");
         assert_eq!(cells["3"].text(), "✓ 1/100");

@@ -109,7 +109,7 @@ pub fn preflight_warnings(obs: &GatewayObs) -> Vec<String> {
     if obs.spec.kind != GatewayKind::LiteLlm {
         return Vec::new();
     }
-    let ctx = Ctx { gw: obs, now: std::time::SystemTime::UNIX_EPOCH };
+    let ctx = Ctx::new(obs, std::time::SystemTime::UNIX_EPOCH);
     let Some(def) = checks::find("restart-preflight") else { return Vec::new() };
     let f = (def.run)(&ctx);
     if f.verdict == Verdict::Fail {

@@ -82,6 +82,17 @@ impl Names {
         self.iter().collect::<Vec<_>>().join(sep)
     }
 
+    /// The same shared copy (not only equal names).
+    pub fn same_copy(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// Where the shared copy is: one key for every holder of this copy
+    /// while they are borrowed (an empty list may have no copy of its own).
+    pub fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0).cast::<Text>() as usize
+    }
+
     pub fn to_vec(&self) -> Vec<String> {
         self.iter().map(str::to_owned).collect()
     }

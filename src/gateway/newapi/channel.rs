@@ -177,7 +177,23 @@ mod tests {
         let env: Envelope<ListData> = serde_json::from_str(&text).unwrap();
         let ListData::Page(page) = env.data else { panic!("expected a page object") };
         assert_eq!(page.total, Some(14));
-        page.items.unwrap().into_iter().map(|c| to_deployment(c, Flavor::NewApi, &mut Interner::default())).collect()
+        let mut names = Interner::default();
+        page.items.unwrap().into_iter().map(|c| to_deployment(c, Flavor::NewApi, &mut names)).collect()
+    }
+
+    #[test]
+    fn a_page_holds_each_repeated_string_and_list_once() {
+        let d = fixture();
+        let (a, b) = (by_id(&d, "12"), by_id(&d, "3"));
+        assert_eq!(&*a.provider, "OpenAI");
+        assert!(std::sync::Arc::ptr_eq(&a.provider, &b.provider));
+        let c = by_id(&d, "11");
+        assert_eq!(a.groups, ["default", "vip"]);
+        assert!(a.groups == c.groups && a.groups.same_copy(&c.groups), "{:?} {:?}", a.groups, c.groups);
+        match (&a.key, &b.key) {
+            (KeyVisibility::NotReadable(x), KeyVisibility::NotReadable(y)) => assert!(std::sync::Arc::ptr_eq(x, y)),
+            other => panic!("{other:?}"),
+        }
     }
 
     fn by_id<'a>(d: &'a [Deployment], id: &str) -> &'a Deployment {

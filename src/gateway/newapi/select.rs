@@ -16,10 +16,10 @@
 //! is an environment variable, never serialised), so unless the operator
 //! declares it ([`CacheMode`]) the default is assumed, and said.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::config::GatewaySpec;
-use crate::gateway::{Deployment, DeploymentStatus};
+use crate::gateway::{Deployment, DeploymentStatus, Names};
 
 /// Whether the nodes pick channels from the memory cache, and how gatewatch knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,19 +94,32 @@ type Members = (Vec<usize>, Vec<usize>);
 
 /// Split traffic for every (group, model) pair the channels serve.
 pub fn shares(channels: &[Deployment], memory_cache: bool) -> Vec<PairShares> {
-    // Keyed by borrowed names: thousands of channels share a few dozen pairs.
-    let mut pairs: BTreeMap<(&str, &str), Members> = BTreeMap::new();
+    // Thousands of channels share a few dozen (groups, models) lists, held
+    // once (`Names`): the channels are grouped by their lists' copies first,
+    // and each list pair is spelled out into (group, model) pairs once.
+    let mut by_lists: HashMap<(usize, usize), (&Names, &Names, Members)> = HashMap::new();
     for (i, d) in channels.iter().enumerate() {
-        for g in &d.groups {
-            for m in &d.models {
+        let e =
+            by_lists.entry((d.groups.addr(), d.models.addr())).or_insert((&d.groups, &d.models, Members::default()));
+        if enabled(d) {
+            e.2.0.push(i);
+        } else {
+            e.2.1.push(i);
+        }
+    }
+    let mut pairs: BTreeMap<(&str, &str), Members> = BTreeMap::new();
+    for (groups, models, (live, off)) in by_lists.into_values() {
+        for g in groups {
+            for m in models {
                 let e = pairs.entry((g, m)).or_default();
-                if enabled(d) {
-                    e.0.push(i);
-                } else {
-                    e.1.push(i);
-                }
+                e.0.extend_from_slice(&live);
+                e.1.extend_from_slice(&off);
             }
         }
+    }
+    for (live, off) in pairs.values_mut() {
+        live.sort_unstable();
+        off.sort_unstable();
     }
     pairs
         .into_iter()

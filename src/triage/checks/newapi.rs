@@ -1,9 +1,9 @@
 //! New API traffic: who actually gets requests, and why some get none.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::config::GatewayKind;
-use crate::gateway::newapi::select::{self, CacheMode, PairShares};
+use crate::gateway::newapi::select::CacheMode;
 use crate::gateway::{Deployment, DeploymentStatus};
 use crate::triage::evidence::{Ctx, Finding};
 
@@ -21,12 +21,20 @@ fn label(d: &Deployment) -> String {
     format!("#{} {}", d.id, d.name)
 }
 
-/// Pairs for the users' group (the group that matters for traffic).
-fn user_pairs(c: &Ctx<'_>, chans: &[Deployment]) -> Vec<PairShares> {
-    select::shares(chans, CacheMode::of(&c.gw.spec).enabled())
-        .into_iter()
-        .filter(|p| p.group == c.gw.spec.user_group)
-        .collect()
+/// The `n` first of these channels' labels in label order (without
+/// formatting every label of tens of thousands).
+fn first_labels(chans: &[Deployment], which: HashSet<usize>, n: usize) -> Vec<String> {
+    let key = |i: &usize| {
+        let d = &chans[*i];
+        d.id.bytes().chain(*b" ").chain(d.name.bytes())
+    };
+    let mut v: Vec<usize> = which.into_iter().collect();
+    if v.len() > n {
+        v.select_nth_unstable_by(n, |a, b| key(a).cmp(key(b)));
+        v.truncate(n);
+    }
+    v.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+    v.into_iter().map(|i| label(&chans[i])).collect()
 }
 
 /// The models read whole past the cap (every channel serving each, one
@@ -142,15 +150,16 @@ struct ZeroBeside<'a> {
 
 /// `only`: the models whose every channel is in `chans` (a subset read by
 /// model); other models' pairs are partial there and not judged.
-fn zero_beside_weighted<'a>(chans: &'a [Deployment], only: Option<&BTreeSet<&str>>) -> Vec<ZeroBeside<'a>> {
-    let db: BTreeMap<(String, String), PairShares> = select::shares(chans, false)
-        .into_iter()
-        .filter(|p| only.is_none_or(|m| m.contains(p.model.as_str())))
-        .map(|p| ((p.group.clone(), p.model.clone()), p))
-        .collect();
+fn zero_beside_weighted<'a>(
+    c: &Ctx<'_>,
+    chans: &'a [Deployment],
+    only: Option<&BTreeSet<&str>>,
+) -> Vec<ZeroBeside<'a>> {
+    // In (group, model) order.
+    let db = c.shares(chans, false);
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut out = Vec::new();
-    for p in db.values() {
+    for p in db.iter().filter(|p| only.is_none_or(|m| m.contains(p.model.as_str()))) {
         let tier: Vec<_> = p.channels.iter().filter(|s| s.tier == 0).collect();
         if tier.len() > 1 && tier.iter().any(|s| s.weight > 0) {
             for s in tier.iter().filter(|s| s.weight == 0) {
@@ -173,11 +182,11 @@ fn zero_beside_weighted<'a>(chans: &'a [Deployment], only: Option<&BTreeSet<&str
 pub fn weight_starvation(c: &Ctx<'_>) -> Finding {
     let mode = CacheMode::of(&c.gw.spec);
     let zero = match channels(c) {
-        Ok(ch) => zero_beside_weighted(ch, None),
+        Ok(ch) => zero_beside_weighted(c, ch, None),
         Err(f) => match subsets(c) {
             Some(sub) if !sub.read.is_empty() => {
                 let only: BTreeSet<&str> = sub.read.iter().map(|(m, _)| *m).collect();
-                let z = zero_beside_weighted(&sub.union, Some(&only));
+                let z = zero_beside_weighted(c, &sub.union, Some(&only));
                 if z.is_empty() {
                     return Finding::unknown(format!(
                         "no weight-0 channel beside weighted ones for {}; the other models are not read",
@@ -248,9 +257,12 @@ pub fn top_priority(c: &Ctx<'_>) -> Finding {
     let tests: BTreeMap<&str, (bool, &str)> =
         c.gw.channel_tests.iter().map(|(_, id, ok, msg, _)| (id.as_str(), (*ok, msg.as_str()))).collect();
     let mut failing = Vec::new();
-    let mut untested = BTreeSet::new();
+    // Channel indices: tens of thousands at scale, labelled only the few shown.
+    let mut untested = HashSet::new();
     let mut below = 0usize;
-    for p in user_pairs(c, chans) {
+    // The users' group: the one that matters for traffic.
+    let all = c.shares(chans, CacheMode::of(&c.gw.spec).enabled());
+    for p in all.iter().filter(|p| p.group == c.gw.spec.user_group) {
         for s in &p.channels {
             let d = &chans[s.channel];
             if s.tier > 0 {
@@ -269,7 +281,7 @@ pub fn top_priority(c: &Ctx<'_>) -> Finding {
                     failing.push(format!("{}: top priority for {}, unhealthy", label(d), p.model));
                 }
                 None => {
-                    untested.insert(label(d));
+                    untested.insert(s.channel);
                 }
             }
         }
@@ -282,7 +294,7 @@ pub fn top_priority(c: &Ctx<'_>) -> Finding {
         Finding::unknown(format!("{} top-priority channel(s) not tested this session", untested.len()))
             .next(crate::triage::evidence::Next::Run(crate::keys::ActionKind::TestAll))
             .fact(note)
-            .facts(untested.into_iter().take(8))
+            .facts(first_labels(chans, untested, 8))
     } else {
         Finding::ok("every top-priority channel passed its last test").fact(note)
     }
@@ -363,5 +375,25 @@ pub fn balance_disabled(c: &Ctx<'_>) -> Finding {
     match coverage {
         Some(c) => f.fact(c),
         None => f,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_labels_are_those_of_sorting_every_label() {
+        let names = ["b", "a", "c", "a b", "zz", "a"];
+        let chans: Vec<Deployment> = (0..60)
+            .map(|i: usize| Deployment::new((i * 7 % 23 + i / 23 * 100).to_string(), names[i % names.len()]))
+            .collect();
+        for (which, n) in
+            [((0..60).collect::<HashSet<usize>>(), 8), ((5..9).collect(), 8), ((0..60).step_by(3).collect(), 3)]
+        {
+            let every: BTreeSet<String> = which.iter().map(|&i| label(&chans[i])).collect();
+            let want: Vec<String> = every.into_iter().take(n).collect();
+            assert_eq!(first_labels(&chans, which, n), want);
+        }
     }
 }

@@ -268,7 +268,7 @@ mod tests {
         spec.replicas = replicas.iter().map(|r| (*r).to_owned()).collect();
         let mut gw = GatewayObs::new(spec);
         gw.stream = Some((SystemTime::UNIX_EPOCH, "gpt-4o".into(), report));
-        probe(&Ctx { gw: &gw, now: SystemTime::UNIX_EPOCH })
+        probe(&Ctx::new(&gw, SystemTime::UNIX_EPOCH))
     }
 
     const FRONT: &str = "https://llm.example.com";

@@ -448,7 +448,7 @@ mod tests {
         let at = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(ours).unwrap());
         let report = crate::fleet::PollReport::new(0, at, vec![("http://127.0.0.1:3000".into(), Ok(snap))]);
         gw.apply_poll(report, &mut crate::timeline::Timeline::default(), 0);
-        let f = live_errors(&Ctx { gw: &gw, now: at });
+        let f = live_errors(&Ctx::new(&gw, at));
         assert_eq!(f.verdict, Verdict::Fail, "{f:?}");
         assert!(f.summary.contains("#7 openai-main: 3 failed request(s)"), "{}", f.summary);
         assert_eq!(f.answer(Some("auth")).0, Verdict::Fail);
@@ -476,7 +476,7 @@ mod tests {
             let at = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(now).unwrap());
             let report = crate::fleet::PollReport::new(0, at, vec![("http://127.0.0.1:3000".into(), Ok(snap))]);
             gw.apply_poll(report, &mut crate::timeline::Timeline::default(), 0);
-            live_errors(&Ctx { gw: &gw, now: at })
+            live_errors(&Ctx::new(&gw, at))
         };
         // 3 failures beside 97 successes on #7; #8: 4 of 5 failed.
         let mut errors: Vec<ErrorLogEntry> = (0..3).map(|i| e(7, 10 + i, Some(500))).collect();
