@@ -1,8 +1,10 @@
 //! Cost traps: fallbacks to pricier models, retries multiplying calls,
 //! paid calls on a timer, and the live route probe.
 
+use std::collections::HashMap;
+
 use crate::config::GatewayKind;
-use crate::gateway::RouterSettings;
+use crate::gateway::{Deployment, RouterSettings};
 use crate::triage::evidence::{Ctx, Finding};
 use crate::triage::prices::{self, Price};
 
@@ -10,6 +12,23 @@ use crate::triage::prices::{self, Price};
 /// dearest one), else the shipped table.
 pub fn alias_price(c: &Ctx<'_>, alias: &str) -> Option<Price> {
     let deps: Vec<_> = c.gw.deployments().iter().filter(|d| d.name == alias).collect();
+    price_of(alias, &deps)
+}
+
+/// Every alias's [`alias_price`], in one pass over the deployments (5,000
+/// deployments asked one by one cost 25 million comparisons).
+fn alias_prices(deployments: &[Deployment]) -> HashMap<&str, Option<Price>> {
+    let mut by_alias: HashMap<&str, Vec<&Deployment>> = HashMap::new();
+    for d in deployments {
+        by_alias.entry(d.name.as_str()).or_default().push(d);
+    }
+    by_alias.into_iter().map(|(alias, deps)| (alias, price_of(alias, &deps))).collect()
+}
+
+/// The price of `alias` served by `deps` (in list order): the dearest the
+/// gateway reports, else the shipped table's for the first upstream model
+/// it knows, else for the alias itself.
+fn price_of(alias: &str, deps: &[&Deployment]) -> Option<Price> {
     let reported = deps
         .iter()
         .filter_map(|d| match (d.input_cost_per_token, d.output_cost_per_token) {
@@ -71,11 +90,12 @@ pub fn fallback_cost(c: &Ctx<'_>) -> Finding {
     if chains.is_empty() {
         return Finding::ok("no fallback chains configured").fact(format!("router settings {source}"));
     }
-    let dearest =
-        c.gw.deployments()
-            .iter()
-            .filter_map(|d| alias_price(c, &d.name).map(|p| (d.name.clone(), p)))
-            .max_by(|a, b| a.1.blended().total_cmp(&b.1.blended()));
+    let deployments = c.gw.deployments();
+    let prices = alias_prices(deployments);
+    let dearest = deployments
+        .iter()
+        .filter_map(|d| prices.get(d.name.as_str()).copied().flatten().map(|p| (d.name.as_str(), p)))
+        .max_by(|a, b| a.1.blended().total_cmp(&b.1.blended()));
     let mut facts = vec![format!("chains {source}")];
     let mut worst_ratio: f64 = 0.0;
     let mut ends_on_dearest = Vec::new();
@@ -209,4 +229,72 @@ pub fn health_checks(c: &Ctx<'_>) -> Finding {
         "background health checks call all {n} deployments every {interval:.0}s (~{per_day:.0} paid requests a day)"
     ))
     .fact("each check is a real chat request with the deployment's own key")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::GatewaySpec;
+    use crate::gateway::{ReplicaSnapshot, Section};
+    use crate::triage::Verdict;
+
+    fn dep(id: &str, alias: &str, upstream: Option<&str>, cost: Option<(f64, f64)>) -> Deployment {
+        let mut d = Deployment::new(id, alias);
+        d.upstream_model = upstream.map(Into::into);
+        if let Some((i, o)) = cost {
+            d.input_cost_per_token = Some(i);
+            d.output_cost_per_token = Some(o);
+        }
+        d
+    }
+
+    fn gateway(deps: Vec<Deployment>, fallbacks: Vec<(String, Vec<String>)>) -> crate::fleet::GatewayObs {
+        let spec = GatewaySpec::new("l", GatewayKind::LiteLlm, "http://127.0.0.1:4000");
+        let mut gw = crate::fleet::GatewayObs::new(spec);
+        let mut snap = ReplicaSnapshot::new(std::time::Duration::from_millis(1));
+        snap.deployments = Section::Ok(std::sync::Arc::new(deps));
+        snap.router = Section::Ok(RouterSettings { fallbacks, ..RouterSettings::default() });
+        let at = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+        let report = crate::fleet::PollReport::new(0, at, vec![("http://127.0.0.1:4000".into(), Ok(snap))]);
+        gw.apply_poll(report, &mut crate::timeline::Timeline::default(), 0);
+        gw
+    }
+
+    /// The one-pass prices are the ones asked alias by alias: the dearest
+    /// reported deployment of an alias, else its upstream model's shipped
+    /// price, else the alias's own, else none.
+    #[test]
+    fn every_alias_is_priced_as_when_asked_alone() {
+        let deps = vec![
+            dep("1", "cheap", None, Some((1e-7, 2e-7))),
+            dep("2", "cheap", None, Some((3e-7, 4e-7))),
+            dep("3", "big", Some("openai/gpt-4o"), None),
+            dep("4", "gpt-4o-mini", None, Some((0.0, 0.0))),
+            dep("5", "mystery", Some("acme/unknown-model"), None),
+            dep("6", "big", None, Some((5e-6, 1.5e-5))),
+        ];
+        let gw = gateway(deps.clone(), Vec::new());
+        let ctx = Ctx::new(&gw, std::time::SystemTime::UNIX_EPOCH);
+        let all = alias_prices(&deps);
+        assert_eq!(all.len(), 4);
+        for alias in ["cheap", "big", "gpt-4o-mini", "mystery"] {
+            assert_eq!(all[alias], alias_price(&ctx, alias), "{alias}");
+        }
+        assert!((all["cheap"].unwrap().input - 3e-7).abs() < 1e-12);
+        assert!(all["big"].unwrap().reported);
+        assert!(all["mystery"].is_none());
+    }
+
+    #[test]
+    fn a_chain_ending_on_the_dearest_alias_is_named() {
+        let deps = vec![
+            dep("1", "small", None, Some((1e-6, 1e-6))),
+            dep("2", "mid", None, Some((2e-6, 2e-6))),
+            dep("3", "large", None, Some((2.5e-6, 2.5e-6))),
+        ];
+        let gw = gateway(deps, vec![("small".into(), vec!["mid".into(), "large".into()])]);
+        let f = fallback_cost(&Ctx::new(&gw, std::time::SystemTime::UNIX_EPOCH));
+        assert_eq!(f.verdict, Verdict::Warn, "{f:?}");
+        assert!(f.facts.iter().any(|x| x == "ends on the most expensive model: small → … → large"), "{f:?}");
+    }
 }
