@@ -542,7 +542,7 @@ pub trait Gateway: Send + Sync {
     }
 
     /// Carry on from an earlier run's [`Gateway::carry`].
-    fn resume(&self, json: &str) {
+    fn resume(&self, json: &mut dyn std::io::Read) {
         let _ = json;
     }
 

@@ -126,9 +126,14 @@ pub fn carry_path(state_dir: &std::path::Path, server: &str, ext: &str) -> PathB
 /// can be a whole channel list).
 pub async fn resume(gw: &Arc<dyn Gateway>, stores: &mut Stores) {
     for f in &mut stores.carry {
-        if let Some(json) = f.carried.take() {
-            let gw = Arc::clone(gw);
-            let _ = tokio::task::spawn_blocking(move || gw.resume(&json)).await;
+        if std::mem::take(&mut f.carried) {
+            let (gw, path) = (Arc::clone(gw), f.path.clone());
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Ok(mut file) = crate::readlimit::open_tail(&path, CARRY_MAX_BYTES) {
+                    gw.resume(&mut file);
+                }
+            })
+            .await;
         }
     }
 }
@@ -154,8 +159,9 @@ pub struct Stores {
 #[derive(Debug, Default)]
 pub struct CarryFile {
     pub path: PathBuf,
-    /// Its text as read at open, for [`Gateway::resume`].
-    pub carried: Option<String>,
+    /// It was there at open: [`resume`] reads it (as it parses it: the
+    /// lists file is tens of megabytes at 50,000 channels).
+    pub carried: bool,
     /// Its modification time as this process last read or wrote it:
     /// another time means another run wrote it since.
     pub mtime: Option<SystemTime>,
@@ -163,9 +169,8 @@ pub struct CarryFile {
 
 impl CarryFile {
     fn open(path: PathBuf) -> Self {
-        let carried = crate::readlimit::read_tail(&path, CARRY_MAX_BYTES).ok().and_then(|b| String::from_utf8(b).ok());
         let mtime = modified(&path);
-        Self { path, carried, mtime }
+        Self { carried: mtime.is_some(), path, mtime }
     }
 
     /// Its text, if another run wrote it since this one last did.
@@ -265,7 +270,7 @@ pub async fn cycle(
         if let Ok((theirs, back)) = tokio::task::spawn_blocking(read).await {
             files = back;
             for t in &theirs {
-                gw.resume(t);
+                gw.resume(&mut t.as_bytes());
             }
             // Their requests are handed on with ours.
             let sent = if theirs.is_empty() { sent } else { gw.carry().unwrap_or(sent) };

@@ -108,6 +108,14 @@ pub fn read_bytes(path: &Path, cap: u64, what: &'static str) -> Result<Vec<u8>, 
 /// The last `cap` bytes of the regular file `path` (a log or a store that
 /// may have grown: its newest part).
 pub fn read_tail(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+    let mut buf = Vec::new();
+    open_tail(path, cap)?.read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// [`read_tail`] as a reader, for a file parsed as it is read (a state
+/// file of tens of megabytes is then never held whole beside what it holds).
+pub fn open_tail(path: &Path, cap: u64) -> Result<std::io::Take<std::fs::File>, ReadError> {
     use std::io::{Seek, SeekFrom};
     if let Some(kind) = kind_of(std::fs::metadata(path)?.file_type()) {
         return Err(ReadError::NotRegular(kind));
@@ -119,9 +127,7 @@ pub fn read_tail(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
         return Err(ReadError::NotRegular(kind));
     }
     file.seek(SeekFrom::Start(meta.len().saturating_sub(cap)))?;
-    let mut buf = Vec::new();
-    file.take(cap).read_to_end(&mut buf)?;
-    Ok(buf)
+    Ok(file.take(cap))
 }
 
 /// [`read_bytes`] as UTF-8 text.

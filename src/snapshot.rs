@@ -48,8 +48,8 @@ pub fn save(path: &Path, snap: &ListSnapshot) -> std::io::Result<()> {
 /// The snapshot, if there is one for `gateway`, readable, and not older than
 /// [`MAX_AGE_SECS`] at `now`.
 pub fn load(path: &Path, gateway: &str, now: i64) -> Option<ListSnapshot> {
-    let bytes = crate::readlimit::read_tail(path, MAX_BYTES).ok()?;
-    let snap: ListSnapshot = serde_json::from_slice(&bytes).ok()?;
+    let file = crate::readlimit::open_tail(path, MAX_BYTES).ok()?;
+    let snap: ListSnapshot = serde_json::from_reader(std::io::BufReader::new(file)).ok()?;
     (snap.gateway == gateway && now - snap.at <= MAX_AGE_SECS && snap.at <= now + 60).then_some(snap)
 }
 

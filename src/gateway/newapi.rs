@@ -517,8 +517,8 @@ impl Gateway for NewApi {
     /// Merge another run's carry (at start, or written by a `check` while
     /// this one runs): its requests not counted yet go into the window; the
     /// pass further along and the newer assembled list are kept.
-    fn resume(&self, json: &str) {
-        let Ok(carry) = serde_json::from_str::<Carry>(json) else { return };
+    fn resume(&self, json: &mut dyn std::io::Read) {
+        let Ok(carry) = serde_json::from_reader::<_, Carry>(std::io::BufReader::new(json)) else { return };
         if carry.server != self.spec.url {
             return;
         }
@@ -588,7 +588,7 @@ mod tests {
         for _ in 0..3 {
             tui.pacer().acquire(Class::Poll).await.unwrap();
         }
-        cron.resume(&tui.carry().unwrap());
+        cron.resume(&mut tui.carry().unwrap().as_bytes());
         assert_eq!(cron.pacer().budget().used, 3, "the TUI's three");
         for _ in 0..2 {
             cron.pacer().acquire(Class::Poll).await.unwrap();
@@ -606,17 +606,17 @@ mod tests {
             slot.generation += 1;
         }
         let theirs = cron.carry().unwrap();
-        tui.resume(&theirs);
+        tui.resume(&mut theirs.as_bytes());
         let (generation, lists) = cron.carry_lists(0).unwrap();
         assert!(cron.carry_lists(generation).is_none(), "written once until it changes");
         assert!(!theirs.contains("channels"), "the requests file holds no list");
-        tui.resume(&lists);
+        tui.resume(&mut lists.as_bytes());
         assert_eq!(tui.pacer().budget().used, 5, "its own three and the cron's two: {theirs}");
-        tui.resume(&theirs);
+        tui.resume(&mut theirs.as_bytes());
         assert_eq!(tui.pacer().budget().used, 5, "read again: nothing counted twice");
         assert_eq!(tui.crawl.try_lock().unwrap().pass.channels.len(), 200, "the pass further along");
         // The TUI hands on both runs' requests; the cron's own are not re-counted by it.
-        cron.resume(&tui.carry().unwrap());
+        cron.resume(&mut tui.carry().unwrap().as_bytes());
         assert_eq!(cron.pacer().budget().used, 5);
         // Another server's carry is not this one's.
         let other = NewApi::with_credentials(
@@ -624,7 +624,7 @@ mod tests {
             None,
             None,
         );
-        other.resume(&theirs);
+        other.resume(&mut theirs.as_bytes());
         assert_eq!(other.pacer().budget().used, 0);
     }
 }
