@@ -146,12 +146,20 @@ pub struct Deployment {
 }
 
 impl Deployment {
+    /// Served under its own name.
     pub fn new(id: impl Into<CompactString>, name: impl Into<CompactString>) -> Self {
-        let name = name.into();
+        let mut d = Self::unlisted(id, name);
+        d.models = Names::from_iter([d.name.as_str()]);
+        d
+    }
+
+    /// Serving no model yet: for a parser that sets `models` itself (from
+    /// its shared lists, without a list of its own first).
+    pub fn unlisted(id: impl Into<CompactString>, name: impl Into<CompactString>) -> Self {
         Self {
             id: id.into(),
-            models: Names::from_iter([name.as_str()]),
-            name,
+            name: name.into(),
+            models: Names::default(),
             provider: Text::default(),
             upstream_model: None,
             api_base: None,

@@ -317,7 +317,7 @@ pub fn to_deployment(e: api::ModelInfoEntry, names: &mut Interner) -> Deployment
         Some(v) => CompactString::new(v.to_string()),
         None => CompactString::default(),
     };
-    let mut d = Deployment::new(id, CompactString::new(&e.model_name));
+    let mut d = Deployment::unlisted(id, CompactString::new(&e.model_name));
     let model = e.litellm_params.model;
     d.provider = names.text(
         e.model_info

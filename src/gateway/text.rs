@@ -41,10 +41,10 @@ impl Interner {
         if list.is_empty() {
             return Names::default();
         }
-        let names = Names(list.into());
-        if let Some(n) = self.lists.get(&names) {
+        if let Some(n) = self.lists.get(list.as_slice()) {
             return n.clone();
         }
+        let names = Names(list.into());
         if self.lists.len() < MAX_KEPT {
             self.lists.insert(names.clone());
         }
@@ -110,6 +110,13 @@ impl Names {
     #[must_use]
     pub fn filtered(&self, mut keep: impl FnMut(&str) -> bool) -> Self {
         self.0.iter().filter(|s| keep(s)).cloned().collect()
+    }
+}
+
+/// Looked up by its names (the interner finds a list before making one).
+impl std::borrow::Borrow<[Text]> for Names {
+    fn borrow(&self) -> &[Text] {
+        &self.0
     }
 }
 

@@ -12,7 +12,7 @@ use gatewatch::gateway::newapi::answer::{self, Sent};
 use gatewatch::gateway::newapi::api::{
     BalanceAnswer, Channel, Envelope, Head, ListData, StatusData, StatusTest, TestAnswer,
 };
-use gatewatch::gateway::newapi::channel::{Flavor, parse_mapping, split_list};
+use gatewatch::gateway::newapi::channel::{Flavor, parse_mapping};
 use gatewatch::gateway::newapi::list::Collector;
 use gatewatch::gateway::{GatewayError, newapi};
 use reqwest::StatusCode;
@@ -206,7 +206,7 @@ pub fn parse_json(kind: Json, status: u16, body: Vec<u8>) -> Outcome {
         Json::NewApiChannel => {
             let resp = answer::check(response(status, body, "/api/channel/"), &sent())?;
             let c = resp.json::<Envelope<Channel>>()?.data;
-            let _ = (split_list(&c.models), parse_mapping(c.model_mapping.as_deref()));
+            let _ = parse_mapping(c.model_mapping.as_deref());
             let mut col = Collector::new(Flavor::OneApi, 1);
             Ok(col.add(vec![c]))
         }

@@ -71,18 +71,9 @@ pub fn one_api_provider_name(type_id: i64) -> Option<&'static str> {
     })
 }
 
-/// A comma-separated list, trimmed, without empty entries.
-pub fn split_list(text: &str) -> Vec<String> {
-    split(text).map(str::to_owned).collect()
-}
-
-fn split(text: &str) -> impl Iterator<Item = &str> {
-    text.split(',').map(str::trim).filter(|s| !s.is_empty())
-}
-
-/// [`split_list`] as shared names.
+/// A comma-separated list, trimmed, without empty entries, as shared names.
 pub fn split_names(text: &str, names: &mut Interner) -> Names {
-    names.names(split(text))
+    names.names(text.split(',').map(str::trim).filter(|s| !s.is_empty()))
 }
 
 /// `model_mapping` in the order of its JSON text; empty when blank or invalid.
@@ -131,7 +122,8 @@ fn multi_key(c: &Channel) -> Option<(usize, usize)> {
 /// serving (on an enabled channel they would be a stale "why it was down").
 pub fn to_deployment(c: Channel, flavor: Flavor, names: &mut Interner) -> Deployment {
     let pool = multi_key(&c);
-    let mut d = Deployment::new(compact_str::format_compact!("{}", c.id), compact_str::CompactString::new(&c.name));
+    let mut d =
+        Deployment::unlisted(compact_str::format_compact!("{}", c.id), compact_str::CompactString::new(&c.name));
     d.models = split_names(&c.models, names);
     let provider = match flavor {
         Flavor::NewApi => provider_name(c.kind),

@@ -29,6 +29,7 @@ use super::client::{Calls, Client, Req};
 use super::list::PAGE_SIZE;
 use super::pacer::Class;
 use crate::gateway::text::Interner;
+use compact_str::CompactString;
 
 /// The most pages one pass reads: a server that never ends its list stops
 /// here.
@@ -274,16 +275,16 @@ impl Assembled {
             return Ok(false);
         }
         let added: Vec<Deployment> = added.into_iter().cloned().collect();
-        let off: Option<HashSet<String>> = off.map(|o| o.into_iter().map(str::to_owned).collect());
+        let off: Option<HashSet<CompactString>> = off.map(|o| o.into_iter().map(CompactString::from).collect());
         drop(at);
         let list = std::sync::Arc::make_mut(&mut self.deployments);
         list.extend(added);
-        let mut at: HashMap<String, usize> = list.iter().enumerate().map(|(i, d)| (d.id.to_string(), i)).collect();
+        let mut at: HashMap<CompactString, usize> = list.iter().enumerate().map(|(i, d)| (d.id.clone(), i)).collect();
         let mut replace = |fresh: &Deployment, list: &mut Vec<Deployment>| {
             if let Some(&i) = at.get(fresh.id.as_str()) {
                 list[i] = fresh.clone();
             } else {
-                at.insert(fresh.id.to_string(), list.len());
+                at.insert(fresh.id.clone(), list.len());
                 list.push(fresh.clone());
             }
         };
