@@ -368,9 +368,9 @@ async fn prometheus_serves_or_is_said_unusable_and_the_replicas_are_scraped() {
     assert!(read.describe().contains("none of its scrape instances (10.9.9.9:4000)"), "{}", read.describe());
 }
 
-/// Replicas answering the same `/model/info` bytes are parsed once; a
-/// replica answering other bytes (another config loaded) gets its own parse,
-/// never the cached one.
+/// Replicas answering the same `/model/info` bytes are parsed once, also
+/// when they answer at the same time; a replica answering other bytes
+/// (another config loaded) gets its own parse, never the cached one.
 #[tokio::test]
 async fn identical_answers_are_parsed_once_and_different_ones_each() {
     let fixture: serde_json::Value = serde_json::from_str(include_str!("fixtures/litellm/model_info.json")).unwrap();
@@ -390,8 +390,18 @@ async fn identical_answers_are_parsed_once_and_different_ones_each() {
     let ids = |s: &gatewatch::gateway::ReplicaSnapshot| -> Vec<String> {
         s.deployments.ok().unwrap().iter().map(|d| d.id.to_string()).collect()
     };
-    let first = ids(&gw.poll(&target(&a)).await.unwrap());
-    assert_eq!(ids(&gw.poll(&target(&a2)).await.unwrap()), first, "the same bytes: the same deployments");
+    // Polled at once, as the poller polls replicas: one parse, shared.
+    let (ta, ta2, tb) = (target(&a), target(&a2), target(&b));
+    let (sa, sa2, sb) = tokio::join!(gw.poll(&ta), gw.poll(&ta2), gw.poll(&tb));
+    let (sa, sa2, sb) = (sa.unwrap(), sa2.unwrap(), sb.unwrap());
+    let list = |s: &gatewatch::gateway::ReplicaSnapshot| std::sync::Arc::clone(s.deployments.ok().unwrap());
+    assert!(std::sync::Arc::ptr_eq(&list(&sa), &list(&sa2)), "the same bytes were parsed twice");
+    assert!(!std::sync::Arc::ptr_eq(&list(&sa), &list(&sb)), "other bytes were given another answer's parse");
+    let first = ids(&sa);
+    assert_eq!(ids(&sa2), first, "the same bytes: the same deployments");
+    // A refresh while the last answer is still held: the same parse again.
+    assert!(std::sync::Arc::ptr_eq(&list(&gw.poll(&target(&a2)).await.unwrap()), &list(&sa)));
+    drop((sa, sa2, sb));
     let changed = ids(&gw.poll(&target(&b)).await.unwrap());
     assert_ne!(changed, first, "other bytes are parsed, not taken from the cache");
     assert_eq!(changed[0], "0".repeat(64));

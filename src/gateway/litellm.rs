@@ -20,6 +20,7 @@ pub mod pyyaml;
 pub mod redis_probe;
 pub mod stream;
 
+use crate::gateway::parse_memo::ParseMemo;
 use crate::gateway::text::Interner;
 use compact_str::CompactString;
 use std::time::{Duration, Instant};
@@ -44,14 +45,10 @@ pub struct LiteLlm {
     slow: HttpClient,
     /// `prometheus_url`: live traffic read there instead of each replica's `/metrics/`.
     prom: Option<prometheus::PromClient>,
-    /// The last `/model/info` answer parsed, by a hash and the length of its
-    /// bytes: the replicas of one proxy answer the same bytes, and at 5,000
-    /// deployments (37 MB on 1.106.12) the parse is what a refresh costs.
-    parsed: std::sync::Arc<std::sync::Mutex<Option<Parsed>>>,
+    /// `/model/info` answers parsed once however many replicas (and
+    /// refreshes) answer the same bytes.
+    parsed: std::sync::Arc<ParseMemo<Vec<Deployment>>>,
 }
-
-/// A parsed `/model/info` answer: the hash and length of its bytes, and the deployments.
-type Parsed = (u64, usize, std::sync::Arc<Vec<Deployment>>);
 
 impl LiteLlm {
     pub fn new(spec: GatewaySpec) -> Self {
@@ -93,19 +90,11 @@ impl LiteLlm {
         // replicas' answers in parallel, the async workers free for the UI).
         let cache = std::sync::Arc::clone(&self.parsed);
         tokio::task::spawn_blocking(move || {
-            let key = body_hash(&resp.body);
-            let len = resp.body.len();
-            let lock = || cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some((_, _, deps)) = lock().as_ref().filter(|(k, l, _)| *k == key && *l == len) {
-                return Ok(std::sync::Arc::clone(deps));
-            }
-            let parsed: api::ModelInfoResponse = resp.json()?;
-            let mut names = Interner::default();
-            let deps = std::sync::Arc::new(
-                parsed.data.into_iter().map(|e| to_deployment(e, &mut names)).collect::<Vec<Deployment>>(),
-            );
-            *lock() = Some((key, len, std::sync::Arc::clone(&deps)));
-            Ok(deps)
+            cache.get_or_parse(&resp.body, |_| {
+                let parsed: api::ModelInfoResponse = resp.json()?;
+                let mut names = Interner::default();
+                Ok(parsed.data.into_iter().map(|e| to_deployment(e, &mut names)).collect())
+            })
         })
         .await
         .unwrap_or_else(|e| {
@@ -231,13 +220,6 @@ impl LiteLlm {
 }
 
 /// A fast hash of an answer's bytes (a cache key, not a secret's digest).
-fn body_hash(body: &[u8]) -> u64 {
-    use std::hash::Hasher as _;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    h.write(body);
-    h.finish()
-}
-
 /// One entry per deployment of a `/health` answer (public for the property tests).
 pub fn probe_entries(h: api::HealthResponse) -> Vec<ProbeEntry> {
     let mut entries = Vec::new();
