@@ -297,7 +297,7 @@ pub fn load_inventory(path: &Path) -> Option<Inventory> {
 
 /// Write the inventory (a temporary file renamed over the old one).
 pub fn save_inventory(path: &Path, inv: &Inventory) -> std::io::Result<()> {
-    crate::statefile::replace_scrubbed(path, &serde_json::to_string(inv).map_err(std::io::Error::other)?)
+    crate::statefile::replace_scrubbed_with(path, |w| crate::statefile::stream::to_writer(w, inv))
 }
 
 /// Append changes; past the size, keep only the last day.

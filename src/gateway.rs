@@ -5,6 +5,7 @@ pub mod error;
 pub mod http;
 pub mod litellm;
 pub mod newapi;
+pub mod parse_memo;
 pub mod text;
 
 use std::time::{Duration, SystemTime};
@@ -185,6 +186,10 @@ impl Deployment {
         }
     }
 }
+
+/// Writes a large carry's JSON into the writer it is given (it holds what it
+/// writes: a job for the blocking pool, not for an async worker).
+pub type CarryWriter = Box<dyn FnOnce(&mut dyn std::io::Write) -> std::io::Result<()> + Send>;
 
 /// The router's fallback and retry settings as the running gateway reports them.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -543,8 +548,9 @@ pub trait Gateway: Send + Sync {
 
     /// The large part of the carry (New API: a list being assembled page by
     /// page, the last one assembled) when it changed since generation
-    /// `since`: `(generation, json)`. [`Gateway::resume`] takes it too.
-    fn carry_lists(&self, since: u64) -> Option<(u64, String)> {
+    /// `since`: `(generation, what writes its JSON)`, to run on the blocking
+    /// pool. [`Gateway::resume`] takes it too.
+    fn carry_lists(&self, since: u64) -> Option<(u64, CarryWriter)> {
         let _ = since;
         None
     }

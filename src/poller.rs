@@ -173,12 +173,16 @@ impl CarryFile {
         Self { carried: mtime.is_some(), path, mtime }
     }
 
-    /// Its text, if another run wrote it since this one last did.
-    fn theirs(&self) -> Option<String> {
-        (modified(&self.path) != self.mtime)
-            .then(|| crate::readlimit::read_tail(&self.path, CARRY_MAX_BYTES).ok())
-            .flatten()
-            .and_then(|b| String::from_utf8(b).ok())
+    /// Another run wrote it since this one last read or wrote it.
+    fn theirs(&self) -> bool {
+        modified(&self.path) != self.mtime
+    }
+
+    /// Hand it to `gw` as it is read (tens of megabytes for the lists).
+    fn resume_into(&self, gw: &dyn Gateway) {
+        if let Ok(mut file) = crate::readlimit::open_tail(&self.path, CARRY_MAX_BYTES) {
+            gw.resume(&mut file);
+        }
     }
 
     /// Write `json` (scrubbed, atomically) and remember the file's time.
@@ -186,6 +190,23 @@ impl CarryFile {
         crate::statefile::replace_scrubbed(&self.path, json)?;
         self.mtime = modified(&self.path);
         Ok(())
+    }
+
+    /// [`CarryFile::write`] with JSON written as it is serialised.
+    fn write_with(&mut self, job: crate::gateway::CarryWriter) -> std::io::Result<()> {
+        crate::statefile::replace_scrubbed_with(&self.path, job)?;
+        self.mtime = modified(&self.path);
+        Ok(())
+    }
+}
+
+/// Run `f`, which blocks (files, parsing megabytes), without holding up the
+/// other tasks of a multi-threaded runtime (`block_in_place`); on a
+/// current-thread runtime (tests) it simply runs.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 
@@ -263,31 +284,30 @@ pub async fn cycle(
     {
         s.carry_saved = Some(unix_now(at));
         let mut files = std::mem::take(&mut s.carry);
-        let read = move || {
-            let theirs: Vec<String> = files.iter().filter_map(CarryFile::theirs).collect();
-            (theirs, files)
-        };
-        if let Ok((theirs, back)) = tokio::task::spawn_blocking(read).await {
-            files = back;
-            for t in &theirs {
-                gw.resume(&mut t.as_bytes());
+        // Another run's files (a cron `check` beside the TUI) are read and
+        // parsed off the async workers: the lists are tens of megabytes.
+        let theirs = blocking(|| {
+            let theirs: Vec<&CarryFile> = files.iter().filter(|f| f.theirs()).collect();
+            for f in &theirs {
+                f.resume_into(gw);
             }
-            // Their requests are handed on with ours.
-            let sent = if theirs.is_empty() { sent } else { gw.carry().unwrap_or(sent) };
-            let lists = gw.carry_lists(s.lists_generation);
-            let generation = lists.as_ref().map(|(g, _)| *g);
-            let written = tokio::task::spawn_blocking(move || {
-                let [small, big] = &mut files;
-                let r = small.write(&sent).and_then(|()| lists.map_or(Ok(()), |(_, j)| big.write(&j)));
-                (r, files)
-            })
-            .await;
-            if let Ok((r, back)) = written {
-                s.carry = back;
-                match r {
-                    Ok(()) => s.lists_generation = generation.unwrap_or(s.lists_generation),
-                    Err(e) => tracing::warn!(gateway = %gw.spec().name, error = %e, "carry not written"),
-                }
+            !theirs.is_empty()
+        });
+        // Their requests are handed on with ours.
+        let sent = if theirs { gw.carry().unwrap_or(sent) } else { sent };
+        let lists = gw.carry_lists(s.lists_generation);
+        let generation = lists.as_ref().map(|(g, _)| *g);
+        let written = tokio::task::spawn_blocking(move || {
+            let [small, big] = &mut files;
+            let r = small.write(&sent).and_then(|()| lists.map_or(Ok(()), |(_, job)| big.write_with(job)));
+            (r, files)
+        })
+        .await;
+        if let Ok((r, back)) = written {
+            s.carry = back;
+            match r {
+                Ok(()) => s.lists_generation = generation.unwrap_or(s.lists_generation),
+                Err(e) => tracing::warn!(gateway = %gw.spec().name, error = %e, "carry not written"),
             }
         }
     }
@@ -432,6 +452,46 @@ mod tests {
         s.discover_command = cmd.map(str::to_owned);
         s.timeout = Duration::from_secs(5);
         s
+    }
+
+    /// A cron `check` writes the carry while a TUI runs: the TUI's next
+    /// cycle reads the list pass the cron wrote (streamed out, parsed as
+    /// read, on a multi-threaded runtime as the TUI's).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_list_pass_another_run_wrote_is_carried_on_by_this_one() {
+        use crate::gateway::Deployment;
+        use crate::gateway::newapi::{NewApi, crawl};
+        let dir = tempfile::tempdir().unwrap();
+        let url = "http://127.0.0.1:9";
+        let adapter = || NewApi::with_credentials(GatewaySpec::new("n", GatewayKind::NewApi, url), None, None);
+        let (tui, cron) = (adapter(), adapter());
+        let now = unix_now(SystemTime::now());
+        let pass = crawl::Pass {
+            next: 3,
+            total: 500,
+            first_at: now - 60,
+            last_at: now,
+            steps: 2,
+            channels: Arc::new((0..200).map(|i| Deployment::new(i.to_string(), format!("ch-{i}"))).collect()),
+        };
+        cron.resume(&mut serde_json::json!({ "server": url, "pass": pass }).to_string().as_bytes());
+        // The TUI's files are opened before the cron writes them.
+        let mut tui_stores = Stores::open(dir.path(), "n", url);
+        let mut cron_stores = Stores::open(dir.path(), "n", url);
+        let mut memory = MatchMemory::default();
+        let _ = cycle(&cron, 0, &mut memory, None, Some(&mut cron_stores)).await;
+        let written = std::fs::read_to_string(&cron_stores.carry[1].path).unwrap();
+        assert_eq!(written.matches("\n{").count(), 202, "a line per channel, the carry and the pass");
+        let read: serde_json::Value = serde_json::from_str(&written).unwrap();
+        assert_eq!(read["pass"]["channels"].as_array().map(Vec::len), Some(200));
+        assert!(tui.carry_lists(0).is_none(), "the TUI has no pass of its own");
+        let _ = cycle(&tui, 0, &mut memory, None, Some(&mut tui_stores)).await;
+        let (_, job) = tui.carry_lists(0).expect("the TUI holds the cron's pass now");
+        let mut mine = Vec::new();
+        job(&mut mine).unwrap();
+        let mine: serde_json::Value = serde_json::from_slice(&mine).unwrap();
+        assert_eq!(mine["pass"]["channels"].as_array().map(Vec::len), Some(200));
+        assert_eq!(mine["pass"]["next"], 3);
     }
 
     #[tokio::test]

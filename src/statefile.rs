@@ -9,6 +9,8 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
+pub mod stream;
+
 const DIR_MODE: u32 = 0o700;
 const FILE_MODE: u32 = 0o600;
 
@@ -119,6 +121,21 @@ pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// [`replace`] with JSON serialised straight into the new file by `write`
+/// (through [`stream::ScrubLines`]: masked as [`replace_scrubbed`] masks,
+/// without holding the text whole). An error leaves `path` as it was.
+pub fn replace_scrubbed_with(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    checked_parent(path)?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = tempfile::Builder::new().prefix(".gatewatch-").suffix(".tmp").tempfile_in(dir)?;
+    let mut out = stream::ScrubLines::new(io::BufWriter::with_capacity(64 << 10, tmp));
+    write(&mut out)?;
+    let tmp = out.finish()?.into_inner().map_err(io::IntoInnerError::into_error)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// A gateway name as a file name: anything but letters, digits, `-` and
 /// `_` becomes `_` (a name cannot climb out of the state dir).
 pub fn file_safe(name: &str) -> String {
@@ -188,6 +205,26 @@ mod tests {
 
     fn mode(p: &Path) -> u32 {
         std::fs::symlink_metadata(p).unwrap().mode() & 0o777
+    }
+
+    #[test]
+    fn a_streamed_replacement_is_masked_0600_and_all_or_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let f = root.path().join("state/carry.lists.json");
+        let echoed = "Authorization: Bearer zyxwvuts98765432QQ";
+        replace_scrubbed_with(&f, |w| stream::to_writer(w, &serde_json::json!([{ "note": echoed }]))).unwrap();
+        assert_eq!(mode(&f), 0o600);
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert!(!text.contains("zyxwvuts98765432QQ"), "{text}");
+        assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok(), "{text}");
+        // A write that fails half way leaves the file as it was, and no temporary file beside it.
+        let err = replace_scrubbed_with(&f, |w| {
+            w.write_all(b"[{\"partial\":")?;
+            Err(io::Error::other("serialiser gave up"))
+        });
+        assert!(err.is_err());
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), text);
+        assert_eq!(std::fs::read_dir(root.path().join("state")).unwrap().count(), 1);
     }
 
     #[test]

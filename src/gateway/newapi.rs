@@ -35,8 +35,8 @@ use reqwest::StatusCode;
 
 use super::http::{HttpClient, RawResponse};
 use super::{
-    AdminOp, AdminResult, AuthState, Deployment, DeploymentStatus, Gateway, GatewayError, Liveness, ModelSubset,
-    RateBudget, Readiness, ReplicaSnapshot, ReplicaTarget, Section,
+    AdminOp, AdminResult, AuthState, CarryWriter, Deployment, DeploymentStatus, Gateway, GatewayError, Liveness,
+    ModelSubset, RateBudget, Readiness, ReplicaSnapshot, ReplicaTarget, Section,
 };
 use crate::config::GatewaySpec;
 use crate::secret::Secret;
@@ -90,20 +90,15 @@ struct Carry {
     sent: std::collections::BTreeMap<String, Vec<i64>>,
 }
 
-/// The lists of a [`Carry`], written from the slot as it is (a copy of a
-/// 50,000-channel pass would double it for the time of the write).
+/// The lists of a [`Carry`], sharing the slot's (no copy of a 50,000-channel
+/// pass is made to write it: a page read during the write copies the pass).
 #[derive(serde::Serialize)]
-struct CarryLists<'a> {
-    server: &'a str,
-    #[serde(skip_serializing_if = "no_pass")]
-    pass: &'a crawl::Pass,
+struct CarryLists {
+    server: String,
+    #[serde(skip_serializing_if = "crawl::Pass::is_empty")]
+    pass: crawl::Pass,
     #[serde(skip_serializing_if = "Option::is_none")]
-    assembled: Option<&'a crawl::Assembled>,
-}
-
-#[allow(clippy::trivially_copy_pass_by_ref)]
-fn no_pass(p: &&crawl::Pass) -> bool {
-    p.is_empty()
+    assembled: Option<crawl::Assembled>,
 }
 
 fn unix_ms(t: std::time::SystemTime) -> i64 {
@@ -504,14 +499,15 @@ impl Gateway for NewApi {
         serde_json::to_string(&Carry { server: self.spec.url.clone(), sent, ..Carry::default() }).ok()
     }
 
-    fn carry_lists(&self, since: u64) -> Option<(u64, String)> {
+    fn carry_lists(&self, since: u64) -> Option<(u64, CarryWriter)> {
         // Not while a poll holds it: the next cycle saves.
         let slot = self.crawl.try_lock().ok()?;
         if slot.generation == since {
             return None;
         }
-        let carry = CarryLists { server: &self.spec.url, pass: &slot.pass, assembled: slot.assembled.as_ref() };
-        serde_json::to_string(&carry).ok().map(|j| (slot.generation, j))
+        let carry =
+            CarryLists { server: self.spec.url.clone(), pass: slot.pass.clone(), assembled: slot.assembled.clone() };
+        Some((slot.generation, Box::new(move |w| crate::statefile::stream::to_writer(w, &carry))))
     }
 
     /// Merge another run's carry (at start, or written by a `check` while
@@ -601,14 +597,17 @@ mod tests {
                 first_at: unix_now() - 60,
                 last_at: unix_now(),
                 steps: 1,
-                channels: (0..200).map(|i| Deployment::new(i.to_string(), "c")).collect(),
+                channels: std::sync::Arc::new((0..200).map(|i| Deployment::new(i.to_string(), "c")).collect()),
             };
             slot.generation += 1;
         }
         let theirs = cron.carry().unwrap();
         tui.resume(&mut theirs.as_bytes());
-        let (generation, lists) = cron.carry_lists(0).unwrap();
+        let (generation, write) = cron.carry_lists(0).unwrap();
         assert!(cron.carry_lists(generation).is_none(), "written once until it changes");
+        let mut lists = Vec::new();
+        write(&mut lists).unwrap();
+        let lists = String::from_utf8(lists).unwrap();
         assert!(!theirs.contains("channels"), "the requests file holds no list");
         tui.resume(&mut lists.as_bytes());
         assert_eq!(tui.pacer().budget().used, 5, "its own three and the cron's two: {theirs}");

@@ -55,7 +55,8 @@ pub struct Pass {
     pub last_at: i64,
     /// Polls (or runs) that read a page of it.
     pub steps: usize,
-    pub channels: Vec<Deployment>,
+    /// Shared with a carry being written (a page read meanwhile copies it).
+    pub channels: Arc<Vec<Deployment>>,
 }
 
 impl Pass {
@@ -153,10 +154,13 @@ pub async fn step(
         let empty = items.is_empty();
         let mut fresh = 0;
         let mut names = Interner::default();
-        for c in items {
-            if seen.insert(c.id.to_string()) {
-                fresh += 1;
-                pass.channels.push(to_deployment(c, Flavor::NewApi, &mut names));
+        if !empty {
+            let channels = Arc::make_mut(&mut pass.channels);
+            for c in items {
+                if seen.insert(c.id.to_string()) {
+                    fresh += 1;
+                    channels.push(to_deployment(c, Flavor::NewApi, &mut names));
+                }
             }
         }
         if fresh == 0 && !empty {
@@ -182,7 +186,7 @@ pub async fn step(
                 return Ok(out);
             }
             out.done = Some(Assembled {
-                deployments: Arc::new(whole.channels),
+                deployments: whole.channels,
                 first_at: whole.first_at,
                 last_at: whole.last_at,
                 pages: whole.next,
