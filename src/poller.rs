@@ -466,15 +466,11 @@ mod tests {
         let adapter = || NewApi::with_credentials(GatewaySpec::new("n", GatewayKind::NewApi, url), None, None);
         let (tui, cron) = (adapter(), adapter());
         let now = unix_now(SystemTime::now());
-        let pass = crawl::Pass {
-            next: 3,
-            total: 500,
-            first_at: now - 60,
-            last_at: now,
-            steps: 2,
-            channels: Arc::new((0..200).map(|i| Deployment::new(i.to_string(), format!("ch-{i}"))).collect()),
-        };
-        cron.resume(&mut serde_json::json!({ "server": url, "pass": pass }).to_string().as_bytes());
+        let mut pass =
+            crawl::Pass::with_channels((0..200).map(|i| Deployment::new(i.to_string(), format!("ch-{i}"))).collect());
+        (pass.next, pass.total, pass.first_at, pass.last_at, pass.steps) = (3, 500, now - 60, now, 2);
+        let carry = serde_json::json!({ "server": url, "pass": pass.saved(None) });
+        cron.resume(&mut carry.to_string().as_bytes());
         // The TUI's files are opened before the cron writes them.
         let mut tui_stores = Stores::open(dir.path(), "n", url);
         let mut cron_stores = Stores::open(dir.path(), "n", url);

@@ -74,13 +74,27 @@ struct CrawlSlot {
     generation: u64,
 }
 
+impl CrawlSlot {
+    /// Replace (or drop) the assembled list; the channels the pass holds as
+    /// ids of it are copied back first (a pass that cannot be starts over).
+    fn set_assembled(&mut self, to: Option<crawl::Assembled>) {
+        if let Some(old) = &self.assembled
+            && !self.pass.unshare(&old.deployments)
+        {
+            self.pass = crawl::Pass::default();
+        }
+        self.assembled = to;
+    }
+}
+
 /// What one run hands to the next: the server's, whichever gateway name a
 /// config gives it. Two files: the requests (small, every minute) and the
 /// lists (tens of megabytes at 50,000 channels, only when they changed).
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Carry {
     server: String,
-    #[serde(default, skip_serializing_if = "crawl::Pass::is_empty")]
+    /// Written by [`CarryLists`] (as [`crawl::Pass::saved`]).
+    #[serde(default, skip_serializing)]
     pass: crawl::Pass,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     assembled: Option<crawl::Assembled>,
@@ -92,13 +106,26 @@ struct Carry {
 
 /// The lists of a [`Carry`], sharing the slot's (no copy of a 50,000-channel
 /// pass is made to write it: a page read during the write copies the pass).
-#[derive(serde::Serialize)]
 struct CarryLists {
     server: String,
-    #[serde(skip_serializing_if = "crawl::Pass::is_empty")]
     pass: crawl::Pass,
-    #[serde(skip_serializing_if = "Option::is_none")]
     assembled: Option<crawl::Assembled>,
+}
+
+impl serde::Serialize for CarryLists {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("Carry", 3)?;
+        st.serialize_field("server", &self.server)?;
+        if !self.pass.is_empty() {
+            let list = self.assembled.as_ref().map(|a| a.deployments.as_slice());
+            st.serialize_field("pass", &self.pass.saved(list))?;
+        }
+        if let Some(a) = &self.assembled {
+            st.serialize_field("assembled", a)?;
+        }
+        st.end()
+    }
 }
 
 fn unix_ms(t: std::time::SystemTime) -> i64 {
@@ -199,14 +226,15 @@ impl NewApi {
         }
         // One replica at a time (New API nodes share one database, so one list).
         let Ok(mut slot) = self.crawl.try_lock() else { return };
-        match crawl::step(&self.client, calls, base, &mut slot.pass, CRAWL_STEP_PAGES, unix_now).await {
+        let CrawlSlot { pass, assembled, .. } = &mut *slot;
+        match crawl::step(&self.client, calls, base, pass, assembled.as_ref(), CRAWL_STEP_PAGES, unix_now).await {
             Ok(step) => {
                 if step.pages > 0 || step.restarted.is_some() {
                     slot.generation += 1;
                 }
                 snap.notes.extend(step.restarted);
                 if let Some(done) = step.done {
-                    slot.assembled = Some(done);
+                    slot.set_assembled(Some(done));
                 }
             }
             Err(e @ GatewayError::RateLimited { .. }) => {
@@ -224,7 +252,7 @@ impl NewApi {
                 snap,
                 &format!(
                     "assembling it page by page with the requests the rate limit leaves: {} of {} read, the first page {} ago",
-                    slot.pass.channels.len(),
+                    slot.pass.len(),
                     slot.pass.total.max(total),
                     ago(slot.pass.first_at)
                 ),
@@ -293,7 +321,7 @@ impl NewApi {
             }
             Err(why) => {
                 snap.notes.push(why);
-                slot.assembled = None;
+                slot.set_assembled(None);
                 slot.generation += 1;
             }
         }
@@ -539,15 +567,20 @@ impl Gateway for NewApi {
             let now = unix_now();
             // A pass or list from the future, or past a day, is not carried on.
             let usable = |t: i64| t <= now + 60 && now - t <= 24 * 3600;
-            if usable(carry.pass.first_at) && carry.pass.channels.len() > slot.pass.channels.len() {
+            if usable(carry.pass.first_at) && carry.pass.len() > slot.pass.len() {
                 slot.pass = carry.pass;
                 slot.generation += 1;
             }
             if let Some(a) = carry.assembled.filter(|a| usable(a.first_at))
                 && slot.assembled.as_ref().is_none_or(|b| a.first_at > b.first_at)
             {
-                slot.assembled = Some(a);
+                slot.set_assembled(Some(a));
                 slot.generation += 1;
+            }
+            // What the pass read as the list has it is held once.
+            let CrawlSlot { pass, assembled, .. } = &mut *slot;
+            if let Some(a) = assembled {
+                pass.share_with(&a.deployments);
             }
         }
     }
@@ -574,6 +607,51 @@ mod tests {
         assert_eq!(served(&[a, b, c]), ["m1", "m2", "m3"]);
     }
 
+    /// A pass read beside an assembled list (against the simulator) holds
+    /// the channels that list has unchanged as ids, and ends as the same
+    /// list a pass read alone does: the channel changed since as it is now.
+    #[tokio::test]
+    async fn a_pass_beside_the_assembled_list_ends_as_a_pass_read_alone() {
+        use crate::demo::newapi_sim::{self, DEMO_ACCESS_TOKEN, NewApiState};
+        let state = std::sync::Arc::new(std::sync::Mutex::new(NewApiState::with_channels(250)));
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let addr = newapi_sim::serve(std::sync::Arc::clone(&state), cancel.clone()).await.unwrap();
+        let url = format!("http://{addr}");
+        let gw = NewApi::with_credentials(
+            GatewaySpec::new("n", crate::config::GatewayKind::NewApi, &url),
+            Some(Secret::new(DEMO_ACCESS_TOKEN)),
+            Some("1".into()),
+        );
+        let read = |pass: &mut crawl::Pass, against: Option<&crawl::Assembled>, pages: usize| {
+            let (client, url) = (&gw.client, url.clone());
+            let mut pass_now = std::mem::take(pass);
+            let against = against.cloned();
+            async move {
+                let step =
+                    crawl::step(client, &Calls::default(), &url, &mut pass_now, against.as_ref(), pages, unix_now)
+                        .await
+                        .unwrap();
+                (pass_now, step)
+            }
+        };
+        let (_, first) = read(&mut crawl::Pass::default(), None, 10).await;
+        let first = first.done.expect("three pages: whole");
+        assert_eq!(first.deployments.len(), 250);
+        state.lock().unwrap().channels.iter_mut().find(|c| c.id == 200).unwrap().name = "renamed since".into();
+        // Two of its three pages: the unchanged channels held once.
+        let (mut beside, step) = read(&mut crawl::Pass::default(), Some(&first), 2).await;
+        assert!(step.done.is_none());
+        let shared = beside.channels.iter().filter(|r| matches!(r, crawl::Read::Same(_))).count();
+        assert_eq!((beside.len(), shared), (200, 199), "all but the renamed channel held as ids");
+        let (_, step) = read(&mut beside, Some(&first), 10).await;
+        let beside = step.done.expect("whole");
+        let (_, alone) = read(&mut crawl::Pass::default(), None, 10).await;
+        let alone = alone.done.expect("whole");
+        assert_eq!(beside.deployments, alone.deployments);
+        assert!(beside.deployments.iter().any(|d| d.name == "renamed since"));
+        cancel.cancel();
+    }
+
     /// A TUI and a cron `check` at once: each counts the other's requests
     /// once, never its own twice, and keeps the pass further along.
     #[tokio::test]
@@ -591,14 +669,9 @@ mod tests {
         }
         {
             let mut slot = cron.crawl.try_lock().unwrap();
-            slot.pass = crawl::Pass {
-                next: 3,
-                total: 500,
-                first_at: unix_now() - 60,
-                last_at: unix_now(),
-                steps: 1,
-                channels: std::sync::Arc::new((0..200).map(|i| Deployment::new(i.to_string(), "c")).collect()),
-            };
+            let mut pass = crawl::Pass::with_channels((0..200).map(|i| Deployment::new(i.to_string(), "c")).collect());
+            (pass.next, pass.total, pass.first_at, pass.last_at, pass.steps) = (3, 500, unix_now() - 60, unix_now(), 1);
+            slot.pass = pass;
             slot.generation += 1;
         }
         let theirs = cron.carry().unwrap();
@@ -613,7 +686,7 @@ mod tests {
         assert_eq!(tui.pacer().budget().used, 5, "its own three and the cron's two: {theirs}");
         tui.resume(&mut theirs.as_bytes());
         assert_eq!(tui.pacer().budget().used, 5, "read again: nothing counted twice");
-        assert_eq!(tui.crawl.try_lock().unwrap().pass.channels.len(), 200, "the pass further along");
+        assert_eq!(tui.crawl.try_lock().unwrap().pass.len(), 200, "the pass further along");
         // The TUI hands on both runs' requests; the cron's own are not re-counted by it.
         cron.resume(&mut tui.carry().unwrap().as_bytes());
         assert_eq!(cron.pacer().budget().used, 5);

@@ -44,7 +44,7 @@ pub const MAX_CHANNELS: usize = MAX_PAGES * PAGE_SIZE;
 pub const MAX_USE_SECS: i64 = 3 * 3600;
 
 /// A pass under way (saved between runs).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Pass {
     /// The next page to read (1-based; 0 before the first).
     pub next: usize,
@@ -56,16 +56,163 @@ pub struct Pass {
     /// Polls (or runs) that read a page of it.
     pub steps: usize,
     /// Shared with a carry being written (a page read meanwhile copies it).
-    pub channels: Arc<Vec<Deployment>>,
+    pub(super) channels: Arc<Vec<Read>>,
+}
+
+/// One channel a pass has read. A 50,000-channel pass beside the list
+/// assembled before it would hold the list twice; a channel a page shows as
+/// the assembled list has it is kept as its id alone, and taken from that
+/// list when the pass is whole.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Read {
+    /// As the assembled list has it.
+    Same(CompactString),
+    /// As the page said, where that differs (or there is no list yet).
+    Page(Box<Deployment>),
+}
+
+impl Read {
+    fn id(&self) -> &str {
+        match self {
+            Read::Same(id) => id,
+            Read::Page(d) => &d.id,
+        }
+    }
+}
+
+/// A list's positions by channel id.
+fn positions(list: &[Deployment]) -> HashMap<&str, usize> {
+    list.iter().enumerate().map(|(i, d)| (d.id.as_str(), i)).collect()
 }
 
 impl Pass {
+    /// A pass holding `channels` as read (tests, and a carry read back).
+    pub fn with_channels(channels: Vec<Deployment>) -> Self {
+        Self { channels: Arc::new(channels.into_iter().map(|d| Read::Page(Box::new(d))).collect()), ..Self::default() }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.next == 0 && self.channels.is_empty()
     }
 
+    /// Channels read so far.
+    pub fn len(&self) -> usize {
+        self.channels.len()
+    }
+
     fn ids(&self) -> HashSet<String> {
-        self.channels.iter().map(|d| d.id.to_string()).collect()
+        self.channels.iter().map(|r| r.id().to_owned()).collect()
+    }
+
+    /// Hold as ids the channels `list` has exactly as read (after a carry is
+    /// read back beside its assembled list).
+    pub fn share_with(&mut self, list: &[Deployment]) {
+        let at = positions(list);
+        let same = |r: &Read| matches!(r, Read::Page(d) if at.get(d.id.as_str()).is_some_and(|&i| list[i] == **d));
+        if !self.channels.iter().any(same) {
+            return;
+        }
+        for r in Arc::make_mut(&mut self.channels) {
+            if same(r) {
+                *r = Read::Same(r.id().into());
+            }
+        }
+    }
+
+    /// Copy back what it holds as ids from `list` (before `list` is dropped
+    /// or replaced). `false` when `list` lacks one of them: the pass cannot
+    /// be completed and must start over.
+    #[must_use]
+    pub fn unshare(&mut self, list: &[Deployment]) -> bool {
+        if !self.channels.iter().any(|r| matches!(r, Read::Same(_))) {
+            return true;
+        }
+        let at = positions(list);
+        for r in Arc::make_mut(&mut self.channels) {
+            if let Read::Same(id) = r {
+                let Some(&i) = at.get(id.as_str()) else { return false };
+                *r = Read::Page(Box::new(list[i].clone()));
+            }
+        }
+        true
+    }
+
+    /// The channels in page order, those held as ids taken from `list`;
+    /// `None` when `list` lacks one.
+    fn resolve(&self, list: Option<&[Deployment]>) -> Option<Vec<Deployment>> {
+        let at = list.map(positions).unwrap_or_default();
+        self.channels
+            .iter()
+            .map(|r| match r {
+                Read::Page(d) => Some((**d).clone()),
+                Read::Same(id) => Some(list?[*at.get(id.as_str())?].clone()),
+            })
+            .collect()
+    }
+
+    /// The pass as it is saved (every channel spelled out, as the page said
+    /// or as `list` has it): the carry's format whatever it holds as ids.
+    pub fn saved<'a>(&'a self, list: Option<&'a [Deployment]>) -> SavedPass<'a> {
+        SavedPass { pass: self, list }
+    }
+}
+
+/// [`Pass::saved`].
+pub struct SavedPass<'a> {
+    pass: &'a Pass,
+    list: Option<&'a [Deployment]>,
+}
+
+impl Serialize for SavedPass<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq as _, SerializeStruct as _};
+        struct Channels<'a>(&'a SavedPass<'a>);
+        impl Serialize for Channels<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let SavedPass { pass, list } = self.0;
+                let at = list.map(positions).unwrap_or_default();
+                let mut seq = s.serialize_seq(Some(pass.channels.len()))?;
+                for r in pass.channels.iter() {
+                    match r {
+                        Read::Page(d) => seq.serialize_element(&**d)?,
+                        Read::Same(id) => {
+                            let d = list.zip(at.get(id.as_str())).map(|(l, &i)| &l[i]);
+                            seq.serialize_element(d.ok_or_else(|| S::Error::custom("a channel of the pass is gone"))?)?;
+                        }
+                    }
+                }
+                seq.end()
+            }
+        }
+        let p = self.pass;
+        let mut st = s.serialize_struct("Pass", 6)?;
+        st.serialize_field("next", &p.next)?;
+        st.serialize_field("total", &p.total)?;
+        st.serialize_field("first_at", &p.first_at)?;
+        st.serialize_field("last_at", &p.last_at)?;
+        st.serialize_field("steps", &p.steps)?;
+        st.serialize_field("channels", &Channels(self))?;
+        st.end()
+    }
+}
+
+/// A saved pass read back (every channel as read).
+impl<'de> Deserialize<'de> for Pass {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Saved {
+            next: usize,
+            total: usize,
+            first_at: i64,
+            last_at: i64,
+            steps: usize,
+            channels: Vec<Deployment>,
+        }
+        let s = Saved::deserialize(d)?;
+        let mut pass = Self::with_channels(s.channels);
+        (pass.next, pass.total, pass.first_at, pass.last_at, pass.steps) =
+            (s.next, s.total, s.first_at, s.last_at, s.steps);
+        Ok(pass)
     }
 }
 
@@ -105,6 +252,7 @@ pub async fn step(
     calls: &Calls,
     base: &str,
     pass: &mut Pass,
+    assembled: Option<&Assembled>,
     max_pages: usize,
     now: impl Fn() -> i64,
 ) -> Result<Step, GatewayError> {
@@ -118,6 +266,8 @@ pub async fn step(
         *pass = Pass { next: 1, ..Pass::default() };
     }
     let mut seen = pass.ids();
+    let list = assembled.map(|a| a.deployments.as_slice());
+    let listed = list.map(positions).unwrap_or_default();
     for _ in 0..room {
         let path = page_path(pass.next);
         let data = match client.call(calls, base, &Req::get(&path, Class::Crawl)).await {
@@ -159,7 +309,9 @@ pub async fn step(
             for c in items {
                 if seen.insert(c.id.to_string()) {
                     fresh += 1;
-                    channels.push(to_deployment(c, Flavor::NewApi, &mut names));
+                    let d = to_deployment(c, Flavor::NewApi, &mut names);
+                    let same = list.zip(listed.get(d.id.as_str())).is_some_and(|(l, &i)| l[i] == d);
+                    channels.push(if same { Read::Same(d.id) } else { Read::Page(Box::new(d)) });
                 }
             }
         }
@@ -185,8 +337,16 @@ pub async fn step(
                 out.restarted = Some(why);
                 return Ok(out);
             }
+            let Some(channels) = whole.resolve(list) else {
+                out.restarted = Some(
+                    "the list this pass shared its unchanged channels with was replaced: reading it again from the \
+                     first page"
+                        .into(),
+                );
+                return Ok(out);
+            };
             out.done = Some(Assembled {
-                deployments: whole.channels,
+                deployments: Arc::new(channels),
                 first_at: whole.first_at,
                 last_at: whole.last_at,
                 pages: whole.next,
@@ -339,6 +499,38 @@ mod tests {
     }
 
     use DeploymentStatus::{AutoDisabled, Serving};
+
+    /// A pass beside the assembled list holds what the list has unchanged
+    /// as ids: saved spelled out (the carry's format), read back and shared
+    /// again, copied back before the list goes, and whole as read.
+    #[test]
+    fn a_pass_holds_what_the_assembled_list_has_unchanged_once() {
+        let list = vec![ch(3, "m", Serving), ch(2, "m", AutoDisabled), ch(1, "x", Serving)];
+        let a = assembled(list.clone());
+        // Read since: #3 as the list has it, #2 re-enabled, #1 as the list has it.
+        let read = vec![ch(3, "m", Serving), ch(2, "m", Serving), ch(1, "x", Serving)];
+        let mut pass = Pass::with_channels(read.clone());
+        pass.share_with(&a.deployments);
+        let held: Vec<bool> = pass.channels.iter().map(|r| matches!(r, Read::Same(_))).collect();
+        assert_eq!(held, [true, false, true]);
+        assert_eq!(pass.resolve(Some(&a.deployments)), Some(read.clone()));
+        assert_eq!(pass.resolve(None), None, "ids without their list cannot be spelled out");
+        // Saved: every channel spelled out; read back: all as read, shared again on request.
+        let saved = serde_json::to_value(pass.saved(Some(&a.deployments))).unwrap();
+        assert_eq!(saved["channels"].as_array().map(Vec::len), Some(3));
+        assert!(serde_json::to_value(pass.saved(None)).is_err(), "a pass is never saved with holes");
+        let mut back: Pass = serde_json::from_value(saved).unwrap();
+        assert_eq!(back.resolve(None), Some(read.clone()));
+        back.share_with(&a.deployments);
+        assert_eq!(back, pass);
+        // The list replaced: copied back first, the pass is whole without it.
+        assert!(pass.unshare(&a.deployments));
+        assert!(pass.channels.iter().all(|r| matches!(r, Read::Page(_))));
+        assert_eq!(pass.resolve(None), Some(read));
+        // A list that lacks one of its ids cannot complete it.
+        back.share_with(&a.deployments);
+        assert!(!back.unshare(&a.deployments[..1]));
+    }
 
     #[test]
     fn fresh_reads_are_laid_over_the_assembled_list() {
