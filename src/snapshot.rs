@@ -50,8 +50,12 @@ pub fn save(path: &Path, snap: &ListSnapshot) -> std::io::Result<()> {
 /// [`MAX_AGE_SECS`] at `now`.
 pub fn load(path: &Path, gateway: &str, now: i64) -> Option<ListSnapshot> {
     let file = crate::readlimit::open_tail(path, MAX_BYTES).ok()?;
-    let snap: ListSnapshot = serde_json::from_reader(std::io::BufReader::new(file)).ok()?;
-    (snap.gateway == gateway && now - snap.at <= MAX_AGE_SECS && snap.at <= now + 60).then_some(snap)
+    let mut snap: ListSnapshot = serde_json::from_reader(std::io::BufReader::new(file)).ok()?;
+    if !(snap.gateway == gateway && now - snap.at <= MAX_AGE_SECS && snap.at <= now + 60) {
+        return None;
+    }
+    crate::gateway::compact_list(&mut snap.deployments);
+    Some(snap)
 }
 
 /// When the poller of one gateway last wrote (it writes at most every

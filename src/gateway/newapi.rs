@@ -542,7 +542,10 @@ impl Gateway for NewApi {
     /// this one runs): its requests not counted yet go into the window; the
     /// pass further along and the newer assembled list are kept.
     fn resume(&self, json: &mut dyn std::io::Read) {
-        let Ok(carry) = serde_json::from_reader::<_, Carry>(std::io::BufReader::new(json)) else { return };
+        let Ok(mut carry) = serde_json::from_reader::<_, Carry>(std::io::BufReader::new(json)) else { return };
+        if let Some(a) = &mut carry.assembled {
+            crate::gateway::compact_list(&mut a.deployments);
+        }
         if carry.server != self.spec.url {
             return;
         }
@@ -568,6 +571,7 @@ impl Gateway for NewApi {
             // A pass or list from the future, or past a day, is not carried on.
             let usable = |t: i64| t <= now + 60 && now - t <= 24 * 3600;
             if usable(carry.pass.first_at) && carry.pass.len() > slot.pass.len() {
+                carry.pass.share_strings();
                 slot.pass = carry.pass;
                 slot.generation += 1;
             }

@@ -193,6 +193,39 @@ impl<'de> serde::Deserialize<'de> for Names {
 mod tests {
     use super::*;
 
+    /// A list read back from a file holds a copy per channel of each
+    /// string and list; compacted, it holds one, and reads the same.
+    #[test]
+    fn a_list_read_back_shares_its_strings_once_compacted() {
+        use crate::gateway::{Deployment, KeyVisibility, compact_list};
+        let mut d = Deployment::new("1", "a");
+        d.models = Names::from(vec!["gpt-4o", "gpt-4o-mini"]);
+        d.groups = Names::from(vec!["default"]);
+        d.provider = Text::from("openai");
+        d.api_base = Some(Text::from("https://api.example.test"));
+        d.key = KeyVisibility::NotReadable(Text::from("not readable with an access token"));
+        let list: Vec<Deployment> = (0..3).map(|i| Deployment { id: i.to_string().into(), ..d.clone() }).collect();
+        let json = serde_json::to_string(&list).unwrap();
+        let mut back: Arc<Vec<Deployment>> = Arc::new(serde_json::from_str(&json).unwrap());
+        assert!(!back[0].models.same_copy(&back[1].models), "read back: a copy per channel");
+        compact_list(&mut back);
+        assert_eq!(*back, list, "the same list");
+        assert!(back[0].models.same_copy(&back[2].models) && back[1].groups.same_copy(&back[2].groups));
+        assert!(Arc::ptr_eq(&back[0].provider, &back[2].provider));
+        assert!(Arc::ptr_eq(back[0].api_base.as_ref().unwrap(), back[1].api_base.as_ref().unwrap()));
+        let reason = |d: &Deployment| match &d.key {
+            KeyVisibility::NotReadable(t) => Arc::clone(t),
+            KeyVisibility::IdHash => Text::from(""),
+        };
+        assert!(Arc::ptr_eq(&reason(&back[0]), &reason(&back[1])));
+        assert_eq!(back.capacity(), back.len());
+        // A list something else holds is left as it is.
+        let held = Arc::new(serde_json::from_str::<Vec<Deployment>>(&json).unwrap());
+        let mut again = Arc::clone(&held);
+        compact_list(&mut again);
+        assert!(!again[0].models.same_copy(&again[1].models));
+    }
+
     #[test]
     fn equal_strings_and_lists_are_one_copy() {
         let mut i = Interner::default();

