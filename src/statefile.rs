@@ -112,25 +112,27 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// unpredictable name next to it (`O_EXCL`), synced, then renamed over
 /// `path` (a rename replaces a symlink, it never writes through one).
 pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    checked_parent(path)?;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new().prefix(".gatewatch-").suffix(".tmp").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    replace_via(path, |tmp| tmp.write_all(bytes))
 }
 
 /// [`replace`] with JSON serialised straight into the new file by `write`
 /// (through [`stream::ScrubLines`]: masked as [`replace_scrubbed`] masks,
 /// without holding the text whole). An error leaves `path` as it was.
 pub fn replace_scrubbed_with(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    replace_via(path, |tmp| {
+        let mut out = stream::ScrubLines::new(io::BufWriter::with_capacity(64 << 10, tmp));
+        write(&mut out)?;
+        out.finish().map(drop)
+    })
+}
+
+/// The temporary file of [`replace`], filled by `fill`, synced and renamed
+/// over `path`; dropped (deleted) when `fill` fails.
+fn replace_via(path: &Path, fill: impl FnOnce(&mut tempfile::NamedTempFile) -> io::Result<()>) -> io::Result<()> {
     checked_parent(path)?;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new().prefix(".gatewatch-").suffix(".tmp").tempfile_in(dir)?;
-    let mut out = stream::ScrubLines::new(io::BufWriter::with_capacity(64 << 10, tmp));
-    write(&mut out)?;
-    let tmp = out.finish()?.into_inner().map_err(io::IntoInnerError::into_error)?;
+    let mut tmp = tempfile::Builder::new().prefix(".gatewatch-").suffix(".tmp").tempfile_in(dir)?;
+    fill(&mut tmp)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

@@ -219,7 +219,6 @@ impl LiteLlm {
     }
 }
 
-/// A fast hash of an answer's bytes (a cache key, not a secret's digest).
 /// One entry per deployment of a `/health` answer (public for the property tests).
 pub fn probe_entries(h: api::HealthResponse) -> Vec<ProbeEntry> {
     let mut entries = Vec::new();

@@ -543,9 +543,6 @@ impl Gateway for NewApi {
     /// pass further along and the newer assembled list are kept.
     fn resume(&self, json: &mut dyn std::io::Read) {
         let Ok(mut carry) = serde_json::from_reader::<_, Carry>(std::io::BufReader::new(json)) else { return };
-        if let Some(a) = &mut carry.assembled {
-            crate::gateway::compact_list(&mut a.deployments);
-        }
         if carry.server != self.spec.url {
             return;
         }
@@ -575,9 +572,10 @@ impl Gateway for NewApi {
                 slot.pass = carry.pass;
                 slot.generation += 1;
             }
-            if let Some(a) = carry.assembled.filter(|a| usable(a.first_at))
+            if let Some(mut a) = carry.assembled.filter(|a| usable(a.first_at))
                 && slot.assembled.as_ref().is_none_or(|b| a.first_at > b.first_at)
             {
+                crate::gateway::compact_list(&mut a.deployments);
                 slot.set_assembled(Some(a));
                 slot.generation += 1;
             }
