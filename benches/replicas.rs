@@ -10,6 +10,7 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -18,6 +19,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use criterion::{Criterion, criterion_group, criterion_main};
 use gatewatch::config::{GatewayKind, GatewaySpec};
+use gatewatch::gateway::Gateway;
 use gatewatch::gateway::litellm::LiteLlm;
 use gatewatch::secret::Secret;
 
@@ -43,10 +45,10 @@ async fn replica(body: axum::body::Bytes) -> String {
     format!("http://{addr}")
 }
 
-fn adapter(url: &str) -> LiteLlm {
+fn adapter(url: &str) -> Arc<dyn Gateway> {
     let mut spec = GatewaySpec::new("bench", GatewayKind::LiteLlm, url);
     spec.timeout = Duration::from_secs(30);
-    LiteLlm::with_key(spec, Some(Secret::new("sk-master-fake-0000111122223333")))
+    Arc::new(LiteLlm::with_key(spec, Some(Secret::new("sk-master-fake-0000111122223333"))))
 }
 
 fn bench(c: &mut Criterion) {
@@ -94,6 +96,28 @@ fn bench(c: &mut Criterion) {
             rt.block_on(gatewatch::poller::poll_replicas(&gw, one))
         });
     });
+    // The floor on this machine: the same bytes fetched and dropped, each
+    // replica on its own task (no hashing, no parsing, no snapshot).
+    let client = reqwest::Client::new();
+    let fetch = |urls: &[String]| {
+        let tasks: Vec<_> = urls
+            .iter()
+            .map(|u| {
+                let (c, u) = (client.clone(), format!("{u}/model/info"));
+                rt.spawn(async move {
+                    let mut r = c.get(u).send().await.unwrap();
+                    let mut n = 0;
+                    while let Some(b) = r.chunk().await.unwrap() {
+                        n += b.len();
+                    }
+                    n
+                })
+            })
+            .collect();
+        rt.block_on(async { futures::future::join_all(tasks).await })
+    };
+    g.bench_function("transfer_only_one", |b| b.iter(|| fetch(one)));
+    g.bench_function("transfer_only_three", |b| b.iter(|| fetch(&urls)));
     g.finish();
 }
 

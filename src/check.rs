@@ -181,10 +181,10 @@ pub async fn gather(config: &Config, gateways: &[Arc<dyn Gateway>]) -> (Fleet, V
         let mut memory = tokio::task::spawn_blocking(move || local::load_memory(&p2)).await.unwrap_or_default();
         let (sd, name, url) = (config.state_dir.clone(), gw.spec().name.clone(), gw.spec().url.clone());
         let Ok(mut stores) = tokio::task::spawn_blocking(move || poller::Stores::open(&sd, &name, &url)).await else {
-            return poller::cycle(gw.as_ref(), i, &mut memory, Some(&path), None).await;
+            return poller::cycle(gw, i, &mut memory, Some(&path), None).await;
         };
         poller::resume(gw, &mut stores).await;
-        let mut report = poller::cycle(gw.as_ref(), i, &mut memory, Some(&path), Some(&mut stores)).await;
+        let mut report = poller::cycle(gw, i, &mut memory, Some(&path), Some(&mut stores)).await;
         // `check` is the pre-restart cron job: run the operator's validation command too.
         if let Some(cmd) = &gw.spec().validate_command {
             let out = crate::command::run(cmd, gw.spec().action_timeout, &gw.spec().pass_env).await;

@@ -75,17 +75,43 @@ pub async fn discover(spec: &GatewaySpec) -> (Vec<String>, Option<String>) {
 }
 
 /// Poll every replica concurrently, each bounded by the deadline.
-pub async fn poll_replicas(gw: &dyn Gateway, urls: &[String]) -> Vec<(String, Result<ReplicaSnapshot, GatewayError>)> {
-    let deadline = poll_deadline(gw);
-    let futs = urls.iter().enumerate().map(|(index, url)| async move {
-        let target = ReplicaTarget { index, url: url.clone() };
-        let r = match tokio::time::timeout(deadline, gw.poll(&target)).await {
-            Ok(r) => r,
-            Err(_) => Err(GatewayError::Timeout { after: deadline }),
-        };
-        (url.clone(), r)
-    });
-    futures::future::join_all(futs).await
+pub async fn poll_replicas(
+    gw: &Arc<dyn Gateway>,
+    urls: &[String],
+) -> Vec<(String, Result<ReplicaSnapshot, GatewayError>)> {
+    let deadline = poll_deadline(gw.as_ref());
+    // A task per replica: their answers (tens of megabytes each at thousands
+    // of deployments) are received and hashed on every worker at once, not
+    // taken in turns on one. Dropped with the cycle, the set aborts them.
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, url) in urls.iter().enumerate() {
+        let (gw, target) = (Arc::clone(gw), ReplicaTarget { index, url: url.clone() });
+        tasks.spawn(async move {
+            let r = match tokio::time::timeout(deadline, gw.poll(&target)).await {
+                Ok(r) => r,
+                Err(_) => Err(GatewayError::Timeout { after: deadline }),
+            };
+            (index, r)
+        });
+    }
+    let mut results: Vec<Option<Result<ReplicaSnapshot, GatewayError>>> = urls.iter().map(|_| None).collect();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((index, r)) = joined
+            && let Some(slot) = results.get_mut(index)
+        {
+            *slot = Some(r);
+        }
+    }
+    urls.iter()
+        .zip(results)
+        .map(|(url, r)| {
+            // A task that panicked: said as such, never a silent gap.
+            let r = r.unwrap_or_else(|| {
+                Err(GatewayError::WrongShape { path: url.clone(), detail: "the poll of this replica failed".into() })
+            });
+            (url.clone(), r)
+        })
+        .collect()
 }
 
 /// Read the local view off the async threads, with the proxy's environment.
@@ -241,17 +267,19 @@ impl Stores {
 
 /// One full cycle: what both the TUI poller and `gatewatch check` run.
 pub async fn cycle(
-    gw: &dyn Gateway,
+    shared: &Arc<dyn Gateway>,
     index: usize,
     memory: &mut MatchMemory,
     memory_file: Option<&std::path::Path>,
     mut stores: Option<&mut Stores>,
 ) -> PollReport {
+    let gw = shared.as_ref();
     let started = std::time::Instant::now();
     let (urls, discovery_error) = discover(gw.spec()).await;
     // Prometheus beside the replicas (a slow server delays nothing else);
     // while it answers, the replicas skip their own /metrics/.
-    let (local, results, prometheus) = tokio::join!(read_local(gw), poll_replicas(gw, &urls), gw.fleet_traffic(&urls));
+    let (local, results, prometheus) =
+        tokio::join!(read_local(gw), poll_replicas(shared, &urls), gw.fleet_traffic(&urls));
     let from_prometheus = prometheus.as_ref().is_some_and(PromRead::serving);
     if let Some(p) = prometheus.as_ref().filter(|p| !p.serving()) {
         tracing::info!(gateway = %gw.spec().name, detail = %p.describe(), "prometheus not used");
@@ -430,7 +458,7 @@ pub fn spawn(
             while ctl_rx.try_recv().is_ok() {}
             let report = tokio::select! {
                 () = cancel.cancelled() => break,
-                r = cycle(gw.as_ref(), index, &mut memory, Some(&memory_file), Some(&mut stores)) => r,
+                r = cycle(&gw, index, &mut memory, Some(&memory_file), Some(&mut stores)) => r,
             };
             if tx.send(report).await.is_err() {
                 break;
@@ -464,7 +492,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = "http://127.0.0.1:9";
         let adapter = || NewApi::with_credentials(GatewaySpec::new("n", GatewayKind::NewApi, url), None, None);
-        let (tui, cron) = (adapter(), adapter());
+        let (tui, cron): (Arc<dyn Gateway>, Arc<dyn Gateway>) = (Arc::new(adapter()), Arc::new(adapter()));
         let now = unix_now(SystemTime::now());
         let mut pass =
             crawl::Pass::with_channels((0..200).map(|i| Deployment::new(i.to_string(), format!("ch-{i}"))).collect());

@@ -39,8 +39,9 @@ async fn staged(i: usize) -> (GatewayObs, Arc<LiteLlm>, String, tempfile::TempDi
     spec.nginx_config = Some(dir.join("nginx.conf"));
     spec.timeout = Duration::from_secs(2);
     let gw = Arc::new(LiteLlm::with_key(spec.clone(), Some(Secret::new(DEMO_MASTER_KEY))));
+    let dynamic: Arc<dyn Gateway> = gw.clone();
     let mut memory = MatchMemory::default();
-    let report = poller::cycle(gw.as_ref(), 0, &mut memory, None, None).await;
+    let report = poller::cycle(&dynamic, 0, &mut memory, None, None).await;
     let mut obs = GatewayObs::new(spec);
     obs.typed_models = stage.client_models;
     obs.apply_poll(report, &mut Timeline::default(), 0);
@@ -171,7 +172,7 @@ async fn every_node_is_justified_by_its_own_evidence() {
     // Nothing listens where the gateway should be.
     let mut spec = GatewaySpec::new("down", GatewayKind::LiteLlm, "http://127.0.0.1:9");
     spec.timeout = Duration::from_millis(500);
-    let gw = LiteLlm::with_key(spec.clone(), Some(Secret::new(DEMO_MASTER_KEY)));
+    let gw: Arc<dyn Gateway> = Arc::new(LiteLlm::with_key(spec.clone(), Some(Secret::new(DEMO_MASTER_KEY))));
     let report = poller::cycle(&gw, 0, &mut MatchMemory::default(), None, None).await;
     let mut obs = GatewayObs::new(spec);
     obs.apply_poll(report, &mut Timeline::default(), 0);

@@ -49,7 +49,8 @@ fn spec(url: &str) -> GatewaySpec {
 }
 
 async fn poll(url: &str) -> Result<gatewatch::gateway::ReplicaSnapshot, GatewayError> {
-    let gw = LiteLlm::with_key(spec(url), Some(Secret::new("sk-master-fault-0000")));
+    let gw: std::sync::Arc<dyn gatewatch::gateway::Gateway> =
+        std::sync::Arc::new(LiteLlm::with_key(spec(url), Some(Secret::new("sk-master-fault-0000"))));
     let started = Instant::now();
     let r = gw.poll(&ReplicaTarget { index: 0, url: url.to_owned() }).await;
     assert!(started.elapsed() < Duration::from_secs(4), "{url} took {:?}", started.elapsed());
@@ -183,7 +184,8 @@ async fn a_flapping_gateway_is_called_flapping() {
     );
     let url = serve(app).await;
     let s = spec(&url);
-    let gw = LiteLlm::with_key(s.clone(), Some(Secret::new("sk-master-fault-0000")));
+    let gw: std::sync::Arc<dyn gatewatch::gateway::Gateway> =
+        std::sync::Arc::new(LiteLlm::with_key(s.clone(), Some(Secret::new("sk-master-fault-0000"))));
     let mut fleet = Fleet::new(&[s]);
     for _ in 0..6 {
         let mut mem = Default::default();

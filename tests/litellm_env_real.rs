@@ -54,7 +54,8 @@ fn observe(
     spec: &GatewaySpec,
     memory: &mut MatchMemory,
 ) -> (GatewayObs, Evidence) {
-    let gw = LiteLlm::with_key(spec.clone(), Some(Secret::new(proxy.master_key())));
+    let gw: std::sync::Arc<dyn gatewatch::gateway::Gateway> =
+        std::sync::Arc::new(LiteLlm::with_key(spec.clone(), Some(Secret::new(proxy.master_key()))));
     let report = rt.block_on(poller::cycle(&gw, 0, memory, None, None));
     let mut fleet = Fleet::new(std::slice::from_ref(spec));
     fleet.apply_poll(report);

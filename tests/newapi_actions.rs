@@ -52,7 +52,7 @@ async fn rig_with(state: NewApiState, token: &str) -> Rig {
     spec.action_timeout = Duration::from_secs(5);
     let gw: Arc<dyn Gateway> =
         Arc::new(NewApi::with_credentials(spec.clone(), Some(Secret::new(token)), Some("1".into())));
-    let report = gatewatch::poller::cycle(gw.as_ref(), 0, &mut MatchMemory::default(), None, None).await;
+    let report = gatewatch::poller::cycle(&gw, 0, &mut MatchMemory::default(), None, None).await;
     let mut app = App::new(&config(vec![spec]), load::load(None).unwrap(), report.at);
     app.update(Msg::Poll(Box::new(report)));
     Rig { sim, app, gw, _cancel: cancel, dir: tempfile::tempdir().unwrap() }

@@ -9,6 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::error::GatewayError;
+use super::parse_memo::{BodyId, Digester};
 
 /// A raw answer: status, headers, body (bounded) and how long it took.
 #[derive(Debug, Clone)]
@@ -123,11 +124,39 @@ impl HttpClient {
         headers: HeaderMap,
         body: Option<serde_json::Value>,
     ) -> Result<RawResponse, GatewayError> {
+        self.send_keeping(method, base, path, headers, body, None).await.map(|(r, _)| r)
+    }
+
+    /// A GET of a large answer (tens of megabytes): when it succeeds, its body
+    /// is kept as the transport's chunks (never copied into one buffer) and
+    /// hashed as it arrives, so that bytes already parsed are known without
+    /// touching them again. The response then holds only the body's first
+    /// [`SNIFF`] bytes (enough to tell an HTML page and read its title); an
+    /// answer that failed is read whole, as by [`Self::send`].
+    pub async fn get_large(
+        &self,
+        base: &str,
+        path: &str,
+        headers: HeaderMap,
+        digester: &Digester,
+    ) -> Result<(RawResponse, Option<LargeBody>), GatewayError> {
+        self.send_keeping(Method::GET, base, path, headers, None, Some(digester)).await
+    }
+
+    async fn send_keeping(
+        &self,
+        method: Method,
+        base: &str,
+        path: &str,
+        headers: HeaderMap,
+        body: Option<serde_json::Value>,
+        chunks: Option<&Digester>,
+    ) -> Result<(RawResponse, Option<LargeBody>), GatewayError> {
         let retry = method == Method::GET && body.is_none();
         let mut tries = 0;
         loop {
             tries += 1;
-            match self.send_once(method.clone(), base, path, headers.clone(), body.clone()).await {
+            match self.send_once(method.clone(), base, path, headers.clone(), body.clone(), chunks.cloned()).await {
                 Err(GatewayError::Connect { detail }) if retry && tries < 3 && is_stale_connection(&detail) => {}
                 other => return other,
             }
@@ -141,7 +170,8 @@ impl HttpClient {
         path: &str,
         headers: HeaderMap,
         body: Option<serde_json::Value>,
-    ) -> Result<RawResponse, GatewayError> {
+        chunks: Option<Digester>,
+    ) -> Result<(RawResponse, Option<LargeBody>), GatewayError> {
         let url = format!("{}{}", base.trim_end_matches('/'), path);
         let started = Instant::now();
         let mut req = self.client.request(method, &url).headers(headers);
@@ -157,6 +187,24 @@ impl HttpClient {
             {
                 return Err(GatewayError::TooLarge { limit: self.max_body });
             }
+            if let Some(digester) = chunks.filter(|_| status.is_success()) {
+                let mut large = LargeBody { chunks: Vec::new(), digester };
+                while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e, &url, self.timeout))? {
+                    if large.len() + chunk.len() > self.max_body {
+                        return Err(GatewayError::TooLarge { limit: self.max_body });
+                    }
+                    large.digester.update(&chunk);
+                    large.chunks.push(chunk);
+                }
+                let head = RawResponse {
+                    status,
+                    headers,
+                    body: large.prefix(SNIFF),
+                    elapsed: started.elapsed(),
+                    path: path.to_owned(),
+                };
+                return Ok((head, Some(large)));
+            }
             // Sized once from the announced length (bounded by the cap): a
             // 37 MB answer is not copied through a dozen doublings.
             let announced = resp.content_length().and_then(|l| usize::try_from(l).ok()).unwrap_or(0);
@@ -167,7 +215,7 @@ impl HttpClient {
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok(RawResponse { status, headers, body, elapsed: started.elapsed(), path: path.to_owned() })
+            Ok((RawResponse { status, headers, body, elapsed: started.elapsed(), path: path.to_owned() }, None))
         };
         // reqwest's timeout covers the whole exchange; this is a second fence
         // so that no request can ever outlive its budget.
@@ -175,6 +223,53 @@ impl HttpClient {
             Ok(r) => r,
             Err(_) => Err(GatewayError::Timeout { after: self.timeout }),
         }
+    }
+}
+
+/// How much of a large answer's body [`HttpClient::get_large`] copies into
+/// its response: what [`RawResponse::is_html`] and [`RawResponse::html_title`] read.
+pub const SNIFF: usize = 64 * 1024;
+
+/// A large answer's body as the transport delivered it, with its identity.
+pub struct LargeBody {
+    chunks: Vec<bytes::Bytes>,
+    digester: Digester,
+}
+
+impl LargeBody {
+    pub fn len(&self) -> usize {
+        self.digester.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.digester.is_empty()
+    }
+
+    /// What the bytes are known by (see [`super::parse_memo::ParseMemo`]).
+    pub fn id(&self) -> BodyId {
+        self.digester.finish()
+    }
+
+    /// The whole body in one buffer (one copy, sized exactly).
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.len());
+        for c in &self.chunks {
+            v.extend_from_slice(c);
+        }
+        v
+    }
+
+    /// The first `n` bytes (fewer if the body is shorter).
+    pub fn prefix(&self, n: usize) -> Vec<u8> {
+        let mut v = Vec::with_capacity(n.min(self.len()));
+        for c in &self.chunks {
+            let room = n - v.len();
+            if room == 0 {
+                break;
+            }
+            v.extend_from_slice(&c[..c.len().min(room)]);
+        }
+        v
     }
 }
 
@@ -323,5 +418,56 @@ mod tests {
             r#"{"error":{"message":"No connected db.\nTraceback","type":"no_db_connection","param":"None","code":"400"}}"#,
         );
         assert_eq!(error_message(&r), "No connected db.");
+    }
+
+    /// A loopback server answering `/big` with `body` in pieces of `piece`
+    /// bytes (so the client receives many chunks) and `/page` with an HTML
+    /// error page; stops with the test's runtime.
+    async fn pieces(body: Vec<u8>, piece: usize) -> String {
+        use axum::routing::get;
+        let big = move || {
+            let parts: Vec<Result<Vec<u8>, std::io::Error>> = body.chunks(piece).map(|c| Ok(c.to_vec())).collect();
+            async move { axum::body::Body::from_stream(futures::stream::iter(parts)) }
+        };
+        let app = axum::Router::new().route("/big", get(big)).route(
+            "/page",
+            get(|| async {
+                (
+                    axum::http::StatusCode::BAD_GATEWAY,
+                    [("content-type", "text/html")],
+                    "<html><title>502 Bad Gateway</title></html>",
+                )
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn a_large_answer_is_kept_as_received_and_known_by_its_bytes() {
+        let body: Vec<u8> = (0..300_000u32).map(|i| u8::try_from(i % 251).unwrap()).collect();
+        let base = pieces(body.clone(), 7_000).await;
+        let memo: super::super::parse_memo::ParseMemo<usize> = super::super::parse_memo::ParseMemo::default();
+        let http = HttpClient::new(Duration::from_secs(5), 1 << 20);
+        let (head, large) = http.get_large(&base, "/big", HeaderMap::new(), &memo.digester()).await.unwrap();
+        let large = large.unwrap();
+        assert_eq!(large.to_vec(), body);
+        assert_eq!(head.body, body[..SNIFF], "the response holds the first bytes only");
+        assert_eq!(large.prefix(10), body[..10]);
+        // Known by its bytes however they were cut: a parse of the same bytes
+        // whole is found by the id taken as they arrived.
+        let whole = memo.get_or_parse(&body, |b| Ok::<_, ()>(b.len())).unwrap();
+        let found = memo.get_or_parse_id(large.id(), || Ok::<_, ()>(0)).unwrap();
+        assert!(std::sync::Arc::ptr_eq(&whole, &found));
+        // A failed answer is read whole (its page names the failure).
+        let (page, none) = http.get_large(&base, "/page", HeaderMap::new(), &memo.digester()).await.unwrap();
+        assert!(none.is_none());
+        assert_eq!(status_error(&page), GatewayError::Html { status: 502, title: "502 Bad Gateway".into() });
+        // Bounded as every other read.
+        let small = HttpClient::new(Duration::from_secs(5), 100_000);
+        let over = small.get_large(&base, "/big", HeaderMap::new(), &memo.digester()).await;
+        assert!(matches!(over, Err(GatewayError::TooLarge { limit: 100_000 })), "{:?}", over.err());
     }
 }

@@ -85,13 +85,23 @@ impl LiteLlm {
     }
 
     async fn model_info(&self, base: &str) -> Result<std::sync::Arc<Vec<Deployment>>, GatewayError> {
-        let resp = self.get(base, "/model/info", true).await?;
-        // Hashing and parsing tens of megabytes: on the blocking pool (the
-        // replicas' answers in parallel, the async workers free for the UI).
+        // Tens of megabytes at thousands of deployments: kept as received and
+        // hashed as it arrives, so that an answer already parsed (the same
+        // model list on every replica, and between refreshes) is known
+        // without copying or reading it again.
+        let headers = self.auth_headers()?;
+        let (head, large) = self.http.get_large(base, "/model/info", headers, &self.parsed.digester()).await?;
+        let head = check(head, &self.spec.credential_env)?;
+        let Some(large) = large else {
+            // Only a failed answer is read whole, and `check` refused it.
+            return Err(http::status_error(&head));
+        };
+        // A parse of new bytes on the blocking pool (the replicas' answers in
+        // parallel, the async workers free for the UI).
         let cache = std::sync::Arc::clone(&self.parsed);
         tokio::task::spawn_blocking(move || {
-            cache.get_or_parse(&resp.body, |_| {
-                let parsed: api::ModelInfoResponse = resp.json()?;
+            cache.get_or_parse_id(large.id(), || {
+                let parsed: api::ModelInfoResponse = http::decode_json(&large.to_vec(), "/model/info")?;
                 let mut names = Interner::default();
                 Ok(parsed.data.into_iter().map(|e| to_deployment(e, &mut names)).collect())
             })

@@ -42,13 +42,27 @@ impl<T> ParseMemo<T> {
     /// the same bytes while that parse is still in use, else `parse(body)`.
     /// A failed parse is never shared: each caller gets its own error.
     pub fn get_or_parse<E>(&self, body: &[u8], parse: impl Fn(&[u8]) -> Result<T, E>) -> Result<Arc<T>, E> {
-        let cell = self.cell(xxhash_rust::xxh3::xxh3_128_with_seed(body, self.seed), body.len());
+        let mut d = self.digester();
+        d.update(body);
+        self.get_or_parse_id(d.finish(), || parse(body))
+    }
+
+    /// A digester for bytes not yet all here (an answer hashed as it arrives):
+    /// its [`BodyId`] then finds the parse of the same bytes.
+    pub fn digester(&self) -> Digester {
+        Digester { hasher: xxhash_rust::xxh3::Xxh3::with_seed(self.seed), len: 0 }
+    }
+
+    /// As [`Self::get_or_parse`], for bytes known by their [`BodyId`] (from this
+    /// memo's [`Self::digester`]): `parse` runs only when no parse of them is in use.
+    pub fn get_or_parse_id<E>(&self, id: BodyId, parse: impl Fn() -> Result<T, E>) -> Result<Arc<T>, E> {
+        let cell = self.cell(id.digest, id.len);
         if let Some(hit) = cell.get().and_then(|w| w.as_ref()?.upgrade()) {
             return Ok(hit);
         }
         let mut mine = None;
         let mut failed = None;
-        let shared = cell.get_or_init(|| match parse(body) {
+        let shared = cell.get_or_init(|| match parse() {
             Ok(v) => {
                 let v = Arc::new(v);
                 let weak = Arc::downgrade(&v);
@@ -70,7 +84,7 @@ impl<T> ParseMemo<T> {
         // is still alive, else a parse of our own.
         match shared.as_ref().and_then(Weak::upgrade) {
             Some(v) => Ok(v),
-            None => parse(body).map(Arc::new),
+            None => parse().map(Arc::new),
         }
     }
 
@@ -91,6 +105,40 @@ impl<T> ParseMemo<T> {
         entries.insert(0, entry);
         entries.truncate(ENTRIES);
         cell
+    }
+}
+
+/// What identifies an answer's bytes: their length and seeded 128-bit digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyId {
+    digest: u128,
+    len: usize,
+}
+
+/// Hashes bytes as they arrive, in any number of pieces: the same bytes give
+/// the same [`BodyId`] however they were cut.
+#[derive(Clone)]
+pub struct Digester {
+    hasher: xxhash_rust::xxh3::Xxh3,
+    len: usize,
+}
+
+impl Digester {
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.hasher.update(bytes);
+        self.len += bytes.len();
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn finish(&self) -> BodyId {
+        BodyId { digest: self.hasher.digest128(), len: self.len }
     }
 }
 

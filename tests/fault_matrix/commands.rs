@@ -119,7 +119,7 @@ async fn a_registry_that_prints_payloads_gets_them_reported_not_run() {
     let mut s = crate::spec("http://127.0.0.1:41000");
     s.discover_command = Some(format!("cat '{}'", script.display()));
     s.restart_command = Some(format!("echo {{url}} >> '{}'", dir.path().join("log").display()));
-    let gw = LiteLlm::with_key(s.clone(), None);
+    let gw: std::sync::Arc<dyn gatewatch::gateway::Gateway> = std::sync::Arc::new(LiteLlm::with_key(s.clone(), None));
     let mut mem = Default::default();
     let report = gatewatch::poller::cycle(&gw, 0, &mut mem, None, None).await;
     let urls: Vec<&str> = report.replicas.iter().map(|(u, _)| u.as_str()).collect();

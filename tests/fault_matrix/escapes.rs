@@ -138,10 +138,11 @@ async fn the_report_and_the_screen_show_the_corpus_harmlessly() {
     let url = serve(hostile()).await;
     let mut s = crate::spec(&url);
     s.client_models = vec!["gpt-4o-typo".into()];
-    let gw = gatewatch::gateway::litellm::LiteLlm::with_key(
-        s.clone(),
-        Some(gatewatch::secret::Secret::new("sk-master-escape-test-0000000000")),
-    );
+    let gw: std::sync::Arc<dyn gatewatch::gateway::Gateway> =
+        std::sync::Arc::new(gatewatch::gateway::litellm::LiteLlm::with_key(
+            s.clone(),
+            Some(gatewatch::secret::Secret::new("sk-master-escape-test-0000000000")),
+        ));
     let mut mem = Default::default();
     let tree = gatewatch::triage::load::load(None).unwrap();
     let cfg = crate::common::config(vec![s]);

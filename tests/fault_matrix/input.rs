@@ -110,7 +110,8 @@ async fn the_litellm_config_is_parsed_again_only_when_it_changes() {
     std::fs::write(&cfg, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/a}\n").unwrap();
     let mut s = crate::spec(&refused_url());
     s.config_file = Some(cfg.clone());
-    let gw = gatewatch::gateway::litellm::LiteLlm::with_key(s, None);
+    let gw: std::sync::Arc<dyn gatewatch::gateway::Gateway> =
+        std::sync::Arc::new(gatewatch::gateway::litellm::LiteLlm::with_key(s, None));
     let mut mem = Default::default();
     for _ in 0..4 {
         let r = gatewatch::poller::cycle(&gw, 0, &mut mem, None, None).await;
