@@ -316,7 +316,12 @@ impl GatewayObs {
     }
 
     pub fn deployments(&self) -> &[Deployment] {
-        self.primary().and_then(|s| s.deployments.ok()).map_or(&[], |d| d.as_slice())
+        self.deployment_list().map_or(&[], |d| d.as_slice())
+    }
+
+    /// The list [`Self::deployments`] shows, shared (to know it again).
+    pub fn deployment_list(&self) -> Option<&Arc<Vec<Deployment>>> {
+        self.primary().and_then(|s| s.deployments.ok())
     }
 
     /// Deployment status with the last health probe applied.

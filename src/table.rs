@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::sync::{Arc, Weak};
 
 use crate::config::GatewayKind;
 use crate::fleet::GatewayObs;
@@ -206,22 +207,32 @@ fn cmp_opt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
 
 /// Order two channels by `key`; `status` holds each channel's effective
 /// status (looked up once per sort, not twice per comparison).
+/// What rows are ordered by: the list, each row's status (when sorting by
+/// status) and its place by name.
+#[derive(Clone, Copy)]
+struct Order<'a> {
+    deps: &'a [Deployment],
+    status: &'a [DeploymentStatus],
+    rank: &'a [u32],
+}
+
 fn compare(
     derived: &Derived,
     live: &HashMap<String, crate::traffic::Window>,
     key: SortKey,
-    deps: &[Deployment],
-    status: &[DeploymentStatus],
+    order: Order<'_>,
     ia: usize,
     ib: usize,
 ) -> Ordering {
+    let Order { deps, status, rank } = order;
     let (a, b) = (&deps[ia], &deps[ib]);
+    let by_name = || rank[ia].cmp(&rank[ib]);
     match key {
         // Problems first.
-        SortKey::Status => status[ib].cmp(&status[ia]).then_with(|| a.name.cmp(&b.name)),
-        SortKey::Name => a.name.cmp(&b.name),
+        SortKey::Status => status[ib].cmp(&status[ia]).then_with(by_name),
+        SortKey::Name => by_name(),
         SortKey::Id => cmp_opt(id_num(a), id_num(b)).then_with(|| a.id.cmp(&b.id)),
-        SortKey::Provider => a.provider.cmp(&b.provider).then_with(|| a.name.cmp(&b.name)),
+        SortKey::Provider => a.provider.cmp(&b.provider).then_with(by_name),
         SortKey::Priority => cmp_opt(b.priority, a.priority),
         SortKey::Weight => cmp_opt(b.weight, a.weight),
         SortKey::Share => cmp_opt(derived.share.get(b.id.as_str()), derived.share.get(a.id.as_str())),
@@ -242,7 +253,7 @@ fn compare(
                 )
             };
             // Failing first, the largest share first; rows with no failure last.
-            desc_opt(share(a), share(b)).then_with(|| a.name.cmp(&b.name))
+            desc_opt(share(a), share(b)).then_with(by_name)
         }
         SortKey::Price => cmp_opt(
             b.input_cost_per_token.zip(b.output_cost_per_token).map(|(i, o)| i + o),
@@ -313,15 +324,62 @@ pub fn matches(g: &GatewayObs, derived: Option<&Derived>, d: &Deployment, filter
     filter.split_whitespace().all(|t| term_matches(g, derived, d, t))
 }
 
+/// Each row's place in the list ordered by name (equal names, equal places), kept
+/// while the list it was made for is the one shown: sorting and re-sorting
+/// 50,000 rows then compares two numbers where it compared two names. A
+/// poll that changed nothing hands over the same list, so the names are
+/// ordered once per list, not once per poll, sort or filter key.
+#[derive(Debug, Default, Clone)]
+pub struct NameRanks {
+    of: Weak<Vec<Deployment>>,
+    rank: Vec<u32>,
+}
+
+/// A cache: any two describe the same view.
+impl PartialEq for NameRanks {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl NameRanks {
+    /// The ranks for `deps` (made again unless they were made for this very list).
+    pub fn of(&mut self, list: Option<&Arc<Vec<Deployment>>>, deps: &[Deployment]) -> &[u32] {
+        let same = list.is_some_and(|l| self.of.upgrade().is_some_and(|o| Arc::ptr_eq(&o, l)));
+        if !same || self.rank.len() != deps.len() {
+            let mut by_name: Vec<usize> = (0..deps.len()).collect();
+            by_name.sort_by(|&a, &b| deps[a].name.cmp(&deps[b].name));
+            self.rank = vec![0; deps.len()];
+            let mut place = 0_u32;
+            for (k, &i) in by_name.iter().enumerate() {
+                if k > 0 && deps[by_name[k - 1]].name != deps[i].name {
+                    place += 1;
+                }
+                self.rank[i] = place;
+            }
+            self.of = list.map_or_else(Weak::new, Arc::downgrade);
+        }
+        &self.rank
+    }
+}
+
 /// The visible rows (indices into `g.deployments()`), filtered and sorted.
-pub fn rows(g: &GatewayObs, derived: &Derived, filter: &str, key: SortKey, reverse: bool) -> Vec<usize> {
+pub fn rows(
+    g: &GatewayObs,
+    derived: &Derived,
+    filter: &str,
+    key: SortKey,
+    reverse: bool,
+    names: &mut NameRanks,
+) -> Vec<usize> {
     let deps = g.deployments();
     let mut idx: Vec<usize> =
         (0..deps.len()).filter(|&i| filter.trim().is_empty() || matches(g, Some(derived), &deps[i], filter)).collect();
     let status: Vec<DeploymentStatus> =
         if key == SortKey::Status { deps.iter().map(|d| g.effective_status(d)).collect() } else { Vec::new() };
+    let rank = names.of(g.deployment_list(), deps);
     idx.sort_by(|&a, &b| {
-        let o = compare(derived, &g.live, key, deps, &status, a, b);
+        let o = compare(derived, &g.live, key, Order { deps, status: &status, rank }, a, b);
         if reverse { o.reverse() } else { o }
     });
     idx
@@ -330,6 +388,56 @@ pub fn rows(g: &GatewayObs, derived: &Derived, filter: &str, key: SortKey, rever
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rows(g: &GatewayObs, d: &Derived, filter: &str, key: SortKey, reverse: bool) -> Vec<usize> {
+        super::rows(g, d, filter, key, reverse, &mut NameRanks::default())
+    }
+
+    /// Sorting by the names' places orders rows exactly as comparing the
+    /// names did (equal names stay in list order, either way round), and the
+    /// places are made once per list.
+    #[test]
+    fn rows_ordered_by_name_places_as_by_the_names_themselves() {
+        let names = ["b", "a", "c", "a", "B", "", "b", "a"];
+        let statuses = [DeploymentStatus::Serving, DeploymentStatus::AutoDisabled, DeploymentStatus::ManuallyDisabled];
+        let providers = ["x", "y"];
+        let deps: Vec<Deployment> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let mut d = ch(&i.to_string(), n, statuses[i % 3], "default");
+                d.provider = providers[i % 2].into();
+                d
+            })
+            .collect();
+        let g = obs(deps.clone());
+        let d = Derived::default();
+        let mut names = NameRanks::default();
+        for key in [SortKey::Status, SortKey::Name, SortKey::Provider] {
+            for reverse in [false, true] {
+                let mut want: Vec<usize> = (0..deps.len()).collect();
+                want.sort_by(|&a, &b| {
+                    let (x, y) = (&deps[a], &deps[b]);
+                    let o = match key {
+                        SortKey::Status => g.effective_status(y).cmp(&g.effective_status(x)).then(x.name.cmp(&y.name)),
+                        SortKey::Provider => x.provider.cmp(&y.provider).then(x.name.cmp(&y.name)),
+                        _ => x.name.cmp(&y.name),
+                    };
+                    if reverse { o.reverse() } else { o }
+                });
+                assert_eq!(super::rows(&g, &d, "", key, reverse, &mut names), want, "{key:?} reverse={reverse}");
+            }
+        }
+        // Marked: kept if the same list is not ordered again.
+        names.rank[0] = 999;
+        let _ = super::rows(&g, &d, "", SortKey::Name, false, &mut names);
+        assert_eq!(names.rank[0], 999, "the same list ordered again");
+        // Another list (a poll that changed a name): made again, not reused.
+        let mut renamed = deps;
+        renamed[0].name = "zz".into();
+        let g2 = obs(renamed);
+        assert_eq!(super::rows(&g2, &d, "", SortKey::Name, false, &mut names)[7], 0, "the renamed row sorts last");
+    }
     use crate::config::GatewaySpec;
     use crate::fleet::PollReport;
     use crate::gateway::{DeploymentStatus, ReplicaSnapshot, Section};

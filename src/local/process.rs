@@ -288,16 +288,19 @@ mod tests {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         // /proc/net/tcp is read in chunks that can miss a socket while others
-        // open and close (the other tests): read until ours shows.
+        // open and close (the other tests), and the scan of /proc/*/fd races
+        // with processes coming and going: read until ours shows.
         let mut listeners = Vec::new();
-        for _ in 0..20 {
+        for _ in 0..50 {
             listeners.clear();
             for f in ["/proc/net/tcp", "/proc/net/tcp6"] {
                 listeners.extend(parse_listeners(&std::fs::read_to_string(f).unwrap_or_default()));
             }
-            if listeners.iter().any(|x| x.port == port) {
+            let found = by_socket(&format!("http://127.0.0.1:{port}"), &listeners);
+            if found.as_ref().is_err_and(|e| e.contains(&format!("(pid {})", std::process::id()))) {
                 break;
             }
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
         // The test binary is not LiteLLM: a clear reason, never a wrong process.
         let e = by_socket(&format!("http://127.0.0.1:{port}"), &listeners).unwrap_err();

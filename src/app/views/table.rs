@@ -19,6 +19,8 @@ pub struct TableView {
     pub rows: Vec<usize>,
     /// The poll count the rows were computed for.
     rows_for: Option<u64>,
+    /// The shown list's order by name, made once per list.
+    names: table::NameRanks,
 }
 
 impl Default for TableView {
@@ -31,6 +33,7 @@ impl Default for TableView {
             editing: false,
             rows: Vec::new(),
             rows_for: None,
+            names: table::NameRanks::default(),
         }
     }
 }
@@ -60,7 +63,7 @@ impl TableView {
             return;
         }
         let selected_id = self.selected_deployment(g).map(|d| d.id.clone());
-        self.rows = table::rows(g, derived, &self.filter, self.sort, self.reverse);
+        self.rows = table::rows(g, derived, &self.filter, self.sort, self.reverse, &mut self.names);
         self.rows_for = Some(g.polls);
         let deps = g.deployments();
         self.selected = selected_id

@@ -1,6 +1,6 @@
 //! Model names: what clients send vs. what the gateway serves.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use crate::config::GatewayKind;
 use crate::gateway::DeploymentStatus;
@@ -8,12 +8,14 @@ use crate::triage::evidence::{Ctx, Finding, Verdict};
 use crate::triage::prices;
 
 /// Every name a client may send that routes somewhere.
-pub fn served_names(c: &Ctx<'_>) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
+pub fn served_names<'a>(c: &Ctx<'a>) -> BTreeSet<&'a str> {
+    // Gathered by hash, then ordered: tens of thousands of channels name a
+    // few hundred models.
+    let mut names = HashSet::new();
     if let Some(s) = c.gw.primary()
         && let Some(m) = s.served_models.ok()
     {
-        names.extend(m.iter().cloned());
+        names.extend(m.iter().map(String::as_str));
     }
     for d in c.gw.deployments() {
         if c.gw.kind() == GatewayKind::NewApi
@@ -21,9 +23,9 @@ pub fn served_names(c: &Ctx<'_>) -> BTreeSet<String> {
         {
             continue;
         }
-        names.extend(d.models.iter().map(str::to_owned));
+        names.extend(d.models.iter());
     }
-    names
+    names.into_iter().collect()
 }
 
 /// Why a client name misses: the node that asks each question answers from
@@ -39,7 +41,7 @@ pub enum Miss {
     Unserved,
 }
 
-pub fn classify(name: &str, served: &BTreeSet<String>) -> Miss {
+pub fn classify(name: &str, served: &BTreeSet<&str>) -> Miss {
     if served.iter().any(|s| s.eq_ignore_ascii_case(name)) {
         return Miss::Case;
     }
@@ -53,7 +55,7 @@ pub fn classify(name: &str, served: &BTreeSet<String>) -> Miss {
 }
 
 /// Why a client name misses, and the nearest served name.
-pub fn diagnose(name: &str, served: &BTreeSet<String>) -> String {
+pub fn diagnose(name: &str, served: &BTreeSet<&str>) -> String {
     if let Some(s) = served.iter().find(|s| s.eq_ignore_ascii_case(name)) {
         return format!("{name:?}: case differs from served {s:?} (names are case-sensitive)");
     }
@@ -114,7 +116,7 @@ pub fn name_mismatch(c: &Ctx<'_>) -> Finding {
                     clients.push(m.model.clone());
                 }
                 let status = m.status_code.map(|s| format!("HTTP {s}, ")).unwrap_or_default();
-                if served.contains(&m.model) && unknown_model_error(m) {
+                if served.contains(m.model.as_str()) && unknown_model_error(m) {
                     rejected_upstream.push(format!(
                         "{:?}: served by the gateway, but the upstream rejects the name ({} errors in the log: {status}{})",
                         m.model, m.count, m.last_error
@@ -129,16 +131,18 @@ pub fn name_mismatch(c: &Ctx<'_>) -> Finding {
     if clients.is_empty() {
         return Finding::unknown("no client model names known: nothing to compare the served names with")
             .next(crate::triage::evidence::Next::ClientModels)
-            .fact(format!("served: {}", served.iter().cloned().collect::<Vec<_>>().join(", ")))
+            .fact(format!("served: {}", served.iter().copied().collect::<Vec<_>>().join(", ")))
             .facts(log_facts);
     }
-    let missing: Vec<&String> = clients.iter().filter(|n| !served.contains(*n)).collect();
+    let missing: Vec<&String> = clients.iter().filter(|n| !served.contains(n.as_str())).collect();
     // LiteLLM also routes a deployment's own `provider/model` string: a
     // client sending it works by accident and breaks when the alias changes.
     let accidental: Vec<String> = if c.gw.kind() == GatewayKind::LiteLlm {
         clients
             .iter()
-            .filter(|n| n.contains('/') && served.contains(*n) && !c.gw.deployments().iter().any(|d| d.name == *n))
+            .filter(|n| {
+                n.contains('/') && served.contains(n.as_str()) && !c.gw.deployments().iter().any(|d| d.name == *n)
+            })
             .map(|n| format!("{n:?}"))
             .collect()
     } else {
@@ -208,7 +212,7 @@ pub fn mapping_target(c: &Ctx<'_>) -> Finding {
     if let Some(why) = c.list_unread() {
         return Finding::unknown(why);
     }
-    let served: BTreeSet<&str> = deps.iter().flat_map(|d| d.models.iter()).collect();
+    let served: HashSet<&str> = deps.iter().flat_map(|d| d.models.iter()).collect();
     let mut dead = Vec::new();
     let mut unknown_targets = Vec::new();
     for d in deps {
@@ -243,13 +247,12 @@ mod tests {
 
     #[test]
     fn diagnoses_typical_mistakes() {
-        let served: BTreeSet<String> =
-            ["gpt-4o", "gpt-4o-mini", "claude-3-5-sonnet"].iter().map(|s| (*s).to_owned()).collect();
+        let served: BTreeSet<&str> = ["gpt-4o", "gpt-4o-mini", "claude-3-5-sonnet"].into_iter().collect();
         assert!(diagnose("GPT-4o", &served).contains("case differs"));
         assert!(diagnose("openai/gpt-4o", &served).contains("drop the provider prefix"));
         assert!(diagnose("gpt4o", &served).contains("nearest served name \"gpt-4o\""));
         assert!(diagnose("llama-3-70b", &served).contains("nothing close"));
-        let prefixed: BTreeSet<String> = ["anthropic/claude-3-5-sonnet".to_owned()].into_iter().collect();
+        let prefixed: BTreeSet<&str> = ["anthropic/claude-3-5-sonnet"].into_iter().collect();
         assert!(diagnose("claude-3-5-sonnet", &prefixed).contains("add \"claude-3-5-sonnet\" as an alias"));
     }
 }
