@@ -106,7 +106,7 @@ pub enum KeyVisibility {
     /// LiteLLM: the id is a hash over the params, key included: drift is exact.
     IdHash,
     /// The admin API never returns the key (New API with an access token).
-    NotReadable(Text),
+    NotReadable(#[serde(deserialize_with = "text::de_text")] Text),
 }
 
 /// A deployment (LiteLLM) or channel (New API), unified. Serialized only
@@ -119,10 +119,14 @@ pub struct Deployment {
     pub name: CompactString,
     /// The model names clients can send that route here.
     pub models: Names,
+    #[serde(deserialize_with = "text::de_text")]
     pub provider: Text,
+    #[serde(default, deserialize_with = "text::de_text_opt")]
     pub upstream_model: Option<Text>,
+    #[serde(default, deserialize_with = "text::de_text_opt")]
     pub api_base: Option<Text>,
     pub status: DeploymentStatus,
+    #[serde(default, deserialize_with = "text::de_text_opt")]
     pub status_reason: Option<Text>,
     pub status_since: Option<i64>,
     pub weight: Option<u64>,
@@ -134,6 +138,7 @@ pub struct Deployment {
     pub used_quota: Option<i64>,
     pub response_time_ms: Option<u64>,
     pub test_time: Option<i64>,
+    #[serde(default, deserialize_with = "text::de_text_opt")]
     pub tag: Option<Text>,
     pub input_cost_per_token: Option<f64>,
     pub output_cost_per_token: Option<f64>,

@@ -50,7 +50,9 @@ pub fn save(path: &Path, snap: &ListSnapshot) -> std::io::Result<()> {
 /// [`MAX_AGE_SECS`] at `now`.
 pub fn load(path: &Path, gateway: &str, now: i64) -> Option<ListSnapshot> {
     let file = crate::readlimit::open_tail(path, MAX_BYTES).ok()?;
-    let mut snap: ListSnapshot = serde_json::from_reader(std::io::BufReader::new(file)).ok()?;
+    // Strings shared as they are read: the list is born lean.
+    let mut snap: ListSnapshot =
+        crate::gateway::text::sharing(|| serde_json::from_reader(std::io::BufReader::new(file))).ok()?;
     if !(snap.gateway == gateway && now - snap.at <= MAX_AGE_SECS && snap.at <= now + 60) {
         return None;
     }

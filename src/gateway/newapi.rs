@@ -542,7 +542,10 @@ impl Gateway for NewApi {
     /// this one runs): its requests not counted yet go into the window; the
     /// pass further along and the newer assembled list are kept.
     fn resume(&self, json: &mut dyn std::io::Read) {
-        let Ok(mut carry) = serde_json::from_reader::<_, Carry>(std::io::BufReader::new(json)) else { return };
+        // Strings shared as they are read: the lists are born lean (the
+        // assembled list and a pass of 50,000 channels each).
+        let read = || serde_json::from_reader::<_, Carry>(std::io::BufReader::new(json));
+        let Ok(mut carry) = crate::gateway::text::sharing(read) else { return };
         if carry.server != self.spec.url {
             return;
         }
