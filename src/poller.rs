@@ -96,18 +96,24 @@ pub async fn poll_replicas(
     }
     let mut results: Vec<Option<Result<ReplicaSnapshot, GatewayError>>> = urls.iter().map(|_| None).collect();
     while let Some(joined) = tasks.join_next().await {
-        if let Ok((index, r)) = joined
-            && let Some(slot) = results.get_mut(index)
-        {
-            *slot = Some(r);
+        match joined {
+            Ok((index, r)) => {
+                if let Some(slot) = results.get_mut(index) {
+                    *slot = Some(r);
+                }
+            }
+            Err(e) => tracing::error!(gateway = %gw.spec().name, error = %e, "a replica's poll stopped"),
         }
     }
     urls.iter()
         .zip(results)
         .map(|(url, r)| {
-            // A task that panicked: said as such, never a silent gap.
+            // A poll that stopped on gatewatch's own fault: said as such,
+            // never a silent gap (nor blamed on the replica's answer).
             let r = r.unwrap_or_else(|| {
-                Err(GatewayError::WrongShape { path: url.clone(), detail: "the poll of this replica failed".into() })
+                Err(GatewayError::Unsupported(
+                    "gatewatch's read of this replica stopped on an internal error (in its log); the next poll reads it again".into(),
+                ))
             });
             (url.clone(), r)
         })
@@ -480,6 +486,51 @@ mod tests {
         s.discover_command = cmd.map(str::to_owned);
         s.timeout = Duration::from_secs(5);
         s
+    }
+
+    /// Each replica is read on its own task: the answers come back in the
+    /// replicas' order, and a read that stops on gatewatch's own fault (a
+    /// panic) is said for that replica alone, the others read as usual.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn replicas_read_apart_a_stopped_read_is_said_for_its_replica_alone() {
+        struct Stops(GatewaySpec);
+        #[async_trait::async_trait]
+        impl Gateway for Stops {
+            fn spec(&self) -> &GatewaySpec {
+                &self.0
+            }
+            async fn poll(&self, t: &ReplicaTarget) -> Result<ReplicaSnapshot, GatewayError> {
+                assert!(t.index != 1, "a bug in the read of replica 1");
+                // The later replicas answer first.
+                tokio::time::sleep(Duration::from_millis(40 - 10 * t.index as u64)).await;
+                Ok(ReplicaSnapshot::new(Duration::from_millis(t.index as u64)))
+            }
+            async fn liveness(&self, _: &ReplicaTarget) -> Result<crate::gateway::Liveness, GatewayError> {
+                Err(GatewayError::Unsupported("not in this test".into()))
+            }
+            async fn admin(
+                &self,
+                _: &ReplicaTarget,
+                _: &crate::gateway::AdminOp,
+            ) -> Result<crate::gateway::AdminResult, GatewayError> {
+                Err(GatewayError::Unsupported("not in this test".into()))
+            }
+        }
+        let gw: Arc<dyn Gateway> = Arc::new(Stops(spec(None)));
+        let urls: Vec<String> = (0..4).map(|i| format!("http://127.0.0.1:{}", 4001 + i)).collect();
+        let got = poll_replicas(&gw, &urls).await;
+        assert_eq!(
+            got.iter().map(|(u, _)| u.as_str()).collect::<Vec<_>>(),
+            urls.iter().map(String::as_str).collect::<Vec<_>>()
+        );
+        for (i, (_, r)) in got.iter().enumerate() {
+            match (i, r) {
+                (1, Err(GatewayError::Unsupported(m))) => assert!(m.contains("internal error"), "{m}"),
+                (1, other) => panic!("replica 1: {other:?}"),
+                (_, Ok(s)) => assert_eq!(s.latency, Duration::from_millis(i as u64)),
+                (_, Err(e)) => panic!("replica {i}: {e}"),
+            }
+        }
     }
 
     /// A cron `check` writes the carry while a TUI runs: the TUI's next
