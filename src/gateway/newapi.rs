@@ -93,7 +93,7 @@ impl CrawlSlot {
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Carry {
     server: String,
-    /// Written by [`CarryLists`] (as [`crawl::Pass::saved`]).
+    /// Written by [`CarryLists`] (as [`crawl::Pass::saved_beside`] its list).
     #[serde(default, skip_serializing)]
     pass: crawl::Pass,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -118,8 +118,10 @@ impl serde::Serialize for CarryLists {
         let mut st = s.serialize_struct("Carry", 3)?;
         st.serialize_field("server", &self.server)?;
         if !self.pass.is_empty() {
-            let list = self.assembled.as_ref().map(|a| a.deployments.as_slice());
-            st.serialize_field("pass", &self.pass.saved(list))?;
+            match &self.assembled {
+                Some(a) => st.serialize_field("pass", &self.pass.saved_beside(&a.deployments))?,
+                None => st.serialize_field("pass", &self.pass.saved(None))?,
+            }
         }
         if let Some(a) = &self.assembled {
             st.serialize_field("assembled", a)?;
@@ -570,16 +572,26 @@ impl Gateway for NewApi {
             let now = unix_now();
             // A pass or list from the future, or past a day, is not carried on.
             let usable = |t: i64| t <= now + 60 && now - t <= 24 * 3600;
-            if usable(carry.pass.first_at) && carry.pass.len() > slot.pass.len() {
-                carry.pass.share_strings();
-                slot.pass = carry.pass;
-                slot.generation += 1;
-            }
-            if let Some(mut a) = carry.assembled.filter(|a| usable(a.first_at))
-                && slot.assembled.as_ref().is_none_or(|b| a.first_at > b.first_at)
-            {
+            let take_list = carry
+                .assembled
+                .as_ref()
+                .is_some_and(|a| usable(a.first_at) && slot.assembled.as_ref().is_none_or(|b| a.first_at > b.first_at));
+            // The pass names the channels its list has unchanged by id: kept
+            // so when that list is taken too, else spelled out from it (a pass
+            // naming a channel its list lacks is not carried on).
+            let pass_whole = take_list
+                || !carry.pass.holds_ids()
+                || carry.assembled.as_ref().is_some_and(|a| carry.pass.unshare(&a.deployments));
+            // The list first: the pass held before is spelled out from the list
+            // it replaces, and the carried pass then names the carried list.
+            if let Some(mut a) = carry.assembled.filter(|_| take_list) {
                 crate::gateway::compact_list(&mut a.deployments);
                 slot.set_assembled(Some(a));
+                slot.generation += 1;
+            }
+            if pass_whole && usable(carry.pass.first_at) && carry.pass.len() > slot.pass.len() {
+                carry.pass.share_strings();
+                slot.pass = carry.pass;
                 slot.generation += 1;
             }
             // What the pass read as the list has it is held once.
@@ -648,6 +660,61 @@ mod tests {
         assert!(step.done.is_none());
         let shared = beside.channels.iter().filter(|r| matches!(r, crawl::Read::Same(_))).count();
         assert_eq!((beside.len(), shared), (200, 199), "all but the renamed channel held as ids");
+        // Carried on by the next run: written with the unchanged channels as
+        // ids (the list is written beside), read back holding them so.
+        let spelled = |p: &crawl::Pass, list: &[Deployment]| serde_json::to_value(p.saved(Some(list))).unwrap();
+        let want = spelled(&beside, &first.deployments);
+        let lists = CarryLists { server: url.clone(), pass: beside.clone(), assembled: Some(first.clone()) };
+        let json = serde_json::to_string(&lists).unwrap();
+        let written: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let as_ids = written["pass"]["channels"].as_array().unwrap().iter().filter(|c| c.is_string()).count();
+        assert_eq!(as_ids, 199, "the unchanged channels written as ids");
+        let run = || {
+            NewApi::with_credentials(
+                GatewaySpec::new("n", crate::config::GatewayKind::NewApi, &url),
+                Some(Secret::new(DEMO_ACCESS_TOKEN)),
+                Some("1".into()),
+            )
+        };
+        let next = run();
+        next.resume(&mut json.as_bytes());
+        {
+            let slot = next.crawl.try_lock().unwrap();
+            let list = &slot.assembled.as_ref().expect("the list carried on").deployments;
+            let held = slot.pass.channels.iter().filter(|r| matches!(r, crawl::Read::Same(_))).count();
+            assert_eq!((slot.pass.len(), held), (200, 199), "read back as ids");
+            assert_eq!(spelled(&slot.pass, list), want);
+        }
+        // A run holding a newer list of its own: the carried pass is spelled
+        // out from the list written beside it, then held against its own.
+        let newer = run();
+        {
+            let mut slot = newer.crawl.try_lock().unwrap();
+            // Newer, and without a channel the pass names by id.
+            let named = beside.channels.iter().find_map(|r| match r {
+                crawl::Read::Same(id) => Some(id.clone()),
+                crawl::Read::Page(_) => None,
+            });
+            let mut own = first.clone();
+            own.first_at += 10;
+            own.deployments = std::sync::Arc::new(
+                first.deployments.iter().filter(|d| Some(&d.id) != named.as_ref()).cloned().collect(),
+            );
+            assert_eq!(own.deployments.len(), 249);
+            slot.set_assembled(Some(own));
+        }
+        newer.resume(&mut json.as_bytes());
+        {
+            let slot = newer.crawl.try_lock().unwrap();
+            let list = &slot.assembled.as_ref().unwrap().deployments;
+            assert_eq!(slot.pass.len(), 200);
+            assert_eq!(spelled(&slot.pass, list), want);
+        }
+        // A pass naming channels with no list beside it is not carried on.
+        let orphan = serde_json::json!({ "server": url, "pass": written["pass"] }).to_string();
+        let lone = run();
+        lone.resume(&mut orphan.as_bytes());
+        assert!(lone.crawl.try_lock().unwrap().pass.is_empty(), "a pass of ids with nothing to resolve them");
         let (_, step) = read(&mut beside, Some(&first), 10).await;
         let beside = step.done.expect("whole");
         let (_, alone) = read(&mut crawl::Pass::default(), None, 10).await;

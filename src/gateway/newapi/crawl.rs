@@ -162,10 +162,22 @@ impl Pass {
         }
     }
 
-    /// The pass as it is saved (every channel spelled out, as the page said
-    /// or as `list` has it): the carry's format whatever it holds as ids.
+    /// The pass as it is saved alone: every channel spelled out, as the page
+    /// said or as `list` has it.
     pub fn saved<'a>(&'a self, list: Option<&'a [Deployment]>) -> SavedPass<'a> {
-        SavedPass { pass: self, list }
+        SavedPass { pass: self, list, by_id: false }
+    }
+
+    /// The pass as it is saved beside `list` (the carry writes both): a
+    /// channel `list` has unchanged is written as its id, so the file and its
+    /// reading back hold that channel once (half the carry at 50,000 channels).
+    pub fn saved_beside<'a>(&'a self, list: &'a [Deployment]) -> SavedPass<'a> {
+        SavedPass { pass: self, list: Some(list), by_id: true }
+    }
+
+    /// Whether it holds channels as ids (read back beside a list).
+    pub fn holds_ids(&self) -> bool {
+        self.channels.iter().any(|r| matches!(r, Read::Same(_)))
     }
 }
 
@@ -173,6 +185,8 @@ impl Pass {
 pub struct SavedPass<'a> {
     pass: &'a Pass,
     list: Option<&'a [Deployment]>,
+    /// Channels `list` has unchanged written as ids.
+    by_id: bool,
 }
 
 impl Serialize for SavedPass<'_> {
@@ -181,12 +195,14 @@ impl Serialize for SavedPass<'_> {
         struct Channels<'a>(&'a SavedPass<'a>);
         impl Serialize for Channels<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let SavedPass { pass, list } = self.0;
-                let at = list.map(positions).unwrap_or_default();
+                let SavedPass { pass, list, by_id } = self.0;
+                let at = if *by_id { HashMap::new() } else { list.map(positions).unwrap_or_default() };
                 let mut seq = s.serialize_seq(Some(pass.channels.len()))?;
                 for r in pass.channels.iter() {
                     match r {
                         Read::Page(d) => seq.serialize_element(&**d)?,
+                        // The list is written beside the pass: its id says it.
+                        Read::Same(id) if *by_id && list.is_some() => seq.serialize_element(id.as_str())?,
                         Read::Same(id) => {
                             let d = list.zip(at.get(id.as_str())).map(|(l, &i)| &l[i]);
                             seq.serialize_element(d.ok_or_else(|| S::Error::custom("a channel of the pass is gone"))?)?;
@@ -208,7 +224,31 @@ impl Serialize for SavedPass<'_> {
     }
 }
 
-/// A saved pass read back (every channel as read).
+/// One channel of a saved pass: an object as the page said it, or a string,
+/// the id of a channel the list saved beside the pass has unchanged.
+impl<'de> Deserialize<'de> for Read {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Read;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a channel, or the id of one in the list saved beside the pass")
+            }
+            fn visit_str<E: serde::de::Error>(self, id: &str) -> Result<Read, E> {
+                Ok(Read::Same(id.into()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Read, A::Error> {
+                Deployment::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(|d| Read::Page(Box::new(d)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A saved pass read back: its channels as read, or as the ids of the list
+/// saved beside it (held as ids while that list is the one kept, else
+/// spelled out from it with [`Pass::unshare`]).
 impl<'de> Deserialize<'de> for Pass {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -218,13 +258,17 @@ impl<'de> Deserialize<'de> for Pass {
             first_at: i64,
             last_at: i64,
             steps: usize,
-            channels: Vec<Deployment>,
+            channels: Vec<Read>,
         }
         let s = Saved::deserialize(d)?;
-        let mut pass = Self::with_channels(s.channels);
-        (pass.next, pass.total, pass.first_at, pass.last_at, pass.steps) =
-            (s.next, s.total, s.first_at, s.last_at, s.steps);
-        Ok(pass)
+        Ok(Self {
+            next: s.next,
+            total: s.total,
+            first_at: s.first_at,
+            last_at: s.last_at,
+            steps: s.steps,
+            channels: Arc::new(s.channels),
+        })
     }
 }
 
