@@ -159,24 +159,6 @@ impl Deployment {
         d
     }
 
-    /// Share its repeated strings and lists through `names` (a list read
-    /// back from a file holds a copy of each per channel: ~7 MB more at
-    /// 50,000 channels than the same list parsed from the gateway).
-    pub fn share_strings(&mut self, names: &mut text::Interner) {
-        let text = |t: &mut Text, names: &mut text::Interner| *t = names.text(t);
-        text(&mut self.provider, names);
-        for t in
-            [&mut self.upstream_model, &mut self.api_base, &mut self.status_reason, &mut self.tag].into_iter().flatten()
-        {
-            text(t, names);
-        }
-        if let KeyVisibility::NotReadable(t) = &mut self.key {
-            text(t, names);
-        }
-        self.models = names.names(self.models.iter());
-        self.groups = names.names(self.groups.iter());
-    }
-
     /// Serving no model yet: for a parser that sets `models` itself (from
     /// its shared lists, without a list of its own first).
     pub fn unlisted(id: impl Into<CompactString>, name: impl Into<CompactString>) -> Self {
@@ -214,16 +196,12 @@ impl Deployment {
 /// writes: a job for the blocking pool, not for an async worker).
 pub type CarryWriter = Box<dyn FnOnce(&mut dyn std::io::Write) -> std::io::Result<()> + Send>;
 
-/// A list just read back from a file, made as lean as a parsed one: its
-/// spare capacity dropped, its repeated strings shared. Only while nothing
-/// else holds it (at load).
+/// A list just read back from a file (its strings already shared as read,
+/// see [`text::sharing`]): the spare capacity its growth left dropped. Only
+/// while nothing else holds it (at load).
 pub fn compact_list(list: &mut std::sync::Arc<Vec<Deployment>>) {
     if let Some(v) = std::sync::Arc::get_mut(list) {
         v.shrink_to_fit();
-        let mut names = text::Interner::default();
-        for d in v {
-            d.share_strings(&mut names);
-        }
     }
 }
 

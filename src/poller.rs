@@ -160,13 +160,16 @@ pub async fn resume(gw: &Arc<dyn Gateway>, stores: &mut Stores) {
     for f in &mut stores.carry {
         if std::mem::take(&mut f.carried) {
             let (gw, path) = (Arc::clone(gw), f.path.clone());
-            let _ = tokio::task::spawn_blocking(move || {
-                if let Ok(mut file) = crate::readlimit::open_tail(&path, CARRY_MAX_BYTES) {
-                    gw.resume(&mut file);
-                }
-            })
-            .await;
+            let _ = tokio::task::spawn_blocking(move || resume_from(&path, gw.as_ref())).await;
         }
+    }
+}
+
+/// Hand the carry file at `path` to `gw` as it is read (tens of megabytes
+/// for the lists; blocking).
+fn resume_from(path: &std::path::Path, gw: &dyn Gateway) {
+    if let Ok(mut file) = crate::readlimit::open_tail(path, CARRY_MAX_BYTES) {
+        gw.resume(&mut file);
     }
 }
 
@@ -208,13 +211,6 @@ impl CarryFile {
     /// Another run wrote it since this one last read or wrote it.
     fn theirs(&self) -> bool {
         modified(&self.path) != self.mtime
-    }
-
-    /// Hand it to `gw` as it is read (tens of megabytes for the lists).
-    fn resume_into(&self, gw: &dyn Gateway) {
-        if let Ok(mut file) = crate::readlimit::open_tail(&self.path, CARRY_MAX_BYTES) {
-            gw.resume(&mut file);
-        }
     }
 
     /// Write `json` (scrubbed, atomically) and remember the file's time.
@@ -323,7 +319,7 @@ pub async fn cycle(
         let theirs = blocking(|| {
             let theirs: Vec<&CarryFile> = files.iter().filter(|f| f.theirs()).collect();
             for f in &theirs {
-                f.resume_into(gw);
+                resume_from(&f.path, gw);
             }
             !theirs.is_empty()
         });

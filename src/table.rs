@@ -205,10 +205,9 @@ fn cmp_opt<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
     }
 }
 
-/// Order two channels by `key`; `status` holds each channel's effective
-/// status (looked up once per sort, not twice per comparison).
-/// What rows are ordered by: the list, each row's status (when sorting by
-/// status) and its place by name.
+/// What rows are ordered by: the list, each row's effective status (when
+/// sorting by status: looked up once per sort, not twice per comparison)
+/// and its place by name (when the key falls back on the name).
 #[derive(Clone, Copy)]
 struct Order<'a> {
     deps: &'a [Deployment],
@@ -216,6 +215,7 @@ struct Order<'a> {
     rank: &'a [u32],
 }
 
+/// Order two channels by `key`.
 fn compare(
     derived: &Derived,
     live: &HashMap<String, crate::traffic::Window>,
@@ -377,7 +377,8 @@ pub fn rows(
         (0..deps.len()).filter(|&i| filter.trim().is_empty() || matches(g, Some(derived), &deps[i], filter)).collect();
     let status: Vec<DeploymentStatus> =
         if key == SortKey::Status { deps.iter().map(|d| g.effective_status(d)).collect() } else { Vec::new() };
-    let rank = names.of(g.deployment_list(), deps);
+    let by_name = matches!(key, SortKey::Status | SortKey::Name | SortKey::Provider | SortKey::Live);
+    let rank = if by_name { names.of(g.deployment_list(), deps) } else { &[] };
     idx.sort_by(|&a, &b| {
         let o = compare(derived, &g.live, key, Order { deps, status: &status, rank }, a, b);
         if reverse { o.reverse() } else { o }

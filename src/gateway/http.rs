@@ -237,12 +237,8 @@ pub struct LargeBody {
 }
 
 impl LargeBody {
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.digester.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.digester.is_empty()
     }
 
     /// What the bytes are known by (see [`super::parse_memo::ParseMemo`]).

@@ -576,21 +576,25 @@ impl Gateway for NewApi {
                 .assembled
                 .as_ref()
                 .is_some_and(|a| usable(a.first_at) && slot.assembled.as_ref().is_none_or(|b| a.first_at > b.first_at));
-            // The pass names the channels its list has unchanged by id: kept
-            // so when that list is taken too, else spelled out from it (a pass
-            // naming a channel its list lacks is not carried on).
-            let pass_whole = take_list
-                || !carry.pass.holds_ids()
-                || carry.assembled.as_ref().is_some_and(|a| carry.pass.unshare(&a.deployments));
             // The list first: the pass held before is spelled out from the list
             // it replaces, and the carried pass then names the carried list.
-            if let Some(mut a) = carry.assembled.filter(|_| take_list) {
+            if take_list && let Some(mut a) = carry.assembled.take() {
                 crate::gateway::compact_list(&mut a.deployments);
                 slot.set_assembled(Some(a));
                 slot.generation += 1;
             }
-            if pass_whole && usable(carry.pass.first_at) && carry.pass.len() > slot.pass.len() {
-                carry.pass.share_strings();
+            // The pass names the channels its list has unchanged by id: kept
+            // so when that list was taken, else spelled out from it (a pass
+            // naming a channel its list lacks, or with no list, is not
+            // carried on). Only a pass further along is looked at.
+            let take_pass = usable(carry.pass.first_at)
+                && carry.pass.len() > slot.pass.len()
+                && (take_list
+                    || carry
+                        .assembled
+                        .as_ref()
+                        .map_or(!carry.pass.holds_ids(), |a| carry.pass.unshare(&a.deployments)));
+            if take_pass {
                 slot.pass = carry.pass;
                 slot.generation += 1;
             }

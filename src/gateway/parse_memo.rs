@@ -41,6 +41,8 @@ impl<T> ParseMemo<T> {
     /// The parse of `body`: shared with every other caller that asked with
     /// the same bytes while that parse is still in use, else `parse(body)`.
     /// A failed parse is never shared: each caller gets its own error.
+    /// (The adapters hash as the bytes arrive: [`Self::get_or_parse_id`].)
+    #[cfg(test)]
     pub fn get_or_parse<E>(&self, body: &[u8], parse: impl Fn(&[u8]) -> Result<T, E>) -> Result<Arc<T>, E> {
         let mut d = self.digester();
         d.update(body);

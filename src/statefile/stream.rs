@@ -1,6 +1,6 @@
 //! Large JSON state files written as they are serialised, scrubbed on the
-//! way: the lists a New API crawl carries are 37 MB of JSON at 50,000
-//! channels, and holding that text (and the scrubbed copy of it) whole
+//! way: the list snapshot and the lists a New API crawl carries are 27 MB
+//! of JSON each at 50,000 channels, and holding that text (and the scrubbed copy of it) whole
 //! doubled the process's memory for the time of each write.
 //!
 //! The JSON is written with a line break before every object ([`ObjectLines`]:

@@ -124,7 +124,7 @@ impl Pass {
     /// be completed and must start over.
     #[must_use]
     pub fn unshare(&mut self, list: &[Deployment]) -> bool {
-        if !self.channels.iter().any(|r| matches!(r, Read::Same(_))) {
+        if !self.holds_ids() {
             return true;
         }
         let at = positions(list);
@@ -150,16 +150,6 @@ impl Pass {
             });
         }
         Some(out)
-    }
-
-    /// Read back from a file: its channels' repeated strings shared.
-    pub fn share_strings(&mut self) {
-        let mut names = Interner::default();
-        for r in Arc::make_mut(&mut self.channels) {
-            if let Read::Page(d) = r {
-                d.share_strings(&mut names);
-            }
-        }
     }
 
     /// The pass as it is saved alone: every channel spelled out, as the page
@@ -202,7 +192,7 @@ impl Serialize for SavedPass<'_> {
                     match r {
                         Read::Page(d) => seq.serialize_element(&**d)?,
                         // The list is written beside the pass: its id says it.
-                        Read::Same(id) if *by_id && list.is_some() => seq.serialize_element(id.as_str())?,
+                        Read::Same(id) if *by_id => seq.serialize_element(id.as_str())?,
                         Read::Same(id) => {
                             let d = list.zip(at.get(id.as_str())).map(|(l, &i)| &l[i]);
                             seq.serialize_element(d.ok_or_else(|| S::Error::custom("a channel of the pass is gone"))?)?;
