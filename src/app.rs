@@ -216,6 +216,10 @@ impl App {
                 }
                 Vec::new()
             }
+            Msg::Seed(snap) => {
+                self.seed_snapshot(*snap);
+                Vec::new()
+            }
             Msg::Action(ev) => {
                 let g = ev.gateway;
                 let told = self.actions.event(ev, &mut self.model, self.now);

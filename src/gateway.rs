@@ -574,6 +574,14 @@ pub trait Gateway: Send + Sync {
         let _ = json;
     }
 
+    /// The last whole list this adapter holds from an earlier run's carry
+    /// (New API: the list assembled page by page): `(unix seconds of its
+    /// oldest page, the list)`, shared, not copied. A TUI shows it until the
+    /// first poll instead of reading the list snapshot a second time.
+    fn carried_list(&self) -> Option<(i64, std::sync::Arc<Vec<Deployment>>)> {
+        None
+    }
+
     /// Live traffic of every replica at once from a Prometheus server
     /// (`prometheus_url`), when one is configured; `replicas` are the URLs
     /// polled this cycle.

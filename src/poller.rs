@@ -18,6 +18,7 @@ use crate::gateway::litellm::drift::{self, MatchMemory};
 use crate::gateway::litellm::prometheus::PromRead;
 use crate::gateway::{Gateway, GatewayError, ReplicaSnapshot, ReplicaTarget};
 use crate::local;
+use crate::snapshot::ListSnapshot;
 
 /// Requests to a poller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +172,39 @@ fn resume_from(path: &std::path::Path, gw: &dyn Gateway) {
     if let Ok(mut file) = crate::readlimit::open_tail(path, CARRY_MAX_BYTES) {
         gw.resume(&mut file);
     }
+}
+
+/// The last whole list of `gw`, shown until its first poll lands: the one
+/// the adapter carried on from an earlier run (held once, shared with the
+/// adapter, not read a second time from the snapshot), else the list
+/// snapshot, whichever is newer.
+async fn last_picture(gw: &Arc<dyn Gateway>, snapshot: &std::path::Path) -> Option<ListSnapshot> {
+    let spec = gw.spec();
+    let now = unix_now(SystemTime::now());
+    let carried = gw.carried_list().filter(|(at, _)| crate::snapshot::showable(*at, now));
+    let carried_at = carried.as_ref().map(|(at, _)| *at);
+    let (path, name) = (snapshot.to_owned(), spec.name.clone());
+    let saved = tokio::task::spawn_blocking(move || {
+        // Most often the snapshot is the carried list saved earlier: then it
+        // is only scanned for its time, never held beside it.
+        if let Some(c) = carried_at
+            && crate::snapshot::peek_at(&path, &name, now).is_none_or(|at| at <= c)
+        {
+            return None;
+        }
+        crate::snapshot::load(&path, &name, now)
+    })
+    .await
+    .ok()
+    .flatten();
+    saved.or_else(|| {
+        carried.map(|(at, deployments)| ListSnapshot {
+            gateway: spec.name.clone(),
+            replica: spec.url.clone(),
+            at,
+            deployments,
+        })
+    })
 }
 
 /// What one gateway's poller writes under the state dir: the traffic
@@ -435,6 +469,7 @@ pub fn spawn(
     gw: Arc<dyn Gateway>,
     state_dir: PathBuf,
     tx: mpsc::Sender<PollReport>,
+    seed: Option<mpsc::Sender<ListSnapshot>>,
     cancel: CancellationToken,
 ) -> mpsc::Sender<Control> {
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<Control>(4);
@@ -447,6 +482,11 @@ pub fn spawn(
             .await
             .unwrap_or_else(|_| Stores::open(std::path::Path::new(""), &gw.spec().name, &gw.spec().url));
         resume(&gw, &mut stores).await;
+        if let Some(seed) = seed
+            && let Some(snap) = last_picture(&gw, &stores.snapshot).await
+        {
+            let _ = seed.send(snap).await;
+        }
         let mut interval = tokio::time::interval(gw.spec().refresh);
         interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
@@ -526,6 +566,51 @@ mod tests {
                 (_, Ok(s)) => assert_eq!(s.latency, Duration::from_millis(i as u64)),
                 (_, Err(e)) => panic!("replica {i}: {e}"),
             }
+        }
+    }
+
+    /// What a TUI shows until a gateway's first poll lands: the list its
+    /// adapter carried on from an earlier run (that very list, not a second
+    /// copy read from the snapshot) unless the snapshot was read after it;
+    /// with nothing carried, the snapshot; a day-old or another gateway's
+    /// snapshot, never.
+    #[tokio::test]
+    async fn the_list_shown_until_the_first_poll_is_the_carried_one_unless_a_newer_one_was_saved() {
+        use crate::gateway::Deployment;
+        use crate::gateway::newapi::{NewApi, crawl};
+        use crate::snapshot::{self, ListSnapshot};
+        let dir = tempfile::tempdir().unwrap();
+        let url = "http://127.0.0.1:9";
+        let gw: Arc<dyn Gateway> =
+            Arc::new(NewApi::with_credentials(GatewaySpec::new("n", GatewayKind::NewApi, url), None, None));
+        let path = snapshot::path(dir.path(), "n");
+        let list = |n: usize| Arc::new((0..n).map(|i| Deployment::new(i.to_string(), format!("ch-{i}"))).collect());
+        let saved = |gateway: &str, at: i64, n: usize| {
+            let s = ListSnapshot { gateway: gateway.into(), replica: url.into(), at, deployments: list(n) };
+            snapshot::save(&path, &s).unwrap();
+        };
+        let now = unix_now(SystemTime::now());
+        assert!(last_picture(&gw, &path).await.is_none(), "nothing carried, nothing saved");
+        saved("n", now - 600, 7);
+        let got = last_picture(&gw, &path).await.expect("the snapshot");
+        assert_eq!((got.at, got.deployments.len()), (now - 600, 7));
+
+        let assembled =
+            crawl::Assembled { deployments: list(300), first_at: now - 300, last_at: now - 60, pages: 3, steps: 2 };
+        gw.resume(&mut serde_json::json!({ "server": url, "assembled": assembled }).to_string().as_bytes());
+        let (_, held) = gw.carried_list().expect("the adapter carried the list on");
+        let got = last_picture(&gw, &path).await.expect("the carried list");
+        assert_eq!((got.gateway.as_str(), got.replica.as_str(), got.at), ("n", url, now - 300));
+        assert!(Arc::ptr_eq(&got.deployments, &held), "held once, shared with the adapter");
+
+        saved("n", now - 30, 5);
+        let got = last_picture(&gw, &path).await.expect("the newer snapshot");
+        assert_eq!((got.at, got.deployments.len()), (now - 30, 5), "read whole after the list was assembled");
+
+        for (gateway, at) in [("other", now - 30), ("n", now - 2 * snapshot::MAX_AGE_SECS)] {
+            saved(gateway, at, 5);
+            let got = last_picture(&gw, &path).await.expect("the carried list");
+            assert!(Arc::ptr_eq(&got.deployments, &held), "{gateway} at {at}: not shown");
         }
     }
 

@@ -53,11 +53,30 @@ pub fn load(path: &Path, gateway: &str, now: i64) -> Option<ListSnapshot> {
     // Strings shared as they are read: the list is born lean.
     let mut snap: ListSnapshot =
         crate::gateway::text::sharing(|| serde_json::from_reader(std::io::BufReader::new(file))).ok()?;
-    if !(snap.gateway == gateway && now - snap.at <= MAX_AGE_SECS && snap.at <= now + 60) {
+    if !(snap.gateway == gateway && showable(snap.at, now)) {
         return None;
     }
     crate::gateway::compact_list(&mut snap.deployments);
     Some(snap)
+}
+
+/// When the snapshot [`load`] would show was read (unix seconds), found
+/// without keeping its list: the file is scanned, nothing of it held.
+pub fn peek_at(path: &Path, gateway: &str, now: i64) -> Option<i64> {
+    #[derive(Deserialize)]
+    struct Head {
+        gateway: String,
+        at: i64,
+    }
+    let file = crate::readlimit::open_tail(path, MAX_BYTES).ok()?;
+    let head: Head = serde_json::from_reader(std::io::BufReader::new(file)).ok()?;
+    (head.gateway == gateway && showable(head.at, now)).then_some(head.at)
+}
+
+/// A list read at `at` is shown at `now`: not older than [`MAX_AGE_SECS`],
+/// not from the future (a minute of clock skew allowed).
+pub fn showable(at: i64, now: i64) -> bool {
+    now - at <= MAX_AGE_SECS && at <= now + 60
 }
 
 /// When the poller of one gateway last wrote (it writes at most every

@@ -113,21 +113,6 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
         let log = crate::changes::store_path(&config.state_dir);
         let changes = tokio::task::spawn_blocking(move || crate::changes::load(&log)).await.unwrap_or_default();
         app.model.seed_changes(changes, now);
-        // The last full lists, shown with their age until the first polls land.
-        let names: Vec<String> = config.gateways.iter().map(|g| g.name.clone()).collect();
-        let dir = config.state_dir.clone();
-        let at = crate::poller::unix_now(now);
-        let snaps = tokio::task::spawn_blocking(move || {
-            names
-                .iter()
-                .filter_map(|n| crate::snapshot::load(&crate::snapshot::path(&dir, n), n, at))
-                .collect::<Vec<_>>()
-        })
-        .await
-        .unwrap_or_default();
-        for s in snaps {
-            app.seed_snapshot(s);
-        }
     }
     app.session.demo = demo.is_some();
     app.demo_stage = demo.as_ref().map(|d| d.first.clone());
@@ -138,12 +123,17 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
 
     let cancel = CancellationToken::new();
     let (poll_tx, mut poll_rx) = mpsc::channel(64);
+    let (seed_tx, mut seed_rx) = mpsc::channel(8);
     let (action_tx, mut action_rx) = mpsc::channel(64);
     let (internal_tx, mut internal_rx) = mpsc::channel::<Msg>(16);
     let pollers: Vec<mpsc::Sender<Control>> = gateways
         .iter()
         .enumerate()
-        .map(|(i, gw)| poller::spawn(i, gw.clone(), config.state_dir.clone(), poll_tx.clone(), cancel.clone()))
+        .map(|(i, gw)| {
+            // The last full lists (not the demo's), shown with their age until the first polls land.
+            let seed = demo.is_none().then(|| seed_tx.clone());
+            poller::spawn(i, gw.clone(), config.state_dir.clone(), poll_tx.clone(), seed, cancel.clone())
+        })
         .collect();
     let redactor_for_output = redactor.clone();
     let (audit_tx, mut audit_rx) = mpsc::channel::<Option<String>>(16);
@@ -181,6 +171,7 @@ pub async fn run(session: Session) -> color_eyre::Result<()> {
             _ = sigterm.recv() => Msg::Quit,
             _ = sighup.recv() => Msg::Quit,
             _ = sigint.recv() => Msg::Quit,
+            Some(s) = seed_rx.recv() => Msg::Seed(Box::new(s)),
             Some(r) = poll_rx.recv() => Msg::Poll(Box::new(r)),
             Some(a) = action_rx.recv() => Msg::Action(a),
             Some(m) = internal_rx.recv() => m,

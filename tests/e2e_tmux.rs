@@ -347,6 +347,59 @@ fn small_and_large_terminals_show_the_failure_and_its_remedy() {
     assert!(!t.alternate_on());
 }
 
+/// Issue 20: past 20,000 channels the list is assembled page by page and
+/// carried to the next run; reopening gatewatch shows that list at once
+/// (held once: the poller hands the app the adapter's list rather than the
+/// app reading the snapshot beside it), unless a newer one was saved.
+#[test]
+fn the_list_the_last_run_assembled_shows_at_once_when_the_gateway_does_not_answer() {
+    use gatewatch::gateway::Deployment;
+    use gatewatch::gateway::newapi::crawl::Assembled;
+    use gatewatch::snapshot::{self, ListSnapshot};
+    let state = tempfile::tempdir().unwrap();
+    let dir = state.path().join("gatewatch");
+    // An address that accepts and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let now = gatewatch::poller::unix_now(std::time::SystemTime::now());
+    let list = |prefix: &str, n: usize| {
+        std::sync::Arc::new((1..=n).map(|i| Deployment::new(i.to_string(), format!("{prefix}-{i:02}"))).collect())
+    };
+    let assembled =
+        Assembled { deployments: list("carried", 12), first_at: now - 7200, last_at: now - 600, pages: 1, steps: 3 };
+    let carry = gatewatch::poller::carry_path(&dir, &url, "lists.json");
+    std::fs::create_dir_all(carry.parent().unwrap()).unwrap();
+    std::fs::write(&carry, serde_json::json!({ "server": url, "assembled": assembled }).to_string()).unwrap();
+    // The snapshot the run before saved, older than the carried list.
+    let old =
+        ListSnapshot { gateway: "newapi".into(), replica: url.clone(), at: now - 9000, deployments: list("older", 3) };
+    snapshot::save(&snapshot::path(&dir, "newapi"), &old).unwrap();
+    let cmd = format!(
+        "env XDG_STATE_HOME={s} XDG_CONFIG_HOME={s} NEW_API_ACCESS_TOKEN=e2e-newapi-token-0000 NEW_API_USER_ID=1 NO_COLOR=1 {BIN} --gateway newapi={url} --timeout 30s; echo gatewatch-exit=$?; exec sleep 300",
+        s = state.path().display(),
+    );
+    let Some(t) = Tmux::start("the_list_the_last_run_assembled_shows_at_once", 160, 45, &cmd) else { return };
+    let s = t.wait_for("the carried list", Duration::from_secs(10), |s| {
+        s.contains("carried-01") && s.contains("carried-12") && s.contains("Channels (12")
+    });
+    assert!(!s.contains("older-01"), "the older snapshot is not shown:\n{s}");
+    t.send("Tab");
+    t.send("Tab");
+    t.send("Tab");
+    t.send("/");
+    t.wait_for("the timeline gives the list's age", Duration::from_secs(5), |s| {
+        s.contains("showing the channel list saved 2h ago") && s.contains("(12 channel(s), read from http://")
+    });
+    t.send("q");
+    t.wait_for("exit", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0"));
+}
+
 /// Issue 20: reopening gatewatch on a gateway that does not answer (yet):
 /// the channel list the last `check` saved is on screen at once, with its
 /// age, not an empty table — and the gateway is not called up.

@@ -16,6 +16,9 @@ pub enum Msg {
     Tick(SystemTime),
     Resize(u16, u16),
     Poll(Box<PollReport>),
+    /// The last full list of a gateway from an earlier run, shown until its
+    /// first poll lands.
+    Seed(Box<crate::snapshot::ListSnapshot>),
     Action(ActionEvent),
     Exported(Result<PathBuf, String>),
     /// The operator's validate_command finished (pre-flight of a restart).

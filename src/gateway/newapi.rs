@@ -606,6 +606,11 @@ impl Gateway for NewApi {
         }
     }
 
+    fn carried_list(&self) -> Option<(i64, std::sync::Arc<Vec<Deployment>>)> {
+        let slot = self.crawl.try_lock().ok()?;
+        slot.assembled.as_ref().map(|a| (a.first_at, std::sync::Arc::clone(&a.deployments)))
+    }
+
     async fn admin(&self, target: &ReplicaTarget, op: &AdminOp) -> Result<AdminResult, GatewayError> {
         let calls = Calls::default();
         admin::run(&self.client, &calls, &target.url, op).await
