@@ -1,6 +1,7 @@
 //! The gateway abstraction: one [`Gateway`] trait that adapters implement, and
 //! the domain types they produce. Nothing here knows about the terminal.
 
+pub mod counted;
 pub mod error;
 pub mod http;
 pub mod litellm;

@@ -32,6 +32,8 @@ pub struct ListSnapshot {
     pub replica: String,
     /// Unix seconds when it was read.
     pub at: i64,
+    /// Written with its count first: read back at its size.
+    #[serde(with = "crate::gateway::counted")]
     pub deployments: std::sync::Arc<Vec<Deployment>>,
 }
 

@@ -265,6 +265,8 @@ impl<'de> Deserialize<'de> for Pass {
 /// A whole list, assembled from pages read at different times.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assembled {
+    /// Written with its count first: read back at its size.
+    #[serde(with = "crate::gateway::counted")]
     pub deployments: Arc<Vec<Deployment>>,
     /// Unix seconds of its first and last page.
     pub first_at: i64,
