@@ -13,10 +13,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
+
+use compact_str::CompactString;
 
 use serde::{Deserialize, Serialize};
 
 use crate::fleet::LocalView;
+use crate::gateway::text::Text;
 use crate::gateway::{Deployment, GatewayError, ReplicaSnapshot};
 
 /// Most change lines one comparison keeps (the rest are counted).
@@ -29,11 +33,16 @@ const STORE_READ_BYTES: u64 = 4 << 20;
 /// One deployment or channel as far as changes go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
-    pub name: String,
-    pub status: String,
+    pub name: CompactString,
+    pub status: CompactString,
+    /// Shared with the list's own (a reason is hundreds of bytes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<Text>,
 }
+
+/// The items of one look, by deployment / channel id: shared between the
+/// looks that saw the very same list (50,000 channels are megabytes).
+pub type Items = Arc<BTreeMap<CompactString, Item>>;
 
 /// One gateway's state at one look.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,7 +52,7 @@ pub struct Inventory {
     pub replicas: BTreeSet<String>,
     /// By deployment id / channel id. Empty when the list was not read
     /// (then the items are not compared).
-    pub items: BTreeMap<String, Item>,
+    pub items: Items,
     pub items_read: bool,
     /// The replica whose list `items` is: looks compare one replica's list
     /// with the same replica's, or replicas holding different configs (the
@@ -71,24 +80,31 @@ pub struct Change {
 
 /// The inventory of one poll: the list of `prefer` (the replica the last
 /// look read) when it is still polled — not read when it did not answer —
-/// else of the first replica that listed its deployments.
+/// else of the first replica that listed its deployments. `known`: a list
+/// inventoried before and its items, taken as they are when the poll
+/// handed over that very list (an unchanged New API list is the same one).
 pub fn of(
     at: i64,
     urls: &[String],
     results: &[(String, Result<ReplicaSnapshot, GatewayError>)],
     local: &LocalView,
     prefer: Option<&str>,
+    known: Option<(&Weak<Vec<Deployment>>, &Items)>,
 ) -> Inventory {
     let mut inv = Inventory { at, replicas: urls.iter().cloned().collect(), ..Inventory::default() };
-    fn listed((u, r): &(String, Result<ReplicaSnapshot, GatewayError>)) -> Option<(&String, &Vec<Deployment>)> {
-        r.as_ref().ok().and_then(|s| s.deployments.ok()).map(|d| (u, d.as_ref()))
+    type Listed<'a> = (&'a String, &'a Arc<Vec<Deployment>>);
+    fn listed((u, r): &(String, Result<ReplicaSnapshot, GatewayError>)) -> Option<Listed<'_>> {
+        r.as_ref().ok().and_then(|s| s.deployments.ok()).map(|d| (u, d))
     }
     let source = match prefer.filter(|p| results.iter().any(|(u, _)| u == p)) {
         Some(p) => results.iter().filter(|(u, _)| u == p).find_map(listed),
         None => results.iter().find_map(listed),
     };
     if let Some((url, deps)) = source {
-        inv.items = deps.iter().map(|d| (d.id.to_string(), item(d))).collect();
+        inv.items = match known {
+            Some((list, items)) if list.upgrade().is_some_and(|l| Arc::ptr_eq(&l, deps)) => Arc::clone(items),
+            _ => Arc::new(deps.iter().map(|d| (d.id.clone(), item(d))).collect()),
+        };
         inv.items_read = true;
         inv.source.clone_from(url);
     }
@@ -112,11 +128,7 @@ pub fn of(
 }
 
 fn item(d: &Deployment) -> Item {
-    Item {
-        name: d.name.to_string(),
-        status: d.status.label().to_owned(),
-        reason: d.status_reason.as_deref().map(str::to_owned),
-    }
+    Item { name: d.name.clone(), status: d.status.label().into(), reason: d.status_reason.clone() }
 }
 
 fn short(id: &str) -> &str {
@@ -132,13 +144,18 @@ pub fn diff(gateway: &str, before: &Inventory, now: &Inventory) -> Vec<Change> {
     for r in before.replicas.difference(&now.replicas) {
         out.push(format!("replica {r} left"));
     }
-    if before.items_read && now.items_read && (before.source.is_empty() || before.source == now.source) {
-        let added: Vec<(&String, &Item)> = now.items.iter().filter(|(k, _)| !before.items.contains_key(*k)).collect();
-        let removed: Vec<(&String, &Item)> = before.items.iter().filter(|(k, _)| !now.items.contains_key(*k)).collect();
+    if before.items_read
+        && now.items_read
+        && (before.source.is_empty() || before.source == now.source)
+        && !Arc::ptr_eq(&before.items, &now.items)
+    {
+        type Entry<'a> = (&'a CompactString, &'a Item);
+        let added: Vec<Entry<'_>> = now.items.iter().filter(|(k, _)| !before.items.contains_key(*k)).collect();
+        let removed: Vec<Entry<'_>> = before.items.iter().filter(|(k, _)| !now.items.contains_key(*k)).collect();
         // Same name, one id gone and one new: the deployment changed (params or key).
-        let mut paired: BTreeSet<&String> = BTreeSet::new();
+        let mut paired: BTreeSet<&CompactString> = BTreeSet::new();
         for (old_id, old) in &removed {
-            let twins: Vec<&(&String, &Item)> = added.iter().filter(|(_, n)| n.name == old.name).collect();
+            let twins: Vec<&Entry<'_>> = added.iter().filter(|(_, n)| n.name == old.name).collect();
             let olds = removed.iter().filter(|(_, o)| o.name == old.name).count();
             if let [(new_id, _)] = twins.as_slice()
                 && olds == 1
@@ -159,7 +176,7 @@ pub fn diff(gateway: &str, before: &Inventory, now: &Inventory) -> Vec<Change> {
         for (id, it) in removed.iter().filter(|(id, _)| !paired.contains(id)) {
             out.push(format!("{} ({}) removed", it.name, short(id)));
         }
-        for (id, it) in &now.items {
+        for (id, it) in now.items.iter() {
             if let Some(old) = before.items.get(id)
                 && old.status != it.status
             {
@@ -210,6 +227,8 @@ fn bound(s: &str) -> String {
 pub struct Tracker {
     last: Option<Inventory>,
     saved_at: i64,
+    /// The list the last inventory's items were taken from.
+    listed: Weak<Vec<Deployment>>,
 }
 
 /// What one look found, and whether the inventory is worth writing.
@@ -223,7 +242,27 @@ impl Tracker {
     /// Start from the inventory the last look (of any gatewatch) wrote.
     pub fn new(last: Option<Inventory>) -> Self {
         let saved_at = last.as_ref().map_or(0, |i| i.at);
-        Self { last, saved_at }
+        Self { last, saved_at, listed: Weak::new() }
+    }
+
+    /// [`of`] this poll, from the replica the last look read where it can,
+    /// the items of a list inventoried before taken as they are.
+    pub fn inventory(
+        &mut self,
+        at: i64,
+        urls: &[String],
+        results: &[(String, Result<ReplicaSnapshot, GatewayError>)],
+        local: &LocalView,
+    ) -> Inventory {
+        let known = self.last.as_ref().map(|l| (&self.listed, &l.items));
+        let inv = of(at, urls, results, local, self.source(), known);
+        if inv.items_read
+            && let Some(Ok(s)) = results.iter().find(|(u, _)| *u == inv.source).map(|(_, r)| r)
+            && let Some(list) = s.deployments.ok()
+        {
+            self.listed = Arc::downgrade(list);
+        }
+        inv
     }
 
     /// Compare a new look with the last one. What this look could not see
@@ -319,12 +358,14 @@ mod tests {
         Inventory {
             at,
             replicas: replicas.iter().map(|r| (*r).to_owned()).collect(),
-            items: items
-                .iter()
-                .map(|(id, name, st)| {
-                    ((*id).to_owned(), Item { name: (*name).to_owned(), status: (*st).to_owned(), reason: None })
-                })
-                .collect(),
+            items: Arc::new(
+                items
+                    .iter()
+                    .map(|(id, name, st)| {
+                        ((*id).into(), Item { name: (*name).into(), status: (*st).into(), reason: None })
+                    })
+                    .collect(),
+            ),
             items_read: true,
             source: String::new(),
             keys_read: true,
@@ -344,7 +385,7 @@ mod tests {
             &[("bbbb2222y", "gpt-4o", "serving"), ("3", "claude", "auto-disabled"), ("12", "new", "serving")],
             &["http://r1", "http://r3"],
         );
-        b.items.get_mut("3").unwrap().reason = Some("status code 401".into());
+        Arc::make_mut(&mut b.items).get_mut("3").unwrap().reason = Some("status code 401".into());
         let texts: Vec<String> = diff("gw", &a, &b).into_iter().map(|c| c.text).collect();
         assert_eq!(
             texts,
@@ -395,7 +436,7 @@ mod tests {
         let both = vec![("http://r1".to_owned(), snap(&["new"])), ("http://r2".to_owned(), snap(&["old"]))];
         let local = LocalView::default();
         let mut t = Tracker::default();
-        let first = of(100, &urls, &both, &local, t.source());
+        let first = of(100, &urls, &both, &local, t.source(), None);
         assert_eq!(first.source, "http://r1");
         t.observe("gw", first, true);
         // r1 down: r2's old list is not read as "gpt-4o: now deployment old".
@@ -403,18 +444,56 @@ mod tests {
             ("http://r1".to_owned(), Err(crate::gateway::GatewayError::Refused { url: "http://r1".into() })),
             ("http://r2".to_owned(), snap(&["old"])),
         ];
-        let look = t.observe("gw", of(105, &urls, &r1_down, &local, t.source()), true);
+        let look = t.observe("gw", of(105, &urls, &r1_down, &local, t.source(), None), true);
         assert!(look.changes.is_empty(), "{:?}", look.changes);
         // r1 back with a re-keyed deployment: that is a change.
         let back = vec![("http://r1".to_owned(), snap(&["newer"])), ("http://r2".to_owned(), snap(&["old"]))];
-        let look = t.observe("gw", of(110, &urls, &back, &local, t.source()), true);
+        let look = t.observe("gw", of(110, &urls, &back, &local, t.source(), None), true);
         assert_eq!(look.changes.len(), 1, "{:?}", look.changes);
         assert!(look.changes[0].text.starts_with("gpt-4o: now deployment newer (was new)"), "{:?}", look.changes);
         // r1 gone from the replicas: r2's list is another replica's, not compared.
         let gone = vec![("http://r2".to_owned(), snap(&["old"]))];
-        let look = t.observe("gw", of(115, &["http://r2".to_owned()], &gone, &local, t.source()), true);
+        let look = t.observe("gw", of(115, &["http://r2".to_owned()], &gone, &local, t.source(), None), true);
         assert!(look.changes.iter().all(|c| !c.text.contains("deployment")), "{:?}", look.changes);
         assert_eq!(look.changes[0].text, "replica http://r1 left");
+    }
+
+    /// A poll handing over the very list the last look inventoried (an
+    /// unchanged New API list is the same one) shares its items, built
+    /// once; a new list is inventoried again, and compared.
+    #[test]
+    fn the_items_of_the_same_list_are_shared_a_new_list_is_read_again() {
+        use crate::gateway::{Deployment, DeploymentStatus, ReplicaSnapshot, Section};
+        let list = |status: DeploymentStatus| {
+            let mut d = Deployment::new("7", "openai-main");
+            d.status = status;
+            Arc::new(vec![d, Deployment::new("8", "claude")])
+        };
+        let polled = |l: &Arc<Vec<Deployment>>| {
+            let mut s = ReplicaSnapshot::new(std::time::Duration::ZERO);
+            s.deployments = Section::Ok(Arc::clone(l));
+            vec![("http://r1".to_owned(), Ok(s))]
+        };
+        let (urls, local) = (vec!["http://r1".to_owned()], LocalView::default());
+        let mut t = Tracker::default();
+        let a = list(DeploymentStatus::Serving);
+        let first = t.inventory(100, &urls, &polled(&a), &local);
+        let items = Arc::clone(&first.items);
+        assert!(t.observe("gw", first, true).changes.is_empty());
+        let again = t.inventory(105, &urls, &polled(&a), &local);
+        assert!(Arc::ptr_eq(&again.items, &items), "the same list: its items as they were");
+        assert!(t.observe("gw", again, true).changes.is_empty());
+        let b = list(DeploymentStatus::AutoDisabled);
+        let changed = t.inventory(110, &urls, &polled(&b), &local);
+        assert!(!Arc::ptr_eq(&changed.items, &items), "another list: read again");
+        let look = t.observe("gw", changed, true);
+        assert_eq!(
+            look.changes.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(),
+            ["openai-main (7): serving → auto-disabled"]
+        );
+        drop((a, items));
+        let after = t.inventory(115, &urls, &polled(&b), &local);
+        assert!(t.observe("gw", after, true).changes.is_empty(), "the list it shares is the one it compares");
     }
 
     #[test]
@@ -455,7 +534,8 @@ mod tests {
         let key = "sk-changes-SECRET-99887766554433";
         crate::secret::known().add(crate::secret::Secret::new(key));
         let mut b = inv(5, &[("1", "x", "auto-disabled")], &["r"]);
-        b.items.get_mut("1").unwrap().reason = Some(format!("status_code=401, invalid key {key}"));
+        Arc::make_mut(&mut b.items).get_mut("1").unwrap().reason =
+            Some(format!("status_code=401, invalid key {key}").into());
         let changes = diff("gw", &inv(1, &[("1", "x", "serving")], &["r"]), &b);
         append(&store_path(dir.path()), &changes).unwrap();
         save_inventory(&inventory_path(dir.path(), "gw"), &b).unwrap();

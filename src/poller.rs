@@ -434,7 +434,7 @@ pub async fn cycle(
     }
     let mut found = Vec::new();
     if let Some(log) = changes {
-        let inv = crate::changes::of(unix_now(at), &urls, &results, &local, log.tracker.source());
+        let inv = log.tracker.inventory(unix_now(at), &urls, &results, &local);
         let look = log.tracker.observe(&gw.spec().name, inv, discovery_error.is_none());
         if !look.changes.is_empty() || look.save.is_some() {
             let (log_path, inv_path, seen) = (log.log_path.clone(), log.inventory_path.clone(), look.changes.clone());
