@@ -392,7 +392,9 @@ async fn a_list_past_the_cap_is_assembled_across_runs_and_judged_with_its_age() 
     eprintln!("{bal:#}");
     let listed = std::fs::read_to_string(run_dir.path().join("snapshot").join("big.json")).unwrap();
     let snap: serde_json::Value = serde_json::from_str(&listed).unwrap();
-    let chans = snap["deployments"].as_array().unwrap();
+    // Written with its count ahead of it (read back at its size).
+    assert_eq!(snap["deployments"]["count"], 24_000);
+    let chans = snap["deployments"]["items"].as_array().unwrap();
     assert_eq!(chans.len(), 24_000);
     let ch = chans.iter().find(|d| d["id"].as_str() == Some(off.to_string().as_str())).unwrap();
     assert_eq!(ch["status"], "manually_disabled", "the fresh disabled read laid over the older page: {ch}");
