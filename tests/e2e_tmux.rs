@@ -389,13 +389,18 @@ fn the_list_the_last_run_assembled_shows_at_once_when_the_gateway_does_not_answe
         s.contains("carried-01") && s.contains("carried-12") && s.contains("Channels (12")
     });
     assert!(!s.contains("older-01"), "the older snapshot is not shown:\n{s}");
-    t.send("Tab");
-    t.send("Tab");
-    t.send("Tab");
-    t.send("/");
-    t.wait_for("the timeline gives the list's age", Duration::from_secs(5), |s| {
+    timeline_then_quit(&t, "the timeline gives the list's age", |s| {
         s.contains("showing the channel list saved 2h ago") && s.contains("(12 channel(s), read from http://")
     });
+}
+
+/// Open the timeline (the fourth pane, all of it), wait for `what`, quit.
+fn timeline_then_quit(t: &Tmux, what: &str, until: impl Fn(&str) -> bool) {
+    for _ in 0..3 {
+        t.send("Tab");
+    }
+    t.send("/");
+    t.wait_for(what, Duration::from_secs(5), until);
     t.send("q");
     t.wait_for("exit", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0"));
 }
@@ -453,13 +458,7 @@ fn the_last_saved_list_shows_at_once_when_the_gateway_does_not_answer() {
             && s.contains("showing the list saved")
     });
     assert!(!s.contains(captured::ROOT_TOKEN));
-    t.send("Tab");
-    t.send("Tab");
-    t.send("Tab");
-    t.send("/");
-    t.wait_for("the timeline says where the list comes from", Duration::from_secs(5), |s| {
+    timeline_then_quit(&t, "the timeline says where the list comes from", |s| {
         s.contains("showing the channel list saved") && s.contains("(4 channel(s), read from http://")
     });
-    t.send("q");
-    t.wait_for("exit", Duration::from_secs(10), |s| s.contains("gatewatch-exit=0"));
 }
