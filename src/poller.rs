@@ -197,13 +197,11 @@ async fn last_picture(gw: &Arc<dyn Gateway>, snapshot: &std::path::Path) -> Opti
     .await
     .ok()
     .flatten();
+    // Shown as its first replica's (where the replicas are listed, the URL
+    // alone may not be one): New API nodes share one database, one list.
+    let replica = spec.replica_urls().into_iter().next().unwrap_or_else(|| spec.url.clone());
     saved.or_else(|| {
-        carried.map(|(at, deployments)| ListSnapshot {
-            gateway: spec.name.clone(),
-            replica: spec.url.clone(),
-            at,
-            deployments,
-        })
+        carried.map(|(at, deployments)| ListSnapshot { gateway: spec.name.clone(), replica, at, deployments })
     })
 }
 
@@ -583,6 +581,9 @@ mod tests {
         let url = "http://127.0.0.1:9";
         let gw: Arc<dyn Gateway> =
             Arc::new(NewApi::with_credentials(GatewaySpec::new("n", GatewayKind::NewApi, url), None, None));
+        let mut listed = GatewaySpec::new("n", GatewayKind::NewApi, "http://127.0.0.1:9");
+        listed.replicas = vec!["http://127.0.0.1:10".into(), "http://127.0.0.1:11".into()];
+        let beside: Arc<dyn Gateway> = Arc::new(NewApi::with_credentials(listed, None, None));
         let path = snapshot::path(dir.path(), "n");
         let list = |n: usize| Arc::new((0..n).map(|i| Deployment::new(i.to_string(), format!("ch-{i}"))).collect());
         let saved = |gateway: &str, at: i64, n: usize| {
@@ -602,6 +603,9 @@ mod tests {
         let got = last_picture(&gw, &path).await.expect("the carried list");
         assert_eq!((got.gateway.as_str(), got.replica.as_str(), got.at), ("n", url, now - 300));
         assert!(Arc::ptr_eq(&got.deployments, &held), "held once, shared with the adapter");
+        beside.resume(&mut serde_json::json!({ "server": url, "assembled": assembled }).to_string().as_bytes());
+        let got = last_picture(&beside, &path).await.expect("the carried list");
+        assert_eq!(got.replica, "http://127.0.0.1:10", "shown as a replica the app polls");
 
         saved("n", now - 30, 5);
         let got = last_picture(&gw, &path).await.expect("the newer snapshot");
