@@ -80,17 +80,28 @@ pub struct Change {
 
 /// The inventory of one poll: the list of `prefer` (the replica the last
 /// look read) when it is still polled — not read when it did not answer —
-/// else of the first replica that listed its deployments. `known`: a list
-/// inventoried before and its items, taken as they are when the poll
-/// handed over that very list (an unchanged New API list is the same one).
+/// else of the first replica that listed its deployments.
 pub fn of(
     at: i64,
     urls: &[String],
     results: &[(String, Result<ReplicaSnapshot, GatewayError>)],
     local: &LocalView,
     prefer: Option<&str>,
-    known: Option<(&Weak<Vec<Deployment>>, &Items)>,
 ) -> Inventory {
+    of_known(at, urls, results, local, prefer, None).0
+}
+
+/// [`of`], and the list its items were taken from. `known`: a list
+/// inventoried before and its items, taken as they are when the poll
+/// handed over that very list (an unchanged New API list is the same one).
+fn of_known(
+    at: i64,
+    urls: &[String],
+    results: &[(String, Result<ReplicaSnapshot, GatewayError>)],
+    local: &LocalView,
+    prefer: Option<&str>,
+    known: Option<(&Weak<Vec<Deployment>>, &Items)>,
+) -> (Inventory, Option<Weak<Vec<Deployment>>>) {
     let mut inv = Inventory { at, replicas: urls.iter().cloned().collect(), ..Inventory::default() };
     type Listed<'a> = (&'a String, &'a Arc<Vec<Deployment>>);
     fn listed((u, r): &(String, Result<ReplicaSnapshot, GatewayError>)) -> Option<Listed<'_>> {
@@ -100,6 +111,7 @@ pub fn of(
         Some(p) => results.iter().filter(|(u, _)| u == p).find_map(listed),
         None => results.iter().find_map(listed),
     };
+    let listed_from = source.map(|(_, deps)| Arc::downgrade(deps));
     if let Some((url, deps)) = source {
         inv.items = match known {
             Some((list, items)) if list.upgrade().is_some_and(|l| Arc::ptr_eq(&l, deps)) => Arc::clone(items),
@@ -124,7 +136,7 @@ pub fn of(
             }
         }
     }
-    inv
+    (inv, listed_from)
 }
 
 fn item(d: &Deployment) -> Item {
@@ -255,12 +267,9 @@ impl Tracker {
         local: &LocalView,
     ) -> Inventory {
         let known = self.last.as_ref().map(|l| (&self.listed, &l.items));
-        let inv = of(at, urls, results, local, self.source(), known);
-        if inv.items_read
-            && let Some(Ok(s)) = results.iter().find(|(u, _)| *u == inv.source).map(|(_, r)| r)
-            && let Some(list) = s.deployments.ok()
-        {
-            self.listed = Arc::downgrade(list);
+        let (inv, listed) = of_known(at, urls, results, local, self.source(), known);
+        if let Some(l) = listed {
+            self.listed = l;
         }
         inv
     }
@@ -436,7 +445,7 @@ mod tests {
         let both = vec![("http://r1".to_owned(), snap(&["new"])), ("http://r2".to_owned(), snap(&["old"]))];
         let local = LocalView::default();
         let mut t = Tracker::default();
-        let first = of(100, &urls, &both, &local, t.source(), None);
+        let first = of(100, &urls, &both, &local, t.source());
         assert_eq!(first.source, "http://r1");
         t.observe("gw", first, true);
         // r1 down: r2's old list is not read as "gpt-4o: now deployment old".
@@ -444,16 +453,16 @@ mod tests {
             ("http://r1".to_owned(), Err(crate::gateway::GatewayError::Refused { url: "http://r1".into() })),
             ("http://r2".to_owned(), snap(&["old"])),
         ];
-        let look = t.observe("gw", of(105, &urls, &r1_down, &local, t.source(), None), true);
+        let look = t.observe("gw", of(105, &urls, &r1_down, &local, t.source()), true);
         assert!(look.changes.is_empty(), "{:?}", look.changes);
         // r1 back with a re-keyed deployment: that is a change.
         let back = vec![("http://r1".to_owned(), snap(&["newer"])), ("http://r2".to_owned(), snap(&["old"]))];
-        let look = t.observe("gw", of(110, &urls, &back, &local, t.source(), None), true);
+        let look = t.observe("gw", of(110, &urls, &back, &local, t.source()), true);
         assert_eq!(look.changes.len(), 1, "{:?}", look.changes);
         assert!(look.changes[0].text.starts_with("gpt-4o: now deployment newer (was new)"), "{:?}", look.changes);
         // r1 gone from the replicas: r2's list is another replica's, not compared.
         let gone = vec![("http://r2".to_owned(), snap(&["old"]))];
-        let look = t.observe("gw", of(115, &["http://r2".to_owned()], &gone, &local, t.source(), None), true);
+        let look = t.observe("gw", of(115, &["http://r2".to_owned()], &gone, &local, t.source()), true);
         assert!(look.changes.iter().all(|c| !c.text.contains("deployment")), "{:?}", look.changes);
         assert_eq!(look.changes[0].text, "replica http://r1 left");
     }
