@@ -20,8 +20,10 @@ use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 use crate::fleet::LocalView;
-use crate::gateway::text::Text;
 use crate::gateway::{Deployment, GatewayError, ReplicaSnapshot};
+
+mod items;
+pub use items::{Item, ItemList};
 
 /// Most change lines one comparison keeps (the rest are counted).
 pub const MAX_CHANGES: usize = 200;
@@ -30,19 +32,9 @@ const KEEP_SECS: i64 = 24 * 3600;
 const STORE_MAX_BYTES: u64 = 8 << 20;
 const STORE_READ_BYTES: u64 = 4 << 20;
 
-/// One deployment or channel as far as changes go.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Item {
-    pub name: CompactString,
-    pub status: CompactString,
-    /// Shared with the list's own (a reason is hundreds of bytes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<Text>,
-}
-
-/// The items of one look, by deployment / channel id: shared between the
-/// looks that saw the very same list (50,000 channels are megabytes).
-pub type Items = Arc<BTreeMap<CompactString, Item>>;
+/// The items of one look: shared between the looks that saw the very same
+/// list (50,000 channels are megabytes).
+pub type Items = Arc<ItemList>;
 
 /// One gateway's state at one look.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,7 +107,7 @@ fn of_known(
     if let Some((url, deps)) = source {
         inv.items = match known {
             Some((list, items)) if list.upgrade().is_some_and(|l| Arc::ptr_eq(&l, deps)) => Arc::clone(items),
-            _ => Arc::new(deps.iter().map(|d| (d.id.clone(), item(d))).collect()),
+            _ => Arc::new(ItemList::of(deps)),
         };
         inv.items_read = true;
         inv.source.clone_from(url);
@@ -139,10 +131,6 @@ fn of_known(
     (inv, listed_from)
 }
 
-fn item(d: &Deployment) -> Item {
-    Item { name: d.name.clone(), status: d.status.label().into(), reason: d.status_reason.clone() }
-}
-
 fn short(id: &str) -> &str {
     crate::secret::short_id(id)
 }
@@ -162,8 +150,8 @@ pub fn diff(gateway: &str, before: &Inventory, now: &Inventory) -> Vec<Change> {
         && !Arc::ptr_eq(&before.items, &now.items)
     {
         type Entry<'a> = (&'a CompactString, &'a Item);
-        let added: Vec<Entry<'_>> = now.items.iter().filter(|(k, _)| !before.items.contains_key(*k)).collect();
-        let removed: Vec<Entry<'_>> = before.items.iter().filter(|(k, _)| !now.items.contains_key(*k)).collect();
+        let added: Vec<Entry<'_>> = now.items.iter().filter(|(k, _)| !before.items.contains_key(k)).collect();
+        let removed: Vec<Entry<'_>> = before.items.iter().filter(|(k, _)| !now.items.contains_key(k)).collect();
         // Same name, one id gone and one new: the deployment changed (params or key).
         let mut paired: BTreeSet<&CompactString> = BTreeSet::new();
         for (old_id, old) in &removed {
@@ -183,7 +171,7 @@ pub fn diff(gateway: &str, before: &Inventory, now: &Inventory) -> Vec<Change> {
             }
         }
         for (id, it) in added.iter().filter(|(id, _)| !paired.contains(id)) {
-            out.push(format!("{} ({}) added, {}", it.name, short(id), it.status));
+            out.push(format!("{} ({}) added, {}", it.name, short(id), it.status.label()));
         }
         for (id, it) in removed.iter().filter(|(id, _)| !paired.contains(id)) {
             out.push(format!("{} ({}) removed", it.name, short(id)));
@@ -193,7 +181,7 @@ pub fn diff(gateway: &str, before: &Inventory, now: &Inventory) -> Vec<Change> {
                 && old.status != it.status
             {
                 let why = it.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
-                out.push(format!("{} ({}): {} → {}{why}", it.name, short(id), old.status, it.status));
+                out.push(format!("{} ({}): {} → {}{why}", it.name, short(id), old.status.label(), it.status.label()));
             }
         }
     }
@@ -338,9 +326,11 @@ pub fn inventory_path(state_dir: &Path, gateway: &str) -> PathBuf {
     state_dir.join("inventory").join(format!("{}.json", crate::statefile::file_safe(gateway)))
 }
 
+/// The last inventory written (parsed as it is read: megabytes at 50,000
+/// channels are not held twice).
 pub fn load_inventory(path: &Path) -> Option<Inventory> {
-    let bytes = crate::readlimit::read_tail(path, 64 << 20).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    let file = crate::readlimit::open_tail(path, 64 << 20).ok()?;
+    serde_json::from_reader(std::io::BufReader::new(file)).ok()
 }
 
 /// Write the inventory (a temporary file renamed over the old one).
@@ -363,6 +353,10 @@ pub fn load(path: &Path) -> Vec<Change> {
 mod tests {
     use super::*;
 
+    fn status(label: &str) -> crate::gateway::DeploymentStatus {
+        crate::gateway::DeploymentStatus::from_label(label).unwrap()
+    }
+
     fn inv(at: i64, items: &[(&str, &str, &str)], replicas: &[&str]) -> Inventory {
         Inventory {
             at,
@@ -371,7 +365,7 @@ mod tests {
                 items
                     .iter()
                     .map(|(id, name, st)| {
-                        ((*id).into(), Item { name: (*name).into(), status: (*st).into(), reason: None })
+                        ((*id).into(), Item { name: (*name).into(), status: status(st), reason: None })
                     })
                     .collect(),
             ),

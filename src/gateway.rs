@@ -99,6 +99,13 @@ impl DeploymentStatus {
             Self::Unknown => "unknown",
         }
     }
+
+    /// The status a [`DeploymentStatus::label`] names.
+    pub fn from_label(label: &str) -> Option<Self> {
+        [Self::Serving, Self::Unhealthy, Self::ManuallyDisabled, Self::AutoDisabled, Self::Unknown]
+            .into_iter()
+            .find(|s| s.label() == label)
+    }
 }
 
 /// What gatewatch can know about the key a deployment holds.
