@@ -6,6 +6,7 @@ pub mod error;
 pub mod http;
 pub mod litellm;
 pub mod newapi;
+pub mod num;
 pub mod parse_memo;
 pub mod text;
 
@@ -18,6 +19,7 @@ pub use error::GatewayError;
 
 use crate::config::{GatewayKind, GatewaySpec};
 use crate::secret::Fingerprint;
+pub use num::Opt;
 pub use text::{Names, Text};
 
 /// One replica address of a gateway.
@@ -136,27 +138,38 @@ pub struct Deployment {
     pub status: DeploymentStatus,
     #[serde(default, deserialize_with = "text::de_text_opt")]
     pub status_reason: Option<Text>,
-    pub status_since: Option<i64>,
-    pub weight: Option<u64>,
-    pub priority: Option<i64>,
+    #[serde(default)]
+    pub status_since: Opt<i64>,
+    #[serde(default)]
+    pub weight: Opt<u64>,
+    #[serde(default)]
+    pub priority: Opt<i64>,
     pub groups: Names,
     pub model_mapping: Vec<(String, String)>,
-    pub balance: Option<f64>,
-    pub balance_updated: Option<i64>,
-    pub used_quota: Option<i64>,
-    pub response_time_ms: Option<u64>,
-    pub test_time: Option<i64>,
+    #[serde(default)]
+    pub balance: Opt<f64>,
+    #[serde(default)]
+    pub balance_updated: Opt<i64>,
+    #[serde(default)]
+    pub used_quota: Opt<i64>,
+    #[serde(default)]
+    pub response_time_ms: Opt<u64>,
+    #[serde(default)]
+    pub test_time: Opt<i64>,
     #[serde(default, deserialize_with = "text::de_text_opt")]
     pub tag: Option<Text>,
-    pub input_cost_per_token: Option<f64>,
-    pub output_cost_per_token: Option<f64>,
+    #[serde(default)]
+    pub input_cost_per_token: Opt<f64>,
+    #[serde(default)]
+    pub output_cost_per_token: Opt<f64>,
     /// LiteLLM: stored in the DB rather than the config file.
     pub db_model: bool,
     pub key: KeyVisibility,
     /// New API channel type id.
-    pub type_id: Option<i64>,
+    #[serde(default)]
+    pub type_id: Opt<i64>,
     /// New API multi-key pools: (enabled keys, total keys).
-    pub multi_key: Option<(usize, usize)>,
+    pub multi_key: Option<(u32, u32)>,
 }
 
 impl Deployment {
@@ -179,22 +192,22 @@ impl Deployment {
             api_base: None,
             status: DeploymentStatus::Serving,
             status_reason: None,
-            status_since: None,
-            weight: None,
-            priority: None,
+            status_since: Opt::NONE,
+            weight: Opt::NONE,
+            priority: Opt::NONE,
             groups: Names::default(),
             model_mapping: Vec::new(),
-            balance: None,
-            balance_updated: None,
-            used_quota: None,
-            response_time_ms: None,
-            test_time: None,
+            balance: Opt::NONE,
+            balance_updated: Opt::NONE,
+            used_quota: Opt::NONE,
+            response_time_ms: Opt::NONE,
+            test_time: Opt::NONE,
             tag: None,
-            input_cost_per_token: None,
-            output_cost_per_token: None,
+            input_cost_per_token: Opt::NONE,
+            output_cost_per_token: Opt::NONE,
             db_model: false,
             key: KeyVisibility::IdHash,
-            type_id: None,
+            type_id: Opt::NONE,
             multi_key: None,
         }
     }

@@ -233,13 +233,13 @@ fn compare(
         SortKey::Name => by_name(),
         SortKey::Id => cmp_opt(id_num(a), id_num(b)).then_with(|| a.id.cmp(&b.id)),
         SortKey::Provider => a.provider.cmp(&b.provider).then_with(by_name),
-        SortKey::Priority => cmp_opt(b.priority, a.priority),
-        SortKey::Weight => cmp_opt(b.weight, a.weight),
+        SortKey::Priority => cmp_opt(b.priority.get(), a.priority.get()),
+        SortKey::Weight => cmp_opt(b.weight.get(), a.weight.get()),
         SortKey::Share => cmp_opt(derived.share.get(b.id.as_str()), derived.share.get(a.id.as_str())),
-        SortKey::Balance => cmp_opt(b.balance, a.balance),
-        SortKey::ResponseTime => cmp_opt(b.response_time_ms, a.response_time_ms),
-        SortKey::TestTime => cmp_opt(a.test_time, b.test_time),
-        SortKey::UsedQuota => cmp_opt(b.used_quota, a.used_quota),
+        SortKey::Balance => cmp_opt(b.balance.get(), a.balance.get()),
+        SortKey::ResponseTime => cmp_opt(b.response_time_ms.get(), a.response_time_ms.get()),
+        SortKey::TestTime => cmp_opt(a.test_time.get(), b.test_time.get()),
+        SortKey::UsedQuota => cmp_opt(b.used_quota.get(), a.used_quota.get()),
         SortKey::Live => {
             let share = |d: &Deployment| {
                 live.get(d.id.as_str()).filter(|w| w.failures > 0.0).map(crate::traffic::Window::error_ratio).or_else(
@@ -256,8 +256,8 @@ fn compare(
             desc_opt(share(a), share(b)).then_with(by_name)
         }
         SortKey::Price => cmp_opt(
-            b.input_cost_per_token.zip(b.output_cost_per_token).map(|(i, o)| i + o),
-            a.input_cost_per_token.zip(a.output_cost_per_token).map(|(i, o)| i + o),
+            b.input_cost_per_token.get().zip(b.output_cost_per_token.get()).map(|(i, o)| i + o),
+            a.input_cost_per_token.get().zip(a.output_cost_per_token.get()).map(|(i, o)| i + o),
         ),
     }
 }
@@ -303,8 +303,8 @@ fn term_matches(g: &GatewayObs, derived: Option<&Derived>, d: &Deployment, term:
             "type" | "provider" => c(&d.provider),
             "status" => c(g.effective_status(d).label()),
             "base" | "url" => d.api_base.as_deref().is_some_and(c),
-            "prio" | "priority" => d.priority.is_some_and(|p| p.to_string() == v),
-            "weight" => d.weight.is_some_and(|w| w.to_string() == v),
+            "prio" | "priority" => d.priority.get().is_some_and(|p| p.to_string() == v),
+            "weight" => d.weight.get().is_some_and(|w| w.to_string() == v),
             "live" => live_verdict(g, derived, d).is_some_and(|x| starts_with_lower(x.label(), v)),
             _ => has(&d.name),
         }

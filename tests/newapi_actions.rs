@@ -151,16 +151,16 @@ async fn a_test_and_a_balance_refresh_show_in_the_row_at_once() {
     assert!(verified(&events).0);
     assert_eq!(re_read(&events), ["1"]);
     let row = r.app.current().unwrap().deployments().iter().find(|d| d.id == "1").unwrap().clone();
-    assert_eq!(row.balance, Some(99.5), "the new balance is in the table before the next poll");
+    assert_eq!(row.balance.get(), Some(99.5), "the new balance is in the table before the next poll");
     assert!(!effects.iter().any(|e| matches!(e, Effect::Refresh(_))));
 
     r.select("openai-backup");
-    let tested_before = r.app.current().unwrap().deployments().iter().find(|d| d.id == "2").unwrap().test_time;
+    let tested_before = r.app.current().unwrap().deployments().iter().find(|d| d.id == "2").unwrap().test_time.get();
     assert_eq!(tested_before, None);
     let (events, _) = r.run("ty").await;
     assert!(verified(&events).0);
     let row = r.app.current().unwrap().deployments().iter().find(|d| d.id == "2").unwrap().clone();
-    assert!(row.test_time.is_some() && row.response_time_ms == Some(930), "{row:?}");
+    assert!(row.test_time.get().is_some() && row.response_time_ms.get() == Some(930), "{row:?}");
     assert_eq!(row.status, DeploymentStatus::Serving, "a single test never changes the status");
 }
 

@@ -92,7 +92,7 @@ async fn poll_reads_status_probe_and_every_channel() {
     // The staged incident reads through.
     assert_eq!(channel(&s, "4").status, DeploymentStatus::AutoDisabled);
     assert!(channel(&s, "4").status_reason.as_deref().unwrap().starts_with("status_code=401"));
-    assert!(channel(&s, "4").balance.unwrap() > 0.0);
+    assert!(channel(&s, "4").balance.get().unwrap() > 0.0);
     assert_eq!(channel(&s, "8").status, DeploymentStatus::ManuallyDisabled);
     assert_eq!(channel(&s, "9").multi_key, Some((2, 3)));
     assert_eq!(channel(&s, "5").groups, ["vip"]);
@@ -291,7 +291,7 @@ async fn channel_tests_report_result_and_latency_without_changing_status() {
     assert_eq!(sim.state.lock().unwrap().requests, before, "a bad id is refused before sending");
     let s = gw.poll(t).await.unwrap();
     assert_eq!(channel(&s, "6").status, DeploymentStatus::Serving, "a single test never changes status");
-    assert_eq!(channel(&s, "6").response_time_ms, Some(310));
+    assert_eq!(channel(&s, "6").response_time_ms.get(), Some(310));
     assert!(channel(&s, "6").test_time.is_some());
 
     assert!(matches!(gw.admin(t, &AdminOp::TestAllChannels).await.unwrap(), AdminResult::Done { .. }));
@@ -319,7 +319,7 @@ async fn balances_single_unsupported_multi_key_and_all() {
         let c = channel(&s, id);
         assert_eq!(c.status, DeploymentStatus::AutoDisabled, "#{id}: empty upstream account");
         assert_eq!(c.status_reason.as_deref(), Some("余额不足"));
-        assert_eq!(c.balance, Some(0.0));
+        assert_eq!(c.balance.get(), Some(0.0));
     }
     assert_eq!(channel(&s, "7").status, DeploymentStatus::Serving, "auto_ban 0 is never disabled");
     assert_eq!(channel(&s, "1").status, DeploymentStatus::Serving);

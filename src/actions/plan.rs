@@ -315,8 +315,12 @@ pub fn plan(obs: &GatewayObs, index: usize, action: GatewayAction, read_only: bo
         (GatewayAction::RefreshBalance { id, name }, GatewayKind::NewApi) => {
             let mut p = base(obs, index, action.clone(), format!("Refresh balance of #{id} {name}"));
             p.effect.push(format!("GET /api/channel/update_balance/{id}: asks the provider's billing API and stores balance; never changes status."));
-            let supported =
-                obs.deployments().iter().find(|d| d.id == id).and_then(|d| d.type_id).is_some_and(balance_supported);
+            let supported = obs
+                .deployments()
+                .iter()
+                .find(|d| d.id == id)
+                .and_then(|d| d.type_id.get())
+                .is_some_and(balance_supported);
             if !supported {
                 p.effect.push(
                     "This provider type does not support balance queries: the server will answer 'not implemented'."

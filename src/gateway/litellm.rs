@@ -326,8 +326,8 @@ pub fn to_deployment(e: api::ModelInfoEntry, names: &mut Interner) -> Deployment
     d.upstream_model = model.map(|m| names.text(&m));
     d.api_base = e.litellm_params.api_base.map(|b| names.text(&b));
     d.db_model = e.model_info.db_model;
-    d.input_cost_per_token = e.model_info.input_cost_per_token;
-    d.output_cost_per_token = e.model_info.output_cost_per_token;
+    d.input_cost_per_token = e.model_info.input_cost_per_token.into();
+    d.output_cost_per_token = e.model_info.output_cost_per_token.into();
     d.key = KeyVisibility::IdHash;
     d
 }

@@ -19,7 +19,7 @@ use crate::gateway::newapi::select::CacheMode;
 use crate::secret::short_id;
 
 fn price(d: &Deployment) -> String {
-    match (d.input_cost_per_token, d.output_cost_per_token) {
+    match (d.input_cost_per_token.get(), d.output_cost_per_token.get()) {
         (Some(i), Some(o)) => format!("{:.2}/{:.2}", i * 1e6, o * 1e6),
         _ => "-".into(),
     }
@@ -147,8 +147,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                         Cell::from(Span::styled(status_symbol(st), theme.status(st))),
                         Cell::from(&*d.id),
                         Cell::from(&*d.name),
-                        Cell::from(d.priority.map_or("-".into(), |p| p.to_string())),
-                        Cell::from(d.weight.map_or("-".into(), |w| w.to_string())),
+                        Cell::from(d.priority.get().map_or("-".into(), |p| p.to_string())),
+                        Cell::from(d.weight.get().map_or("-".into(), |w| w.to_string())),
                         Cell::from(Span::styled(
                             share
                                 .map_or("-".into(), |s| format!("{:.0}%{}", s * 100.0, if starved { "!" } else { "" })),
@@ -165,12 +165,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: 
                         cells.push(Cell::from(Span::styled(super::util::spark(&sp.of(&d.id)), theme.fail())));
                     }
                     if medium {
-                        cells.push(Cell::from(d.balance.map_or("-".into(), |b| format!("{b:.2}"))));
-                        cells.push(Cell::from(d.test_time.map_or("never".into(), |t| ago_unix(app.now, t))));
+                        cells.push(Cell::from(d.balance.get().map_or("-".into(), |b| format!("{b:.2}"))));
+                        cells.push(Cell::from(d.test_time.get().map_or("never".into(), |t| ago_unix(app.now, t))));
                     }
                     if wide_newapi {
                         cells.push(Cell::from(&*d.provider));
-                        cells.push(Cell::from(d.response_time_ms.map_or("-".into(), |r| format!("{r}ms"))));
+                        cells.push(Cell::from(d.response_time_ms.get().map_or("-".into(), |r| format!("{r}ms"))));
                         cells.push(Cell::from(fit(&d.groups.join(","), 12)));
                         cells.push(Cell::from(fit(&d.models.join(","), 40)));
                     }

@@ -117,7 +117,7 @@ pub fn deployment(frame: &mut Frame, area: Rect, app: &App, id: &str, scroll: u1
     if let Some(r) = &d.status_reason {
         lines.push(field("status reason", r.to_string()));
     }
-    if let Some(t) = d.status_since {
+    if let Some(t) = d.status_since.get() {
         lines.push(field("status since", ago_unix(app.now, t)));
     }
     if !d.groups.is_empty() {
@@ -126,7 +126,11 @@ pub fn deployment(frame: &mut Frame, area: Rect, app: &App, id: &str, scroll: u1
     if d.priority.is_some() || d.weight.is_some() {
         lines.push(field(
             "priority / weight",
-            format!("{} / {}", opt(d.priority.map(|p| p.to_string())), opt(d.weight.map(|w| w.to_string()))),
+            format!(
+                "{} / {}",
+                opt(d.priority.get().map(|p| p.to_string())),
+                opt(d.weight.get().map(|w| w.to_string()))
+            ),
         ));
     }
     if let Some(share) = app.current_derived().and_then(|x| x.share.get(d.id.as_str())) {
@@ -139,29 +143,29 @@ pub fn deployment(frame: &mut Frame, area: Rect, app: &App, id: &str, scroll: u1
         let m: Vec<String> = d.model_mapping.iter().map(|(a, b)| format!("{a} → {b}")).collect();
         lines.push(field("model mapping", m.join(", ")));
     }
-    if let Some(b) = d.balance {
+    if let Some(b) = d.balance.get() {
         lines.push(field(
             "balance",
             format!(
                 "${b:.2} ({})",
-                d.balance_updated.map_or("never updated".into(), |t| format!("updated {}", ago_unix(app.now, t)))
+                d.balance_updated.get().map_or("never updated".into(), |t| format!("updated {}", ago_unix(app.now, t)))
             ),
         ));
     }
-    if let Some(q) = d.used_quota {
+    if let Some(q) = d.used_quota.get() {
         lines.push(field("used quota", q.to_string()));
     }
-    if let Some(r) = d.response_time_ms {
+    if let Some(r) = d.response_time_ms.get() {
         lines.push(field("response time", format!("{r} ms")));
     }
-    lines.push(field("last test", d.test_time.map_or("never".into(), |t| ago_unix(app.now, t))));
+    lines.push(field("last test", d.test_time.get().map_or("never".into(), |t| ago_unix(app.now, t))));
     if let Some(t) = &d.tag {
         lines.push(field("tag", t.to_string()));
     }
     if let Some((on, total)) = d.multi_key {
         lines.push(field("multi-key pool", format!("{on} of {total} keys enabled")));
     }
-    if let (Some(i), Some(o)) = (d.input_cost_per_token, d.output_cost_per_token) {
+    if let (Some(i), Some(o)) = (d.input_cost_per_token.get(), d.output_cost_per_token.get()) {
         lines.push(field("price", format!("${:.3} / ${:.3} per 1M tokens in/out", i * 1e6, o * 1e6)));
     }
     lines.push(field(

@@ -62,8 +62,8 @@ pub fn running(text: &str) -> Vec<Deployment> {
                 "gpt-4o-mini" => (1.5e-7, 6e-7),
                 _ => (5e-7, 1.5e-6),
             };
-            dep.input_cost_per_token = Some(i);
-            dep.output_cost_per_token = Some(o);
+            dep.input_cost_per_token = i.into();
+            dep.output_cost_per_token = o.into();
             if let Some(m) = &d.upstream_model {
                 dep.models = dep.models.with(m);
             }

@@ -105,16 +105,16 @@ fn non_empty(s: Option<String>, names: &mut Interner) -> Option<crate::gateway::
 }
 
 /// (enabled keys, total keys) of a multi-key pool.
-fn multi_key(c: &Channel) -> Option<(usize, usize)> {
+fn multi_key(c: &Channel) -> Option<(u32, u32)> {
     let info = c.channel_info.as_ref().filter(|i| i.is_multi_key)?;
-    let total = usize::try_from(info.multi_key_size).unwrap_or(0);
+    let total = u32::try_from(info.multi_key_size).unwrap_or(0);
     let disabled = info
         .multi_key_status_list
         .iter()
         .flatten()
-        .filter(|(idx, st)| **st != 1 && idx.parse::<usize>().is_ok_and(|i| i < total))
+        .filter(|(idx, st)| **st != 1 && idx.parse::<u32>().is_ok_and(|i| i < total))
         .count();
-    Some((total.saturating_sub(disabled), total))
+    Some((total.saturating_sub(u32::try_from(disabled).unwrap_or(u32::MAX)), total))
 }
 
 /// Map one channel. `other_info`'s reason and time describe the last
@@ -131,24 +131,24 @@ pub fn to_deployment(c: Channel, flavor: Flavor, names: &mut Interner) -> Deploy
     }
     .map_or_else(|| format!("type {}", c.kind), str::to_owned);
     d.provider = names.text(&provider);
-    d.type_id = Some(c.kind);
+    d.type_id = c.kind.into();
     d.api_base = non_empty(c.base_url, names);
     d.status = status(c.status);
     if d.status != DeploymentStatus::Serving {
         let info = other_info(c.other_info.as_deref());
         d.status_reason = non_empty(info.status_reason, names);
-        d.status_since = info.status_time.filter(|t| *t > 0);
+        d.status_since = info.status_time.filter(|t| *t > 0).into();
     }
-    d.weight = c.weight.map(|w| u64::try_from(w).unwrap_or(0));
-    d.priority = c.priority;
+    d.weight = c.weight.map(|w| u64::try_from(w).unwrap_or(0)).into();
+    d.priority = c.priority.into();
     d.groups = split_names(&c.group, names);
     d.model_mapping = parse_mapping(c.model_mapping.as_deref());
     // A balance of 0 that was never fetched is "unknown", not "empty".
-    d.balance = (c.balance_updated_time > 0 || c.balance != 0.0).then_some(c.balance);
-    d.balance_updated = (c.balance_updated_time > 0).then_some(c.balance_updated_time);
-    d.used_quota = Some(c.used_quota);
-    d.response_time_ms = u64::try_from(c.response_time).ok().filter(|ms| *ms > 0);
-    d.test_time = (c.test_time > 0).then_some(c.test_time);
+    d.balance = (c.balance_updated_time > 0 || c.balance != 0.0).then_some(c.balance).into();
+    d.balance_updated = (c.balance_updated_time > 0).then_some(c.balance_updated_time).into();
+    d.used_quota = c.used_quota.into();
+    d.response_time_ms = u64::try_from(c.response_time).ok().filter(|ms| *ms > 0).into();
+    d.test_time = (c.test_time > 0).then_some(c.test_time).into();
     d.tag = non_empty(c.tag, names);
     d.key = KeyVisibility::NotReadable(names.text("not readable with an access token"));
     d.multi_key = pool;
@@ -212,21 +212,21 @@ mod tests {
         assert_eq!(c.name, "openai-primary");
         assert_eq!(c.models, ["gpt-4o", "gpt-4o-mini", "gpt-4.1"]);
         assert_eq!(c.groups, ["default", "vip"]);
-        assert_eq!(c.weight, Some(0));
-        assert_eq!(c.priority, Some(10));
+        assert_eq!(c.weight.get(), Some(0));
+        assert_eq!(c.priority.get(), Some(10));
         assert_eq!(c.api_base, None, "empty base_url means the type's default URL");
-        assert_eq!(c.balance, Some(87.42));
-        assert_eq!(c.balance_updated, Some(1_777_346_400));
-        assert_eq!(c.used_quota, Some(412_338_211));
-        assert_eq!(c.response_time_ms, Some(812));
-        assert_eq!(c.test_time, Some(1_777_350_000));
-        assert_eq!(c.type_id, Some(1));
+        assert_eq!(c.balance.get(), Some(87.42));
+        assert_eq!(c.balance_updated.get(), Some(1_777_346_400));
+        assert_eq!(c.used_quota.get(), Some(412_338_211));
+        assert_eq!(c.response_time_ms.get(), Some(812));
+        assert_eq!(c.test_time.get(), Some(1_777_350_000));
+        assert_eq!(c.type_id.get(), Some(1));
         assert_eq!(c.multi_key, None);
         assert!(c.model_mapping.is_empty());
         assert_eq!(c.status_reason, None);
         // Never fetched: unknown rather than zero.
-        assert_eq!(by_id(&d, "11").balance, None);
-        assert_eq!(by_id(&d, "11").balance_updated, None);
+        assert_eq!(by_id(&d, "11").balance.get(), None);
+        assert_eq!(by_id(&d, "11").balance_updated.get(), None);
     }
 
     #[test]
@@ -235,14 +235,14 @@ mod tests {
         let az = by_id(&d, "9");
         assert_eq!(az.status, DeploymentStatus::AutoDisabled);
         assert!(az.status_reason.as_deref().unwrap().starts_with("status_code=401, Access denied"));
-        assert_eq!(az.status_since, Some(1_777_348_811));
+        assert_eq!(az.status_since.get(), Some(1_777_348_811));
         assert_eq!(az.api_base.as_deref(), Some("https://contoso-eastus.openai.azure.com"));
         assert_eq!(az.model_mapping, vec![("gpt-4o".to_owned(), "gpt4o-deploy".to_owned())]);
-        assert_eq!(az.response_time_ms, None);
+        assert_eq!(az.response_time_ms.get(), None);
         let gem = by_id(&d, "7");
         assert_eq!(gem.status, DeploymentStatus::ManuallyDisabled);
         assert_eq!(gem.status_reason, None, "empty reason is no reason");
-        assert_eq!(gem.status_since, Some(1_776_000_000));
+        assert_eq!(gem.status_since.get(), Some(1_776_000_000));
     }
 
     #[test]
@@ -281,7 +281,7 @@ mod tests {
         assert_eq!(d.status, DeploymentStatus::Unknown);
         assert_eq!(d.models, ["a", "b"]);
         assert!(d.groups.is_empty());
-        assert_eq!(d.weight, Some(0));
+        assert_eq!(d.weight.get(), Some(0));
         assert_eq!(d.status_reason, None);
     }
 

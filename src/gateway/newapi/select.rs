@@ -162,8 +162,8 @@ mod tests {
         let mut d = Deployment::new(id, id);
         d.models = crate::gateway::Names::from(vec!["gpt-4o"]);
         d.groups = crate::gateway::Names::from(vec!["default"]);
-        d.priority = Some(prio);
-        d.weight = Some(weight);
+        d.priority = prio.into();
+        d.weight = weight.into();
         d.status = status;
         d
     }
@@ -239,8 +239,8 @@ mod tests {
                     crate::gateway::Names::from(vec!["default"])
                 };
                 if i % 11 == 0 {
-                    d.weight = None;
-                    d.priority = None;
+                    d.weight = crate::gateway::Opt::NONE;
+                    d.priority = crate::gateway::Opt::NONE;
                 }
                 d
             })

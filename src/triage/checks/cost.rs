@@ -31,7 +31,7 @@ fn alias_prices(deployments: &[Deployment]) -> HashMap<&str, Option<Price>> {
 fn price_of(alias: &str, deps: &[&Deployment]) -> Option<Price> {
     let reported = deps
         .iter()
-        .filter_map(|d| match (d.input_cost_per_token, d.output_cost_per_token) {
+        .filter_map(|d| match (d.input_cost_per_token.get(), d.output_cost_per_token.get()) {
             (Some(i), Some(o)) if i + o > 0.0 => Some(Price { input: i, output: o, reported: true }),
             _ => None,
         })
@@ -242,8 +242,8 @@ mod tests {
         let mut d = Deployment::new(id, alias);
         d.upstream_model = upstream.map(Into::into);
         if let Some((i, o)) = cost {
-            d.input_cost_per_token = Some(i);
-            d.output_cost_per_token = Some(o);
+            d.input_cost_per_token = i.into();
+            d.output_cost_per_token = o.into();
         }
         d
     }

@@ -306,14 +306,16 @@ pub fn group_mismatch(c: &Ctx<'_>) -> Finding {
         Err(f) => return f,
     };
     let group = &c.gw.spec.user_group;
-    let reachable: BTreeSet<&str> =
-        chans.iter().filter(|d| d.groups.iter().any(|g| g == group)).flat_map(|d| d.models.iter()).collect();
+    // Inserted one by one: `collect` into a set first gathers every name of
+    // every channel (megabytes at 50,000 channels) to sort them.
+    let mut reachable: BTreeSet<&str> = BTreeSet::new();
+    reachable.extend(chans.iter().filter(|d| d.groups.iter().any(|g| g == group)).flat_map(|d| d.models.iter()));
     let outside: Vec<&Deployment> = chans
         .iter()
         .filter(|d| d.status == DeploymentStatus::Serving && !d.groups.iter().any(|g| g == group))
         .collect();
-    let unreachable: BTreeSet<&str> =
-        outside.iter().flat_map(|d| d.models.iter()).filter(|m| !reachable.contains(m)).collect();
+    let mut unreachable: BTreeSet<&str> = BTreeSet::new();
+    unreachable.extend(outside.iter().flat_map(|d| d.models.iter()).filter(|m| !reachable.contains(m)));
     let mut facts: Vec<String> =
         outside.iter().take(10).map(|d| format!("{} serves groups {} only", label(d), d.groups.join(","))).collect();
     if outside.len() > 10 {
@@ -355,7 +357,7 @@ pub fn balance_disabled(c: &Ctx<'_>) -> Finding {
     };
     let hits: Vec<String> = chans
         .iter()
-        .filter(|d| d.status == DeploymentStatus::AutoDisabled && d.balance.is_some_and(|b| b > 0.0))
+        .filter(|d| d.status == DeploymentStatus::AutoDisabled && d.balance.get().is_some_and(|b| b > 0.0))
         .map(|d| {
             format!(
                 "{}: balance ${:.2} but auto-disabled{}",
