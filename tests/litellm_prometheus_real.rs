@@ -121,11 +121,16 @@ fn prometheus_history_names_the_failing_deployment_on_a_first_run() {
     let proxy = Proxy::start(&proxy_config(&up, &dead_base()), &[]);
     let prom = Prometheus::start(&bin, &format!("127.0.0.1:{}", proxy.port()), proxy.master_key(), "litellm");
     let bad = "sum(litellm_deployment_total_requests_total{model_group=\"bad\"})";
+    // The proxy counts a failure after it has answered (its failure callback
+    // runs after the response): a scrape can hold a request and not yet its
+    // failure, so both counters are waited for (seen once short by one).
+    let bad_failed = "sum(litellm_deployment_failure_responses_total{model_group=\"bad\"})";
     for _ in 0..2 {
         assert_eq!(chat(&proxy, "good"), 200);
         assert_ne!(chat(&proxy, "bad"), 200);
     }
     wait_value(&prom, bad, 2.0);
+    wait_value(&prom, bad_failed, 2.0);
     // Rates need two points at least 30 s apart: Prometheus's, before gatewatch runs.
     let first = Instant::now();
     std::thread::sleep(Duration::from_secs(32));
@@ -134,6 +139,7 @@ fn prometheus_history_names_the_failing_deployment_on_a_first_run() {
         assert_ne!(chat(&proxy, "bad"), 200);
     }
     wait_value(&prom, bad, 6.0);
+    wait_value(&prom, bad_failed, 6.0);
     eprintln!("history in Prometheus: {:?}", first.elapsed());
 
     let v = check_json(&proxy, &gw_config(dir.path(), "prom", &proxy, &prom.url()));
