@@ -306,10 +306,15 @@ pub fn group_mismatch(c: &Ctx<'_>) -> Finding {
         Err(f) => return f,
     };
     let group = &c.gw.spec.user_group;
-    // Inserted one by one: `collect` into a set first gathers every name of
-    // every channel (megabytes at 50,000 channels) to sort them.
+    // Each shared model list once (thousands of channels hold a few dozen):
+    // collecting every name of every channel was megabytes at 50,000.
+    let mut lists: HashSet<usize> = HashSet::new();
     let mut reachable: BTreeSet<&str> = BTreeSet::new();
-    reachable.extend(chans.iter().filter(|d| d.groups.iter().any(|g| g == group)).flat_map(|d| d.models.iter()));
+    for d in chans.iter().filter(|d| d.groups.iter().any(|g| g == group)) {
+        if lists.insert(d.models.addr()) {
+            reachable.extend(d.models.iter());
+        }
+    }
     let outside: Vec<&Deployment> = chans
         .iter()
         .filter(|d| d.status == DeploymentStatus::Serving && !d.groups.iter().any(|g| g == group))
