@@ -97,54 +97,46 @@ pub fn bounded(v: &str) -> String {
 }
 
 /// Parse a Prometheus text exposition. Only the `litellm_deployment_*`
-/// families are read; an exposition that does not parse is an error, never
-/// a partial picture.
+/// samples are kept; every line is checked, and an exposition that does not
+/// parse is an error naming the line, never a partial picture.
+///
+/// Read a line at a time and folded as it goes: a parser building the whole
+/// exposition first held 18 MB for the 4.9 MB of 5,000 deployments.
 pub fn parse(text: &str) -> Result<Traffic, String> {
-    if text.trim().is_empty() {
-        return Ok(Traffic::default());
-    }
-    let (metrics, problem) = prom_text_format_parser::parse_scrape(text);
-    match problem {
-        None => {}
-        Some(prom_text_format_parser::ScrapeParseError::Parse(e)) => {
-            return Err(format!("the /metrics/ exposition does not parse: {}", first_line(&e)));
-        }
-        // A family declared but not yet sampled (HELP and TYPE only) is valid
-        // exposition: prometheus_client writes one for every metric it registered.
-        Some(prom_text_format_parser::ScrapeParseError::Collect(errors)) => {
-            if let Some(e) =
-                errors.iter().find(|e| !(e.error.contains("has only") || e.error.contains("has no samples")))
-            {
-                return Err(format!(
-                    "the /metrics/ exposition does not parse (line {}): {}",
-                    e.line_no.start,
-                    first_line(&e.error)
-                ));
-            }
-        }
-    }
     let mut out = Traffic::default();
-    for metric in &metrics {
-        let Some(field) = metric.name.strip_prefix("litellm_deployment_") else { continue };
-        out.callback_on = true;
-        for s in &metric.samples {
-            if s.value.value_type != prom_text_format_parser::ValueType::Sample {
-                continue;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if let Some(comment) = line.strip_prefix('#') {
+            // `# HELP name …` / `# TYPE name …`: a family declared, sampled or not
+            // (prometheus_client declares every family it registered).
+            let mut words = comment.split_whitespace();
+            if matches!(words.next(), Some("HELP" | "TYPE"))
+                && words.next().is_some_and(|name| name.starts_with("litellm_deployment_"))
+            {
+                out.callback_on = true;
             }
-            let label = |k: &str| s.labels.iter().find(|l| l.key == k).map(|l| l.value.as_str());
-            let Some(id) = label("model_id").filter(|v| !v.is_empty() && *v != "None") else { continue };
-            let Ok(v) = s.value.value.parse::<f64>() else { continue };
-            if !v.is_finite() || v < 0.0 {
-                continue;
-            }
-            let known = out.deployments.contains_key(id);
-            if !known && out.deployments.len() >= MAX_DEPLOYMENTS {
-                out.dropped += 1;
-                continue;
-            }
-            let d = out.deployments.entry(bounded(id).into()).or_default();
-            add(d, field, v, label("model_group"), label("exception_status"), label("exception_class"));
+            continue;
         }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let sample = exposition::sample(line)
+            .map_err(|e| format!("the /metrics/ exposition does not parse (line {}): {e}", n + 1))?;
+        let Some(field) = sample.name.strip_prefix("litellm_deployment_") else { continue };
+        out.callback_on = true;
+        let label = |k: &str| sample.labels.iter().find(|(key, _)| *key == k).map(|(_, v)| v.as_ref());
+        let Some(id) = label("model_id").filter(|v| !v.is_empty() && *v != "None") else { continue };
+        let Ok(v) = sample.value.parse::<f64>() else { continue };
+        if !v.is_finite() || v < 0.0 {
+            continue;
+        }
+        let known = out.deployments.contains_key(id);
+        if !known && out.deployments.len() >= MAX_DEPLOYMENTS {
+            out.dropped += 1;
+            continue;
+        }
+        let d = out.deployments.entry(bounded(id).into()).or_default();
+        add(d, field, v, label("model_group"), label("exception_status"), label("exception_class"));
     }
     Ok(out)
 }
@@ -188,8 +180,125 @@ pub fn add(
     }
 }
 
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or_default().chars().take(200).collect()
+/// One sample line of the text format: `name{label="value",…} value [timestamp]`.
+mod exposition {
+    use std::borrow::Cow;
+
+    pub struct Sample<'a> {
+        pub name: &'a str,
+        /// As written, escapes (`\\`, `\"`, `\n`) undone.
+        pub labels: Vec<(&'a str, Cow<'a, str>)>,
+        pub value: &'a str,
+    }
+
+    fn name_len(s: &str, first: fn(u8) -> bool, rest: fn(u8) -> bool) -> usize {
+        let b = s.as_bytes();
+        if b.first().is_none_or(|c| !first(*c)) {
+            return 0;
+        }
+        1 + b[1..].iter().take_while(|c| rest(**c)).count()
+    }
+
+    fn metric_first(c: u8) -> bool {
+        c.is_ascii_alphabetic() || c == b'_' || c == b':'
+    }
+
+    fn metric_rest(c: u8) -> bool {
+        c.is_ascii_alphanumeric() || c == b'_' || c == b':'
+    }
+
+    fn label_first(c: u8) -> bool {
+        c.is_ascii_alphabetic() || c == b'_'
+    }
+
+    fn label_rest(c: u8) -> bool {
+        c.is_ascii_alphanumeric() || c == b'_'
+    }
+
+    /// A quoted label value after its opening quote: the value and what follows the closing quote.
+    fn quoted(s: &str) -> Result<(Cow<'_, str>, &str), String> {
+        let b = s.as_bytes();
+        let mut i = 0;
+        let mut owned: Option<String> = None;
+        while i < b.len() {
+            match b[i] {
+                b'"' => {
+                    let v = owned.map_or(Cow::Borrowed(&s[..i]), Cow::Owned);
+                    return Ok((v, &s[i + 1..]));
+                }
+                b'\\' => {
+                    let o = owned.get_or_insert_with(|| s[..i].to_owned());
+                    match b.get(i + 1) {
+                        Some(b'\\') => o.push('\\'),
+                        Some(b'"') => o.push('"'),
+                        Some(b'n') => o.push('\n'),
+                        _ => return Err("a label value has an unknown escape".into()),
+                    }
+                    i += 2;
+                }
+                _ => {
+                    let ch = s[i..].chars().next().unwrap_or_default();
+                    if let Some(o) = owned.as_mut() {
+                        o.push(ch);
+                    }
+                    i += ch.len_utf8();
+                }
+            }
+        }
+        Err("a label value is not closed".into())
+    }
+
+    pub fn sample(line: &str) -> Result<Sample<'_>, String> {
+        let n = name_len(line, metric_first, metric_rest);
+        if n == 0 {
+            return Err("not a metric line (no metric name)".into());
+        }
+        let (name, mut rest) = line.split_at(n);
+        let mut labels = Vec::new();
+        if let Some(body) = rest.trim_start().strip_prefix('{') {
+            rest = body.trim_start();
+            loop {
+                if let Some(after) = rest.strip_prefix('}') {
+                    rest = after;
+                    break;
+                }
+                let k = name_len(rest, label_first, label_rest);
+                if k == 0 {
+                    return Err(format!("{name}: a label has no name"));
+                }
+                let (key, after) = rest.split_at(k);
+                let after =
+                    after.trim_start().strip_prefix('=').ok_or_else(|| format!("{name}: label {key} has no ="))?;
+                let after =
+                    after.trim_start().strip_prefix('"').ok_or_else(|| format!("{name}: label {key} is not quoted"))?;
+                let (value, after) = quoted(after).map_err(|e| format!("{name}: {e}"))?;
+                labels.push((key, value));
+                rest = after.trim_start();
+                if let Some(after) = rest.strip_prefix(',') {
+                    rest = after.trim_start();
+                } else if !rest.starts_with('}') {
+                    return Err(format!("{name}: labels not separated by commas"));
+                }
+            }
+        }
+        if !rest.starts_with([' ', '\t']) {
+            return Err(format!("{name}: no value"));
+        }
+        let mut words = rest.split_whitespace();
+        let value = words.next().ok_or_else(|| format!("{name}: no value"))?;
+        if value.parse::<f64>().is_err() {
+            return Err(format!("{name}: the value is not a number"));
+        }
+        if let Some(ts) = words.next()
+            && ts.parse::<i64>().is_err()
+        {
+            return Err(format!("{name}: the timestamp is not a number"));
+        }
+        if words.next().is_some() {
+            return Err(format!("{name}: more after the value and timestamp"));
+        }
+        Ok(Sample { name, labels, value })
+    }
 }
 
 #[cfg(test)]
@@ -224,8 +333,42 @@ mod tests {
         assert_eq!(t.deployments["real"].dominant_error(), Some(("401 AuthenticationError", 4.0)));
     }
 
+    /// The text format as Prometheus reads it: escapes in label values,
+    /// a trailing comma, a timestamp, `+Inf`/`NaN` values (not counted), a
+    /// family declared before any sample (the callback is on).
+    #[test]
+    fn the_text_format_is_read_as_prometheus_reads_it() {
+        let text = "# HELP litellm_deployment_total_requests_total x\n\
+            # TYPE litellm_deployment_total_requests_total counter\n\
+            litellm_deployment_total_requests_total{model_group=\"a \\\"quoted\\\" \\\\ alias\\n\",model_id=\"m1\",} 5 1700000000000\n\
+            litellm_deployment_total_requests_total{model_id=\"m2\"} +Inf\n\
+            litellm_deployment_success_responses_total{model_id=\"m2\"} NaN\n\
+            litellm_deployment_success_responses_total { model_id = \"m2\" } 2.5e0\r\n\
+            \n";
+        let t = parse(text).unwrap();
+        assert_eq!((t.deployments["m1"].requests, t.deployments["m1"].successes), (5.0, 0.0));
+        assert_eq!(&*t.deployments["m1"].alias, "a \"quoted\" \\ alias\n");
+        assert_eq!((t.deployments["m2"].requests, t.deployments["m2"].successes), (0.0, 2.5));
+        let declared = parse("# HELP litellm_deployment_state x\n# TYPE litellm_deployment_state gauge\n").unwrap();
+        assert!(declared.callback_on && declared.deployments.is_empty());
+    }
+
     #[test]
     fn garbage_is_an_error_naming_the_line_not_a_partial_picture() {
+        for (bad, why) in [
+            ("<html><title>502</title>", "no metric name"),
+            ("x{a=\"b} 1", "not closed"),
+            ("x{a=b} 1", "not quoted"),
+            ("x{a=\"\\q\"} 1", "unknown escape"),
+            ("x{a=\"b\" c=\"d\"} 1", "commas"),
+            ("x 1 2 3", "more after"),
+            ("x one", "not a number"),
+            ("x", "no value"),
+        ] {
+            let e = parse(&format!("# TYPE x gauge\nx 1\n{bad}\n")).unwrap_err();
+            assert!(e.contains("does not parse (line 3)") && e.contains(why), "{bad}: {e}");
+        }
+
         let e = parse("# TYPE litellm_deployment_state gauge\nlitellm_deployment_state{model_id=\"a\"} 0\nnot a metric line at all {\n")
             .unwrap_err();
         assert!(e.contains("does not parse"), "{e}");
