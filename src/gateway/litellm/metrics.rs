@@ -120,8 +120,11 @@ pub fn parse(text: &str) -> Result<Traffic, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let sample = exposition::sample(line)
-            .map_err(|e| format!("the /metrics/ exposition does not parse (line {}): {e}", n + 1))?;
+        let sample = exposition::sample(line).map_err(|e| {
+            // The reason names the metric: its characters are checked, its length is not.
+            let e: String = e.chars().take(200).collect();
+            format!("the /metrics/ exposition does not parse (line {}): {e}", n + 1)
+        })?;
         let Some(field) = sample.name.strip_prefix("litellm_deployment_") else { continue };
         out.callback_on = true;
         let label = |k: &str| sample.labels.iter().find(|(key, _)| *key == k).map(|(_, v)| v.as_ref());
@@ -368,6 +371,8 @@ mod tests {
             let e = parse(&format!("# TYPE x gauge\nx 1\n{bad}\n")).unwrap_err();
             assert!(e.contains("does not parse (line 3)") && e.contains(why), "{bad}: {e}");
         }
+        let long = parse(&format!("{} {{", "x".repeat(100_000))).unwrap_err();
+        assert!(long.len() < 300, "the reason is bounded: {} bytes", long.len());
 
         let e = parse("# TYPE litellm_deployment_state gauge\nlitellm_deployment_state{model_id=\"a\"} 0\nnot a metric line at all {\n")
             .unwrap_err();
