@@ -41,7 +41,7 @@ fn config(cases: u32) -> ProptestConfig {
     c
 }
 
-const TEXTS: [Text; 4] = [Text::Config, Text::Tree, Text::ProxyConfig, Text::PyYaml];
+const TEXTS: [Text; 5] = [Text::Config, Text::Tree, Text::ProxyConfig, Text::PyYaml, Text::Metrics];
 
 fn all_texts(what: &str, text: &str) {
     for kind in TEXTS {

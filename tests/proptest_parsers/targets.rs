@@ -297,6 +297,8 @@ pub enum Text {
     ProxyConfig,
     /// `pyyaml::load` alone, then every value through `pyrepr`.
     PyYaml,
+    /// LiteLLM's `/metrics/` exposition (`metrics::parse`, a line at a time).
+    Metrics,
 }
 
 pub fn env(name: &str) -> Option<String> {
@@ -338,6 +340,10 @@ pub fn parse_text(kind: Text, text: &str) -> Result<usize, String> {
             })
             .map_err(|e| e.to_string()),
         Text::PyYaml => pyyaml::load(text).map(|n| walk_repr(&n, 0)).map_err(|e| e.to_string()),
+        Text::Metrics => gatewatch::gateway::litellm::metrics::parse(text).map(|t| t.deployments.len()).map_err(|e| {
+            assert!(e.contains("(line ") && e.len() < 400, "an error names its line and is bounded: {e}");
+            e
+        }),
     }
 }
 
@@ -348,6 +354,7 @@ pub fn text_corpus() -> Vec<(&'static str, Text, String)> {
         ("assets/triage.yaml", Text::Tree, gatewatch::triage::load::BUILTIN.to_owned()),
         ("litellm/config.yaml", Text::ProxyConfig, s("litellm/config.yaml")),
         ("litellm/config.yaml (pyyaml)", Text::PyYaml, s("litellm/config.yaml")),
+        ("litellm/metrics_1.106.12.txt", Text::Metrics, s("litellm/metrics_1.106.12.txt")),
     ]
 }
 
