@@ -300,27 +300,33 @@ pub fn top_priority(c: &Ctx<'_>) -> Finding {
     }
 }
 
+/// The model names the channels serve, each shared list spelled out once
+/// (thousands of channels hold a few dozen lists: gathering every name of
+/// every channel was megabytes at 50,000).
+fn served_models<'a>(chans: impl Iterator<Item = &'a Deployment>) -> BTreeSet<&'a str> {
+    let mut lists: HashSet<usize> = HashSet::new();
+    let mut names = BTreeSet::new();
+    for d in chans {
+        if lists.insert(d.models.addr()) {
+            names.extend(d.models.iter());
+        }
+    }
+    names
+}
+
 pub fn group_mismatch(c: &Ctx<'_>) -> Finding {
     let chans = match channels(c) {
         Ok(ch) => ch,
         Err(f) => return f,
     };
     let group = &c.gw.spec.user_group;
-    // Each shared model list once (thousands of channels hold a few dozen):
-    // collecting every name of every channel was megabytes at 50,000.
-    let mut lists: HashSet<usize> = HashSet::new();
-    let mut reachable: BTreeSet<&str> = BTreeSet::new();
-    for d in chans.iter().filter(|d| d.groups.iter().any(|g| g == group)) {
-        if lists.insert(d.models.addr()) {
-            reachable.extend(d.models.iter());
-        }
-    }
+    let reachable = served_models(chans.iter().filter(|d| d.groups.iter().any(|g| g == group)));
     let outside: Vec<&Deployment> = chans
         .iter()
         .filter(|d| d.status == DeploymentStatus::Serving && !d.groups.iter().any(|g| g == group))
         .collect();
-    let mut unreachable: BTreeSet<&str> = BTreeSet::new();
-    unreachable.extend(outside.iter().flat_map(|d| d.models.iter()).filter(|m| !reachable.contains(m)));
+    let unreachable: BTreeSet<&str> =
+        served_models(outside.iter().copied()).into_iter().filter(|m| !reachable.contains(m)).collect();
     let mut facts: Vec<String> =
         outside.iter().take(10).map(|d| format!("{} serves groups {} only", label(d), d.groups.join(","))).collect();
     if outside.len() > 10 {
