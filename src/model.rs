@@ -15,11 +15,15 @@ use crate::timeline::TimelineKind;
 /// The most earlier changes put on the timeline at start.
 const SEED_CHANGES: usize = 300;
 use crate::triage::evidence::{self, Evidence, Verdict};
+use crate::triage::memo::ListMemo;
 
 pub struct Model {
     pub fleet: Fleet,
     pub evidence: Vec<Evidence>,
     pub derived: Vec<Derived>,
+    /// Per gateway: what its list said at the last evaluation, reused while
+    /// the list is the same one (most polls at 50,000 channels).
+    memos: Vec<ListMemo>,
     /// Actions whose "after" traffic is not in yet.
     pub pending_after: Vec<AfterAction>,
 }
@@ -65,7 +69,8 @@ impl Model {
         let fleet = Fleet::new(&config.gateways);
         let evidence = fleet.gateways.iter().map(|g| evidence::evaluate(g, now)).collect();
         let derived = vec![Derived::default(); fleet.gateways.len()];
-        Self { fleet, evidence, derived, pending_after: Vec::new() }
+        let memos = fleet.gateways.iter().map(|_| ListMemo::default()).collect();
+        Self { fleet, evidence, derived, memos, pending_after: Vec::new() }
     }
 
     /// An action changed gateway `g` at `at`: say what live traffic did just
@@ -301,7 +306,10 @@ impl Model {
     /// cleared problem goes on the timeline.
     pub fn reevaluate(&mut self, g: usize, now: SystemTime) {
         let Some(obs) = self.fleet.gateways.get(g) else { return };
-        let ctx = evidence::Ctx::new(obs, now);
+        let ctx = match self.memos.get(g) {
+            Some(memo) => evidence::Ctx::with_memo(obs, now, memo),
+            None => evidence::Ctx::new(obs, now),
+        };
         let new = evidence::evaluate_with(&ctx);
         self.derived[g] = table::derive(&ctx);
         let name = obs.spec.name.clone();

@@ -73,8 +73,9 @@ impl SortKey {
 /// Per-gateway values derived from a snapshot (computed once per poll).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Derived {
-    /// New API: best first-attempt share of each channel in the users' group.
-    pub share: HashMap<compact_str::CompactString, f64>,
+    /// New API: best first-attempt share of each channel in the users' group
+    /// (the same map, shared, while the list is the same).
+    pub share: Arc<crate::triage::memo::ShareMap>,
     /// New API: each channel with a failed request in the last 5 minutes
     /// (`None`: no error log to read them from).
     pub fails: Option<HashMap<String, LiveCell>>,
@@ -126,17 +127,7 @@ pub fn derive(ctx: &crate::triage::evidence::Ctx<'_>) -> Derived {
     if g.kind() != GatewayKind::NewApi {
         return Derived::default();
     }
-    let deps = g.deployments();
-    let mut share: HashMap<compact_str::CompactString, f64> = HashMap::with_capacity(deps.len());
-    for p in ctx.shares(deps, select::CacheMode::of(&g.spec).enabled()).iter() {
-        if p.group != g.spec.user_group {
-            continue;
-        }
-        for c in &p.channels {
-            let e = share.entry(deps[c.channel].id.clone()).or_insert(0.0);
-            *e = e.max(c.share);
-        }
-    }
+    let share = ctx.share_map(select::CacheMode::of(&g.spec).enabled(), &g.spec.user_group);
     Derived { share, fails: recent_fails(g), spark: fail_spark(g) }
 }
 

@@ -4,6 +4,7 @@
 pub mod checks;
 pub mod evidence;
 pub mod load;
+pub mod memo;
 pub mod model;
 pub mod prices;
 

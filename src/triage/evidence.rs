@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -13,6 +13,7 @@ use super::model::Tree;
 use crate::config::GatewayKind;
 use crate::fleet::GatewayObs;
 use crate::gateway::newapi::select::{self, PairShares};
+use crate::triage::memo::{ListMemo, ShareMap};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -278,26 +279,68 @@ pub struct Ctx<'a> {
     /// The traffic splits of the gateway's channel list, by cache mode,
     /// once computed in this evaluation: three checks and the table ask for
     /// the same one, and at 50,000 channels it costs ~5 ms.
-    shares: RefCell<Vec<(bool, Rc<Vec<PairShares>>)>>,
+    shares: RefCell<Vec<(bool, Arc<Vec<PairShares>>)>>,
+    /// What the same list said at earlier evaluations (the app keeps one
+    /// per gateway; `check` evaluates once and has none).
+    memo: Option<&'a ListMemo>,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(gw: &'a GatewayObs, now: SystemTime) -> Self {
-        Self { gw, now, shares: RefCell::default() }
+        Self { gw, now, shares: RefCell::default(), memo: None }
+    }
+
+    /// As [`Self::new`], remembering what the list says in `memo` for the
+    /// next evaluation of the same list.
+    pub fn with_memo(gw: &'a GatewayObs, now: SystemTime, memo: &'a ListMemo) -> Self {
+        Self { memo: Some(memo), ..Self::new(gw, now) }
     }
 
     /// [`select::shares`] of `chans`; of the gateway's own list (not a
-    /// subset), computed once per evaluation.
-    pub fn shares(&self, chans: &[crate::gateway::Deployment], memory_cache: bool) -> Rc<Vec<PairShares>> {
+    /// subset), computed once per evaluation, and once per list with a memo.
+    pub fn shares(&self, chans: &[crate::gateway::Deployment], memory_cache: bool) -> Arc<Vec<PairShares>> {
         if !std::ptr::eq(chans, self.gw.deployments()) {
-            return Rc::new(select::shares(chans, memory_cache));
+            return Arc::new(select::shares(chans, memory_cache));
+        }
+        if let (Some(memo), Some(list)) = (self.memo, self.gw.deployment_list()) {
+            return memo.shares(list, memory_cache, || select::shares(chans, memory_cache));
         }
         if let Some((_, s)) = self.shares.borrow().iter().find(|(m, _)| *m == memory_cache) {
-            return Rc::clone(s);
+            return Arc::clone(s);
         }
-        let s = Rc::new(select::shares(chans, memory_cache));
-        self.shares.borrow_mut().push((memory_cache, Rc::clone(&s)));
+        let s = Arc::new(select::shares(chans, memory_cache));
+        self.shares.borrow_mut().push((memory_cache, Arc::clone(&s)));
         s
+    }
+
+    /// A verdict that depends on nothing but the gateway's list (and `key`,
+    /// which names the check and anything else it reads): worked out once
+    /// per list with a memo, else every time.
+    pub fn by_list(&self, key: &str, make: impl FnOnce() -> Finding) -> Finding {
+        match (self.memo, self.gw.deployment_list()) {
+            (Some(memo), Some(list)) => memo.finding(list, key, make),
+            _ => make(),
+        }
+    }
+
+    /// Each channel's best first-attempt share in `group` (by channel id),
+    /// once per list with a memo.
+    pub fn share_map(&self, memory_cache: bool, group: &str) -> Arc<ShareMap> {
+        let deps = self.gw.deployments();
+        let make = || {
+            let mut share = ShareMap::with_capacity(deps.len());
+            for p in self.shares(deps, memory_cache).iter().filter(|p| p.group == group) {
+                for c in &p.channels {
+                    let e = share.entry(deps[c.channel].id.clone()).or_insert(0.0);
+                    *e = e.max(c.share);
+                }
+            }
+            share
+        };
+        match (self.memo, self.gw.deployment_list()) {
+            (Some(memo), Some(list)) => memo.share_map(list, memory_cache, group, make),
+            _ => Arc::new(make()),
+        }
     }
 }
 

@@ -17,13 +17,17 @@ pub fn served_names<'a>(c: &Ctx<'a>) -> BTreeSet<&'a str> {
     {
         names.extend(m.iter().map(String::as_str));
     }
+    // Each shared model list once (thousands of channels hold a few dozen).
+    let mut lists: HashSet<usize> = HashSet::new();
     for d in c.gw.deployments() {
         if c.gw.kind() == GatewayKind::NewApi
             && !matches!(d.status, DeploymentStatus::Serving | DeploymentStatus::Unhealthy)
         {
             continue;
         }
-        names.extend(d.models.iter());
+        if lists.insert(d.models.addr()) {
+            names.extend(d.models.iter());
+        }
     }
     names.into_iter().collect()
 }
@@ -212,7 +216,13 @@ pub fn mapping_target(c: &Ctx<'_>) -> Finding {
     if let Some(why) = c.list_unread() {
         return Finding::unknown(why);
     }
-    let served: HashSet<&str> = deps.iter().flat_map(|d| d.models.iter()).collect();
+    c.by_list("mapping_target", || mappings(deps))
+}
+
+/// The verdict on every channel's model mapping: nothing but the list.
+fn mappings(deps: &[crate::gateway::Deployment]) -> Finding {
+    // What any channel serves, asked only for a mapping's target.
+    let mut served: Option<BTreeSet<&str>> = None;
     let mut dead = Vec::new();
     let mut unknown_targets = Vec::new();
     for d in deps {
@@ -222,7 +232,9 @@ pub fn mapping_target(c: &Ctx<'_>) -> Finding {
                     "channel {} ({}): mapping {from:?} → {to:?}, but {from:?} is not in its models list, so no request for it reaches this channel",
                     d.id, d.name
                 ));
-            } else if !served.contains(to.as_str()) && prices::shipped(to).is_none() {
+            } else if !served.get_or_insert_with(|| super::newapi::served_models(deps.iter())).contains(to.as_str())
+                && prices::shipped(to).is_none()
+            {
                 unknown_targets.push(format!(
                     "channel {} ({}): {from:?} → {to:?}: no channel serves {to:?}; check the upstream really has it",
                     d.id, d.name

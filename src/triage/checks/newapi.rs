@@ -114,6 +114,11 @@ pub fn all_disabled(c: &Ctx<'_>) -> Finding {
             };
         }
     };
+    c.by_list("all_disabled", || dead_models(chans))
+}
+
+/// The models whose every channel is disabled: nothing but the list.
+fn dead_models(chans: &[Deployment]) -> Finding {
     let mut by_model: BTreeMap<&str, (usize, Vec<&Deployment>)> = BTreeMap::new();
     for d in chans {
         for m in &d.models {
@@ -303,7 +308,7 @@ pub fn top_priority(c: &Ctx<'_>) -> Finding {
 /// The model names the channels serve, each shared list spelled out once
 /// (thousands of channels hold a few dozen lists: gathering every name of
 /// every channel was megabytes at 50,000).
-fn served_models<'a>(chans: impl Iterator<Item = &'a Deployment>) -> BTreeSet<&'a str> {
+pub(super) fn served_models<'a>(chans: impl Iterator<Item = &'a Deployment>) -> BTreeSet<&'a str> {
     let mut lists: HashSet<usize> = HashSet::new();
     let mut names = BTreeSet::new();
     for d in chans {
@@ -320,6 +325,11 @@ pub fn group_mismatch(c: &Ctx<'_>) -> Finding {
         Err(f) => return f,
     };
     let group = &c.gw.spec.user_group;
+    c.by_list(&format!("group_mismatch {group}"), || groups(chans, group))
+}
+
+/// Which enabled channels and models users of `group` cannot reach: nothing but the list.
+fn groups(chans: &[Deployment], group: &str) -> Finding {
     let reachable = served_models(chans.iter().filter(|d| d.groups.iter().any(|g| g == group)));
     let outside: Vec<&Deployment> = chans
         .iter()
@@ -394,6 +404,7 @@ pub fn balance_disabled(c: &Ctx<'_>) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::triage::Verdict;
 
     #[test]
     fn the_first_labels_are_those_of_sorting_every_label() {
@@ -407,6 +418,60 @@ mod tests {
             let every: BTreeSet<String> = which.iter().map(|&i| label(&chans[i])).collect();
             let want: Vec<String> = every.into_iter().take(n).collect();
             assert_eq!(first_labels(&chans, which, n), want);
+        }
+    }
+
+    fn obs(deps: Vec<Deployment>) -> crate::fleet::GatewayObs {
+        use crate::config::GatewaySpec;
+        use crate::gateway::{ReplicaSnapshot, Section};
+        let url = "http://127.0.0.1:1";
+        let mut g = crate::fleet::GatewayObs::new(GatewaySpec::new("n", GatewayKind::NewApi, url));
+        let mut s = ReplicaSnapshot::new(std::time::Duration::ZERO);
+        s.deployments = Section::Ok(deps.into());
+        let report = crate::fleet::PollReport::new(0, std::time::SystemTime::UNIX_EPOCH, vec![(url.into(), Ok(s))]);
+        g.apply_poll(report, &mut crate::timeline::Timeline::default(), 0);
+        g
+    }
+
+    /// The verdicts an app's memo gives are those of working them out anew,
+    /// whichever list it last saw; a new list is judged again.
+    #[test]
+    fn a_memo_gives_the_verdicts_of_working_them_out_again() {
+        use crate::triage::evidence::{Ctx, evaluate_with};
+        use crate::triage::memo::ListMemo;
+        let chan = |id: &str, status: DeploymentStatus, group: &str, mapped: Option<&str>| {
+            let mut d = Deployment::new(id, if id == "3" { "claude" } else { "gpt-4o" });
+            d.status = status;
+            d.groups = crate::gateway::Names::from(vec![group]);
+            if let Some(to) = mapped {
+                d.model_mapping = vec![("gpt-4o".into(), to.into())];
+            }
+            d
+        };
+        let serving = obs(vec![
+            chan("1", DeploymentStatus::Serving, "default", None),
+            chan("2", DeploymentStatus::Serving, "default", Some("gpt-4o-2024-08-06")),
+        ]);
+        let broken = obs(vec![
+            chan("1", DeploymentStatus::AutoDisabled, "default", None),
+            chan("2", DeploymentStatus::ManuallyDisabled, "vip", Some("no-such-model-anywhere")),
+            chan("3", DeploymentStatus::Serving, "vip", None),
+        ]);
+        let at = std::time::SystemTime::UNIX_EPOCH;
+        let memo = ListMemo::default();
+        for (g, broken_now) in
+            [(&serving, false), (&serving, false), (&broken, true), (&broken, true), (&serving, false), (&broken, true)]
+        {
+            let remembered = evaluate_with(&Ctx::with_memo(g, at, &memo));
+            assert_eq!(remembered, evaluate_with(&Ctx::new(g, at)));
+            let verdict = |id: &str| remembered.get(id).map(|f| f.verdict);
+            let want = if broken_now { Verdict::Fail } else { Verdict::Ok };
+            assert_eq!(verdict("newapi-all-disabled"), Some(want));
+            assert_eq!(verdict("newapi-group-mismatch"), Some(want));
+            let mapping = if broken_now { Verdict::Warn } else { Verdict::Ok };
+            assert_eq!(verdict("newapi-mapping-target"), Some(mapping));
+            let derived = crate::table::derive(&Ctx::with_memo(g, at, &memo));
+            assert_eq!(derived, crate::table::derive(&Ctx::new(g, at)));
         }
     }
 }

@@ -1,0 +1,183 @@
+//! What a gateway's channel list says, kept from one evaluation to the next
+//! while the list is the very same one.
+//!
+//! A poll that changed nothing hands over the same list (`Arc`): at 50,000
+//! New API channels an assembled list stays the same for minutes while every
+//! poll refreshes its disabled channels and first page over it. The answers
+//! that depend on nothing but that list (the traffic splits, the checks on
+//! model mappings, disabled models and groups, each channel's share) are
+//! then taken as they were instead of being worked out again each poll.
+//!
+//! The list is known by its allocation, held weakly: while the memo holds
+//! it the allocation cannot be reused for another list, so a list that
+//! merely lands at the same address is never taken for the old one. Any
+//! other list, or none, drops everything remembered.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use compact_str::CompactString;
+
+use crate::gateway::Deployment;
+use crate::gateway::newapi::select::PairShares;
+use crate::triage::evidence::Finding;
+
+/// Each channel's best first-attempt share in one group.
+pub type ShareMap = HashMap<CompactString, f64>;
+
+#[derive(Default)]
+pub struct ListMemo {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    list: Weak<Vec<Deployment>>,
+    /// By cache mode.
+    shares: Vec<(bool, Arc<Vec<PairShares>>)>,
+    /// By (cache mode, group).
+    share_maps: Vec<(bool, String, Arc<ShareMap>)>,
+    /// A check's finding, by the check and what else it depends on.
+    findings: Vec<(String, Finding)>,
+}
+
+impl std::fmt::Debug for ListMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ListMemo")
+    }
+}
+
+/// A cache: a copy starts empty (it is filled again by the next evaluation).
+impl Clone for ListMemo {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+/// A cache: any two describe the same model.
+impl PartialEq for ListMemo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl ListMemo {
+    /// What is remembered of `list`; whatever was remembered of another list is dropped first.
+    fn of(&self, list: &Arc<Vec<Deployment>>) -> std::sync::MutexGuard<'_, Inner> {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if !std::ptr::eq(inner.list.as_ptr(), Arc::as_ptr(list)) {
+            *inner = Inner { list: Arc::downgrade(list), ..Inner::default() };
+        }
+        inner
+    }
+
+    pub fn shares(
+        &self,
+        list: &Arc<Vec<Deployment>>,
+        mode: bool,
+        make: impl FnOnce() -> Vec<PairShares>,
+    ) -> Arc<Vec<PairShares>> {
+        if let Some((_, s)) = self.of(list).shares.iter().find(|(m, _)| *m == mode) {
+            return Arc::clone(s);
+        }
+        let s = Arc::new(make());
+        self.of(list).shares.push((mode, Arc::clone(&s)));
+        s
+    }
+
+    pub fn share_map(
+        &self,
+        list: &Arc<Vec<Deployment>>,
+        mode: bool,
+        group: &str,
+        make: impl FnOnce() -> ShareMap,
+    ) -> Arc<ShareMap> {
+        if let Some((.., s)) = self.of(list).share_maps.iter().find(|(m, g, _)| *m == mode && g == group) {
+            return Arc::clone(s);
+        }
+        let s = Arc::new(make());
+        self.of(list).share_maps.push((mode, group.to_owned(), Arc::clone(&s)));
+        s
+    }
+
+    pub fn finding(&self, list: &Arc<Vec<Deployment>>, key: &str, make: impl FnOnce() -> Finding) -> Finding {
+        if let Some((_, f)) = self.of(list).findings.iter().find(|(k, _)| k == key) {
+            return f.clone();
+        }
+        let f = make();
+        self.of(list).findings.push((key.to_owned(), f.clone()));
+        f
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::triage::Verdict;
+    use std::cell::Cell;
+
+    fn list(n: usize) -> Arc<Vec<Deployment>> {
+        Arc::new((0..n).map(|i| Deployment::new(i.to_string(), "m")).collect())
+    }
+
+    #[test]
+    fn the_same_list_is_answered_from_memory_another_list_is_worked_out_again() {
+        let memo = ListMemo::default();
+        let made = Cell::new(0);
+        let make = |s: &str| {
+            made.set(made.get() + 1);
+            Finding::ok(s.to_owned())
+        };
+        let a = list(3);
+        assert_eq!(memo.finding(&a, "k", || make("first")).summary, "first");
+        assert_eq!(memo.finding(&a, "k", || make("second")).summary, "first");
+        assert_eq!(made.get(), 1);
+        // Another key is its own entry.
+        assert_eq!(memo.finding(&a, "other", || make("o")).summary, "o");
+        // Equal contents, another list: worked out again, and the old entries go.
+        let b = list(3);
+        assert_eq!(memo.finding(&b, "k", || make("third")).summary, "third");
+        assert_eq!(memo.finding(&a, "k", || make("fourth")).summary, "fourth");
+        assert_eq!(made.get(), 4);
+        assert_eq!(memo.finding(&a, "k", || make("x")).verdict, Verdict::Ok);
+    }
+
+    #[test]
+    fn a_dropped_list_is_never_taken_for_a_new_one_at_the_same_address() {
+        let memo = ListMemo::default();
+        let a = list(2);
+        let _ = memo.finding(&a, "k", || Finding::ok("old"));
+        drop(a);
+        // The memo holds the old allocation (weakly), so no new list can
+        // take its address; whatever the allocator does, the answer is new.
+        for _ in 0..100 {
+            let b = list(2);
+            assert_eq!(memo.finding(&b, "k", || Finding::ok("new")).summary, "new");
+            let _ = memo.finding(&b, "k", || Finding::ok("newer"));
+            drop(b);
+            let c = list(2);
+            assert_eq!(memo.finding(&c, "k", || Finding::ok("fresh")).summary, "fresh");
+        }
+    }
+
+    #[test]
+    fn shares_are_kept_per_cache_mode_and_share_maps_per_group() {
+        let memo = ListMemo::default();
+        let a = list(1);
+        let made = Cell::new(0);
+        let make = || {
+            made.set(made.get() + 1);
+            Vec::new()
+        };
+        let x = memo.shares(&a, false, make);
+        let y = memo.shares(&a, false, make);
+        assert!(Arc::ptr_eq(&x, &y));
+        let _ = memo.shares(&a, true, make);
+        assert_eq!(made.get(), 2);
+        let m1 = memo.share_map(&a, false, "default", ShareMap::new);
+        let m2 = memo.share_map(&a, false, "default", || unreachable!("remembered"));
+        assert!(Arc::ptr_eq(&m1, &m2));
+        let m3 = memo.share_map(&a, false, "vip", ShareMap::new);
+        assert!(!Arc::ptr_eq(&m1, &m3));
+    }
+}
