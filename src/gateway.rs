@@ -20,7 +20,7 @@ pub use error::GatewayError;
 use crate::config::{GatewayKind, GatewaySpec};
 use crate::secret::Fingerprint;
 pub use num::Opt;
-pub use text::{Names, Text};
+pub use text::{Names, SeenLists, Text};
 
 /// One replica address of a gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]

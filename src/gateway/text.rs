@@ -57,6 +57,47 @@ impl Interner {
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Names(Arc<[Text]>);
 
+/// Which shared name lists were met already, for gathering what tens of
+/// thousands of channels holding a few dozen lists name (each list once).
+#[derive(Default)]
+pub struct SeenLists {
+    last: Option<usize>,
+    seen: HashSet<usize, std::hash::BuildHasherDefault<AddrHasher>>,
+}
+
+impl SeenLists {
+    /// `true` the first time this shared copy is met.
+    pub fn first_time(&mut self, names: &Names) -> bool {
+        let a = names.addr();
+        if self.last == Some(a) {
+            return false;
+        }
+        self.last = Some(a);
+        self.seen.insert(a)
+    }
+}
+
+/// Addresses are already spread: a multiply mixes their bits into the ones
+/// a hash table reads (the standard hasher costs more than the rest of the loop).
+#[derive(Default)]
+struct AddrHasher(u64);
+
+impl std::hash::Hasher for AddrHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_usize(&mut self, x: usize) {
+        self.0 = (x as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
 impl Names {
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &str> + ExactSizeIterator + Clone {
         self.0.iter().map(|s| &**s)

@@ -25,6 +25,9 @@ use crate::triage::evidence::Finding;
 /// Each channel's best first-attempt share in one group.
 pub type ShareMap = HashMap<CompactString, f64>;
 
+/// How many findings one list keeps.
+const FINDINGS: usize = 32;
+
 #[derive(Default)]
 pub struct ListMemo {
     inner: Mutex<Inner>,
@@ -105,7 +108,13 @@ impl ListMemo {
             return f.clone();
         }
         let f = make();
-        self.of(list).findings.push((key.to_owned(), f.clone()));
+        let mut inner = self.of(list);
+        // A key that changes within one list (a check that also reads the
+        // session's channel tests) keeps only its recent entries.
+        if inner.findings.len() >= FINDINGS {
+            inner.findings.remove(0);
+        }
+        inner.findings.push((key.to_owned(), f.clone()));
         f
     }
 }

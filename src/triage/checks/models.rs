@@ -18,14 +18,14 @@ pub fn served_names<'a>(c: &Ctx<'a>) -> BTreeSet<&'a str> {
         names.extend(m.iter().map(String::as_str));
     }
     // Each shared model list once (thousands of channels hold a few dozen).
-    let mut lists: HashSet<usize> = HashSet::new();
+    let mut lists = crate::gateway::SeenLists::default();
     for d in c.gw.deployments() {
         if c.gw.kind() == GatewayKind::NewApi
             && !matches!(d.status, DeploymentStatus::Serving | DeploymentStatus::Unhealthy)
         {
             continue;
         }
-        if lists.insert(d.models.addr()) {
+        if lists.first_time(&d.models) {
             names.extend(d.models.iter());
         }
     }

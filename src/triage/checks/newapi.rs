@@ -259,6 +259,26 @@ pub fn top_priority(c: &Ctx<'_>) -> Finding {
         Ok(ch) => ch,
         Err(f) => return f,
     };
+    // Besides the list: the channel tests run this session, the users'
+    // group and the cache mode, all in the key.
+    let mode = CacheMode::of(&c.gw.spec).enabled();
+    let key = format!("top_priority {mode} {:x} {}", tests_fingerprint(&c.gw.channel_tests), c.gw.spec.user_group);
+    c.by_list(&key, || top_tier(c, chans, mode))
+}
+
+/// What identifies a session's channel tests (a new or repeated test changes it).
+fn tests_fingerprint(tests: &[(std::time::SystemTime, String, bool, String, f64)]) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    tests.len().hash(&mut h);
+    for (at, id, ok, msg, secs) in tests {
+        (at, id, ok, msg, secs.to_bits()).hash(&mut h);
+    }
+    h.finish()
+}
+
+/// The top-priority tier of every model in the users' group, and how it tested.
+fn top_tier(c: &Ctx<'_>, chans: &[Deployment], mode: bool) -> Finding {
     let tests: BTreeMap<&str, (bool, &str)> =
         c.gw.channel_tests.iter().map(|(_, id, ok, msg, _)| (id.as_str(), (*ok, msg.as_str()))).collect();
     let mut failing = Vec::new();
@@ -266,7 +286,7 @@ pub fn top_priority(c: &Ctx<'_>) -> Finding {
     let mut untested = HashSet::new();
     let mut below = 0usize;
     // The users' group: the one that matters for traffic.
-    let all = c.shares(chans, CacheMode::of(&c.gw.spec).enabled());
+    let all = c.shares(chans, mode);
     for p in all.iter().filter(|p| p.group == c.gw.spec.user_group) {
         for s in &p.channels {
             let d = &chans[s.channel];
@@ -309,10 +329,10 @@ pub fn top_priority(c: &Ctx<'_>) -> Finding {
 /// (thousands of channels hold a few dozen lists: gathering every name of
 /// every channel was megabytes at 50,000).
 pub(super) fn served_models<'a>(chans: impl Iterator<Item = &'a Deployment>) -> BTreeSet<&'a str> {
-    let mut lists: HashSet<usize> = HashSet::new();
+    let mut lists = crate::gateway::SeenLists::default();
     let mut names = BTreeSet::new();
     for d in chans {
-        if lists.insert(d.models.addr()) {
+        if lists.first_time(&d.models) {
             names.extend(d.models.iter());
         }
     }
@@ -473,5 +493,19 @@ mod tests {
             let derived = crate::table::derive(&Ctx::with_memo(g, at, &memo));
             assert_eq!(derived, crate::table::derive(&Ctx::new(g, at)));
         }
+        // The same list with a channel test run since: judged again.
+        let top = |g: &crate::fleet::GatewayObs| {
+            let f = evaluate_with(&Ctx::with_memo(g, at, &memo)).get("newapi-top-priority").cloned().unwrap();
+            assert_eq!(Some(&f), evaluate_with(&Ctx::new(g, at)).get("newapi-top-priority"));
+            f.verdict
+        };
+        assert_eq!(top(&serving), Verdict::Unknown, "not tested yet");
+        let mut tested = serving.clone();
+        tested.channel_tests.push((at, "1".into(), false, "HTTP 401".into(), 0.4));
+        assert_eq!(top(&tested), Verdict::Fail);
+        tested.channel_tests.push((at, "1".into(), true, String::new(), 0.4));
+        tested.channel_tests.push((at, "2".into(), true, String::new(), 0.4));
+        assert_eq!(top(&tested), Verdict::Ok);
+        assert_eq!(top(&serving), Verdict::Unknown);
     }
 }
