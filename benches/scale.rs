@@ -17,6 +17,9 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use crossterm::event::KeyCode;
+use gatewatch::app::Msg;
+use gatewatch::fleet::PollReport;
+use gatewatch::gateway::Section;
 
 use common::{Scenario, bench_keys, bench_merge, code, key, parse_newapi_pages};
 
@@ -39,6 +42,27 @@ fn key_to_frame(c: &mut Criterion, s: &Scenario) {
     bench_keys(&mut g, "newapi_50000_sort_o", s.app_on_table('1'), &[key('o')]);
     bench_keys(&mut g, "litellm_5000_j", s.app_on_table('2'), &down_up);
     bench_keys(&mut g, "switch_gateway", s.app_on_table('1'), &[key('2'), key('1')]);
+    // A key pressed while a poll is folded waits for it: the poll, its
+    // frame, the key, its frame (the event loop draws once per batch), for a
+    // poll of the same list and of a new one the poller worked out.
+    for (name, report) in [
+        ("newapi_50000_key_behind_a_poll", s.newapi_report.clone()),
+        ("newapi_50000_key_behind_a_new_list", fresh_list(s, true)),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || (s.app_on_table('1'), Box::new(report_again(&report, s)), common::terminal()),
+                |(mut app, r, mut term)| {
+                    app.update(Msg::Poll(r));
+                    common::draw(&mut term, &app);
+                    app.update(key('j'));
+                    common::draw(&mut term, &app);
+                    app
+                },
+                BatchSize::PerIteration,
+            );
+        });
+    }
     g.finish();
 }
 
@@ -48,9 +72,56 @@ fn ingest(c: &mut Criterion, s: &Scenario) {
         b.iter_batched(|| s.newapi_pages.clone(), |p| parse_newapi_pages(p).unwrap(), BatchSize::PerIteration);
     });
     bench_merge(&mut g, "newapi_50000_merge_poll", s, &s.newapi_report);
+    new_list(&mut g, s);
     patch_assembled(&mut g, s);
     bench_merge(&mut g, "litellm_5000_merge_poll", s, &s.litellm_report);
     g.finish();
+}
+
+/// The New API poll with the same channels in another list (a crawl step
+/// landed, a channel changed): `warm` as the TUI's poller sends it, what the
+/// list says on its own worked out off the UI thread.
+fn fresh_list(s: &Scenario, warm: bool) -> PollReport {
+    use std::sync::Arc;
+    let mut r = s.newapi_report.clone();
+    let list = Arc::new(r.list().unwrap().as_ref().clone());
+    if let Some((_, Ok(snap))) = r.replicas.first_mut() {
+        snap.deployments = Section::Ok(Arc::clone(&list));
+    }
+    if warm {
+        let spec = s.app().model.gateway(0).unwrap().spec.clone();
+        r.warmed = Some(gatewatch::triage::memo::warm(&spec, &list, r.at));
+    }
+    r
+}
+
+/// `report` for one more iteration: its poller-made memo is not cloned
+/// (a clone of a cache starts empty), so a warmed report is made again.
+fn report_again(report: &PollReport, s: &Scenario) -> PollReport {
+    if report.warmed.is_some() { fresh_list(s, true) } else { report.clone() }
+}
+
+/// A poll of a new list folded in: worked out whole on the UI thread, or
+/// taken over from the poller; and what the poller spends on it.
+fn new_list(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, s: &Scenario) {
+    for (name, warm) in [("newapi_50000_merge_poll_new_list", false), ("newapi_50000_merge_poll_new_list_warmed", true)]
+    {
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || (s.app(), Box::new(fresh_list(s, warm))),
+                |(mut app, r)| {
+                    app.update(Msg::Poll(r));
+                    app
+                },
+                BatchSize::PerIteration,
+            );
+        });
+    }
+    let spec = s.app().model.gateway(0).unwrap().spec.clone();
+    let list = s.newapi_report.list().unwrap().clone();
+    g.bench_function("newapi_50000_poller_warm_new_list", |b| {
+        b.iter(|| gatewatch::triage::memo::warm(&spec, &list, std::time::SystemTime::UNIX_EPOCH));
+    });
 }
 
 /// A poll past the cap with a whole list assembled over earlier polls: this

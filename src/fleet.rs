@@ -118,6 +118,9 @@ pub struct PollReport {
     pub prometheus: Option<crate::gateway::litellm::prometheus::PromRead>,
     /// What changed since the last look (this session's or any earlier one's).
     pub changes: Vec<crate::changes::Change>,
+    /// A new channel list's own verdicts, worked out by the poller off the
+    /// UI thread (the TUI's New API poller, when the list changed).
+    pub warmed: Option<crate::triage::memo::ListMemo>,
 }
 
 impl PollReport {
@@ -134,7 +137,14 @@ impl PollReport {
             budget: None,
             prometheus: None,
             changes: Vec::new(),
+            warmed: None,
         }
+    }
+
+    /// The list the gateway will be judged on once this report is in: the
+    /// first replica's that answered (see [`GatewayObs::primary`]).
+    pub fn list(&self) -> Option<&Arc<Vec<Deployment>>> {
+        self.replicas.iter().find_map(|(_, r)| r.as_ref().ok()).and_then(|s| s.deployments.ok())
     }
 }
 
@@ -274,6 +284,21 @@ pub struct GatewayObs {
 }
 
 impl GatewayObs {
+    /// A gateway seen once, holding `list` and nothing else (to work out
+    /// what the list alone says: [`crate::triage::memo::warm`]).
+    pub fn holding(spec: &GatewaySpec, list: &Arc<Vec<Deployment>>, at: SystemTime) -> Self {
+        let mut g = Self::new(spec.clone());
+        let mut s = ReplicaSnapshot::new(Duration::ZERO);
+        s.deployments = crate::gateway::Section::Ok(Arc::clone(list));
+        g.replicas = vec![ReplicaObs::new(spec.url.clone())];
+        if let Some(r) = g.replicas.first_mut() {
+            r.last = Some(Ok(Arc::new(s)));
+            r.last_at = Some(at);
+        }
+        g.last_poll_at = Some(at);
+        g
+    }
+
     pub fn new(spec: GatewaySpec) -> Self {
         let replicas = spec.replica_urls().into_iter().map(ReplicaObs::new).collect();
         Self {

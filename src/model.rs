@@ -262,6 +262,12 @@ impl Model {
         if g >= self.len() {
             return false;
         }
+        let mut report = report;
+        // A new list's own verdicts, worked out by the poller: taken over
+        // (they are checked against the list they were made for at each use).
+        if let (Some(warmed), Some(slot)) = (report.warmed.take(), self.memos.get_mut(g)) {
+            *slot = warmed;
+        }
         self.fleet.apply_poll(report);
         self.settle_after(g, now);
         self.reevaluate(g, now);

@@ -267,6 +267,7 @@ async fn a_rate_limited_gateway_keeps_its_data_and_says_what_the_server_said() {
         budget: Some(budget),
         prometheus: None,
         changes: Vec::new(),
+        warmed: None,
     };
     a.update(Msg::Poll(Box::new(report)));
     a.update(Msg::Tick(at));

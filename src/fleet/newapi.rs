@@ -156,6 +156,7 @@ mod tests {
             budget,
             prometheus: None,
             changes: Vec::new(),
+            warmed: None,
         }
     }
 

@@ -119,6 +119,28 @@ impl ListMemo {
     }
 }
 
+/// What `list` says on its own, worked out away from the UI thread (the
+/// poller's blocking pool) for the app to take over: every check and the
+/// table's shares run on a gateway that holds nothing but the list, and what
+/// they ask of the list alone is remembered.
+pub fn warm(spec: &crate::config::GatewaySpec, list: &Arc<Vec<Deployment>>, at: std::time::SystemTime) -> ListMemo {
+    let memo = ListMemo::default();
+    let obs = crate::fleet::GatewayObs::holding(spec, list, at);
+    let ctx = crate::triage::evidence::Ctx::with_memo(&obs, at, &memo);
+    let _ = crate::triage::evidence::evaluate_with(&ctx);
+    let _ = crate::table::derive(&ctx);
+    memo
+}
+
+#[cfg(test)]
+impl ListMemo {
+    /// How many answers are remembered.
+    pub fn remembered(&self) -> usize {
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.shares.len() + inner.share_maps.len() + inner.findings.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -114,6 +114,7 @@ pub fn stale_key_report(at: SystemTime) -> PollReport {
         budget: None,
         prometheus: None,
         changes: Vec::new(),
+        warmed: None,
     }
 }
 
@@ -289,6 +290,7 @@ pub async fn newapi_report(gateway: usize) -> (GatewaySpec, PollReport) {
         budget: gw.rate_budget(),
         prometheus: None,
         changes: Vec::new(),
+        warmed: None,
     };
     (spec, report)
 }

@@ -508,4 +508,29 @@ mod tests {
         assert_eq!(top(&tested), Verdict::Ok);
         assert_eq!(top(&serving), Verdict::Unknown);
     }
+
+    /// What the poller works out for a new list is what the app would: the
+    /// app's evaluation of that list then works out nothing of it again.
+    #[test]
+    fn a_list_warmed_by_the_poller_gives_the_app_the_same_verdicts() {
+        use crate::triage::evidence::{Ctx, evaluate_with};
+        let mut chans: Vec<Deployment> = (0..40)
+            .map(|i| {
+                let mut d = Deployment::new(i.to_string(), ["gpt-4o", "claude", "qwen"][i % 3]);
+                d.status = [DeploymentStatus::Serving, DeploymentStatus::AutoDisabled][usize::from(i % 7 == 0)];
+                d.groups = crate::gateway::Names::from(vec![["default", "vip"][usize::from(i % 5 == 0)]]);
+                d.weight = u64::try_from(i % 4).unwrap().into();
+                d
+            })
+            .collect();
+        chans[3].model_mapping = vec![("qwen".into(), "qwen-max-nowhere".into())];
+        let g = obs(chans);
+        let at = std::time::SystemTime::UNIX_EPOCH;
+        let memo = crate::triage::memo::warm(&g.spec, g.deployment_list().unwrap(), at);
+        let warmed = memo.remembered();
+        assert!(warmed >= 6, "shares, the share map and the list's own findings: {warmed}");
+        assert_eq!(evaluate_with(&Ctx::with_memo(&g, at, &memo)), evaluate_with(&Ctx::new(&g, at)));
+        assert_eq!(crate::table::derive(&Ctx::with_memo(&g, at, &memo)), crate::table::derive(&Ctx::new(&g, at)));
+        assert_eq!(memo.remembered(), warmed, "the app worked out again what the poller had");
+    }
 }
