@@ -81,6 +81,8 @@ pub struct Derived {
     pub fails: Option<HashMap<String, LiveCell>>,
     /// New API: failures per minute over the last 30 minutes, per channel.
     pub spark: Option<FailSpark>,
+    /// Each row's place in name order, for sorting (`None`: no list).
+    pub ranks: Option<ListRanks>,
 }
 
 /// New API's error log as 10 buckets of 3 minutes (oldest first): failures
@@ -124,11 +126,12 @@ fn fail_spark(g: &GatewayObs) -> Option<FailSpark> {
 
 pub fn derive(ctx: &crate::triage::evidence::Ctx<'_>) -> Derived {
     let g = ctx.gw;
+    let ranks = ctx.name_ranks();
     if g.kind() != GatewayKind::NewApi {
-        return Derived::default();
+        return Derived { ranks, ..Derived::default() };
     }
     let share = ctx.share_map(select::CacheMode::of(&g.spec).enabled(), &g.spec.user_group);
-    Derived { share, fails: recent_fails(g), spark: fail_spark(g) }
+    Derived { share, fails: recent_fails(g), spark: fail_spark(g), ranks }
 }
 
 /// One New API channel's live figures: the check's own verdict, failures,
@@ -332,23 +335,55 @@ impl PartialEq for NameRanks {
 }
 
 impl NameRanks {
-    /// The ranks for `deps` (made again unless they were made for this very list).
-    pub fn of(&mut self, list: Option<&Arc<Vec<Deployment>>>, deps: &[Deployment]) -> &[u32] {
+    /// The ranks for `deps`: the ones `derived` holds when they were made
+    /// for this very list (the poller works them out for a new list), else
+    /// made here again unless they were made for this very list.
+    pub fn of<'a>(
+        &'a mut self,
+        list: Option<&Arc<Vec<Deployment>>>,
+        deps: &[Deployment],
+        derived: &'a Derived,
+    ) -> &'a [u32] {
+        if let (Some(l), Some(ranks)) = (list, &derived.ranks)
+            && std::ptr::eq(ranks.of.as_ptr(), Arc::as_ptr(l))
+            && ranks.rank.len() == deps.len()
+        {
+            return &ranks.rank;
+        }
         let same = list.is_some_and(|l| self.of.upgrade().is_some_and(|o| Arc::ptr_eq(&o, l)));
         if !same || self.rank.len() != deps.len() {
-            let mut by_name: Vec<usize> = (0..deps.len()).collect();
-            by_name.sort_by(|&a, &b| deps[a].name.cmp(&deps[b].name));
-            self.rank = vec![0; deps.len()];
-            let mut place = 0_u32;
-            for (k, &i) in by_name.iter().enumerate() {
-                if k > 0 && deps[by_name[k - 1]].name != deps[i].name {
-                    place += 1;
-                }
-                self.rank[i] = place;
-            }
+            self.rank = name_ranks(deps);
             self.of = list.map_or_else(Weak::new, Arc::downgrade);
         }
         &self.rank
+    }
+}
+
+/// Each row's place in name order (equal names, equal places).
+pub fn name_ranks(deps: &[Deployment]) -> Vec<u32> {
+    let mut by_name: Vec<usize> = (0..deps.len()).collect();
+    by_name.sort_by(|&a, &b| deps[a].name.cmp(&deps[b].name));
+    let mut rank = vec![0; deps.len()];
+    let mut place = 0_u32;
+    for (k, &i) in by_name.iter().enumerate() {
+        if k > 0 && deps[by_name[k - 1]].name != deps[i].name {
+            place += 1;
+        }
+        rank[i] = place;
+    }
+    rank
+}
+
+/// The name ranks of one list, made once per list (with the list's own verdicts).
+#[derive(Debug, Clone)]
+pub struct ListRanks {
+    pub of: Weak<Vec<Deployment>>,
+    pub rank: Arc<Vec<u32>>,
+}
+
+impl PartialEq for ListRanks {
+    fn eq(&self, other: &Self) -> bool {
+        Weak::ptr_eq(&self.of, &other.of) && self.rank == other.rank
     }
 }
 
@@ -368,7 +403,7 @@ pub fn rows(
         // Two small numbers a row, sorted as one key (ties in list order, as
         // the stable sort by comparison left them): at 50,000 channels a
         // fifth of the comparison sort's time.
-        let rank = names.of(g.deployment_list(), deps);
+        let rank = names.of(g.deployment_list(), deps, derived);
         let mut keyed: Vec<(u64, usize)> = idx
             .iter()
             .map(|&i| {
@@ -382,7 +417,7 @@ pub fn rows(
         return keyed.into_iter().map(|(_, i)| i).collect();
     }
     let by_name = matches!(key, SortKey::Provider | SortKey::Live);
-    let rank = if by_name { names.of(g.deployment_list(), deps) } else { &[] };
+    let rank = if by_name { names.of(g.deployment_list(), deps, derived) } else { &[] };
     idx.sort_by(|&a, &b| {
         let o = compare(derived, &g.live, key, Order { deps, rank }, a, b);
         if reverse { o.reverse() } else { o }
@@ -442,6 +477,18 @@ mod tests {
         renamed[0].name = "zz".into();
         let g2 = obs(renamed);
         assert_eq!(super::rows(&g2, &d, "", SortKey::Name, false, &mut names)[7], 0, "the renamed row sorts last");
+        // The ranks the evaluation made for a list are used for that list
+        // only: those of the old list would put the renamed row first.
+        let at = SystemTime::UNIX_EPOCH;
+        let (old, new) =
+            (derive(&crate::triage::evidence::Ctx::new(&g, at)), derive(&crate::triage::evidence::Ctx::new(&g2, at)));
+        for derived in [&old, &new] {
+            let mut fresh = NameRanks::default();
+            assert_eq!(super::rows(&g2, derived, "", SortKey::Name, false, &mut fresh)[7], 0);
+        }
+        let mut unused = NameRanks::default();
+        let _ = super::rows(&g2, &new, "", SortKey::Name, false, &mut unused);
+        assert!(unused.rank.is_empty(), "the evaluation's ranks of this list were not used");
     }
     use crate::config::GatewaySpec;
     use crate::fleet::PollReport;

@@ -323,6 +323,18 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Each row's place in name order for the gateway's list (and the list),
+    /// once per list with a memo.
+    pub fn name_ranks(&self) -> Option<crate::table::ListRanks> {
+        let list = self.gw.deployment_list()?;
+        let make = || crate::table::name_ranks(list);
+        let rank = match self.memo {
+            Some(memo) => memo.name_ranks(list, make),
+            None => Arc::new(make()),
+        };
+        Some(crate::table::ListRanks { of: Arc::downgrade(list), rank })
+    }
+
     /// Each channel's best first-attempt share in `group` (by channel id),
     /// once per list with a memo.
     pub fn share_map(&self, memory_cache: bool, group: &str) -> Arc<ShareMap> {

@@ -42,6 +42,8 @@ struct Inner {
     share_maps: Vec<(bool, String, Arc<ShareMap>)>,
     /// A check's finding, by the check and what else it depends on.
     findings: Vec<(String, Finding)>,
+    /// Each row's place in name order (the table's sorts).
+    ranks: Option<Arc<Vec<u32>>>,
 }
 
 impl std::fmt::Debug for ListMemo {
@@ -103,6 +105,15 @@ impl ListMemo {
         s
     }
 
+    pub fn name_ranks(&self, list: &Arc<Vec<Deployment>>, make: impl FnOnce() -> Vec<u32>) -> Arc<Vec<u32>> {
+        if let Some(r) = &self.of(list).ranks {
+            return Arc::clone(r);
+        }
+        let r = Arc::new(make());
+        self.of(list).ranks = Some(Arc::clone(&r));
+        r
+    }
+
     pub fn finding(&self, list: &Arc<Vec<Deployment>>, key: &str, make: impl FnOnce() -> Finding) -> Finding {
         if let Some((_, f)) = self.of(list).findings.iter().find(|(k, _)| k == key) {
             return f.clone();
@@ -137,7 +148,7 @@ impl ListMemo {
     /// How many answers are remembered.
     pub fn remembered(&self) -> usize {
         let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        inner.shares.len() + inner.share_maps.len() + inner.findings.len()
+        inner.shares.len() + inner.share_maps.len() + inner.findings.len() + usize::from(inner.ranks.is_some())
     }
 }
 
