@@ -6,6 +6,9 @@
 //! three identical answers parsed once between them). `transfer_only`: the
 //! same answers fetched and dropped — the floor this machine sets, since the
 //! three servers sending 37 MB share its cores with the client receiving them.
+//! `paced_*`: the same with each replica sending at a fixed rate, as replicas
+//! on their own hosts do, so that what a further replica costs is the
+//! client's own work.
 //!
 //! `cargo bench --bench replicas`.
 #![allow(clippy::unwrap_used, clippy::print_stderr, clippy::missing_panics_doc)]
@@ -31,8 +34,11 @@ use gatewatch::secret::Secret;
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 const DEPLOYMENTS: usize = 5_000;
+/// Bytes a second a paced replica sends.
+const PACED_RATE: f64 = 250e6;
 
-async fn replica(body: axum::body::Bytes) -> String {
+/// A LiteLLM replica on loopback answering `/model/info` with `model_info`.
+async fn serve(model_info: axum::routing::MethodRouter) -> String {
     let app = Router::new()
         .route("/health/liveliness", get(|| async { "\"I'm alive!\"" }))
         .route(
@@ -44,12 +50,43 @@ async fn replica(body: axum::body::Bytes) -> String {
                 )
             }),
         )
-        .route("/model/info", get(move || async move { ([("content-type", "application/json")], body.clone()) }))
+        .route("/model/info", model_info)
         .fallback(|| async { StatusCode::NOT_FOUND.into_response() });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("http://{addr}")
+}
+
+async fn replica(body: axum::body::Bytes) -> String {
+    serve(get(move || async move { ([("content-type", "application/json")], body.clone()) })).await
+}
+
+/// A replica that sends its answer at `rate` bytes a second, as one on its
+/// own host and link does: what the client then adds for each further
+/// replica is its own work, not the servers' share of its cores.
+async fn paced_replica(body: axum::body::Bytes, rate: f64) -> String {
+    serve(get(move || {
+        let body = body.clone();
+        async move {
+            let started = tokio::time::Instant::now();
+            let chunks = futures::stream::unfold(0usize, move |at| {
+                let body = body.clone();
+                async move {
+                    if at >= body.len() {
+                        return None;
+                    }
+                    let end = (at + 64 * 1024).min(body.len());
+                    #[allow(clippy::cast_precision_loss)]
+                    let due = Duration::from_secs_f64(end as f64 / rate);
+                    tokio::time::sleep_until(started + due).await;
+                    Some((Ok::<_, std::convert::Infallible>(body.slice(at..end)), end))
+                }
+            });
+            ([("content-type", "application/json")], axum::body::Body::from_stream(chunks))
+        }
+    }))
+    .await
 }
 
 fn adapter(url: &str) -> Arc<dyn Gateway> {
@@ -125,6 +162,33 @@ fn bench(c: &mut Criterion) {
     };
     g.bench_function("transfer_only_one", |b| b.iter(|| fetch(one)));
     g.bench_function("transfer_only_three", |b| b.iter(|| fetch(&urls)));
+    // Replicas elsewhere: each sends at 250 MB/s (2 Gbit/s, faster than a
+    // proxy builds its answer), so each one's sending is not the client's
+    // cores' work: one replica against three, warm and cold.
+    let paced: Vec<String> = rt.block_on(async {
+        let mut v = Vec::new();
+        for _ in 0..3 {
+            v.push(paced_replica(body.clone(), PACED_RATE).await);
+        }
+        v
+    });
+    let gw = adapter(&paced[0]);
+    check(&rt.block_on(gatewatch::poller::poll_replicas(&gw, &paced)));
+    let mut last = rt.block_on(gatewatch::poller::poll_replicas(&gw, &paced[..1]));
+    g.bench_function("paced_one_replica", |b| {
+        b.iter(|| std::mem::replace(&mut last, rt.block_on(gatewatch::poller::poll_replicas(&gw, &paced[..1]))));
+    });
+    let mut last = rt.block_on(gatewatch::poller::poll_replicas(&gw, &paced));
+    g.bench_function("paced_three_replicas", |b| {
+        b.iter(|| std::mem::replace(&mut last, rt.block_on(gatewatch::poller::poll_replicas(&gw, &paced))));
+    });
+    drop(last);
+    g.bench_function("paced_one_replica_cold", |b| {
+        b.iter(|| rt.block_on(gatewatch::poller::poll_replicas(&adapter(&paced[0]), &paced[..1])));
+    });
+    g.bench_function("paced_three_replicas_cold", |b| {
+        b.iter(|| rt.block_on(gatewatch::poller::poll_replicas(&adapter(&paced[0]), &paced)));
+    });
     g.finish();
 }
 
