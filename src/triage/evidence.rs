@@ -297,13 +297,11 @@ impl<'a> Ctx<'a> {
     }
 
     /// [`select::shares`] of `chans`; of the gateway's own list (not a
-    /// subset), computed once per evaluation, and once per list with a memo.
+    /// subset), computed once per evaluation. Not kept between evaluations
+    /// (4 MB at 50,000 channels): what is made of them is, with a memo.
     pub fn shares(&self, chans: &[crate::gateway::Deployment], memory_cache: bool) -> Arc<Vec<PairShares>> {
         if !std::ptr::eq(chans, self.gw.deployments()) {
             return Arc::new(select::shares(chans, memory_cache));
-        }
-        if let (Some(memo), Some(list)) = (self.memo, self.gw.deployment_list()) {
-            return memo.shares(list, memory_cache, || select::shares(chans, memory_cache));
         }
         if let Some((_, s)) = self.shares.borrow().iter().find(|(m, _)| *m == memory_cache) {
             return Arc::clone(s);

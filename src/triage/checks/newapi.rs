@@ -186,8 +186,12 @@ fn zero_beside_weighted<'a>(
 
 pub fn weight_starvation(c: &Ctx<'_>) -> Finding {
     let mode = CacheMode::of(&c.gw.spec);
-    let zero = match channels(c) {
-        Ok(ch) => zero_beside_weighted(c, ch, None),
+    match channels(c) {
+        // Besides the list: the cache mode, in the key.
+        Ok(ch) => {
+            let key = format!("weight_starvation {mode:?}");
+            c.by_list(&key, || starvation(&zero_beside_weighted(c, ch, None), mode))
+        }
         Err(f) => match subsets(c) {
             Some(sub) if !sub.read.is_empty() => {
                 let only: BTreeSet<&str> = sub.read.iter().map(|(m, _)| *m).collect();
@@ -199,13 +203,12 @@ pub fn weight_starvation(c: &Ctx<'_>) -> Finding {
                     ))
                     .facts(sub.facts);
                 }
-                return starvation(&z, mode).facts(sub.facts);
+                starvation(&z, mode).facts(sub.facts)
             }
-            Some(sub) => return f.facts(sub.facts),
-            None => return f,
+            Some(sub) => f.facts(sub.facts),
+            None => f,
         },
-    };
-    starvation(&zero, mode)
+    }
 }
 
 /// The verdict on weight-0 channels beside weighted ones.
