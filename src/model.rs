@@ -257,12 +257,11 @@ impl Model {
     }
 
     /// A poll cycle's report; `false` when it names no gateway of ours.
-    pub fn apply_poll(&mut self, report: PollReport, now: SystemTime) -> bool {
+    pub fn apply_poll(&mut self, mut report: PollReport, now: SystemTime) -> bool {
         let g = report.gateway;
         if g >= self.len() {
             return false;
         }
-        let mut report = report;
         // A new list's own verdicts, worked out by the poller: taken over
         // (they are checked against the list they were made for at each use).
         if let (Some(warmed), Some(slot)) = (report.warmed.take(), self.memos.get_mut(g)) {

@@ -445,15 +445,8 @@ mod tests {
     }
 
     fn obs(deps: Vec<Deployment>) -> crate::fleet::GatewayObs {
-        use crate::config::GatewaySpec;
-        use crate::gateway::{ReplicaSnapshot, Section};
-        let url = "http://127.0.0.1:1";
-        let mut g = crate::fleet::GatewayObs::new(GatewaySpec::new("n", GatewayKind::NewApi, url));
-        let mut s = ReplicaSnapshot::new(std::time::Duration::ZERO);
-        s.deployments = Section::Ok(deps.into());
-        let report = crate::fleet::PollReport::new(0, std::time::SystemTime::UNIX_EPOCH, vec![(url.into(), Ok(s))]);
-        g.apply_poll(report, &mut crate::timeline::Timeline::default(), 0);
-        g
+        let spec = crate::config::GatewaySpec::new("n", GatewayKind::NewApi, "http://127.0.0.1:1");
+        crate::fleet::GatewayObs::holding(&spec, &std::sync::Arc::new(deps), std::time::SystemTime::UNIX_EPOCH)
     }
 
     /// The verdicts an app's memo gives are those of working them out anew,
